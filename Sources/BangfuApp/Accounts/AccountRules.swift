@@ -1,0 +1,51 @@
+import Foundation
+
+/// Pure account rules: username and password shape, and sign-in throttling.
+enum AccountRules {
+    static let minPasswordLength = 10
+    /// bcrypt reads only the first 72 bytes; a longer password would silently lose its tail.
+    static let maxPasswordBytes = 72
+
+    /// 3 to 32 characters of `A-Z a-z 0-9 _ . -` (API.md).
+    static func isValidUsername(_ name: String) -> Bool {
+        (3...32).contains(name.count)
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                    || $0 == "_" || $0 == "." || $0 == "-"
+            }
+    }
+
+    /// Usernames are unique regardless of case.
+    static func usernameKey(_ name: String) -> String { name.lowercased() }
+
+    static func passwordProblem(_ password: String) -> String? {
+        if password.count < minPasswordLength { return "must be at least \(minPasswordLength) characters" }
+        if password.utf8.count > maxPasswordBytes { return "must be at most \(maxPasswordBytes) bytes" }
+        return nil
+    }
+}
+
+/// Throttling of failed sign-ins: after `perUsername` failures for one username, or `perAddress`
+/// from one address, within `window`, further attempts are refused until enough of those failures
+/// have aged out of the window. With failures in quick succession that is the full 15 minutes.
+struct SignInThrottle: Sendable {
+    var window: Int64 = 15 * 60 * 1000
+    var perUsername = 5
+    var perAddress = 20
+
+    /// Milliseconds until the next attempt is allowed, or nil when it is allowed now.
+    /// `userFailures` and `addressFailures` are failure times (ms), most recent first.
+    func retryAfter(userFailures: [Int64], addressFailures: [Int64], now: Int64) -> Int64? {
+        let waits = [wait(userFailures, limit: perUsername, now: now), wait(addressFailures, limit: perAddress, now: now)]
+            .compactMap { $0 }
+        return waits.max()
+    }
+
+    private func wait(_ failures: [Int64], limit: Int, now: Int64) -> Int64? {
+        let recent = failures.filter { $0 > now - window }.sorted(by: >)
+        guard recent.count >= limit else { return nil }
+        // Allowed again once the limit-th most recent failure leaves the window.
+        let until = recent[limit - 1] + window
+        return until > now ? until - now : nil
+    }
+}

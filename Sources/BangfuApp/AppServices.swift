@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import Prometheus
+
+/// The dependencies every controller receives, built once in `buildApplication`: no globals.
+public struct AppServices: Sendable {
+    public let configuration: AppConfiguration
+    public let database: any Database
+    let clock: AppClock
+    let ids: IDGenerator
+    let audit: AuditStore
+    let reference: ReferenceStore
+    let accounts: AccountService
+    let passwords: PasswordHasher
+    let metrics: HTTPMetrics
+
+    public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
+        let clock = configuration.clock
+        let ids = configuration.ids
+        let audit = AuditStore(clock: clock)
+        let reference = ReferenceStore(clock: clock)
+        let passwords = PasswordHasher(cost: configuration.bcryptCost)
+        let throttle = SignInThrottle()
+        self.configuration = configuration
+        self.database = database
+        self.clock = clock
+        self.ids = ids
+        self.audit = audit
+        self.reference = reference
+        self.passwords = passwords
+        self.metrics = HTTPMetrics(registry: registry)
+        self.accounts = AccountService(
+            database: database, users: UserStore(), sessions: SessionStore(clock: clock),
+            failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,
+            reference: reference, audit: audit, passwords: passwords, clock: clock,
+            sessionLifetime: configuration.sessionLifetime)
+    }
+
+    /// Applies migrations and loads `Catalog/` (idempotent; run at every start).
+    public func prepare(logger: Logger) async throws {
+        let applied = try await Migrations.apply(to: database, now: clock.now)
+        if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
+        let data = try ReferenceData.load(directory: configuration.catalogDirectory)
+        let reference = self.reference
+        let added = try await database.write { db in try await reference.load(data, in: db) }
+        if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
+    }
+
+    /// The `bangfu user add` path: the same validation and audit as the HTTP route.
+    public func addUser(username: String, password: String, role: Role, displayName: String, countyCode: String?)
+        async throws -> String
+    {
+        guard AccountRules.isValidUsername(username) else {
+            throw APIError.invalid("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
+        }
+        if let problem = AccountRules.passwordProblem(password) { throw APIError.invalid("password", problem) }
+        if (role == .county) != (countyCode != nil) {
+            throw APIError.invalid("countyCode", "is required for county officers and only for them")
+        }
+        let user = User(
+            id: ids.next(), username: username, role: role, displayName: displayName, countyCode: countyCode,
+            createdAt: clock.now)
+        try await accounts.create(user, passwordHash: try await passwords.hash(password), actorId: nil)
+        return user.id
+    }
+
+    public func verifyAudit() async throws -> (ok: Bool, events: Int64, firstBrokenSeq: Int64?) {
+        let result = try await database.read { db in try await audit.verify(in: db) }
+        return (result.ok, result.events, result.firstBrokenSeq)
+    }
+}
+
+extension APIError: CustomStringConvertible {
+    public var description: String { "\(code): \(detail)" }
+}
+
+extension AppServices {
+    /// `bangfu backup`: SQLite only (PostgreSQL has pg_dump). The copy is written with mode 0600.
+    public func backup(to path: String) async throws {
+        guard let sqlite = database as? SQLiteDatabase else {
+            throw ConfigurationError("bangfu backup copies the SQLite database; on PostgreSQL use pg_dump")
+        }
+        try await sqlite.backup(to: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// Runs `body` with the services of `configuration` after migrating; for the CLI commands that
+/// work on the database without serving.
+public func withServices<T: Sendable>(
+    configuration: AppConfiguration, migrate: Bool = true, _ body: @Sendable (AppServices) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "bangfu")
+    logger.logLevel = configuration.logLevel
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let database = try await openDatabase(
+        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
+    let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        if let postgres = database as? PostgresDatabase {
+            group.addTask { await postgres.client.run() }
+        }
+        defer { group.cancelAll() }
+        do {
+            if migrate { try await services.prepare(logger: logger) }
+            let result = try await body(services)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
+
+/// Builds the whole server: database, migrations, reference data, routes, middleware, TLS.
+public func buildApplication(configuration: AppConfiguration) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "bangfu")
+    logger.logLevel = configuration.logLevel
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let database = try await openDatabase(
+        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
+    let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
+    return try makeApplication(services: services, logger: logger)
+}
+
+/// The application over already-built services (tests reach the database through them).
+func makeApplication(services: AppServices, logger: Logger) throws -> Application<RouterResponder<AppRequestContext>> {
+    let configuration = services.configuration
+    let router = buildRouter(services: services, logger: logger)
+    var server: HTTPServerBuilder = .http1()
+    if configuration.tls {
+        let paths = try TLSMaterial.resolve(
+            certificate: configuration.tlsCertificate, key: configuration.tlsKey,
+            dataDirectory: configuration.dataDirectory, now: Date())
+        if paths.generated {
+            logger.notice("generated a self-signed certificate", metadata: ["path": .string(paths.certificate)])
+        }
+        server = try .tls(.http1(), tlsConfiguration: TLSMaterial.serverConfiguration(paths))
+    }
+    var app = Application(
+        router: router,
+        server: server,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "bangfu"),
+        onServerRunning: { channel in
+            let scheme = configuration.tls ? "https" : "http"
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice("Bangfu is serving", metadata: ["url": .string("\(scheme)://localhost:\(port)/")])
+        },
+        logger: logger
+    )
+    app.addServices(DatabaseService(database: services.database))
+    app.beforeServerStarts {
+        try await services.prepare(logger: logger)
+    }
+    return app
+}
+
+/// The routes and middleware, separate from the server so tests can inspect the route table.
+func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
+    router.add(middleware: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
+    OperationsController(services: services).addRoutes(to: router)
+    AccountsController(services: services).addRoutes(to: router)
+    ReferenceController(services: services).addRoutes(to: router)
+    AuditController(services: services).addRoutes(to: router)
+    return router
+}
+
+/// Runs the database's own service (PostgreSQL's connection pool) and closes the database after
+/// the server has drained, on SIGTERM or SIGINT.
+struct DatabaseService: Service {
+    let database: any Database
+
+    func run() async throws {
+        if let postgres = database as? PostgresDatabase {
+            // The pool runs until the server has drained and the group cancels it.
+            try? await cancelWhenGracefulShutdown { await postgres.client.run() }
+            return
+        }
+        try? await gracefulShutdown()
+        await database.close()
+    }
+}

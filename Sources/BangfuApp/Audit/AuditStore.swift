@@ -1,0 +1,125 @@
+import Foundation
+import SQLKit
+
+/// What a state-changing action records, in the same transaction as the change.
+struct AuditEvent: Sendable {
+    var actorId: String?
+    var action: String
+    var entityType: String
+    var entityId: String
+    var data: [String: AuditValue]
+}
+
+/// A value in an audit event's data; encoded with sorted keys so the stored JSON is stable.
+enum AuditValue: Sendable, Encodable, Equatable {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case null
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+}
+
+extension AuditValue: ExpressibleByStringLiteral {
+    init(stringLiteral value: String) { self = .string(value) }
+}
+
+extension AuditValue {
+    init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+}
+
+struct AuditStore: Sendable {
+    let clock: AppClock
+
+    /// Appends one event. The `UPDATE ... RETURNING` on the single `audit_head` row both reserves
+    /// the next `seq` and, on PostgreSQL, locks the head until commit, so concurrent transactions
+    /// (also from other processes) append one after another and the chain never forks.
+    func append(_ event: AuditEvent, in db: any SQLDatabase) async throws {
+        guard
+            let head = try await db.raw("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .first()
+        else { throw AuditError.missingHead }
+        let seq = try head.decode(column: "seq", as: Int64.self)
+        let prevHash = try head.decode(column: "hash", as: String.self)
+        let at = clock.now.millis
+        let data = try Self.encode(event.data)
+        let hash = AuditChain.hash(
+            seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
+            entityId: event.entityId, data: data, prevHash: prevHash)
+        try await db.raw(
+            """
+            INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash)
+            VALUES (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),
+              \(bind: event.entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
+            """
+        ).run()
+        try await db.raw("UPDATE audit_head SET hash = \(bind: hash) WHERE id = 1").run()
+    }
+
+    static func encode(_ data: [String: AuditValue]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(data), as: UTF8.self)
+    }
+
+    func list(entityType: String?, entityId: String?, afterSeq: Int64, limit: Int, in db: any SQLDatabase) async throws
+        -> [AuditChain.Entry]
+    {
+        var query = SQLQueryString("SELECT * FROM audit_events WHERE seq > \(bind: afterSeq)")
+        if let entityType { query += " AND entity_type = \(bind: entityType)" }
+        if let entityId { query += " AND entity_id = \(bind: entityId)" }
+        query += " ORDER BY seq LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map(Self.entry)
+    }
+
+    /// Recomputes the whole chain in pages of 1,000 and checks that the head row names the last
+    /// event, so a deleted tail is detected too.
+    func verify(in db: any SQLDatabase) async throws -> AuditChain.Verification {
+        var previous: (seq: Int64, hash: String) = (0, AuditChain.genesisHash)
+        var count: Int64 = 0
+        while true {
+            let page = try await db.raw(
+                "SELECT * FROM audit_events WHERE seq > \(bind: previous.seq) ORDER BY seq LIMIT 1000"
+            ).all().map(Self.entry)
+            if let broken = AuditChain.firstBroken(page, after: previous) {
+                return .init(ok: false, events: count, headHash: previous.hash, firstBrokenSeq: broken)
+            }
+            guard let last = page.last else { break }
+            count += Int64(page.count)
+            previous = (last.seq, last.hash)
+        }
+        let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+        let headSeq = try head?.decode(column: "seq", as: Int64.self)
+        let headHash = try head?.decode(column: "hash", as: String.self)
+        if headSeq != previous.seq || headHash != previous.hash {
+            // The head names events that are gone: the first missing one is the broken entry.
+            return .init(ok: false, events: count, headHash: previous.hash, firstBrokenSeq: previous.seq + 1)
+        }
+        return .init(ok: true, events: count, headHash: previous.hash, firstBrokenSeq: nil)
+    }
+
+    private static func entry(_ row: any SQLRow) throws -> AuditChain.Entry {
+        AuditChain.Entry(
+            seq: try row.decode(column: "seq", as: Int64.self),
+            atMillis: try row.decode(column: "at", as: Int64.self),
+            actorId: try row.decode(column: "actor_id", as: String?.self),
+            action: try row.decode(column: "action", as: String.self),
+            entityType: try row.decode(column: "entity_type", as: String.self),
+            entityId: try row.decode(column: "entity_id", as: String.self),
+            data: try row.decode(column: "data", as: String.self),
+            prevHash: try row.decode(column: "prev_hash", as: String.self),
+            hash: try row.decode(column: "hash", as: String.self))
+    }
+}
+
+enum AuditError: Error {
+    case missingHead
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Logging
+
+/// Everything an operator can set. `bangfu` fills it from options and `BANGFU_*` variables; tests
+/// build it directly.
+public struct AppConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8443
+    public var dataDirectory = "./data"
+    /// `postgres://...` for PostgreSQL; nil for the embedded SQLite file in `dataDirectory`.
+    public var databaseURL: String?
+    public var tls = true
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var publicDirectory = "Public"
+    public var catalogDirectory = "Catalog"
+    public var bcryptCost: UInt8 = 10
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    public var logLevel: Logger.Level = .info
+    public var clock: AppClock = .system
+    public var ids: IDGenerator = .random
+
+    public init() {}
+}

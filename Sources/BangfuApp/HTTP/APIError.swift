@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+
+/// One invalid field in a problem+json answer.
+public struct FieldError: Codable, Sendable, Equatable {
+    public var field: String
+    public var message: String
+    public init(_ field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+}
+
+/// Every refusal the API gives: rendered as `application/problem+json` (RFC 9457) with a stable
+/// `code` by `ProblemMiddleware`.
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+    public var errors: [FieldError] = []
+    public var headers: HTTPFields = [:]
+
+    public init(
+        _ status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError] = [],
+        headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+    }
+
+    static let unauthenticated = APIError(.unauthorized, code: "unauthenticated", detail: "sign in first")
+    static let forbidden = APIError(.forbidden, code: "forbidden", detail: "your role may not do this")
+
+    static func badRequest(_ detail: String, field: String? = nil) -> APIError {
+        APIError(.badRequest, code: "bad_request", detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
+    }
+
+    static func validation(_ errors: [FieldError]) -> APIError {
+        let detail = errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        return APIError(.unprocessableContent, code: "validation_failed", detail: detail, errors: errors)
+    }
+
+    static func invalid(_ field: String, _ message: String) -> APIError {
+        validation([FieldError(field, message)])
+    }
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, code: "not_found", detail: "\(what) not found")
+    }
+
+    static func conflict(_ detail: String, code: String = "conflict", field: String? = nil) -> APIError {
+        APIError(.conflict, code: code, detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
+    }
+
+    static func invalidTransition(current: String, action: String) -> APIError {
+        APIError(
+            .conflict, code: "invalid_transition", detail: "cannot \(action) while the status is \(current)",
+            errors: [FieldError("status", "current status is \(current)")])
+    }
+
+    static func rateLimited(retryAfterSeconds: Int64) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(max(1, retryAfterSeconds))
+        return APIError(
+            .tooManyRequests, code: "rate_limited", detail: "too many attempts; try again later", headers: headers)
+    }
+}
+
+/// Collects field errors during validation and throws them all at once.
+struct Validator {
+    private(set) var errors: [FieldError] = []
+
+    mutating func fail(_ field: String, _ message: String) {
+        errors.append(FieldError(field, message))
+    }
+
+    /// Trims `value` and checks it is non-empty (when required) and at most `max` characters.
+    mutating func text(_ value: String?, _ field: String, max: Int, required: Bool = true) -> String? {
+        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let trimmed, !trimmed.isEmpty else {
+            if required { fail(field, "is required") }
+            return nil
+        }
+        if trimmed.count > max {
+            fail(field, "must be at most \(max) characters")
+            return nil
+        }
+        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
+            fail(field, "must not contain control characters")
+            return nil
+        }
+        return trimmed
+    }
+
+    func check() throws {
+        if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Decodes a JSON body (at most 1 MiB) and maps every decoding failure to a problem that names
+    /// the field: malformed JSON or invalid UTF-8 is a 400, a missing field, a wrong type or an
+    /// out-of-range number is a 422. An empty body decodes as `{}`.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> T {
+        if let contentType = headers[.contentType]?.lowercased() {
+            let mediaType = contentType.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            if mediaType != "application/json" && !(mediaType?.hasSuffix("+json") ?? false) {
+                throw APIError(
+                    .unsupportedMediaType, code: "unsupported_media_type",
+                    detail: "send the body as application/json")
+            }
+        }
+        var buffer = try await body.collect(upTo: context.maxUploadSize)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        return try decodeJSONBytes(type, from: bytes.isEmpty ? Array("{}".utf8) : bytes)
+    }
+}
+
+func decodeJSONBytes<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    do {
+        return try JSONDecoder().decode(type, from: Data(bytes))
+    } catch let error as DecodingError {
+        throw problem(for: error)
+    }
+}
+
+private func fieldPath(_ path: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+    var parts: [String] = []
+    for key in path + (last.map { [$0] } ?? []) {
+        if let index = key.intValue {
+            parts.append("[\(index)]")
+        } else {
+            parts.append(parts.isEmpty ? key.stringValue : "." + key.stringValue)
+        }
+    }
+    return parts.joined()
+}
+
+private func problem(for error: DecodingError) -> APIError {
+    switch error {
+    case .keyNotFound(let key, let context):
+        return .invalid(fieldPath(context.codingPath, key), "is required")
+    case .valueNotFound(_, let context):
+        if context.codingPath.isEmpty { return .badRequest("the body must be a JSON object") }
+        return .invalid(fieldPath(context.codingPath), "must not be null")
+    case .typeMismatch(let type, let context):
+        if context.codingPath.isEmpty { return .badRequest("the body must be a JSON object") }
+        return .invalid(fieldPath(context.codingPath), "must be \(describe(type))")
+    case .dataCorrupted(let context):
+        if context.codingPath.isEmpty { return .badRequest("the body is not valid JSON") }
+        return .invalid(fieldPath(context.codingPath), "has an invalid value")
+    @unknown default:
+        return .badRequest("the body is not valid JSON")
+    }
+}
+
+private func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Bool.Type: "a boolean"
+    case is Int64.Type, is Int.Type, is Int32.Type: "an integer"
+    case is [Any].Type: "an array"
+    default: "of another type"
+    }
+}
+
+extension Response {
+    /// A JSON response with the given status.
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Encodes `nil` as JSON `null` instead of leaving the key out: API.md wants every field present.
+@propertyWrapper
+public struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
+    public var wrappedValue: Value?
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue {
+            try container.encode(wrappedValue)
+        } else {
+            try container.encodeNil()
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Outermost middleware: gives each request an ID (echoing a sane `X-Request-ID` from the client,
+/// else a fresh one) that appears on the response and every log line, writes the access log,
+/// records metrics and adds the security headers.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let metrics: HTTPMetrics
+    let tls: Bool
+    let ids: IDGenerator
+
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        let incoming = request.headers[.requestID]
+        let requestID = incoming.flatMap(Self.isSane) == true ? incoming! : ids.next()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // ProblemMiddleware sits inside and answers every error; this is a last resort.
+            response = ProblemMiddleware.response(
+                APIError(.internalServerError, code: "internal_error", detail: "an internal error occurred"))
+        }
+        let elapsed = ContinuousClock.now - start
+        response.headers[.requestID] = requestID
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.referrerPolicy] = "no-referrer"
+        response.headers[.xFrameOptions] = "DENY"
+        if tls {
+            response.headers[.strictTransportSecurity] = "max-age=31536000"
+        }
+        let route = context.endpointPath ?? "unmatched"
+        metrics.record(method: request.method.rawValue, route: route, status: response.status.code, elapsed: elapsed)
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "route": .string(route),
+                "status": .stringConvertible(response.status.code),
+                "ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+            ])
+        return response
+    }
+
+    static func isSane(_ id: String) -> Bool {
+        (1...64).contains(id.count)
+            && id.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+    }
+}
+
+/// Request counts and latencies, exported by `/metrics` in Prometheus text format.
+public struct HTTPMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    func record(method: String, route: String, status: Int, elapsed: Duration) {
+        registry.makeCounter(
+            name: "bangfu_http_requests_total",
+            labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "bangfu_http_request_duration_seconds",
+            labels: [("route", route)],
+            buckets: [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                .seconds(5),
+            ]
+        ).record(elapsed)
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-ID")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+}

@@ -1,0 +1,58 @@
+import Logging
+import SQLKit
+
+/// The SQL engine behind a `Database`. Only DDL details, locking and PRAGMAs differ per engine;
+/// stores are written once in SQLKit.
+public enum DatabaseEngine: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// The one way the stores reach SQL.
+///
+/// `read` runs statements outside any transaction (on SQLite: one of a few reader connections);
+/// `write` runs its body inside one transaction that commits when the body returns and rolls back
+/// when it throws. On SQLite every write transaction goes through a single writer connection, one
+/// at a time, so that two transactions never interleave.
+public protocol Database: Sendable {
+    var engine: DatabaseEngine { get }
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Closes every connection; called once at shutdown.
+    func close() async
+}
+
+extension Database {
+    /// Answers true when a trivial query succeeds (used by `/readyz`).
+    public func ping() async -> Bool {
+        do {
+            return try await read { db in
+                try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int64.self) == 1
+            }
+        } catch {
+            return false
+        }
+    }
+}
+
+/// Opens the database a configuration names: a `postgres://` URL, or else the SQLite file in the
+/// data directory.
+public func openDatabase(url: String?, dataDirectory: String, logger: Logger) async throws -> any Database {
+    if let url, url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+        return try PostgresDatabase(url: url, logger: logger)
+    }
+    let path: String
+    if let url, url.hasPrefix("sqlite://") {
+        path = String(url.dropFirst("sqlite://".count))
+    } else if let url, !url.isEmpty {
+        throw ConfigurationError("unsupported database URL (use postgres://... or sqlite://PATH)")
+    } else {
+        path = dataDirectory + "/bangfu.sqlite"
+    }
+    return try await SQLiteDatabase.open(path: path, logger: logger)
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import SQLKit
+
+/// One versioned schema change. Most statements are the same on both engines; `statements`
+/// receives the engine for the few DDL details that differ.
+struct Migration: Sendable {
+    let version: Int64
+    let name: String
+    let statements: @Sendable (DatabaseEngine) -> [String]
+}
+
+enum Migrations {
+    static let all: [Migration] = [
+        Migration(version: 1, name: "accounts, reference data, audit log") { engine in
+            [
+                """
+                CREATE TABLE counties (code TEXT PRIMARY KEY, name TEXT NOT NULL, prefecture TEXT NOT NULL,
+                  province TEXT NOT NULL, level TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE categories (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT REFERENCES categories(id),
+                  position BIGINT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL UNIQUE,
+                  password_hash TEXT NOT NULL, role TEXT NOT NULL, display_name TEXT NOT NULL,
+                  county_code TEXT REFERENCES counties(code), created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+                  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX sessions_user ON sessions (user_id)",
+                """
+                CREATE TABLE signin_failures (id TEXT PRIMARY KEY, username_key TEXT NOT NULL, address TEXT NOT NULL,
+                  at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX signin_failures_user ON signin_failures (username_key, at)",
+                "CREATE INDEX signin_failures_address ON signin_failures (address, at)",
+                "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(AuditChain.genesisHash)')",
+                """
+                CREATE TABLE audit_events (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor_id TEXT,
+                  action TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, data TEXT NOT NULL,
+                  prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_events_entity ON audit_events (entity_type, entity_id, seq)",
+            ] + appendOnlyTriggers(engine)
+        }
+    ]
+
+    /// The audit log is append-only for the application: the database itself refuses UPDATE and
+    /// DELETE on `audit_events`. (Someone with direct access can drop the triggers; the hash chain
+    /// is what detects that.)
+    private static func appendOnlyTriggers(_ engine: DatabaseEngine) -> [String] {
+        switch engine {
+        case .sqlite:
+            return [
+                """
+                CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END
+                """,
+                """
+                CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END
+                """,
+            ]
+        case .postgres:
+            return [
+                """
+                CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+                FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+                """,
+            ]
+        }
+    }
+
+    /// Applies every migration not yet recorded in `schema_migrations`, all in one transaction
+    /// (DDL is transactional on both engines), so a failed upgrade leaves the schema as it was.
+    /// Several processes may start at once: on PostgreSQL an advisory lock makes them take turns;
+    /// on SQLite the single writer transaction (`BEGIN IMMEDIATE`) does.
+    @discardableResult
+    static func apply(to database: any Database, now: Date) async throws -> [Int64] {
+        let engine = database.engine
+        return try await database.write { db in
+            if engine == .postgres {
+                try await db.raw("SELECT pg_advisory_xact_lock(80832)").run()
+            }
+            try await db.raw(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,
+                  applied_at BIGINT NOT NULL)
+                """
+            ).run()
+            let applied = Set(
+                try await db.raw("SELECT version FROM schema_migrations").all().map {
+                    try $0.decode(column: "version", as: Int64.self)
+                })
+            var newlyApplied: [Int64] = []
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements(engine) {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.raw(
+                    """
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.millis))
+                    """
+                ).run()
+                newlyApplied.append(migration.version)
+            }
+            return newlyApplied
+        }
+    }
+
+    /// True when every known migration is recorded (used by `/readyz`).
+    static func isCurrent(_ database: any Database) async -> Bool {
+        do {
+            let latest = try await database.read { db in
+                try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
+                    .decode(column: "v", as: Int64?.self)
+            }
+            return latest == all.last?.version
+        } catch {
+            return false
+        }
+    }
+}

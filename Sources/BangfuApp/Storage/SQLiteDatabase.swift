@@ -1,0 +1,117 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// SQLite in WAL mode: one writer connection behind an actor, so write transactions never
+/// interleave (sqlite-nio serialises statements, not transactions), plus a few readers.
+public final class SQLiteDatabase: Database {
+    public var engine: DatabaseEngine { .sqlite }
+    private let writer: SQLiteWriter
+    private let readers: [SQLiteConnection]
+    private let next = NIOLockedValueBox(0)
+    private let logger: Logger
+
+    private init(writer: SQLiteWriter, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    public static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabase {
+        let writerConnection = try await openConnection(path: path, logger: logger)
+        // WAL is a property of the file; set it once from the writer before the readers open.
+        _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            readers.append(try await openConnection(path: path, logger: logger))
+        }
+        return SQLiteDatabase(writer: SQLiteWriter(connection: writerConnection), readers: readers, logger: logger)
+    }
+
+    private static func openConnection(path: String, logger: Logger) async throws -> SQLiteConnection {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+            _ = try await connection.query(pragma)
+        }
+        return connection
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = next.withLockedValue { value in
+            value = (value + 1) % readers.count
+            return value
+        }
+        return try await body(readers[index].sql())
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writer.transaction(body)
+    }
+
+    /// A consistent copy of the live database, taken while the server runs (`VACUUM INTO`).
+    public func backup(to path: String) async throws {
+        try await read { db in
+            try await db.raw("VACUUM INTO \(bind: path)").run()
+        }
+    }
+
+    public func close() async {
+        await writer.close()
+        for reader in readers {
+            try? await reader.close()
+        }
+    }
+}
+
+/// Owns the writer connection. An actor alone does not serialise transactions (it is reentrant at
+/// every `await`), so `transaction` also takes a FIFO turn before `BEGIN` and gives it up after
+/// `COMMIT` or `ROLLBACK`.
+actor SQLiteWriter {
+    private let connection: SQLiteConnection
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        let db = connection.sql()
+        try await db.raw("BEGIN IMMEDIATE").run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    private func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
+    func close() async {
+        await acquire()
+        try? await connection.close()
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import BangfuApp
+import Foundation
+import Logging
+
+/// Options every command shares; each also comes from a `BANGFU_*` environment variable.
+struct StorageOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory: SQLite database, keys, TLS material (BANGFU_DATA_DIR, default ./data).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "postgres://user:pass@host:5432/db to use PostgreSQL (BANGFU_DATABASE); default: SQLite in the data directory.")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (BANGFU_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func configuration() throws -> AppConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        var configuration = AppConfiguration()
+        configuration.dataDirectory = dataDir ?? env["BANGFU_DATA_DIR"] ?? "./data"
+        configuration.databaseURL = database ?? env["BANGFU_DATABASE"]
+        if let level = logLevel ?? env["BANGFU_LOG_LEVEL"] {
+            guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
+            configuration.logLevel = parsed
+        }
+        configuration.publicDirectory = env["BANGFU_PUBLIC_DIR"] ?? configuration.publicDirectory
+        configuration.catalogDirectory = env["BANGFU_CATALOG_DIR"] ?? configuration.catalogDirectory
+        return configuration
+    }
+}
+
+@main
+struct Bangfu: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bangfu",
+        abstract: "Bangfu (帮扶): a consumption-support marketplace server.",
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve HTTPS (default https://localhost:8443).")
+
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "Address to bind (BANGFU_HOST, default 127.0.0.1).") var host: String?
+    @Option(help: "Port (BANGFU_PORT, default 8443).") var port: Int?
+    @Option(help: "PEM certificate chain (BANGFU_TLS_CERT); default: self-signed in the data directory.") var tlsCert: String?
+    @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
+    @Flag(help: "Serve plain HTTP (BANGFU_NO_TLS=1). Only behind a proxy that terminates TLS.") var noTls = false
+    @Option(help: "Web UI and OpenAPI directory (BANGFU_PUBLIC_DIR, default Public).") var publicDir: String?
+    @Option(help: "Reference data directory (BANGFU_CATALOG_DIR, default Catalog).") var catalogDir: String?
+    @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: UInt8?
+    @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: Int?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var configuration = try storage.configuration()
+        configuration.host = host ?? env["BANGFU_HOST"] ?? configuration.host
+        configuration.port = port ?? env["BANGFU_PORT"].flatMap(Int.init) ?? configuration.port
+        configuration.tlsCertificate = tlsCert ?? env["BANGFU_TLS_CERT"]
+        configuration.tlsKey = tlsKey ?? env["BANGFU_TLS_KEY"]
+        configuration.tls = !(noTls || ["1", "true", "yes"].contains(env["BANGFU_NO_TLS"]?.lowercased() ?? ""))
+        configuration.publicDirectory = publicDir ?? configuration.publicDirectory
+        configuration.catalogDirectory = catalogDir ?? configuration.catalogDirectory
+        if let cost = bcryptCost ?? env["BANGFU_BCRYPT_COST"].flatMap(UInt8.init) {
+            guard cost >= 10 && cost <= 16 else { throw ValidationError("bcrypt cost must be 10 to 16") }
+            configuration.bcryptCost = cost
+        }
+        if let hours = sessionHours ?? env["BANGFU_SESSION_HOURS"].flatMap(Int.init) {
+            guard hours >= 1 && hours <= 24 * 30 else { throw ValidationError("session hours must be 1 to 720") }
+            configuration.sessionLifetime = .seconds(hours * 3600)
+        }
+        let app = try await buildApplication(configuration: configuration)
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations and load reference data.")
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        try await withServices(configuration: try storage.configuration()) { _ in }
+        print("database is up to date")
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user. The password is read from standard input (or a prompt), never an argument.")
+        @OptionGroup var storage: StorageOptions
+        @Option(help: "admin, county, merchant or buyer.") var role: String
+        @Option(help: "3 to 32 characters of A-Z a-z 0-9 _ . -") var username: String
+        @Option(help: "Name shown in the UI (default: the username).") var displayName: String?
+        @Option(help: "County code, for county officers.") var countyCode: String?
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
+            let password = try readPassword()
+            let configuration = try storage.configuration()
+            let username = self.username
+            let displayName = self.displayName ?? username
+            let countyCode = self.countyCode
+            let id = try await withServices(configuration: configuration) { services in
+                try await services.addUser(
+                    username: username, password: password, role: role, displayName: displayName,
+                    countyCode: countyCode)
+            }
+            print("created \(role.rawValue) \(username) (\(id))")
+        }
+
+        private func readPassword() throws -> String {
+            if isatty(STDIN_FILENO) == 1, let prompt = getpass("Password: ") {
+                return String(cString: prompt)
+            }
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("give the password on standard input")
+            }
+            return line
+        }
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the SQLite database, also while the server runs.")
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "Destination file (must not exist).") var to: String
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists") }
+        let to = self.to
+        try await withServices(configuration: try storage.configuration(), migrate: false) { services in
+            try await services.backup(to: to)
+        }
+        print("backup written to \(to)")
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit log.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recompute the audit hash chain.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let result = try await withServices(configuration: try storage.configuration(), migrate: false) {
+                try await $0.verifyAudit()
+            }
+            if result.ok {
+                print("audit chain ok: \(result.events) events")
+            } else {
+                print("audit chain BROKEN at seq \(result.firstBrokenSeq ?? -1) (after \(result.events) good events)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}

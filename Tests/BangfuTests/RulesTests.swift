@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import BangfuApp
+
+@Suite struct AuditChainTests {
+    func chain(_ count: Int) -> [AuditChain.Entry] {
+        var entries: [AuditChain.Entry] = []
+        var prev = AuditChain.genesisHash
+        for seq in 1...Int64(count) {
+            var entry = AuditChain.Entry(
+                seq: seq, atMillis: 1000 * seq, actorId: "u1", action: "user.create", entityType: "user",
+                entityId: "e\(seq)", data: #"{"n":\#(seq)}"#, prevHash: prev, hash: "")
+            entry.hash = AuditChain.hash(of: entry)
+            prev = entry.hash
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    @Test func intactChainVerifies() {
+        #expect(AuditChain.firstBroken(chain(5), after: (0, AuditChain.genesisHash)) == nil)
+    }
+
+    @Test func hashIsLowercaseHexSHA256AndCoversEveryField() {
+        let base = chain(1)[0]
+        #expect(base.hash.count == 64 && base.hash.allSatisfy { "0123456789abcdef".contains($0) })
+        var variants: [AuditChain.Entry] = []
+        var e = base; e.atMillis += 1; variants.append(e)
+        e = base; e.actorId = nil; variants.append(e)
+        e = base; e.action = "user.delete"; variants.append(e)
+        e = base; e.entityType = "county"; variants.append(e)
+        e = base; e.entityId = "other"; variants.append(e)
+        e = base; e.data = #"{"n":2}"#; variants.append(e)
+        e = base; e.prevHash = String(repeating: "1", count: 64); variants.append(e)
+        for variant in variants {
+            #expect(AuditChain.hash(of: variant) != base.hash)
+        }
+    }
+
+    @Test func editedEntryIsNamed() {
+        var entries = chain(5)
+        entries[2].data = #"{"n":999}"#
+        #expect(AuditChain.firstBroken(entries, after: (0, AuditChain.genesisHash)) == 3)
+    }
+
+    @Test func rehashedEntryBreaksTheNextOne() {
+        var entries = chain(5)
+        entries[2].data = #"{"n":999}"#
+        entries[2].hash = AuditChain.hash(of: entries[2])
+        #expect(AuditChain.firstBroken(entries, after: (0, AuditChain.genesisHash)) == 4)
+    }
+
+    @Test func deletedEntryIsNamed() {
+        var entries = chain(5)
+        entries.remove(at: 1)
+        #expect(AuditChain.firstBroken(entries, after: (0, AuditChain.genesisHash)) == 3)
+    }
+}
+
+@Suite struct AccountRulesTests {
+    @Test(arguments: ["abc", "user.name-1_x", String(repeating: "a", count: 32)])
+    func validUsernames(_ name: String) {
+        #expect(AccountRules.isValidUsername(name))
+    }
+
+    @Test(arguments: ["ab", String(repeating: "a", count: 33), "有中文", "a b c", "semi;colon", "tab\tx", ""])
+    func invalidUsernames(_ name: String) {
+        #expect(!AccountRules.isValidUsername(name))
+    }
+
+    @Test func passwords() {
+        #expect(AccountRules.passwordProblem("short") != nil)
+        #expect(AccountRules.passwordProblem("123456789") != nil)
+        #expect(AccountRules.passwordProblem("1234567890") == nil)
+        #expect(AccountRules.passwordProblem(String(repeating: "x", count: 73)) != nil)
+        #expect(AccountRules.passwordProblem(String(repeating: "密", count: 25)) != nil)  // 75 bytes
+    }
+
+    @Test func throttleByUsername() {
+        let throttle = SignInThrottle()
+        let now: Int64 = 10_000_000
+        let four = (1...4).map { now - Int64($0) * 1000 }
+        #expect(throttle.retryAfter(userFailures: four, addressFailures: [], now: now) == nil)
+        let five = (1...5).map { now - Int64($0) * 1000 }
+        // Locked until the fifth most recent failure (5 s ago) leaves the 15-minute window.
+        #expect(throttle.retryAfter(userFailures: five, addressFailures: [], now: now) == Int64(15 * 60 * 1000 - 5000))
+        // Failures older than the window do not count.
+        let old = (1...5).map { now - 15 * 60 * 1000 - Int64($0) }
+        #expect(throttle.retryAfter(userFailures: old, addressFailures: [], now: now) == nil)
+    }
+
+    @Test func throttleByAddress() {
+        let throttle = SignInThrottle()
+        let now: Int64 = 10_000_000
+        let nineteen = (1...19).map { now - Int64($0) }
+        #expect(throttle.retryAfter(userFailures: [], addressFailures: nineteen, now: now) == nil)
+        let twenty = (1...20).map { now - Int64($0) }
+        #expect(throttle.retryAfter(userFailures: [], addressFailures: twenty, now: now) == Int64(15 * 60 * 1000 - 20))
+    }
+}
+
+@Suite struct EncodingTests {
+    @Test func base32OfKnownBytes() {
+        // RFC 4648 test vector "foobar" → MZXW6YTBOI (lowercased, unpadded).
+        #expect(base32(Array("foobar".utf8)) == "mzxw6ytboi")
+        #expect(IDGenerator.random.next().count == 26)
+        #expect(IDGenerator.random.next() != IDGenerator.random.next())
+    }
+
+    @Test func rfc3339() {
+        #expect(Date(millis: 1_795_000_000_123).rfc3339 == "2026-11-18T11:06:40Z")
+    }
+
+    @Test func cursorsRoundTripAndRejectForeignOnes() throws {
+        let cursor = Paging.cursor(tag: "audit", position: "42")
+        #expect(!cursor.contains("="))
+        #expect(Paging.cursor(tag: "audit", position: "42") == cursor)
+    }
+}
