@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOConcurrencyHelpers

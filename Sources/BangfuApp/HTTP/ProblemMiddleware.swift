@@ -51,7 +51,9 @@ struct ProblemMiddleware: RouterMiddleware {
         let problem = Problem(
             type: "about:blank", title: error.status.reasonPhrase, status: error.status.code, detail: error.detail,
             code: error.code, errors: error.errors)
-        let body = (try? JSONEncoder().encode(problem)) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(problem)) ?? Data()
         var headers = error.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
