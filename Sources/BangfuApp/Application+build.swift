@@ -14,7 +14,7 @@ public func withServices<T: Sendable>(
 ) async throws -> T {
     var logger = Logger(label: "bangfu")
     logger.logLevel = configuration.logLevel
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    try createDataDirectory(configuration.dataDirectory)
     let database = try await openDatabase(
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
@@ -39,7 +39,7 @@ public func withServices<T: Sendable>(
 public func buildApplication(configuration: AppConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "bangfu")
     logger.logLevel = configuration.logLevel
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    try createDataDirectory(configuration.dataDirectory)
     let database = try await openDatabase(
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
@@ -100,10 +100,28 @@ struct DatabaseService: Service {
     func run() async throws {
         if let postgres = database as? PostgresDatabase {
             // The pool runs until the server has drained and the group cancels it.
-            try? await cancelWhenGracefulShutdown { await postgres.client.run() }
+            await cancelWhenGracefulShutdownOrCancellation { await postgres.client.run() }
             return
         }
         try? await gracefulShutdown()
         await database.close()
+    }
+}
+
+/// The data directory holds the database, keys and TLS material: owner-only (0700) when created.
+func createDataDirectory(_ path: String) throws {
+    if !FileManager.default.fileExists(atPath: path) {
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+}
+
+/// Runs `body` until graceful shutdown (or cancellation) begins, then cancels it.
+private func cancelWhenGracefulShutdownOrCancellation(_ body: @escaping @Sendable () async -> Void) async {
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { await body() }
+        group.addTask { try? await gracefulShutdown() }
+        await group.next()
+        group.cancelAll()
     }
 }

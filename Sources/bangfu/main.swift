@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
         }
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
+        app.logger.notice("Bangfu stopped: requests drained, database closed")
     }
 }
 

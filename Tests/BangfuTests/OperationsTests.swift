@@ -186,3 +186,64 @@ import Testing
         }
     }
 }
+
+@Suite struct StorageTests {
+    @Test func sqliteFilesAreOwnerOnly() async throws {
+        let test = try await TestApp.make()
+        guard test.services.database.engine == .sqlite else { return }
+        try await test.run { client in
+            _ = try await client.signUp("merchant1")
+            let mode = try FileManager.default.attributesOfItem(atPath: test.dataDirectory + "/bangfu.sqlite")[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+        }
+    }
+
+    @Test func writeTransactionsRollBackWhole() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await test.services.database.write { db in
+                    try await db.raw("INSERT INTO counties (code, name, prefecture, province, level, created_at) VALUES ('999999', 'x', 'x', 'x', 'national', 0)").run()
+                    throw Boom()
+                }
+            }
+            let count = try await test.services.database.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM counties WHERE code = '999999'").first()!.decode(column: "n", as: Int64.self)
+            }
+            #expect(count == 0)
+        }
+    }
+
+    /// Many concurrent write transactions that each read-modify-write one counter: if two ever
+    /// interleaved, an increment would be lost.
+    @Test func writeTransactionsNeverInterleave() async throws {
+        let test = try await TestApp.make()
+        let engine = test.services.database.engine
+        try await test.run { _ in
+            try await test.services.database.write { db in
+                try await db.raw("CREATE TABLE counter_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)").run()
+                try await db.raw("INSERT INTO counter_probe VALUES (1, 0)").run()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        try await test.services.database.write { db in
+                            // PostgreSQL needs a row lock for read-modify-write; SQLite's single writer is enough.
+                            let lock = engine == .postgres ? " FOR UPDATE" : ""
+                            let n = try await db.raw("SELECT n FROM counter_probe WHERE id = 1\(unsafeRaw: lock)").first()!
+                                .decode(column: "n", as: Int64.self)
+                            try await Task.sleep(for: .milliseconds(1))
+                            try await db.raw("UPDATE counter_probe SET n = \(bind: n + 1) WHERE id = 1").run()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let n = try await test.services.database.read { db in
+                try await db.raw("SELECT n FROM counter_probe WHERE id = 1").first()!.decode(column: "n", as: Int64.self)
+            }
+            #expect(n == 50)
+        }
+    }
+}

@@ -52,9 +52,15 @@ struct RequestLogMiddleware: RouterMiddleware {
                 "path": .string(request.uri.path),
                 "route": .string(route),
                 "status": .stringConvertible(response.status.code),
-                "ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+                "ms": .stringConvertible(Self.milliseconds(elapsed)),
             ])
         return response
+    }
+
+    /// Milliseconds with three decimals, for the access log.
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 1000).rounded() / 1000
     }
 
     static func isSane(_ id: String) -> Bool {
@@ -67,13 +73,20 @@ struct RequestLogMiddleware: RouterMiddleware {
 public struct HTTPMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
 
+    static var requests: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "bangfu", subsystem: "http", metricName: "requests", unitName: "total",
+        helpText: "HTTP requests by method, route and status") }
+    static var duration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "bangfu", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+        helpText: "HTTP request latency by route") }
+
     func record(method: String, route: String, status: Int, elapsed: Duration) {
         registry.makeCounter(
-            name: "bangfu_http_requests_total",
+            descriptor: Self.requests,
             labels: [("method", method), ("route", route), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            name: "bangfu_http_request_duration_seconds",
+            descriptor: Self.duration,
             labels: [("route", route)],
             buckets: [
                 .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -22,6 +23,11 @@ public final class SQLiteDatabase: Database {
     }
 
     public static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabase {
+        // Created owner-only: the database holds password hashes and bank details. SQLite gives
+        // its -wal and -shm files the same permissions.
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         let writerConnection = try await openConnection(path: path, logger: logger)
         // WAL is a property of the file; set it once from the writer before the readers open.
         _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
