@@ -26,8 +26,42 @@ func decodeJSONBytes<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -
     do {
         return try JSONDecoder().decode(type, from: Data(bytes))
     } catch let error as DecodingError {
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+            let field = outOfRangeNumber(in: bytes)
+        {
+            // Foundation reports a number it cannot represent at the root; name its field.
+            throw APIError.invalid(field, "must be a whole number within range")
+        }
         throw problem(for: error)
     }
+}
+
+/// The path of the first number in otherwise valid JSON that is not a whole number within
+/// Int64's range (every number in this API is one: fen, counts, basis points).
+private func outOfRangeNumber(in bytes: [UInt8]) -> String? {
+    guard let root = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+        return nil
+    }
+    func walk(_ value: Any, _ path: String) -> String? {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if let found = walk(object[key]!, path.isEmpty ? key : path + "." + key) { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                if let found = walk(element, path + "[\(index)]") { return found }
+            }
+            return nil
+        case let number as NSNumber:
+            let text = number.stringValue
+            return Int64(text) == nil ? path : nil
+        default:
+            return nil
+        }
+    }
+    return walk(root, "")
 }
 
 private func fieldPath(_ path: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
