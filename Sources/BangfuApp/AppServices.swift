@@ -13,6 +13,8 @@ public struct AppServices: Sendable {
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics
+    let merchants: MerchantStore
+    let uploads: UploadStore
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -29,6 +31,8 @@ public struct AppServices: Sendable {
         self.reference = reference
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)
+        self.merchants = MerchantStore()
+        self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,

@@ -89,6 +89,8 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     AccountsController(services: services).addRoutes(to: router)
     ReferenceController(services: services).addRoutes(to: router)
     AuditController(services: services).addRoutes(to: router)
+    MerchantApplicationsController(services: services).addRoutes(to: router)
+    MerchantsController(services: services).addRoutes(to: router)
     return router
 }
 

@@ -16,6 +16,9 @@ public struct AppConfiguration: Sendable {
     public var catalogDirectory = "Catalog"
     public var bcryptCost: UInt8 = 10
     public var sessionLifetime: Duration = .seconds(12 * 3600)
+    /// County levels whose merchants and products the platform admits: both for a provincial
+    /// platform (the default), `national` only for an 832-style national one.
+    public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
     public var logLevel: Logger.Level = .info
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random

@@ -51,6 +51,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Reference data directory (BANGFU_CATALOG_DIR, default Catalog).") var catalogDir: String?
     @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: UInt8?
     @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: Int?
+    @Option(help: "County levels admitted, comma-separated: national,provincial (BANGFU_ELIGIBLE_COUNTY_LEVELS, default both).")
+    var eligibleCountyLevels: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -69,6 +71,13 @@ struct Serve: AsyncParsableCommand {
         if let hours = sessionHours ?? env["BANGFU_SESSION_HOURS"].flatMap(Int.init) {
             guard hours >= 1 && hours <= 24 * 30 else { throw ValidationError("session hours must be 1 to 720") }
             configuration.sessionLifetime = .seconds(hours * 3600)
+        }
+        if let levels = eligibleCountyLevels ?? env["BANGFU_ELIGIBLE_COUNTY_LEVELS"] {
+            let parsed = levels.split(separator: ",").map { CountyLevel(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("eligible county levels are national and/or provincial")
+            }
+            configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
         }
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()

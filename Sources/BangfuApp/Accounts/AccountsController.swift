@@ -110,19 +110,24 @@ struct AccountsController {
             var displayName: String
         }
         var user: MeUser
-        /// The user's merchant or buyer organization once those exist (later issues); null now.
-        @NullEncoded var merchant: String?
+        /// The user's merchant once approved; the buyer organization comes with buyers (later).
+        @NullEncoded var merchant: MerchantsController.Output?
         @NullEncoded var buyerOrganization: String?
         @NullEncoded var countyCode: String?
     }
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
+        let merchant =
+            identity.role == .merchant
+            ? try await services.database.read { db in try await services.merchants.merchant(ownerId: identity.userId, in: db) }
+            : nil
         return try .json(
             MeOutput(
                 user: .init(
                     id: identity.userId, username: identity.username, role: identity.role,
                     displayName: identity.displayName),
-                merchant: nil, buyerOrganization: nil, countyCode: identity.countyCode))
+                merchant: merchant.map { MerchantsController.Output($0, productCount: 0, viewer: identity) },
+                buyerOrganization: nil, countyCode: identity.countyCode))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-public enum CountyLevel: String, Codable, Sendable {
+public enum CountyLevel: String, Codable, Sendable, Hashable, CaseIterable {
     case national
     case provincial
 }

@@ -46,7 +46,52 @@ enum Migrations {
                 """,
                 "CREATE INDEX audit_events_entity ON audit_events (entity_type, entity_id, seq)",
             ] + appendOnlyTriggers(engine)
-        }
+        },
+        Migration(version: 2, name: "merchant onboarding") { _ in
+            [
+                """
+                CREATE TABLE merchant_applications (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id),
+                  status TEXT NOT NULL, company_name TEXT NOT NULL, credit_code TEXT NOT NULL,
+                  legal_representative TEXT NOT NULL, contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL,
+                  county_code TEXT NOT NULL REFERENCES counties(code), address TEXT NOT NULL,
+                  food_license_number TEXT, bank_name TEXT NOT NULL, bank_account TEXT NOT NULL,
+                  households_driven BIGINT NOT NULL, merchant_id TEXT, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX merchant_applications_owner ON merchant_applications (owner_id, created_at)",
+                "CREATE INDEX merchant_applications_county ON merchant_applications (county_code, status, created_at)",
+                "CREATE INDEX merchant_applications_created ON merchant_applications (created_at, id)",
+                // One credit code, one application in progress: the index backs the check in code
+                // when two processes race on PostgreSQL.
+                """
+                CREATE UNIQUE INDEX merchant_applications_open_credit_code ON merchant_applications (credit_code)
+                WHERE status IN ('submitted', 'recommended')
+                """,
+                """
+                CREATE TABLE merchant_application_reviews (id TEXT PRIMARY KEY,
+                  application_id TEXT NOT NULL REFERENCES merchant_applications(id), position BIGINT NOT NULL,
+                  actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, action TEXT NOT NULL, from_status TEXT,
+                  to_status TEXT NOT NULL, note TEXT, at BIGINT NOT NULL, UNIQUE (application_id, position))
+                """,
+                """
+                CREATE TABLE merchant_documents (id TEXT PRIMARY KEY,
+                  application_id TEXT NOT NULL REFERENCES merchant_applications(id), kind TEXT NOT NULL,
+                  content_type TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, expires_on TEXT,
+                  created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX merchant_documents_app ON merchant_documents (application_id, created_at)",
+                "CREATE INDEX merchant_documents_expiry ON merchant_documents (expires_on)",
+                """
+                CREATE TABLE merchants (id TEXT PRIMARY KEY, application_id TEXT NOT NULL UNIQUE
+                  REFERENCES merchant_applications(id), owner_id TEXT NOT NULL UNIQUE REFERENCES users(id),
+                  company_name TEXT NOT NULL, credit_code TEXT NOT NULL UNIQUE,
+                  county_code TEXT NOT NULL REFERENCES counties(code), households_driven BIGINT NOT NULL,
+                  status TEXT NOT NULL, suspension_reason TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX merchants_county ON merchants (county_code, status, created_at)",
+                "CREATE INDEX merchants_created ON merchants (created_at, id)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
@@ -120,11 +165,12 @@ enum Migrations {
     /// True when every known migration is recorded (used by `/readyz`).
     static func isCurrent(_ database: any Database) async -> Bool {
         do {
-            let latest = try await database.read { db in
-                try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
-                    .decode(column: "v", as: Int64?.self)
+            let applied = try await database.read { db in
+                try await db.raw("SELECT version FROM schema_migrations").all().map {
+                    try $0.decode(column: "version", as: Int64.self)
+                }
             }
-            return latest == all.last?.version
+            return Set(all.map(\.version)).isSubset(of: Set(applied))
         } catch {
             return false
         }

@@ -1,0 +1,307 @@
+import Foundation
+import SQLKit
+
+struct ApplicationFields: Sendable, Equatable {
+    var companyName: String
+    var creditCode: String
+    var legalRepresentative: String
+    var contactName: String
+    var contactPhone: String
+    var countyCode: String
+    var address: String
+    var foodLicenseNumber: String?
+    var bankName: String
+    var bankAccount: String
+    var householdsDriven: Int64
+}
+
+struct MerchantApplication: Sendable {
+    var id: String
+    var ownerId: String
+    var status: ApplicationStatus
+    var fields: ApplicationFields
+    var merchantId: String?
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+struct ApplicationReview: Sendable {
+    var action: String
+    var actorId: String
+    var actorRole: String
+    var fromStatus: String?
+    var toStatus: String
+    var note: String?
+    var at: Date
+}
+
+struct MerchantDocument: Sendable {
+    var id: String
+    var applicationId: String
+    var kind: String
+    var contentType: String
+    var sha256: String
+    var size: Int64
+    var expiresOn: String?
+    var createdAt: Date
+}
+
+struct Merchant: Sendable {
+    var id: String
+    var applicationId: String
+    var ownerId: String
+    var companyName: String
+    var creditCode: String
+    var countyCode: String
+    var countyName: String
+    var householdsDriven: Int64
+    var status: MerchantStatus
+    var suspensionReason: String?
+    var createdAt: Date
+}
+
+/// Applications, their reviews and documents, and merchants.
+struct MerchantStore: Sendable {
+    // MARK: Applications
+
+    func insert(_ application: MerchantApplication, in db: any SQLDatabase) async throws {
+        let f = application.fields
+        try await db.raw(
+            """
+            INSERT INTO merchant_applications (id, owner_id, status, company_name, credit_code, legal_representative,
+              contact_name, contact_phone, county_code, address, food_license_number, bank_name, bank_account,
+              households_driven, merchant_id, created_at, updated_at)
+            VALUES (\(bind: application.id), \(bind: application.ownerId), \(bind: application.status.rawValue),
+              \(bind: f.companyName), \(bind: f.creditCode), \(bind: f.legalRepresentative), \(bind: f.contactName),
+              \(bind: f.contactPhone), \(bind: f.countyCode), \(bind: f.address), \(bind: f.foodLicenseNumber),
+              \(bind: f.bankName), \(bind: f.bankAccount), \(bind: f.householdsDriven), NULL,
+              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis))
+            """
+        ).run()
+    }
+
+    func update(_ application: MerchantApplication, in db: any SQLDatabase) async throws {
+        let f = application.fields
+        try await db.raw(
+            """
+            UPDATE merchant_applications SET status = \(bind: application.status.rawValue),
+              company_name = \(bind: f.companyName), credit_code = \(bind: f.creditCode),
+              legal_representative = \(bind: f.legalRepresentative), contact_name = \(bind: f.contactName),
+              contact_phone = \(bind: f.contactPhone), county_code = \(bind: f.countyCode), address = \(bind: f.address),
+              food_license_number = \(bind: f.foodLicenseNumber), bank_name = \(bind: f.bankName),
+              bank_account = \(bind: f.bankAccount), households_driven = \(bind: f.householdsDriven),
+              merchant_id = \(bind: application.merchantId), updated_at = \(bind: application.updatedAt.millis)
+            WHERE id = \(bind: application.id)
+            """
+        ).run()
+    }
+
+    func application(id: String, in db: any SQLDatabase) async throws -> MerchantApplication? {
+        try await db.raw("SELECT * FROM merchant_applications WHERE id = \(bind: id)").first().map(Self.application)
+    }
+
+    struct ApplicationFilter: Sendable {
+        var ownerId: String?
+        var countyCode: String?
+        var status: ApplicationStatus?
+    }
+
+    /// Newest first; `after` is the (createdAt, id) of the last item of the previous page.
+    func applications(_ filter: ApplicationFilter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
+        async throws -> [MerchantApplication]
+    {
+        var query: SQLQueryString = "SELECT * FROM merchant_applications WHERE 1 = 1"
+        if let owner = filter.ownerId { query += " AND owner_id = \(bind: owner)" }
+        if let county = filter.countyCode { query += " AND county_code = \(bind: county)" }
+        if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
+        if let (at, id) = after {
+            query += " AND (created_at < \(bind: at) OR (created_at = \(bind: at) AND id < \(bind: id)))"
+        }
+        query += " ORDER BY created_at DESC, id DESC LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map(Self.application)
+    }
+
+    /// True when a merchant holds the credit code, or another application in progress does.
+    func creditCodeInUse(_ code: String, excluding applicationId: String?, in db: any SQLDatabase) async throws -> Bool {
+        let merchant = try await db.raw("SELECT id FROM merchants WHERE credit_code = \(bind: code)").first()
+        if merchant != nil { return true }
+        let open = try await db.raw(
+            """
+            SELECT id FROM merchant_applications WHERE credit_code = \(bind: code)
+              AND status IN ('submitted', 'recommended') AND id <> \(bind: applicationId ?? "")
+            """
+        ).first()
+        return open != nil
+    }
+
+    /// True when the user already is a merchant or has an application in progress.
+    func ownerIsBusy(_ ownerId: String, in db: any SQLDatabase) async throws -> Bool {
+        let row = try await db.raw(
+            """
+            SELECT id FROM merchant_applications WHERE owner_id = \(bind: ownerId)
+              AND status IN ('submitted', 'recommended', 'approved')
+            """
+        ).first()
+        return row != nil
+    }
+
+    // MARK: Reviews
+
+    func addReview(_ review: ApplicationReview, applicationId: String, id: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO merchant_application_reviews (id, application_id, position, actor_id, actor_role, action,
+              from_status, to_status, note, at)
+            VALUES (\(bind: id), \(bind: applicationId),
+              (SELECT COUNT(*) + 1 FROM merchant_application_reviews WHERE application_id = \(bind: applicationId)),
+              \(bind: review.actorId), \(bind: review.actorRole),
+              \(bind: review.action), \(bind: review.fromStatus), \(bind: review.toStatus), \(bind: review.note),
+              \(bind: review.at.millis))
+            """
+        ).run()
+    }
+
+    func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
+        try await db.raw(
+            "SELECT * FROM merchant_application_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
+        ).all().map { row in
+            ApplicationReview(
+                action: try row.decode(column: "action", as: String.self),
+                actorId: try row.decode(column: "actor_id", as: String.self),
+                actorRole: try row.decode(column: "actor_role", as: String.self),
+                fromStatus: try row.decode(column: "from_status", as: String?.self),
+                toStatus: try row.decode(column: "to_status", as: String.self),
+                note: try row.decode(column: "note", as: String?.self),
+                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
+        }
+    }
+
+    // MARK: Documents
+
+    func addDocument(_ document: MerchantDocument, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO merchant_documents (id, application_id, kind, content_type, sha256, size, expires_on, created_at)
+            VALUES (\(bind: document.id), \(bind: document.applicationId), \(bind: document.kind),
+              \(bind: document.contentType), \(bind: document.sha256), \(bind: document.size), \(bind: document.expiresOn),
+              \(bind: document.createdAt.millis))
+            """
+        ).run()
+    }
+
+    func documents(applicationId: String, in db: any SQLDatabase) async throws -> [MerchantDocument] {
+        try await db.raw(
+            "SELECT * FROM merchant_documents WHERE application_id = \(bind: applicationId) ORDER BY created_at, id"
+        ).all().map(Self.document)
+    }
+
+    func document(id: String, applicationId: String, in db: any SQLDatabase) async throws -> MerchantDocument? {
+        try await db.raw(
+            "SELECT * FROM merchant_documents WHERE id = \(bind: id) AND application_id = \(bind: applicationId)"
+        ).first().map(Self.document)
+    }
+
+    // MARK: Merchants
+
+    func insertMerchant(
+        id: String, from application: MerchantApplication, at: Date, in db: any SQLDatabase
+    ) async throws {
+        try await db.raw(
+            """
+            INSERT INTO merchants (id, application_id, owner_id, company_name, credit_code, county_code,
+              households_driven, status, suspension_reason, created_at, updated_at)
+            VALUES (\(bind: id), \(bind: application.id), \(bind: application.ownerId),
+              \(bind: application.fields.companyName), \(bind: application.fields.creditCode),
+              \(bind: application.fields.countyCode), \(bind: application.fields.householdsDriven), 'active', NULL,
+              \(bind: at.millis), \(bind: at.millis))
+            """
+        ).run()
+    }
+
+    private static let merchantSelect =
+        "SELECT m.*, c.name AS county_name FROM merchants m JOIN counties c ON c.code = m.county_code"
+
+    func merchant(id: String, in db: any SQLDatabase) async throws -> Merchant? {
+        try await db.raw("\(unsafeRaw: Self.merchantSelect) WHERE m.id = \(bind: id)").first().map(Self.merchant)
+    }
+
+    func merchant(ownerId: String, in db: any SQLDatabase) async throws -> Merchant? {
+        try await db.raw("\(unsafeRaw: Self.merchantSelect) WHERE m.owner_id = \(bind: ownerId)").first().map(Self.merchant)
+    }
+
+    /// Newest first; `activeOnly` for the public directory.
+    func merchants(countyCode: String?, activeOnly: Bool, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
+        async throws -> [Merchant]
+    {
+        var query: SQLQueryString = "\(unsafeRaw: Self.merchantSelect) WHERE 1 = 1"
+        if let countyCode { query += " AND m.county_code = \(bind: countyCode)" }
+        if activeOnly { query += " AND m.status = 'active'" }
+        if let (at, id) = after {
+            query += " AND (m.created_at < \(bind: at) OR (m.created_at = \(bind: at) AND m.id < \(bind: id)))"
+        }
+        query += " ORDER BY m.created_at DESC, m.id DESC LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map(Self.merchant)
+    }
+
+    func setStatus(merchantId: String, _ status: MerchantStatus, reason: String?, at: Date, in db: any SQLDatabase)
+        async throws
+    {
+        try await db.raw(
+            """
+            UPDATE merchants SET status = \(bind: status.rawValue), suspension_reason = \(bind: reason),
+              updated_at = \(bind: at.millis) WHERE id = \(bind: merchantId)
+            """
+        ).run()
+    }
+
+    // MARK: Rows
+
+    private static func application(_ row: any SQLRow) throws -> MerchantApplication {
+        MerchantApplication(
+            id: try row.decode(column: "id", as: String.self),
+            ownerId: try row.decode(column: "owner_id", as: String.self),
+            status: ApplicationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .submitted,
+            fields: ApplicationFields(
+                companyName: try row.decode(column: "company_name", as: String.self),
+                creditCode: try row.decode(column: "credit_code", as: String.self),
+                legalRepresentative: try row.decode(column: "legal_representative", as: String.self),
+                contactName: try row.decode(column: "contact_name", as: String.self),
+                contactPhone: try row.decode(column: "contact_phone", as: String.self),
+                countyCode: try row.decode(column: "county_code", as: String.self),
+                address: try row.decode(column: "address", as: String.self),
+                foodLicenseNumber: try row.decode(column: "food_license_number", as: String?.self),
+                bankName: try row.decode(column: "bank_name", as: String.self),
+                bankAccount: try row.decode(column: "bank_account", as: String.self),
+                householdsDriven: try row.decode(column: "households_driven", as: Int64.self)),
+            merchantId: try row.decode(column: "merchant_id", as: String?.self),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+    }
+
+    private static func document(_ row: any SQLRow) throws -> MerchantDocument {
+        MerchantDocument(
+            id: try row.decode(column: "id", as: String.self),
+            applicationId: try row.decode(column: "application_id", as: String.self),
+            kind: try row.decode(column: "kind", as: String.self),
+            contentType: try row.decode(column: "content_type", as: String.self),
+            sha256: try row.decode(column: "sha256", as: String.self),
+            size: try row.decode(column: "size", as: Int64.self),
+            expiresOn: try row.decode(column: "expires_on", as: String?.self),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+
+    private static func merchant(_ row: any SQLRow) throws -> Merchant {
+        Merchant(
+            id: try row.decode(column: "id", as: String.self),
+            applicationId: try row.decode(column: "application_id", as: String.self),
+            ownerId: try row.decode(column: "owner_id", as: String.self),
+            companyName: try row.decode(column: "company_name", as: String.self),
+            creditCode: try row.decode(column: "credit_code", as: String.self),
+            countyCode: try row.decode(column: "county_code", as: String.self),
+            countyName: try row.decode(column: "county_name", as: String.self),
+            householdsDriven: try row.decode(column: "households_driven", as: Int64.self),
+            status: MerchantStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .suspended,
+            suspensionReason: try row.decode(column: "suspension_reason", as: String?.self),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+}
