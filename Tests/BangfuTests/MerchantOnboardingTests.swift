@@ -312,6 +312,25 @@ extension TestClientProtocol {
         }
     }
 
+    /// Racing applications with one credit code: exactly one wins, the rest are 409, never a 500.
+    @Test func racingApplicationsForOneCreditCode() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            var tokens: [String] = []
+            for index in 0..<10 { tokens.append(try await client.signUp("racer\(index)")) }
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for token in tokens {
+                    group.addTask {
+                        try await client.call(.post, "/api/v1/merchant-applications", token: token, json: applicationJSON()).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 9)
+        }
+    }
+
     @Test func documentUploadsAreCheckedAndStreamedUnderTheLimit() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

@@ -178,17 +178,34 @@ struct MerchantApplicationsController {
             id: services.ids.next(), ownerId: user.userId, status: .submitted, fields: fields, merchantId: nil,
             createdAt: now, updatedAt: now)
         try await services.database.write { db in
-            if try await store.ownerIsBusy(user.userId, in: db) {
-                throw APIError.conflict("you already have a merchant or an application in progress")
+            try await Self.uniqueAsConflict {
+                try await insertNew(application, by: user, in: db)
             }
-            if try await store.creditCodeInUse(fields.creditCode, excluding: nil, in: db) {
-                throw APIError.conflict(
-                    "this credit code belongs to a merchant or an application in progress", field: "creditCode")
-            }
-            try await store.insert(application, in: db)
-            try await record(application, action: "submit", from: nil, note: nil, by: user, in: db)
         }
         return try .json(Output(application, viewer: user, documents: [], reviews: []), status: .created)
+    }
+
+    /// A unique index refused the row: another process inserted the same credit code between our
+    /// check and our insert.
+    static func uniqueAsConflict<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch where isUniqueViolation(error) {
+            throw APIError.conflict(
+                "this credit code belongs to a merchant or an application in progress", field: "creditCode")
+        }
+    }
+
+    private func insertNew(_ application: MerchantApplication, by user: Identity, in db: any SQLDatabase) async throws {
+        if try await store.ownerIsBusy(user.userId, in: db) {
+            throw APIError.conflict("you already have a merchant or an application in progress")
+        }
+        if try await store.creditCodeInUse(application.fields.creditCode, excluding: nil, in: db) {
+            throw APIError.conflict(
+                "this credit code belongs to a merchant or an application in progress", field: "creditCode")
+        }
+        try await store.insert(application, in: db)
+        try await record(application, action: "submit", from: nil, note: nil, by: user, in: db)
     }
 
     @Sendable func resubmit(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -199,7 +216,7 @@ struct MerchantApplicationsController {
             try await services.reference.county(code: input.countyCode.trimmingCharacters(in: .whitespaces), in: db)
         }
         let fields = try validate(input, in: county)
-        let (application, documents, reviews) = try await services.database.write { db in
+        let (application, documents, reviews) = try await services.database.write { db in try await Self.uniqueAsConflict {
             var application = try await visible(id, to: user, in: db)
             guard let next = OnboardingRules.next(from: application.status, .resubmit, by: user.role) else {
                 throw APIError.invalidTransition(current: application.status.rawValue, action: "resubmit")
@@ -218,7 +235,7 @@ struct MerchantApplicationsController {
                 application, try await store.documents(applicationId: id, in: db),
                 try await store.reviews(applicationId: id, in: db)
             )
-        }
+        } }
         return try .json(Output(application, viewer: user, documents: documents, reviews: reviews))
     }
 
@@ -375,7 +392,7 @@ struct MerchantApplicationsController {
         note: String?
     ) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (application, documents, reviews) = try await services.database.write { db in
+        let (application, documents, reviews) = try await services.database.write { db in try await Self.uniqueAsConflict {
             var application = try await visible(id, to: user, in: db)
             guard let next = OnboardingRules.next(from: application.status, action, by: user.role) else {
                 throw APIError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
@@ -398,7 +415,7 @@ struct MerchantApplicationsController {
                 application, try await store.documents(applicationId: id, in: db),
                 try await store.reviews(applicationId: id, in: db)
             )
-        }
+        } }
         return try .json(Output(application, viewer: user, documents: documents, reviews: reviews))
     }
 

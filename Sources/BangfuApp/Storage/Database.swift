@@ -1,5 +1,7 @@
 import Logging
+import PostgresNIO
 import SQLKit
+import SQLiteNIO
 
 /// The SQL engine behind a `Database`. Only DDL details, locking and PRAGMAs differ per engine;
 /// stores are written once in SQLKit.
@@ -55,4 +57,12 @@ public func openDatabase(url: String?, dataDirectory: String, logger: Logger) as
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// True when `error` is a unique-constraint violation, from either engine: the backstop for
+/// check-then-insert races between processes on PostgreSQL.
+func isUniqueViolation(_ error: any Error) -> Bool {
+    if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+    if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraint }
+    return false
 }
