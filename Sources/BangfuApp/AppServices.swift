@@ -15,6 +15,7 @@ public struct AppServices: Sendable {
     let metrics: HTTPMetrics
     let merchants: MerchantStore
     let uploads: UploadStore
+    let products: ProductStore
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -33,6 +34,7 @@ public struct AppServices: Sendable {
         self.metrics = HTTPMetrics(registry: registry)
         self.merchants = MerchantStore()
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
+        self.products = ProductStore(engine: database.engine)
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,

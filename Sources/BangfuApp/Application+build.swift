@@ -91,6 +91,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     AuditController(services: services).addRoutes(to: router)
     MerchantApplicationsController(services: services).addRoutes(to: router)
     MerchantsController(services: services).addRoutes(to: router)
+    ProductsController(services: services).addRoutes(to: router)
     return router
 }
 

@@ -99,6 +99,8 @@ struct MerchantsController {
                     current: merchant.status.rawValue, action: status == .active ? "reinstate" : "suspend")
             }
             try await store.setStatus(merchantId: id, status, reason: reason, at: services.clock.now, in: db)
+            // Its products leave the catalog at once, and come back on reinstatement.
+            try await services.products.setMerchantActive(merchantId: id, status == .active, in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: admin.userId, action: status == .active ? "merchant.reinstate" : "merchant.suspend",

@@ -92,6 +92,48 @@ enum Migrations {
                 "CREATE INDEX merchants_created ON merchants (created_at, id)",
             ]
         },
+        Migration(version: 3, name: "products") { engine in
+            [
+                // `stock` is what is still for sale; `held` what open orders hold. `merchant_active`
+                // and `certificate_expires_at` copy the merchant's status and the valid
+                // certificate's expiry onto the row, so the public catalog reads one table.
+                """
+                CREATE TABLE products (id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL REFERENCES merchants(id),
+                  title TEXT NOT NULL, category_id TEXT NOT NULL REFERENCES categories(id),
+                  top_category_id TEXT NOT NULL REFERENCES categories(id), description TEXT NOT NULL,
+                  specification TEXT NOT NULL, unit TEXT NOT NULL, price_fen BIGINT NOT NULL, stock BIGINT NOT NULL,
+                  held BIGINT NOT NULL, origin_county_code TEXT NOT NULL REFERENCES counties(code),
+                  labels TEXT NOT NULL, status TEXT NOT NULL, sales BIGINT NOT NULL, merchant_active BIGINT NOT NULL,
+                  certificate_number TEXT, certificate_expires_at BIGINT, search_text TEXT NOT NULL,
+                  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL\(engine == .postgres ? ", search_terms TEXT[] NOT NULL" : ""))
+                """,
+                "CREATE INDEX products_public_newest ON products (status, created_at, id)",
+                "CREATE INDEX products_public_price ON products (status, price_fen, id)",
+                "CREATE INDEX products_public_sales ON products (status, sales, id)",
+                "CREATE INDEX products_category ON products (top_category_id, category_id)",
+                "CREATE INDEX products_county ON products (origin_county_code)",
+                "CREATE INDEX products_merchant ON products (merchant_id, created_at)",
+                "CREATE TABLE product_labels (product_id TEXT NOT NULL REFERENCES products(id), label TEXT NOT NULL, PRIMARY KEY (product_id, label))",
+                "CREATE INDEX product_labels_label ON product_labels (label, product_id)",
+                """
+                CREATE TABLE product_prices (id TEXT PRIMARY KEY, product_id TEXT NOT NULL REFERENCES products(id),
+                  price_fen BIGINT NOT NULL, from_at BIGINT NOT NULL, position BIGINT NOT NULL)
+                """,
+                "CREATE INDEX product_prices_product ON product_prices (product_id, position)",
+                """
+                CREATE TABLE stock_adjustments (id TEXT PRIMARY KEY, product_id TEXT NOT NULL REFERENCES products(id),
+                  delta BIGINT NOT NULL, reason TEXT NOT NULL, actor_id TEXT NOT NULL, stock_after BIGINT NOT NULL,
+                  at BIGINT NOT NULL)
+                """,
+            ] + (engine == .postgres
+                ? ["CREATE INDEX products_search ON products USING GIN (search_terms)"]
+                : [
+                    """
+                    CREATE VIRTUAL TABLE product_search USING fts5(product_id UNINDEXED, terms,
+                      tokenize = 'unicode61 remove_diacritics 0')
+                    """
+                ])
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -1,0 +1,341 @@
+import Foundation
+import SQLKit
+
+struct Product: Sendable {
+    var id: String
+    var merchantId: String
+    var title: String
+    var categoryId: String
+    var topCategoryId: String
+    var description: String
+    var specification: String
+    var unit: String
+    var priceFen: Int64
+    var stock: Int64
+    var held: Int64
+    var originCountyCode: String
+    var labels: [String]
+    var status: ProductStatus
+    var sales: Int64
+    var merchantActive: Bool
+    var certificateNumber: String?
+    var certificateExpiresAt: Date?
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+/// What a public listing reads: the product with its merchant's and county's names.
+struct ProductRow: Sendable {
+    var product: Product
+    var merchantName: String
+    var countyName: String
+}
+
+enum ProductSort: String, Sendable, CaseIterable {
+    case relevance
+    case newest
+    case priceAsc = "price_asc"
+    case priceDesc = "price_desc"
+    case sales
+}
+
+struct ProductFilter: Sendable {
+    var query: SearchTerms.Query?
+    var categoryId: String?
+    var countyCode: String?
+    var label: String?
+    var minPriceFen: Int64?
+    var maxPriceFen: Int64?
+}
+
+/// Products, their labels, price history and stock adjustments, and the search index (the one
+/// piece that differs per engine: FTS5 on SQLite, a GIN-indexed text[] on PostgreSQL).
+struct ProductStore: Sendable {
+    let engine: DatabaseEngine
+
+    func insert(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
+        let text = Self.searchText(product, merchantName: merchantName)
+        let terms = SearchTerms.documentTerms(text).joined(separator: " ")
+        var query: SQLQueryString = """
+            INSERT INTO products (id, merchant_id, title, category_id, top_category_id, description, specification, unit,
+              price_fen, stock, held, origin_county_code, labels, status, sales, merchant_active, certificate_number,
+              certificate_expires_at, search_text, created_at, updated_at
+            """
+        if engine == .postgres { query += ", search_terms" }
+        query += """
+            ) VALUES (\(bind: product.id), \(bind: product.merchantId), \(bind: product.title), \(bind: product.categoryId),
+              \(bind: product.topCategoryId), \(bind: product.description), \(bind: product.specification),
+              \(bind: product.unit), \(bind: product.priceFen), \(bind: product.stock), \(bind: product.held),
+              \(bind: product.originCountyCode), \(bind: product.labels.joined(separator: ",")),
+              \(bind: product.status.rawValue), \(bind: product.sales), \(bind: product.merchantActive ? Int64(1) : 0),
+              \(bind: product.certificateNumber), \(bind: product.certificateExpiresAt?.millis), \(bind: SearchTerms.normalize(text)),
+              \(bind: product.createdAt.millis), \(bind: product.updatedAt.millis)
+            """
+        if engine == .postgres { query += ", string_to_array(\(bind: terms), ' ')" }
+        query += ")"
+        try await db.raw(query).run()
+        if engine == .sqlite {
+            try await db.raw("INSERT INTO product_search (product_id, terms) VALUES (\(bind: product.id), \(bind: terms))").run()
+        }
+        for label in product.labels {
+            try await db.raw("INSERT INTO product_labels (product_id, label) VALUES (\(bind: product.id), \(bind: label))").run()
+        }
+    }
+
+    /// Writes every editable field back and re-indexes the searchable text.
+    func update(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
+        let text = Self.searchText(product, merchantName: merchantName)
+        let terms = SearchTerms.documentTerms(text).joined(separator: " ")
+        var query: SQLQueryString = """
+            UPDATE products SET title = \(bind: product.title), category_id = \(bind: product.categoryId),
+              top_category_id = \(bind: product.topCategoryId), description = \(bind: product.description),
+              specification = \(bind: product.specification), unit = \(bind: product.unit),
+              price_fen = \(bind: product.priceFen), stock = \(bind: product.stock),
+              origin_county_code = \(bind: product.originCountyCode), labels = \(bind: product.labels.joined(separator: ",")),
+              status = \(bind: product.status.rawValue), search_text = \(bind: SearchTerms.normalize(text)),
+              updated_at = \(bind: product.updatedAt.millis)
+            """
+        if engine == .postgres { query += ", search_terms = string_to_array(\(bind: terms), ' ')" }
+        query += " WHERE id = \(bind: product.id)"
+        try await db.raw(query).run()
+        if engine == .sqlite {
+            try await db.raw("DELETE FROM product_search WHERE product_id = \(bind: product.id)").run()
+            try await db.raw("INSERT INTO product_search (product_id, terms) VALUES (\(bind: product.id), \(bind: terms))").run()
+        }
+        try await db.raw("DELETE FROM product_labels WHERE product_id = \(bind: product.id)").run()
+        for label in product.labels {
+            try await db.raw("INSERT INTO product_labels (product_id, label) VALUES (\(bind: product.id), \(bind: label))").run()
+        }
+    }
+
+    static func searchText(_ product: Product, merchantName: String) -> String {
+        [product.title, product.description, merchantName].joined(separator: "\n")
+    }
+
+    func product(id: String, in db: any SQLDatabase) async throws -> ProductRow? {
+        try await db.raw("\(unsafeRaw: Self.select) WHERE p.id = \(bind: id)").first().map(Self.row)
+    }
+
+    func products(merchantId: String, status: ProductStatus?, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
+        async throws -> [ProductRow]
+    {
+        var query: SQLQueryString = "\(unsafeRaw: Self.select) WHERE p.merchant_id = \(bind: merchantId)"
+        if let status { query += " AND p.status = \(bind: status.rawValue)" }
+        if let (at, id) = after {
+            query += " AND (p.created_at < \(bind: at) OR (p.created_at = \(bind: at) AND p.id < \(bind: id)))"
+        }
+        query += " ORDER BY p.created_at DESC, p.id DESC LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map(Self.row)
+    }
+
+    // MARK: Public catalog
+
+    /// The rows buyers may see: listed, of an active merchant, with an unexpired certificate.
+    private func publicWhere(_ filter: ProductFilter, now: Date) -> SQLQueryString {
+        var query: SQLQueryString =
+            " WHERE p.status = 'listed' AND p.merchant_active = 1 AND p.certificate_expires_at > \(bind: now.millis)"
+        if let q = filter.query {
+            switch engine {
+            case .sqlite:
+                let match = q.terms.map { "\"\($0)\"" }.joined(separator: " AND ")
+                query += " AND p.id IN (SELECT product_id FROM product_search WHERE product_search MATCH \(bind: match))"
+            case .postgres:
+                query += " AND p.search_terms @> string_to_array(\(bind: q.terms.joined(separator: " ")), ' ')"
+            }
+            for piece in q.pieces {
+                query += " AND p.search_text LIKE \(bind: SearchTerms.likePattern(piece)) ESCAPE '\\'"
+            }
+        }
+        if let category = filter.categoryId {
+            query += " AND (p.category_id = \(bind: category) OR p.top_category_id = \(bind: category))"
+        }
+        if let county = filter.countyCode { query += " AND p.origin_county_code = \(bind: county)" }
+        if let label = filter.label {
+            query += " AND p.id IN (SELECT product_id FROM product_labels WHERE label = \(bind: label))"
+        }
+        if let min = filter.minPriceFen { query += " AND p.price_fen >= \(bind: min)" }
+        if let max = filter.maxPriceFen { query += " AND p.price_fen <= \(bind: max)" }
+        return query
+    }
+
+    /// Relevance: a match in the title counts most, then in the merchant's name; ties newest first.
+    private func relevance(_ filter: ProductFilter) -> SQLQueryString {
+        guard let first = filter.query?.pieces.first else { return "0" }
+        let pattern = SearchTerms.likePattern(first)
+        return """
+            (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
+              + CASE WHEN lower(m.company_name) LIKE \(bind: pattern) ESCAPE '\\' THEN 1 ELSE 0 END)
+            """
+    }
+
+    /// A keyset position: the sort key (score or price or sales or time), the time, the id.
+    struct Position: Sendable {
+        var key: Int64
+        var createdAt: Int64
+        var id: String
+    }
+
+    func publicProducts(
+        _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
+    ) async throws -> [(ProductRow, Position)] {
+        let score = relevance(filter)
+        var query: SQLQueryString = "SELECT p.*, m.company_name AS merchant_name, c.name AS county_name, CAST("
+        query += score
+        query += " AS BIGINT) AS score FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN counties c ON c.code = p.origin_county_code"
+        query += publicWhere(filter, now: now)
+        let keyColumn: SQLQueryString =
+            switch sort {
+            case .relevance: score
+            case .newest: "p.created_at"
+            case .priceAsc, .priceDesc: "p.price_fen"
+            case .sales: "p.sales"
+            }
+        let ascending = sort == .priceAsc
+        if let after {
+            let op = ascending ? ">" : "<"
+            query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
+            query += " = \(bind: after.key) AND (p.created_at \(unsafeRaw: op) \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id \(unsafeRaw: op) \(bind: after.id)))))"
+        }
+        let direction = ascending ? "ASC" : "DESC"
+        query += " ORDER BY " + keyColumn
+        query += " \(unsafeRaw: direction), p.created_at \(unsafeRaw: direction), p.id \(unsafeRaw: direction) LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map { row in
+            let product = try Self.row(row)
+            let key: Int64 =
+                switch sort {
+                case .relevance: try row.decode(column: "score", as: Int64.self)
+                case .newest: product.product.createdAt.millis
+                case .priceAsc, .priceDesc: product.product.priceFen
+                case .sales: product.product.sales
+                }
+            return (product, Position(key: key, createdAt: product.product.createdAt.millis, id: product.product.id))
+        }
+    }
+
+    struct FacetCount: Sendable {
+        var key: String
+        var label: String
+        var count: Int64
+    }
+
+    /// Counts of the filtered public set by top-level category, origin county and label.
+    func facets(_ filter: ProductFilter, now: Date, in db: any SQLDatabase) async throws
+        -> (category: [FacetCount], county: [FacetCount], label: [FacetCount])
+    {
+        func counts(_ sql: SQLQueryString) async throws -> [FacetCount] {
+            try await db.raw(sql).all().map {
+                FacetCount(
+                    key: try $0.decode(column: "k", as: String.self), label: try $0.decode(column: "l", as: String.self),
+                    count: try $0.decode(column: "n", as: Int64.self))
+            }
+        }
+        let from: SQLQueryString = " FROM products p JOIN merchants m ON m.id = p.merchant_id"
+        let categoryCounts = try await counts(
+            "SELECT p.top_category_id AS k, MIN(cat.name) AS l, COUNT(*) AS n" + from
+                + " JOIN categories cat ON cat.id = p.top_category_id" + publicWhere(filter, now: now)
+                + " GROUP BY p.top_category_id ORDER BY n DESC, k")
+        let county = try await counts(
+            "SELECT p.origin_county_code AS k, MIN(c.name) AS l, COUNT(*) AS n" + from
+                + " JOIN counties c ON c.code = p.origin_county_code" + publicWhere(filter, now: now)
+                + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
+        let labels = try await counts(
+            "SELECT pl.label AS k, pl.label AS l, COUNT(*) AS n" + from
+                + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
+                + " GROUP BY pl.label ORDER BY n DESC, k")
+        return (
+            categoryCounts, county,
+            labels.map { FacetCount(key: $0.key, label: ProductLabel(rawValue: $0.key)?.chineseName ?? $0.key, count: $0.count) }
+        )
+    }
+
+    // MARK: Price history, stock, visibility
+
+    func addPrice(productId: String, priceFen: Int64, at: Date, id: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO product_prices (id, product_id, price_fen, from_at, position)
+            VALUES (\(bind: id), \(bind: productId), \(bind: priceFen), \(bind: at.millis),
+              (SELECT COUNT(*) + 1 FROM product_prices WHERE product_id = \(bind: productId)))
+            """
+        ).run()
+    }
+
+    func prices(productId: String, in db: any SQLDatabase) async throws -> [(Int64, Date)] {
+        try await db.raw("SELECT price_fen, from_at FROM product_prices WHERE product_id = \(bind: productId) ORDER BY position")
+            .all().map { (try $0.decode(column: "price_fen", as: Int64.self), Date(millis: try $0.decode(column: "from_at", as: Int64.self))) }
+    }
+
+    /// Sets the stock only if it still is `expected` (so a concurrent order cannot be overwritten).
+    func setStock(productId: String, expected: Int64, to stock: Int64, in db: any SQLDatabase) async throws -> Bool {
+        let rows = try await db.raw(
+            "UPDATE products SET stock = \(bind: stock) WHERE id = \(bind: productId) AND stock = \(bind: expected) RETURNING id"
+        ).all()
+        return !rows.isEmpty
+    }
+
+    func addStockAdjustment(
+        id: String, productId: String, delta: Int64, reason: String, actorId: String, stockAfter: Int64, at: Date,
+        in db: any SQLDatabase
+    ) async throws {
+        try await db.raw(
+            """
+            INSERT INTO stock_adjustments (id, product_id, delta, reason, actor_id, stock_after, at)
+            VALUES (\(bind: id), \(bind: productId), \(bind: delta), \(bind: reason), \(bind: actorId), \(bind: stockAfter),
+              \(bind: at.millis))
+            """
+        ).run()
+    }
+
+    /// Copies a merchant's status onto its products (suspension hides them at once).
+    func setMerchantActive(merchantId: String, _ active: Bool, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            "UPDATE products SET merchant_active = \(bind: active ? Int64(1) : 0) WHERE merchant_id = \(bind: merchantId)"
+        ).run()
+    }
+
+    /// Records the product's valid certificate (or removes it: revocation). Certification (the
+    /// next issue) and the demo data call this.
+    func setCertificate(productId: String, number: String?, expiresAt: Date?, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE products SET certificate_number = \(bind: number), certificate_expires_at = \(bind: expiresAt?.millis)
+            WHERE id = \(bind: productId)
+            """
+        ).run()
+    }
+
+    // MARK: Rows
+
+    private static let select = """
+        SELECT p.*, m.company_name AS merchant_name, c.name AS county_name FROM products p
+        JOIN merchants m ON m.id = p.merchant_id JOIN counties c ON c.code = p.origin_county_code
+        """
+
+    private static func row(_ row: any SQLRow) throws -> ProductRow {
+        let labels = try row.decode(column: "labels", as: String.self)
+        let product = Product(
+            id: try row.decode(column: "id", as: String.self),
+            merchantId: try row.decode(column: "merchant_id", as: String.self),
+            title: try row.decode(column: "title", as: String.self),
+            categoryId: try row.decode(column: "category_id", as: String.self),
+            topCategoryId: try row.decode(column: "top_category_id", as: String.self),
+            description: try row.decode(column: "description", as: String.self),
+            specification: try row.decode(column: "specification", as: String.self),
+            unit: try row.decode(column: "unit", as: String.self),
+            priceFen: try row.decode(column: "price_fen", as: Int64.self),
+            stock: try row.decode(column: "stock", as: Int64.self),
+            held: try row.decode(column: "held", as: Int64.self),
+            originCountyCode: try row.decode(column: "origin_county_code", as: String.self),
+            labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init),
+            status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
+            sales: try row.decode(column: "sales", as: Int64.self),
+            merchantActive: try row.decode(column: "merchant_active", as: Int64.self) == 1,
+            certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
+            certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+        return ProductRow(
+            product: product, merchantName: try row.decode(column: "merchant_name", as: String.self),
+            countyName: try row.decode(column: "county_name", as: String.self))
+    }
+}

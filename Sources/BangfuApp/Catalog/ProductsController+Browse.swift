@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+
+extension ProductsController {
+    /// `GET /api/v1/products`: what buyers may order, searched, filtered, sorted and paged by an
+    /// opaque keyset cursor (so every item appears exactly once even while products are added),
+    /// with facet counts over the whole filtered set.
+    @Sendable func browse(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let known: Set<String> = [
+            "q", "categoryId", "countyCode", "label", "minPriceFen", "maxPriceFen", "sort", "limit", "cursor",
+        ]
+        if let unknown = parameters.map({ String($0.key) }).first(where: { !known.contains($0) }) {
+            throw APIError.badRequest("unknown parameter \(unknown)", field: unknown)
+        }
+        var filter = ProductFilter()
+        let rawQuery = parameters["q"].map(String.init) ?? ""
+        if rawQuery.count > 100 { throw APIError.badRequest("q must be at most 100 characters", field: "q") }
+        let hasQuery = !rawQuery.trimmingCharacters(in: .whitespaces).isEmpty
+        filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
+        filter.categoryId = parameters["categoryId"].map(String.init)
+        filter.countyCode = parameters["countyCode"].map(String.init)
+        if let label = parameters["label"].map(String.init) {
+            guard ProductLabel(rawValue: label) != nil else { throw APIError.badRequest("unknown label", field: "label") }
+            filter.label = label
+        }
+        filter.minPriceFen = try Self.price(parameters["minPriceFen"].map(String.init), "minPriceFen")
+        filter.maxPriceFen = try Self.price(parameters["maxPriceFen"].map(String.init), "maxPriceFen")
+        var sort: ProductSort = hasQuery ? .relevance : .newest
+        if let raw = parameters["sort"] {
+            guard let parsed = ProductSort(rawValue: String(raw)) else {
+                throw APIError.badRequest(
+                    "sort must be one of " + ProductSort.allCases.map(\.rawValue).joined(separator: ", "), field: "sort")
+            }
+            sort = parsed == .relevance && !hasQuery ? .newest : parsed
+        }
+        let tag = "products-\(sort.rawValue)"
+        let paging = try Paging.parse(request, tag: tag)
+        let after = try paging.position.map(Self.position)
+        let now = services.clock.now
+        // A query with nothing searchable in it (only punctuation) matches nothing.
+        if hasQuery && filter.query == nil {
+            return try .json(ListOutput(items: [], nextCursor: nil, facets: .init(category: [], county: [], label: [])))
+        }
+        let query = filter
+        let order = sort
+        let (rows, facets) = try await services.database.read { db in
+            (
+                try await store.publicProducts(query, sort: order, after: after, limit: paging.limit + 1, now: now, in: db),
+                try await store.facets(query, now: now, in: db)
+            )
+        }
+        let items = rows.prefix(paging.limit).map { Output($0.0, now: now) }
+        let next = rows.count > paging.limit ? rows[paging.limit - 1].1 : nil
+        func out(_ counts: [ProductStore.FacetCount]) -> [FacetOutput] {
+            counts.map { FacetOutput(key: $0.key, label: $0.label, count: $0.count) }
+        }
+        return try .json(
+            ListOutput(
+                items: Array(items),
+                nextCursor: next.map { Paging.cursor(tag: tag, position: "\($0.key)|\($0.createdAt)|\($0.id)") },
+                facets: .init(category: out(facets.category), county: out(facets.county), label: out(facets.label))))
+    }
+
+    static func price(_ raw: String?, _ field: String) throws -> Int64? {
+        guard let raw else { return nil }
+        guard let value = Int64(raw), value >= 0 else {
+            throw APIError.badRequest("\(field) must be a whole number of fen, 0 or more", field: field)
+        }
+        return value
+    }
+
+    static func position(_ text: String) throws -> ProductStore.Position {
+        let parts = text.split(separator: "|", maxSplits: 2)
+        guard parts.count == 3, let key = Int64(parts[0]), let at = Int64(parts[1]) else {
+            throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
+        }
+        return ProductStore.Position(key: key, createdAt: at, id: String(parts[2]))
+    }
+}

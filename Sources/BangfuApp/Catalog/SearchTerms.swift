@@ -1,0 +1,81 @@
+import Foundation
+
+/// Chinese substring search without a full scan: every product is indexed under the unigrams and
+/// bigrams of its searchable text, so a query of one character looks up its unigram and a longer
+/// query the bigrams it contains; candidates are then checked for the exact substring. This finds
+/// 1- and 2-character queries (大米, 米), which a trigram index cannot, and works the same on
+/// SQLite (FTS5 over the terms) and PostgreSQL (a text[] with a GIN index).
+enum SearchTerms {
+    /// Lower case, full-width ASCII folded to half-width, ideographic space to space.
+    static func normalize(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0xFF01...0xFF5E: scalars.append(Unicode.Scalar(scalar.value - 0xFEE0)!)
+            case 0x3000: scalars.append(" ")
+            default: scalars.append(scalar)
+            }
+        }
+        return String(scalars).lowercased()
+    }
+
+    /// Runs of letters and digits (Chinese characters are letters); everything else separates.
+    static func runs(_ normalized: String) -> [[Character]] {
+        var runs: [[Character]] = []
+        var current: [Character] = []
+        for character in normalized {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if !current.isEmpty {
+                runs.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+
+    /// The terms a document is indexed under: every unigram and bigram of each run.
+    static func documentTerms(_ text: String) -> [String] {
+        var terms = Set<String>()
+        for run in runs(normalize(text)) {
+            for (index, character) in run.enumerated() {
+                terms.insert(String(character))
+                if index + 1 < run.count { terms.insert(String([character, run[index + 1]])) }
+            }
+        }
+        return terms.sorted()
+    }
+
+    struct Query: Equatable {
+        /// Terms that every match is indexed under.
+        var terms: [String]
+        /// Normalized pieces that every match contains as substrings (checked on candidates).
+        var pieces: [String]
+    }
+
+    /// nil when the query holds nothing searchable (only punctuation or spaces).
+    static func query(_ text: String) -> Query? {
+        let runs = runs(normalize(text))
+        guard !runs.isEmpty else { return nil }
+        var terms = Set<String>()
+        for run in runs {
+            if run.count == 1 {
+                terms.insert(String(run))
+            } else {
+                for index in 0..<(run.count - 1) { terms.insert(String(run[index...index + 1])) }
+            }
+        }
+        return Query(terms: terms.sorted(), pieces: runs.map { String($0) })
+    }
+
+    /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+    static func likePattern(_ piece: String) -> String {
+        var escaped = ""
+        for character in piece {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%" + escaped + "%"
+    }
+}
