@@ -192,6 +192,40 @@ extension TestResponse {
         }
     }
 
+    @Test func imagesAreSniffedLimitedAndAsVisibleAsTheProduct() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let seller = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+            let id = try await seller.product(client, title: "五常大米")
+            func upload(_ token: String, _ bytes: [UInt8], _ type: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/api/v1/products/\(id)/images", method: .post,
+                    headers: [.authorization: "Bearer \(token)", .contentType: type], body: ByteBuffer(bytes: bytes))
+            }
+            let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 100)
+            let created = try await upload(seller.token, jpeg, "image/jpeg")
+            #expect(created.status == .created)
+            let url = try #require(created.object["url"] as? String)
+            #expect(try await upload(seller.token, pdfBytes, "application/pdf").status == .unsupportedMediaType)
+            #expect(try await upload(seller.token, Array("text".utf8), "image/png").status == .unsupportedMediaType)
+            var big = [UInt8](repeating: 0, count: (5 << 20) + 1)
+            big.replaceSubrange(0..<4, with: [0xFF, 0xD8, 0xFF, 0xE0])
+            #expect(try await upload(seller.token, big, "image/jpeg").status == .contentTooLarge)
+            #expect(try await upload(cast.otherMerchant, jpeg, "image/jpeg").status == .forbidden)
+            #expect(try await upload(cast.buyer, jpeg, "image/jpeg").status == .forbidden)
+            // A draft's image is the merchant's; once listed, everyone's.
+            #expect(try await client.call(.get, url).status == .notFound)
+            let own = try await client.call(.get, url, token: seller.token)
+            #expect(own.status == .ok && Array(own.body.readableBytesView) == jpeg)
+            try await test.certify(id)
+            _ = try await client.call(.put, "/api/v1/products/\(id)/listing", token: seller.token)
+            #expect(try await client.call(.get, url).headers[.contentType] == "image/jpeg")
+            let detail = try await client.call(.get, "/api/v1/products/\(id)")
+            #expect((detail.object["images"] as? [[String: Any]])?.first?["url"] as? String == url)
+        }
+    }
+
     @Test func invalidProducts() async throws {
         let test = try await TestApp.make { $0.eligibleCountyLevels = [.national] }
         try await test.run { client in

@@ -304,6 +304,47 @@ struct ProductStore: Sendable {
         ).run()
     }
 
+    // MARK: Images
+
+    struct Image: Sendable {
+        var id: String
+        var productId: String
+        var sha256: String
+        var contentType: String
+        var size: Int64
+        var createdAt: Date
+    }
+
+    func addImage(_ image: Image, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO product_images (id, product_id, sha256, content_type, size, position, created_at)
+            VALUES (\(bind: image.id), \(bind: image.productId), \(bind: image.sha256), \(bind: image.contentType),
+              \(bind: image.size), (SELECT COUNT(*) + 1 FROM product_images WHERE product_id = \(bind: image.productId)),
+              \(bind: image.createdAt.millis))
+            """
+        ).run()
+    }
+
+    func images(productIds: [String], in db: any SQLDatabase) async throws -> [String: [Image]] {
+        guard !productIds.isEmpty else { return [:] }
+        let rows = try await db.raw(
+            "SELECT * FROM product_images WHERE product_id IN (\(binds: productIds)) ORDER BY product_id, position"
+        ).all()
+        var result: [String: [Image]] = [:]
+        for row in rows {
+            let image = Image(
+                id: try row.decode(column: "id", as: String.self),
+                productId: try row.decode(column: "product_id", as: String.self),
+                sha256: try row.decode(column: "sha256", as: String.self),
+                contentType: try row.decode(column: "content_type", as: String.self),
+                size: try row.decode(column: "size", as: Int64.self),
+                createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+            result[image.productId, default: []].append(image)
+        }
+        return result
+    }
+
     // MARK: Rows
 
     private static let select = """

@@ -18,6 +18,8 @@ struct ProductsController {
         router.put("/api/v1/products/:id/listing", use: putListing)
         router.delete("/api/v1/products/:id/listing", use: deleteListing)
         router.get("/api/v1/merchants/me/products", use: mine)
+        router.post("/api/v1/products/:id/images", use: addImage)
+        router.get("/api/v1/products/:id/images/:imageId", use: image)
     }
 
     // MARK: DTOs
@@ -69,10 +71,13 @@ struct ProductsController {
         var status: ProductStatus
         var sales: Int64
         @NullEncoded var certificate: CertificateSummary?
+        /// In a product's detail; null in lists.
+        @NullEncoded var images: [ImageOutput]?
         var createdAt: String
         var updatedAt: String
 
-        init(_ row: ProductRow, now: Date) {
+        init(_ row: ProductRow, now: Date, images: [ProductStore.Image]? = nil) {
+            self.images = images?.map(ImageOutput.init)
             let p = row.product
             id = p.id
             title = p.title
@@ -272,14 +277,15 @@ struct ProductsController {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let now = services.clock.now
-        guard let row = try await services.database.read({ db in try await store.product(id: id, in: db) }),
-            try await canSee(row, context.identity)
-        else { throw APIError.notFound("product") }
-        return try .json(Output(row, now: now))
+        let (found, images) = try await services.database.read { db in
+            (try await store.product(id: id, in: db), try await store.images(productIds: [id], in: db))
+        }
+        guard let row = found, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
+        return try .json(Output(row, now: now, images: images[id] ?? []))
     }
 
     /// Buyers and the public see what is on sale; the merchant and admins see everything of its own.
-    private func canSee(_ row: ProductRow, _ viewer: Identity?) async throws -> Bool {
+    func canSee(_ row: ProductRow, _ viewer: Identity?) async throws -> Bool {
         if viewer?.role == .admin { return true }
         if Self.isOnSale(row.product, now: services.clock.now) { return true }
         guard let viewer, viewer.role == .merchant else { return false }

@@ -134,6 +134,16 @@ enum Migrations {
                     """
                 ])
         },
+        Migration(version: 4, name: "product images") { _ in
+            [
+                """
+                CREATE TABLE product_images (id TEXT PRIMARY KEY, product_id TEXT NOT NULL REFERENCES products(id),
+                  sha256 TEXT NOT NULL, content_type TEXT NOT NULL, size BIGINT NOT NULL, position BIGINT NOT NULL,
+                  created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX product_images_product ON product_images (product_id, position)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
