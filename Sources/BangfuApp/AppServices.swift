@@ -90,3 +90,21 @@ extension AppServices {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 }
+
+extension AppServices {
+    /// `bangfu serve --demo`: the demo marketplace, into an empty database only.
+    public func loadDemo(password: String) async throws -> String {
+        switch try await DemoLoader(services: self).loadDemo(password: password) {
+        case .loaded(let merchants, let products): "loaded demo data: \(merchants) merchants, \(products) products"
+        case .skippedNotEmpty: "demo data not loaded: the database already holds data"
+        }
+    }
+
+    /// `bangfu seed`: a synthetic catalog for benchmarks, into an empty database only.
+    public func seed(products: Int, merchants: Int) async throws -> String {
+        switch try await DemoLoader(services: self).seed(products: products, merchants: merchants) {
+        case .loaded(let merchants, let products): "seeded \(merchants) merchants and \(products) products"
+        case .skippedNotEmpty: "not seeded: the database already holds data"
+        }
+    }
+}

@@ -74,6 +74,10 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
     app.addServices(DatabaseService(database: services.database))
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
+        if configuration.demo {
+            let outcome = try await services.loadDemo(password: configuration.demoPassword)
+            logger.notice("\(outcome)")
+        }
     }
     return app
 }

@@ -19,6 +19,10 @@ public struct AppConfiguration: Sendable {
     /// County levels whose merchants and products the platform admits: both for a provincial
     /// platform (the default), `national` only for an 832-style national one.
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
+    /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).
+    public var demo = false
+    /// The password of every demo user.
+    public var demoPassword = "bangfu-demo-2026"
     public var logLevel: Logger.Level = .info
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random

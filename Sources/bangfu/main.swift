@@ -34,7 +34,7 @@ struct Bangfu: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bangfu",
         abstract: "Bangfu (帮扶): a consumption-support marketplace server.",
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self, Seed.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -51,6 +51,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Reference data directory (BANGFU_CATALOG_DIR, default Catalog).") var catalogDir: String?
     @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: UInt8?
     @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: Int?
+    @Flag(help: "Load the demo marketplace (Catalog/demo.json) into an empty database (BANGFU_DEMO=1).") var demo = false
+    @Option(help: "Password of every demo user (BANGFU_DEMO_PASSWORD, default bangfu-demo-2026).") var demoPassword: String?
     @Option(help: "County levels admitted, comma-separated: national,provincial (BANGFU_ELIGIBLE_COUNTY_LEVELS, default both).")
     var eligibleCountyLevels: String?
 
@@ -79,6 +81,8 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
         }
+        configuration.demo = demo || ["1", "true", "yes"].contains(env["BANGFU_DEMO"]?.lowercased() ?? "")
+        configuration.demoPassword = demoPassword ?? env["BANGFU_DEMO_PASSWORD"] ?? configuration.demoPassword
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
         app.logger.notice("Bangfu stopped: requests drained, database closed")
@@ -170,5 +174,23 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+    }
+}
+
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a large synthetic catalog for benchmarks, into an empty database only.")
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "Number of listed, certified products.") var products: Int = 100_000
+    @Option(help: "Number of merchants.") var merchants: Int = 500
+
+    func run() async throws {
+        guard products >= 0, merchants >= 1 else { throw ValidationError("products >= 0 and merchants >= 1") }
+        let (products, merchants) = (self.products, self.merchants)
+        let start = ContinuousClock.now
+        let message = try await withServices(configuration: try storage.configuration()) { services in
+            try await services.seed(products: products, merchants: merchants)
+        }
+        print("\(message) in \(ContinuousClock.now - start)")
     }
 }

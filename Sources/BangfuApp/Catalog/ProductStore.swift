@@ -82,6 +82,51 @@ struct ProductStore: Sendable {
         }
     }
 
+    /// Inserts many products in a few multi-row statements (demo data, `bangfu seed`).
+    func insertBatch(_ batch: [(product: Product, merchantName: String)], in db: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: batch.count, by: 400).map({ Array(batch[$0..<min($0 + 400, batch.count)]) }) {
+            var rows: [SQLQueryString] = []
+            var searchRows: [SQLQueryString] = []
+            var labelRows: [SQLQueryString] = []
+            var priceRows: [SQLQueryString] = []
+            for (product, merchantName) in chunk {
+                let text = Self.searchText(product, merchantName: merchantName)
+                let terms = SearchTerms.documentTerms(text).joined(separator: " ")
+                var row: SQLQueryString = """
+                    (\(bind: product.id), \(bind: product.merchantId), \(bind: product.title), \(bind: product.categoryId),
+                    \(bind: product.topCategoryId), \(bind: product.description), \(bind: product.specification),
+                    \(bind: product.unit), \(bind: product.priceFen), \(bind: product.stock), \(bind: product.held),
+                    \(bind: product.originCountyCode), \(bind: product.labels.joined(separator: ",")),
+                    \(bind: product.status.rawValue), \(bind: product.sales), \(bind: product.merchantActive ? Int64(1) : 0),
+                    \(bind: product.certificateNumber), \(bind: product.certificateExpiresAt?.millis),
+                    \(bind: SearchTerms.normalize(text)), \(bind: product.createdAt.millis), \(bind: product.updatedAt.millis)
+                    """
+                if engine == .postgres { row += ", string_to_array(\(bind: terms), ' ')" }
+                rows.append(row + ")")
+                searchRows.append("(\(bind: product.id), \(bind: terms))")
+                for label in product.labels { labelRows.append("(\(bind: product.id), \(bind: label))") }
+                priceRows.append(
+                    "(\(bind: product.id + "-p1"), \(bind: product.id), \(bind: product.priceFen), \(bind: product.createdAt.millis), 1)")
+            }
+            var insert: SQLQueryString = """
+                INSERT INTO products (id, merchant_id, title, category_id, top_category_id, description, specification, unit,
+                  price_fen, stock, held, origin_county_code, labels, status, sales, merchant_active, certificate_number,
+                  certificate_expires_at, search_text, created_at, updated_at
+                """
+            insert += engine == .postgres ? ", search_terms) VALUES " : ") VALUES "
+            try await db.raw(insert + rows.joined(separator: ", ")).run()
+            if engine == .sqlite {
+                try await db.raw("INSERT INTO product_search (product_id, terms) VALUES " + searchRows.joined(separator: ", ")).run()
+            }
+            if !labelRows.isEmpty {
+                try await db.raw("INSERT INTO product_labels (product_id, label) VALUES " + labelRows.joined(separator: ", ")).run()
+            }
+            try await db.raw(
+                "INSERT INTO product_prices (id, product_id, price_fen, from_at, position) VALUES " + priceRows.joined(separator: ", ")
+            ).run()
+        }
+    }
+
     /// Writes every editable field back and re-indexes the searchable text.
     func update(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
         let text = Self.searchText(product, merchantName: merchantName)

@@ -254,6 +254,11 @@ struct MerchantStore: Sendable {
         ).run()
     }
 
+    /// True when the database holds no users at all: the only database demo data may go into.
+    func isEmpty(in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("SELECT COUNT(*) AS n FROM users").first()?.decode(column: "n", as: Int64.self) == 0
+    }
+
     // MARK: Rows
 
     private static func application(_ row: any SQLRow) throws -> MerchantApplication {

@@ -1,0 +1,230 @@
+import Foundation
+import SQLKit
+
+/// Loads `Catalog/demo.json` (a cooperative in each 脱贫县 with twelve certified, listed products,
+/// and a few buyers) into an empty database, and generates large synthetic catalogs for
+/// benchmarks. Neither ever writes into a database that holds users.
+struct DemoLoader {
+    let services: AppServices
+
+    struct Demo: Decodable {
+        struct DemoMerchant: Decodable {
+            var username: String
+            var companyName: String
+            var creditCode: String
+            var countyCode: String
+            var legalRepresentative: String
+            var contactName: String
+            var contactPhone: String
+            var address: String
+            var bankName: String
+            var bankAccount: String
+            var householdsDriven: Int64
+        }
+        struct DemoBuyer: Decodable {
+            var username: String
+            var displayName: String
+        }
+        struct DemoProduct: Decodable {
+            var merchant: Int
+            var title: String
+            var categoryId: String
+            var description: String
+            var specification: String
+            var unit: String
+            var priceFen: Int64
+            var stock: Int64
+            var originCountyCode: String
+            var labels: [String]
+        }
+        var merchants: [DemoMerchant]
+        var buyers: [DemoBuyer]
+        var products: [DemoProduct]
+    }
+
+    enum Outcome: Equatable {
+        case loaded(merchants: Int, products: Int)
+        case skippedNotEmpty
+    }
+
+    /// Every demo user (an admin `demo-admin`, a county officer `demo-county` of 延寿县, merchants
+    /// `demo-m01`…, buyers `demo-buyer1`…) signs in with `password`.
+    func loadDemo(password: String) async throws -> Outcome {
+        let path = services.configuration.catalogDirectory + "/demo.json"
+        let demo = try JSONDecoder().decode(Demo.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let hash = try await services.passwords.hash(password)
+        let now = services.clock.now
+        let services = self.services
+        return try await services.database.write { db in
+            guard try await services.merchants.isEmpty(in: db) else { return .skippedNotEmpty }
+            let categories = try await services.reference.categories(in: db).map(\.0)
+            let topOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.parentId ?? $0.id) })
+            func user(_ username: String, _ role: Role, _ name: String, county: String? = nil) async throws -> String {
+                let user = User(
+                    id: services.ids.next(), username: username, role: role, displayName: name, countyCode: county,
+                    createdAt: now)
+                _ = try await services.accounts.users.insert(user, passwordHash: hash, in: db)
+                return user.id
+            }
+            let adminId = try await user("demo-admin", .admin, "演示管理员")
+            _ = try await user("demo-county", .county, "延寿县乡村振兴局", county: "230129")
+            for buyer in demo.buyers { _ = try await user(buyer.username, .buyer, buyer.displayName) }
+            var merchants: [(id: String, name: String)] = []
+            for m in demo.merchants {
+                let ownerId = try await user(m.username, .merchant, m.companyName)
+                let application = MerchantApplication(
+                    id: services.ids.next(), ownerId: ownerId, status: .approved,
+                    fields: ApplicationFields(
+                        companyName: m.companyName, creditCode: m.creditCode, legalRepresentative: m.legalRepresentative,
+                        contactName: m.contactName, contactPhone: m.contactPhone, countyCode: m.countyCode,
+                        address: m.address, foodLicenseNumber: nil, bankName: m.bankName, bankAccount: m.bankAccount,
+                        householdsDriven: m.householdsDriven),
+                    merchantId: nil, createdAt: now, updatedAt: now)
+                try await services.merchants.insert(application, in: db)
+                let merchantId = services.ids.next()
+                try await services.merchants.insertMerchant(id: merchantId, from: application, at: now, in: db)
+                var approved = application
+                approved.merchantId = merchantId
+                try await services.merchants.update(approved, in: db)
+                merchants.append((merchantId, m.companyName))
+                try await services.audit.append(
+                    AuditEvent(
+                        actorId: adminId, action: "demo.merchant", entityType: "merchant", entityId: merchantId,
+                        data: ["companyName": .string(m.companyName), "countyCode": .string(m.countyCode)]), in: db)
+            }
+            let year = Calendar(identifier: .gregorian).component(.year, from: now)
+            var batch: [(product: Product, merchantName: String)] = []
+            for (index, p) in demo.products.enumerated() {
+                let merchant = merchants[p.merchant]
+                let created = now.addingTimeInterval(Double(index - demo.products.count))
+                let product = Product(
+                    id: services.ids.next(), merchantId: merchant.id, title: p.title, categoryId: p.categoryId,
+                    topCategoryId: topOf[p.categoryId] ?? p.categoryId, description: p.description,
+                    specification: p.specification, unit: p.unit, priceFen: p.priceFen, stock: p.stock, held: 0,
+                    originCountyCode: p.originCountyCode, labels: p.labels, status: .listed, sales: 0,
+                    merchantActive: true, certificateNumber: String(format: "BF-%04d-%06d", year, index + 1),
+                    certificateExpiresAt: now.addingTimeInterval(365 * 86400), createdAt: created, updatedAt: created)
+                batch.append((product, merchant.name))
+            }
+            try await services.products.insertBatch(batch, in: db)
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: adminId, action: "demo.products", entityType: "catalog", entityId: "demo",
+                    data: ["products": .int(Int64(batch.count))]), in: db)
+            return .loaded(merchants: merchants.count, products: batch.count)
+        }
+    }
+
+    /// `bangfu seed`: `merchants` synthetic merchants (users that cannot sign in) and `products`
+    /// listed, certified products with plausible titles, written in batches. Into an empty
+    /// database only.
+    func seed(products count: Int, merchants merchantCount: Int, seed: UInt64 = 832) async throws -> Outcome {
+        let now = services.clock.now
+        let services = self.services
+        var random = SeededRandom(seed)
+        let counties = try await services.database.read { db in try await services.reference.counties(in: db).map(\.0) }
+        let categories = try await services.database.read { db in try await services.reference.categories(in: db).map(\.0) }
+        let leaves = categories.filter { category in !categories.contains { $0.parentId == category.id } }
+        let topOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.parentId ?? $0.id) })
+        let nameOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.name) })
+        // Merchants first, in one transaction.
+        let merchants: [(id: String, name: String)]? = try await services.database.write { db in
+            guard try await services.merchants.isEmpty(in: db) else { return nil }
+            var merchants: [(id: String, name: String)] = []
+            for index in 0..<merchantCount {
+                let county = counties[index % counties.count]
+                let name = county.name + Self.merchantWords[index % Self.merchantWords.count] + "合作社\(index + 1)号"
+                let ownerId = services.ids.next()
+                _ = try await services.accounts.users.insert(
+                    User(id: ownerId, username: "seed-m\(index + 1)", role: .merchant, displayName: name, countyCode: nil, createdAt: now),
+                    passwordHash: "!", in: db)
+                let serial = String(format: "MA%07X", index + 1).replacingOccurrences(of: "I", with: "J").replacingOccurrences(of: "O", with: "P")
+                let body = "93" + county.code + serial
+                let code = body + String(CreditCode.checkCharacter(Array(body)) ?? "0")
+                let application = MerchantApplication(
+                    id: services.ids.next(), ownerId: ownerId, status: .approved,
+                    fields: ApplicationFields(
+                        companyName: name, creditCode: code, legalRepresentative: "王德福", contactName: "李秀兰",
+                        contactPhone: "13812345678", countyCode: county.code, address: county.name, foodLicenseNumber: nil,
+                        bankName: "中国农业银行", bankAccount: "6228480012345678", householdsDriven: Int64(20 + index % 500)),
+                    merchantId: nil, createdAt: now, updatedAt: now)
+                try await services.merchants.insert(application, in: db)
+                let merchantId = services.ids.next()
+                try await services.merchants.insertMerchant(id: merchantId, from: application, at: now, in: db)
+                merchants.append((merchantId, name))
+            }
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: nil, action: "seed.merchants", entityType: "catalog", entityId: "seed",
+                    data: ["merchants": .int(Int64(merchantCount))]), in: db)
+            return merchants
+        }
+        guard let merchants, !merchants.isEmpty else { return .skippedNotEmpty }
+        let year = Calendar(identifier: .gregorian).component(.year, from: now)
+        var written = 0
+        while written < count {
+            let size = min(5000, count - written)
+            var batch: [(product: Product, merchantName: String)] = []
+            batch.reserveCapacity(size)
+            for offset in 0..<size {
+                let index = written + offset
+                let merchant = merchants[random.next(merchants.count)]
+                let county = counties[random.next(counties.count)]
+                let category = leaves[random.next(leaves.count)]
+                let word = Self.qualities[random.next(Self.qualities.count)]
+                let item = (Self.items[category.id] ?? [category.name]).randomElement(using: &random)!
+                let spec = Self.specs[random.next(Self.specs.count)]
+                let title = county.name.replacingOccurrences(of: "县", with: "") + word + item + " " + spec
+                let created = now.addingTimeInterval(Double(index - count))
+                let labels = ProductLabel.allCases.filter { _ in random.next(5) == 0 }.map(\.rawValue)
+                let product = Product(
+                    id: services.ids.next(), merchantId: merchant.id, title: title, categoryId: category.id,
+                    topCategoryId: topOf[category.id] ?? category.id,
+                    description: "产自\(county.prefecture)\(county.name)的\(nameOf[category.id] ?? "")，\(Self.phrases[random.next(Self.phrases.count)])。",
+                    specification: spec, unit: "件", priceFen: Int64(500 + random.next(30000)), stock: Int64(random.next(10000)),
+                    held: 0, originCountyCode: county.code, labels: labels, status: .listed, sales: Int64(random.next(1000)),
+                    merchantActive: true, certificateNumber: String(format: "BF-%04d-%06d", year, index + 1),
+                    certificateExpiresAt: now.addingTimeInterval(365 * 86400), createdAt: created, updatedAt: created)
+                batch.append((product, merchant.name))
+            }
+            let chunk = batch
+            try await services.database.write { db in try await services.products.insertBatch(chunk, in: db) }
+            written += size
+        }
+        try await services.database.write { db in
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: nil, action: "seed.products", entityType: "catalog", entityId: "seed",
+                    data: ["products": .int(Int64(count))]), in: db)
+        }
+        return .loaded(merchants: merchants.count, products: count)
+    }
+
+    static let merchantWords = ["丰源", "禾润", "绿野", "兴农", "黑土", "福民", "山河", "兴旺", "金穗", "北味"]
+    static let qualities = ["", "富硒", "寒地", "有机", "农家", "精选", "特级", "生态", "当季", "山野", "黑土地", "原生态"]
+    static let specs = ["250g/袋", "500g/袋", "1kg/袋", "2.5kg/袋", "5kg/袋", "10kg/箱", "500ml/瓶", "1L/桶", "30枚/箱", "礼盒装"]
+    static let phrases = ["脱贫户种植", "合作社统一收购", "订单农业", "基地直供", "冷链配送", "检测合格", "当年新货", "适合食堂批量采购"]
+    static let items: [String: [String]] = [
+        "rice": ["大米", "稻花香大米", "长粒香大米", "富硒米"], "coarse-grains": ["小米", "红小豆", "绿豆", "玉米碴", "黄豆"],
+        "edible-oil": ["大豆油", "亚麻籽油", "葵花籽油"], "beef": ["牛腱子", "牛排", "牛腩"], "pork": ["黑猪肉", "五花肉", "排骨"],
+        "poultry-eggs": ["笨鸡蛋", "大鹅", "鸭蛋"], "potato": ["马铃薯", "土豆粉条"], "other-vegetables": ["大白菜", "干豆角", "萝卜"],
+        "black-fungus": ["黑木耳", "椴木耳", "小碗耳"], "shiitake": ["干香菇", "花菇"], "other-fungi": ["榛蘑", "猴头菇", "元蘑"],
+        "herbal": ["刺五加", "五味子", "板蓝根"], "fruit-nuts": ["蓝莓", "榛子", "沙果", "松子"], "bee-products": ["椴树蜂蜜", "雪蜜", "蜂王浆"],
+        "hemp": ["汉麻籽", "汉麻籽油"], "condiments": ["大酱", "辣白菜", "酱油"], "dairy": ["鲜牛奶", "奶酪", "酸奶"],
+        "aquatic": ["鲤鱼", "大马哈鱼", "鲫鱼"], "beverages": ["豆浆粉", "沙棘汁", "蓝莓汁"], "specialty": ["红肠", "大列巴", "粘豆包"],
+    ]
+}
+
+/// A small deterministic generator (SplitMix64), so a seeded catalog is the same every run.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(_ upperBound: Int) -> Int { Int(next() % UInt64(upperBound)) }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import BangfuApp
+
+@Suite struct DemoTests {
+    @Test func demoDataFillsAnEmptyDatabaseOnly() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let first = try await test.services.loadDemo(password: "demo password 1")
+            #expect(first == "loaded demo data: 28 merchants, 336 products")
+            let again = try await test.services.loadDemo(password: "demo password 1")
+            #expect(again.contains("not loaded"))
+
+            let page = try await client.call(.get, "/api/v1/products?limit=100")
+            #expect(page.items.count == 100)
+            let facets = page.object["facets"] as? [String: [[String: Any]]] ?? [:]
+            #expect(facets["category"]?.count == 13)  // every top-level category
+            #expect(facets["county"]?.count == 28)  // every county
+            #expect(facets["county"]?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 336)
+            #expect(try await client.call(.get, "/api/v1/products?q=木耳").items.count > 0)
+            #expect(try await client.call(.get, "/api/v1/products?q=米").items.count > 0)
+            let merchants = try await client.call(.get, "/api/v1/merchants?limit=100")
+            #expect(merchants.items.count == 28)
+            // Demo users sign in with the demo password.
+            let token = try await client.signIn("demo-m01", password: "demo password 1")
+            let mine = try await client.call(.get, "/api/v1/merchants/me/products?limit=100", token: token)
+            #expect(mine.items.count == 12)
+            let admin = try await client.signIn("demo-admin", password: "demo password 1")
+            #expect(try await client.call(.get, "/api/v1/audit-events/verification", token: admin).object["ok"] as? Bool == true)
+        }
+    }
+
+    @Test func demoDataNeverGoesIntoADatabaseWithData() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            _ = try await client.signUp("realuser")
+            #expect(try await test.services.loadDemo(password: "demo password 1").contains("not loaded"))
+            #expect(try await test.services.seed(products: 10, merchants: 1).contains("not seeded"))
+            #expect(try await client.call(.get, "/api/v1/products").items.isEmpty)
+        }
+    }
+
+    @Test func seedGeneratesASearchableCatalog() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let message = try await test.services.seed(products: 1200, merchants: 7)
+            #expect(message == "seeded 7 merchants and 1200 products")
+            let facets = try await client.call(.get, "/api/v1/products?limit=1").object["facets"] as? [String: [[String: Any]]] ?? [:]
+            #expect(facets["category"]?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 1200)
+            let rice = try await client.call(.get, "/api/v1/products?q=大米&limit=100")
+            #expect(!rice.items.isEmpty)
+            #expect(rice.items.allSatisfy { item in
+                ["title", "description", "merchantName"].contains { (item[$0] as? String)?.contains("大米") == true }
+            })
+            #expect(try await client.call(.get, "/api/v1/merchants?limit=100").items.count == 7)
+            // Seeded merchants cannot sign in.
+            let refused = try await client.call(.post, "/api/v1/sessions", json: #"{"username":"seed-m1","password":"anything at all"}"#)
+            #expect(refused.status == .unauthorized)
+        }
+    }
+}
