@@ -16,6 +16,7 @@ public struct AppServices: Sendable {
     let merchants: MerchantStore
     let uploads: UploadStore
     let products: ProductStore
+    let facetCache: FacetCache
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -35,6 +36,7 @@ public struct AppServices: Sendable {
         self.merchants = MerchantStore()
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
         self.products = ProductStore(engine: database.engine)
+        self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,

@@ -19,6 +19,8 @@ public struct AppConfiguration: Sendable {
     /// County levels whose merchants and products the platform admits: both for a provincial
     /// platform (the default), `national` only for an 832-style national one.
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
+    /// How long facet counts of one filter are reused (0: always counted afresh).
+    public var facetCacheTTL: Duration = .seconds(5)
     /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).
     public var demo = false
     /// The password of every demo user.

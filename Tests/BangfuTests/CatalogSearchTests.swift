@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import BangfuApp
@@ -155,5 +156,51 @@ import Testing
             #expect(seen.count == Set(seen).count, "an item came twice")
             #expect(original.isSubset(of: Set(seen)), "an item was skipped")
         }
+    }
+}
+
+@Suite struct FacetCacheTests {
+    final class Counter: Sendable {
+        let value = NIOLockedValueBox(0)
+        let instant = NIOLockedValueBox(ContinuousClock.now)
+    }
+
+    @Test func countsAreReusedForTheirPeriodPerFilter() async throws {
+        let state = Counter()
+        let cache = FacetCache(ttl: .seconds(5), capacity: 2, now: { state.instant.withLockedValue { $0 } })
+        @Sendable func compute() async throws -> FacetCache.Facets {
+            let n = state.value.withLockedValue { $0 += 1; return $0 }
+            return ([ProductStore.FacetCount(key: "k", label: "l", count: Int64(n))], [], [])
+        }
+        var rice = ProductFilter()
+        rice.categoryId = "rice"
+        #expect(try await cache.facets(for: rice, compute: compute).category[0].count == 1)
+        #expect(try await cache.facets(for: rice, compute: compute).category[0].count == 1)
+        #expect(try await cache.facets(for: ProductFilter(), compute: compute).category[0].count == 2)
+        state.instant.withLockedValue { $0 = $0 + .seconds(6) }
+        #expect(try await cache.facets(for: rice, compute: compute).category[0].count == 3)
+        let uncached = FacetCache(ttl: .zero)
+        #expect(try await uncached.facets(for: rice, compute: compute).category[0].count == 4)
+        #expect(try await uncached.facets(for: rice, compute: compute).category[0].count == 5)
+    }
+
+    /// Requests that miss at once share one computation.
+    @Test func concurrentMissesComputeOnce() async throws {
+        let calls = NIOLockedValueBox(0)
+        let cache = FacetCache(ttl: .seconds(5))
+        let results = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await cache.facets(for: ProductFilter()) {
+                        calls.withLockedValue { $0 += 1 }
+                        try await Task.sleep(for: .milliseconds(50))
+                        return ([ProductStore.FacetCount(key: "k", label: "l", count: 7)], [], [])
+                    }.category[0].count
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: 7, count: 20))
+        #expect(calls.withLockedValue { $0 } == 1)
     }
 }

@@ -43,6 +43,7 @@ struct TestApp {
         configuration.tls = tls
         configuration.port = 0
         configuration.logLevel = .warning
+        configuration.facetCacheTTL = .zero
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
         var logger = Logger(label: "bangfu-test")

@@ -209,7 +209,8 @@ struct ProductStore: Sendable {
         let pattern = SearchTerms.likePattern(first)
         return """
             (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
-              + CASE WHEN lower(m.company_name) LIKE \(bind: pattern) ESCAPE '\\' THEN 1 ELSE 0 END)
+              + CASE WHEN lower((SELECT company_name FROM merchants WHERE id = p.merchant_id)) LIKE \(bind: pattern)
+                ESCAPE '\\' THEN 1 ELSE 0 END)
             """
     }
 
@@ -224,9 +225,9 @@ struct ProductStore: Sendable {
         _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
     ) async throws -> [(ProductRow, Position)] {
         let score = relevance(filter)
-        var query: SQLQueryString = "SELECT p.*, m.company_name AS merchant_name, c.name AS county_name, CAST("
+        var query: SQLQueryString = "SELECT p.*, \(unsafeRaw: Self.names), CAST("
         query += score
-        query += " AS BIGINT) AS score FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN counties c ON c.code = p.origin_county_code"
+        query += " AS BIGINT) AS score FROM products p"
         query += publicWhere(filter, now: now)
         let keyColumn: SQLQueryString =
             switch sort {
@@ -274,15 +275,13 @@ struct ProductStore: Sendable {
                     count: try $0.decode(column: "n", as: Int64.self))
             }
         }
-        let from: SQLQueryString = " FROM products p JOIN merchants m ON m.id = p.merchant_id"
+        let from: SQLQueryString = " FROM products p"
         let categoryCounts = try await counts(
-            "SELECT p.top_category_id AS k, MIN(cat.name) AS l, COUNT(*) AS n" + from
-                + " JOIN categories cat ON cat.id = p.top_category_id" + publicWhere(filter, now: now)
-                + " GROUP BY p.top_category_id ORDER BY n DESC, k")
+            "SELECT p.top_category_id AS k, (SELECT name FROM categories WHERE id = p.top_category_id) AS l, COUNT(*) AS n"
+                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY n DESC, k")
         let county = try await counts(
-            "SELECT p.origin_county_code AS k, MIN(c.name) AS l, COUNT(*) AS n" + from
-                + " JOIN counties c ON c.code = p.origin_county_code" + publicWhere(filter, now: now)
-                + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
+            "SELECT p.origin_county_code AS k, (SELECT name FROM counties WHERE code = p.origin_county_code) AS l, COUNT(*) AS n"
+                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
         let labels = try await counts(
             "SELECT pl.label AS k, pl.label AS l, COUNT(*) AS n" + from
                 + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
@@ -392,10 +391,13 @@ struct ProductStore: Sendable {
 
     // MARK: Rows
 
-    private static let select = """
-        SELECT p.*, m.company_name AS merchant_name, c.name AS county_name FROM products p
-        JOIN merchants m ON m.id = p.merchant_id JOIN counties c ON c.code = p.origin_county_code
+    /// The merchant's and county's names come from correlated subqueries rather than joins, so
+    /// the products table always drives the plan (and its ordered indexes answer `LIMIT` at once).
+    private static let names = """
+        (SELECT company_name FROM merchants WHERE id = p.merchant_id) AS merchant_name,
+        (SELECT name FROM counties WHERE code = p.origin_county_code) AS county_name
         """
+    private static let select = "SELECT p.*, \(names) FROM products p"
 
     private static func row(_ row: any SQLRow) throws -> ProductRow {
         let labels = try row.decode(column: "labels", as: String.self)

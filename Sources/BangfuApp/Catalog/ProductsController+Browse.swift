@@ -44,11 +44,12 @@ extension ProductsController {
         }
         let query = filter
         let order = sort
-        let (rows, facets) = try await services.database.read { db in
-            (
-                try await store.publicProducts(query, sort: order, after: after, limit: paging.limit + 1, now: now, in: db),
-                try await store.facets(query, now: now, in: db)
-            )
+        let rows = try await services.database.read { db in
+            try await store.publicProducts(query, sort: order, after: after, limit: paging.limit + 1, now: now, in: db)
+        }
+        let (database, products) = (services.database, store)
+        let facets = try await services.facetCache.facets(for: query) {
+            try await database.read { db in try await products.facets(query, now: now, in: db) }
         }
         let items = rows.prefix(paging.limit).map { Output($0.0, now: now) }
         let next = rows.count > paging.limit ? rows[paging.limit - 1].1 : nil

@@ -144,6 +144,19 @@ enum Migrations {
                 "CREATE INDEX product_images_product ON product_images (product_id, position)",
             ]
         },
+        Migration(version: 5, name: "catalog facet indexes") { _ in
+            [
+                // Covering indexes for facet counts: the filtered set is counted from the index alone.
+                """
+                CREATE INDEX products_facet_category ON products (status, merchant_active, top_category_id,
+                  certificate_expires_at)
+                """,
+                """
+                CREATE INDEX products_facet_county ON products (status, merchant_active, origin_county_code,
+                  certificate_expires_at)
+                """,
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
