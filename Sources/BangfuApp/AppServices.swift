@@ -52,6 +52,14 @@ public struct AppServices: Sendable {
         let reference = self.reference
         let added = try await database.write { db in try await reference.load(data, in: db) }
         if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
+        try await optimize()
+    }
+
+    /// Refreshes the planner's statistics where it helps (SQLite's `PRAGMA optimize`; PostgreSQL's
+    /// autovacuum does this by itself).
+    func optimize() async throws {
+        guard database.engine == .sqlite else { return }
+        try await database.write { db in try await db.raw("PRAGMA optimize=0x10002").run() }
     }
 
     /// The `bangfu user add` path: the same validation and audit as the HTTP route.

@@ -197,6 +197,7 @@ struct DemoLoader {
                     actorId: nil, action: "seed.products", entityType: "catalog", entityId: "seed",
                     data: ["products": .int(Int64(count))]), in: db)
         }
+        try await services.optimize()
         return .loaded(merchants: merchants.count, products: count)
     }
 

@@ -177,8 +177,13 @@ struct ProductStore: Sendable {
 
     /// The rows buyers may see: listed, of an active merchant, with an unexpired certificate.
     private func publicWhere(_ filter: ProductFilter, now: Date) -> SQLQueryString {
-        var query: SQLQueryString =
-            " WHERE p.status = 'listed' AND p.merchant_active = 1 AND p.certificate_expires_at > \(bind: now.millis)"
+        // Nearly every product passes these three tests, so no index should be chosen for them:
+        // written as expressions (`|| ''`, `+ 0`), they leave the planner the index that gives the
+        // requested order, which answers a page without sorting the catalog (on both engines).
+        var query: SQLQueryString = """
+             WHERE p.status || '' = 'listed' AND p.merchant_active + 0 = 1
+              AND p.certificate_expires_at + 0 > \(bind: now.millis)
+            """
         if let q = filter.query {
             switch engine {
             case .sqlite:
@@ -237,14 +242,25 @@ struct ProductStore: Sendable {
             case .sales: "p.sales"
             }
         let ascending = sort == .priceAsc
-        if let after {
-            let op = ascending ? ">" : "<"
-            query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
-            query += " = \(bind: after.key) AND (p.created_at \(unsafeRaw: op) \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id \(unsafeRaw: op) \(bind: after.id)))))"
-        }
+        let op = ascending ? ">" : "<"
         let direction = ascending ? "ASC" : "DESC"
-        query += " ORDER BY " + keyColumn
-        query += " \(unsafeRaw: direction), p.created_at \(unsafeRaw: direction), p.id \(unsafeRaw: direction) LIMIT \(literal: limit)"
+        // Each order has an index of its own: (created_at, id), (price_fen, id), (sales, id).
+        // Relevance ranks only the candidates of a query, so it may sort.
+        switch sort {
+        case .relevance:
+            if let after {
+                query += " AND (" + keyColumn + " < \(bind: after.key) OR (" + keyColumn
+                query += " = \(bind: after.key) AND (p.created_at < \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id < \(bind: after.id)))))"
+            }
+            query += " ORDER BY " + keyColumn + " DESC, p.created_at DESC, p.id DESC"
+        case .newest, .priceAsc, .priceDesc, .sales:
+            if let after {
+                query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
+                query += " = \(bind: after.key) AND p.id \(unsafeRaw: op) \(bind: after.id)))"
+            }
+            query += " ORDER BY " + keyColumn + " \(unsafeRaw: direction), p.id \(unsafeRaw: direction)"
+        }
+        query += " LIMIT \(literal: limit)"
         return try await db.raw(query).all().map { row in
             let product = try Self.row(row)
             let key: Int64 =

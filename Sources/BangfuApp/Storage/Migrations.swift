@@ -144,15 +144,23 @@ enum Migrations {
                 "CREATE INDEX product_images_product ON product_images (product_id, position)",
             ]
         },
-        Migration(version: 5, name: "catalog facet indexes") { _ in
+        Migration(version: 5, name: "catalog indexes for sorting and facets") { _ in
             [
+                // Nearly every product is listed, so `status` first made every sort index look
+                // alike to the planner, which then sorted the whole table; the sort keys lead now.
+                "DROP INDEX products_public_newest",
+                "DROP INDEX products_public_price",
+                "DROP INDEX products_public_sales",
+                "CREATE INDEX products_newest ON products (created_at, id)",
+                "CREATE INDEX products_price ON products (price_fen, id)",
+                "CREATE INDEX products_sales ON products (sales, id)",
                 // Covering indexes for facet counts: the filtered set is counted from the index alone.
                 """
-                CREATE INDEX products_facet_category ON products (status, merchant_active, top_category_id,
+                CREATE INDEX products_facet_category ON products (top_category_id, status, merchant_active,
                   certificate_expires_at)
                 """,
                 """
-                CREATE INDEX products_facet_county ON products (status, merchant_active, origin_county_code,
+                CREATE INDEX products_facet_county ON products (origin_county_code, status, merchant_active,
                   certificate_expires_at)
                 """,
             ]
