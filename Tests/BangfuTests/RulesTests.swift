@@ -110,6 +110,16 @@ import Testing
 
     @Test func rfc3339() {
         #expect(Date(millis: 1_795_000_000_123).rfc3339 == "2026-11-18T11:06:40Z")
+        // Against Foundation's formatter over leap years, month ends and the epoch.
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var random = SystemRandomNumberGenerator()
+        let samples: [Double] = [0, 951_782_400, 951_868_799, 1_709_164_800, 4_102_444_799]
+            + (0..<500).map { _ in Double(Int64.random(in: 0...4_102_444_799, using: &random)) }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(date.rfc3339 == formatter.string(from: date), "\(seconds)")
+        }
     }
 
     @Test func cursorsRoundTripAndRejectForeignOnes() throws {
