@@ -359,21 +359,22 @@ struct MerchantApplicationsController {
     }
 
     @Sendable func recommend(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try context.require(.county)
-        let input = try await request.decodeJSON(NoteInput.self, context: context)
-        var v = Validator()
-        let note = v.text(input.note, "note", max: 500, required: false)
-        try v.check()
-        return try await transition(request, context, user, .recommend, note: note)
+        try await noted(request, context, .recommend, by: try context.require(.county))
     }
 
     @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try context.require(.admin)
+        try await noted(request, context, .approve, by: try context.require(.admin))
+    }
+
+    /// A step whose body carries an optional `note`.
+    private func noted(
+        _ request: Request, _ context: AppRequestContext, _ action: OnboardingRules.Action, by user: Identity
+    ) async throws -> Response {
         let input = try await request.decodeJSON(NoteInput.self, context: context)
         var v = Validator()
         let note = v.text(input.note, "note", max: 500, required: false)
         try v.check()
-        return try await transition(request, context, user, .approve, note: note)
+        return try await transition(request, context, user, action, note: note)
     }
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
