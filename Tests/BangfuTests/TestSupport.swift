@@ -31,7 +31,10 @@ struct TestApp {
     let app: Application<RouterResponder<AppRequestContext>>
     let dataDirectory: String
 
-    static func make(tls: Bool = false, configure: (inout AppConfiguration) -> Void = { _ in }) async throws -> TestApp {
+    static func make(
+        tls: Bool = false, capturingLogs lines: NIOLockedValueBox<[String]>? = nil,
+        configure: (inout AppConfiguration) -> Void = { _ in }
+    ) async throws -> TestApp {
         let clock = TestClock()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -46,8 +49,10 @@ struct TestApp {
         configuration.facetCacheTTL = .zero
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
-        var logger = Logger(label: "bangfu-test")
-        logger.logLevel = .warning
+        var logger =
+            lines.map { lines in Logger(label: "bangfu-test") { _ in CapturingLogHandler(lines: lines) } }
+            ?? Logger(label: "bangfu-test")
+        logger.logLevel = lines == nil ? .warning : .trace
         let database = try await openDatabase(url: configuration.databaseURL, dataDirectory: directory, logger: logger)
         let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
         return TestApp(services: services, clock: clock, app: try makeApplication(services: services, logger: logger), dataDirectory: directory)

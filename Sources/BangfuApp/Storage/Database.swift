@@ -39,7 +39,11 @@ extension Database {
 
 /// Opens the database a configuration names: a `postgres://` URL, or else the SQLite file in the
 /// data directory.
-public func openDatabase(url: String?, dataDirectory: String, logger: Logger) async throws -> any Database {
+public func openDatabase(url: String?, dataDirectory: String, logger base: Logger) async throws -> any Database {
+    // The drivers log each statement with its bound values at debug level, and those values hold
+    // bank accounts and password hashes: their logger never goes below info.
+    var logger = base
+    logger.logLevel = max(base.logLevel, .info)
     if let url, url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
         return try PostgresDatabase(url: url, logger: logger)
     }
