@@ -346,6 +346,13 @@ struct ProductStore: Sendable {
         ).run()
     }
 
+    /// Lists or delists: the searchable text is unchanged, so nothing is re-indexed.
+    func setStatus(productId: String, _ status: ProductStatus, at: Date, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            "UPDATE products SET status = \(bind: status.rawValue), updated_at = \(bind: at.millis) WHERE id = \(bind: productId)"
+        ).run()
+    }
+
     /// Copies a merchant's status onto its products (suspension hides them at once).
     func setMerchantActive(merchantId: String, _ active: Bool, in db: any SQLDatabase) async throws {
         try await db.raw(

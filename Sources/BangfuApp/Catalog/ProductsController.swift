@@ -368,7 +368,7 @@ struct ProductsController {
             guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
                 throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
             }
-            var product = try await ownProduct(id, merchant, in: db).product
+            let product = try await ownProduct(id, merchant, in: db).product
             let target: ProductStatus = listed ? .listed : .delisted
             guard product.status != target else { return }
             if listed {
@@ -381,9 +381,7 @@ struct ProductsController {
             } else if product.status == .draft {
                 throw APIError.invalidTransition(current: product.status.rawValue, action: "delist")
             }
-            product.status = target
-            product.updatedAt = now
-            try await store.update(product, merchantName: merchant.companyName, in: db)
+            try await store.setStatus(productId: id, target, at: now, in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: listed ? "product.list" : "product.delist", entityType: "product",
@@ -403,7 +401,7 @@ struct ProductsController {
             }
             status = parsed
         }
-        let after = try paging.position.map(MerchantApplicationsController.keyset)
+        let after = try paging.position.map(Paging.timeAndId)
         let now = services.clock.now
         let filterStatus = status
         let rows = try await services.database.read { db -> [ProductRow] in

@@ -26,6 +26,15 @@ struct Paging {
         return Paging(limit: limit, position: position)
     }
 
+    /// The `createdAt|id` position of newest-first lists.
+    static func timeAndId(_ position: String) throws -> (Int64, String) {
+        let parts = position.split(separator: "|", maxSplits: 1)
+        guard parts.count == 2, let at = Int64(parts[0]) else {
+            throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
+        }
+        return (at, String(parts[1]))
+    }
+
     static func cursor(tag: String, position: String) -> String {
         Data("\(tag):\(position)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

@@ -262,7 +262,7 @@ struct MerchantApplicationsController {
         default:
             filter.countyCode = countyParameter
         }
-        let after = try paging.position.map(Self.keyset)
+        let after = try paging.position.map(Paging.timeAndId)
         let query = filter
         let rows = try await services.database.read { db in
             try await store.applications(query, after: after, limit: paging.limit + 1, in: db)
@@ -273,14 +273,6 @@ struct MerchantApplicationsController {
             Page(
                 items: Array(items),
                 nextCursor: next.map { Paging.cursor(tag: "applications", position: "\($0.createdAt.millis)|\($0.id)") }))
-    }
-
-    static func keyset(_ position: String) throws -> (Int64, String) {
-        let parts = position.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2, let at = Int64(parts[0]) else {
-            throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
-        }
-        return (at, String(parts[1]))
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -43,7 +43,7 @@ struct MerchantsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let paging = try Paging.parse(request, tag: "merchants")
         let county = request.uri.queryParameters["countyCode"].map(String.init)
-        let after = try paging.position.map(MerchantApplicationsController.keyset)
+        let after = try paging.position.map(Paging.timeAndId)
         let activeOnly = context.identity?.role != .admin
         let rows = try await services.database.read { db in
             try await store.merchants(
