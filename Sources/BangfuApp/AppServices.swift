@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
+import SQLKit
 
 /// The dependencies every controller receives, built once in `buildApplication`: no globals.
 public struct AppServices: Sendable {
@@ -17,6 +18,9 @@ public struct AppServices: Sendable {
     let uploads: UploadStore
     let products: ProductStore
     let facetCache: FacetCache
+    let certification: CertificationStore
+    let signingKeys: SigningKeys
+    let issuer: CertificateIssuer
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -37,6 +41,9 @@ public struct AppServices: Sendable {
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
+        self.certification = CertificationStore()
+        self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))
+        self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,
@@ -52,6 +59,9 @@ public struct AppServices: Sendable {
         let reference = self.reference
         let added = try await database.write { db in try await reference.load(data, in: db) }
         if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
+        if let kid = try await signingKeys.prepare(now: clock.now) {
+            logger.notice("created the certificate signing key", metadata: ["kid": .string(kid)])
+        }
         try await optimize()
     }
 
@@ -78,6 +88,17 @@ public struct AppServices: Sendable {
             createdAt: clock.now)
         try await accounts.create(user, passwordHash: try await passwords.hash(password), actorId: nil)
         return user.id
+    }
+
+    /// The caller's merchant, if it is active: what merchants need to change their products.
+    func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
+        guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else {
+            throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+        }
+        guard merchant.status == .active else {
+            throw APIError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
+        }
+        return merchant
     }
 
     public func verifyAudit() async throws -> (ok: Bool, events: Int64, firstBrokenSeq: Int64?) {

@@ -96,6 +96,8 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     MerchantApplicationsController(services: services).addRoutes(to: router)
     MerchantsController(services: services).addRoutes(to: router)
     ProductsController(services: services).addRoutes(to: router)
+    CertificationController(services: services).addRoutes(to: router)
+    CertificatesController(services: services).addRoutes(to: router)
     return router
 }
 
@@ -111,7 +113,10 @@ struct DatabaseService: Service {
             return
         }
         try? await gracefulShutdown()
-        await database.close()
+        // Closed in a task of its own: when the group is cancelled (a failed start, a test that
+        // threw) the close must still run to its end rather than see the cancellation.
+        let database = self.database
+        await Task { await database.close() }.value
     }
 }
 

@@ -21,6 +21,11 @@ public struct AppConfiguration: Sendable {
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
     /// How long facet counts of one filter are reused (0: always counted afresh).
     public var facetCacheTTL: Duration = .seconds(5)
+    /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
+    /// on one PostgreSQL database must share it.
+    public var keysDirectory: String?
+    /// How long a certificate is valid when the admin does not say (`validDays`).
+    public var certificateValidDays: Int64 = 365
     /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).
     public var demo = false
     /// The password of every demo user.

@@ -11,6 +11,9 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: "postgres://user:pass@host:5432/db to use PostgreSQL (BANGFU_DATABASE); default: SQLite in the data directory.")
     var database: String?
 
+    @Option(name: .long, help: "Directory of the certificate signing keys (BANGFU_KEYS_DIR, default <data dir>/keys).")
+    var keysDir: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (BANGFU_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -19,6 +22,13 @@ struct StorageOptions: ParsableArguments {
         var configuration = AppConfiguration()
         configuration.dataDirectory = dataDir ?? env["BANGFU_DATA_DIR"] ?? "./data"
         configuration.databaseURL = database ?? env["BANGFU_DATABASE"]
+        configuration.keysDirectory = keysDir ?? env["BANGFU_KEYS_DIR"]
+        if let days = env["BANGFU_CERTIFICATE_VALID_DAYS"] {
+            guard let value = Int64(days), (1...3650).contains(value) else {
+                throw ValidationError("BANGFU_CERTIFICATE_VALID_DAYS must be 1 to 3650")
+            }
+            configuration.certificateValidDays = value
+        }
         if let level = logLevel ?? env["BANGFU_LOG_LEVEL"] {
             guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
             configuration.logLevel = parsed
@@ -34,7 +44,10 @@ struct Bangfu: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bangfu",
         abstract: "Bangfu (帮扶): a consumption-support marketplace server.",
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self, Seed.self],
+        subcommands: [
+            Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self, KeysCommand.self,
+            CertificateCommand.self, Seed.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 
@@ -45,6 +58,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind (BANGFU_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port (BANGFU_PORT, default 8443).") var port: Int?
     @Option(help: "PEM certificate chain (BANGFU_TLS_CERT); default: self-signed in the data directory.") var tlsCert: String?
+    @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
+    var certificateValidDays: Int64?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
     @Flag(help: "Serve plain HTTP (BANGFU_NO_TLS=1). Only behind a proxy that terminates TLS.") var noTls = false
     @Option(help: "Web UI and OpenAPI directory (BANGFU_PUBLIC_DIR, default Public).") var publicDir: String?
@@ -80,6 +95,10 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("eligible county levels are national and/or provincial")
             }
             configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
+        }
+        if let days = certificateValidDays {
+            guard (1...3650).contains(days) else { throw ValidationError("certificate valid days must be 1 to 3650") }
+            configuration.certificateValidDays = days
         }
         configuration.demo = demo || ["1", "true", "yes"].contains(env["BANGFU_DEMO"]?.lowercased() ?? "")
         configuration.demoPassword = demoPassword ?? env["BANGFU_DEMO_PASSWORD"] ?? configuration.demoPassword
@@ -192,5 +211,84 @@ struct Seed: AsyncParsableCommand {
             try await services.seed(products: products, merchants: merchants)
         }
         print("\(message) in \(ContinuousClock.now - start)")
+    }
+}
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "The certificate signing keys.", subcommands: [Rotate.self, List.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new signing key; it signs from now on, older keys stay published.")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            let kid = try SigningKeyFiles.rotate(configuration: try storage.configuration())
+            print("new signing key \(kid); running servers pick it up at their next signature")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the published keys as JWK (newest last).")
+        @OptionGroup var storage: StorageOptions
+
+        func run() async throws {
+            print(try await SigningKeyFiles.publishedJSON(configuration: try storage.configuration()))
+        }
+    }
+}
+
+struct CertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certificate", abstract: "帮扶产品 certificates.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a certificate's Ed25519 signature offline.",
+            discussion: """
+                Either fetch it by number from a server (--server https://host:8443, with --trust-cert for a \
+                self-signed certificate), or read a saved certificate JSON (--file) and the keys (--keys: \
+                the /api/v1/certificate-keys answer or one JWK). Exits 1 when the signature is invalid \
+                or the certificate is expired or revoked.
+                """)
+        @Argument(help: "Certificate number (with --server).") var number: String?
+        @Option(help: "Server base URL, e.g. https://127.0.0.1:8443.") var server: String?
+        @Option(help: "Trust exactly this PEM certificate for the server (its self-signed data/tls/localhost.crt).")
+        var trustCert: String?
+        @Flag(help: "Do not verify the server's TLS certificate (the signature is still checked).") var insecure = false
+        @Option(help: "A saved certificate JSON.") var file: String?
+        @Option(help: "The public keys: {keys:[JWK]}, [JWK] or one JWK.") var keys: String?
+
+        func run() async throws {
+            let certificate: Data
+            let keySet: Data
+            if let server {
+                guard let number, number.range(of: "^BF-[0-9]{4}-[0-9]{6,}$", options: .regularExpression) != nil else {
+                    throw ValidationError("give the certificate number, BF-YYYY-NNNNNN")
+                }
+                let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+                let fetched = try await CertificateFetcher.get("\(base)/api/v1/certificates/\(number)", trustCertificate: trustCert, insecure: insecure)
+                guard fetched.status == 200 else {
+                    print("the server answered \(fetched.status) for \(number)")
+                    throw ExitCode(1)
+                }
+                certificate = fetched.body
+                if let keys {
+                    keySet = try Data(contentsOf: URL(fileURLWithPath: keys))
+                } else {
+                    let fetchedKeys = try await CertificateFetcher.get("\(base)/api/v1/certificate-keys", trustCertificate: trustCert, insecure: insecure)
+                    keySet = fetchedKeys.body
+                }
+            } else if let file, let keys {
+                certificate = try Data(contentsOf: URL(fileURLWithPath: file))
+                keySet = try Data(contentsOf: URL(fileURLWithPath: keys))
+            } else {
+                throw ValidationError("use NUMBER --server URL, or --file CERT.json --keys KEYS.json")
+            }
+            let outcome = try CertificateVerification.verify(certificateJSON: certificate, keysJSON: keySet, now: Date())
+            print(outcome.summary)
+            if !outcome.signatureValid || outcome.expired || outcome.claimedStatus == "revoked" { throw ExitCode(1) }
+        }
     }
 }

@@ -27,6 +27,7 @@ struct Seller {
         price: Int64 = 1000, county: String = "230129", labels: [String] = []
     ) async throws -> String {
         let labelsJSON = "[" + labels.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let title = title.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let response = try await client.call(
             .post, "/api/v1/products", token: token,
             json: """

@@ -92,21 +92,28 @@ struct DemoLoader {
                         actorId: adminId, action: "demo.merchant", entityType: "merchant", entityId: merchantId,
                         data: ["companyName": .string(m.companyName), "countyCode": .string(m.countyCode)]), in: db)
             }
-            let year = Calendar(identifier: .gregorian).component(.year, from: now)
+            let ids = demo.products.map { _ in services.ids.next() }
+            let certificates = try await services.issuer.sign(
+                demo.products.enumerated().map { index, p in
+                    CertificateIssuer.Subject(
+                        productId: ids[index], productTitle: p.title, merchantId: merchants[p.merchant].id,
+                        merchantName: merchants[p.merchant].name, countyCode: p.originCountyCode, applicationId: nil)
+                }, validDays: services.configuration.certificateValidDays, now: now, in: db)
             var batch: [(product: Product, merchantName: String)] = []
             for (index, p) in demo.products.enumerated() {
                 let merchant = merchants[p.merchant]
                 let created = now.addingTimeInterval(Double(index - demo.products.count))
                 let product = Product(
-                    id: services.ids.next(), merchantId: merchant.id, title: p.title, categoryId: p.categoryId,
+                    id: ids[index], merchantId: merchant.id, title: p.title, categoryId: p.categoryId,
                     topCategoryId: topOf[p.categoryId] ?? p.categoryId, description: p.description,
                     specification: p.specification, unit: p.unit, priceFen: p.priceFen, stock: p.stock, held: 0,
                     originCountyCode: p.originCountyCode, labels: p.labels, status: .listed, sales: 0,
-                    merchantActive: true, certificateNumber: String(format: "BF-%04d-%06d", year, index + 1),
-                    certificateExpiresAt: now.addingTimeInterval(365 * 86400), createdAt: created, updatedAt: created)
+                    merchantActive: true, certificateNumber: certificates[index].number,
+                    certificateExpiresAt: certificates[index].expiresAt, createdAt: created, updatedAt: created)
                 batch.append((product, merchant.name))
             }
             try await services.products.insertBatch(batch, in: db)
+            try await services.certification.insertBatch(certificates, in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: adminId, action: "demo.products", entityType: "catalog", entityId: "demo",
@@ -160,7 +167,6 @@ struct DemoLoader {
             return merchants
         }
         guard let merchants, !merchants.isEmpty else { return .skippedNotEmpty }
-        let year = Calendar(identifier: .gregorian).component(.year, from: now)
         var written = 0
         while written < count {
             let size = min(5000, count - written)
@@ -183,12 +189,28 @@ struct DemoLoader {
                     description: "产自\(county.prefecture)\(county.name)的\(nameOf[category.id] ?? "")，\(Self.phrases[random.next(Self.phrases.count)])。",
                     specification: spec, unit: "件", priceFen: Int64(500 + random.next(30000)), stock: Int64(random.next(10000)),
                     held: 0, originCountyCode: county.code, labels: labels, status: .listed, sales: Int64(random.next(1000)),
-                    merchantActive: true, certificateNumber: String(format: "BF-%04d-%06d", year, index + 1),
-                    certificateExpiresAt: now.addingTimeInterval(365 * 86400), createdAt: created, updatedAt: created)
+                    merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: created,
+                    updatedAt: created)
                 batch.append((product, merchant.name))
             }
             let chunk = batch
-            try await services.database.write { db in try await services.products.insertBatch(chunk, in: db) }
+            try await services.database.write { db in
+                // Each product's certificate is real: numbered, signed and stored like any other.
+                let certificates = try await services.issuer.sign(
+                    chunk.map {
+                        CertificateIssuer.Subject(
+                            productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
+                            merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
+                    }, validDays: services.configuration.certificateValidDays, now: now, in: db)
+                let certified = zip(chunk, certificates).map { entry, certificate in
+                    var product = entry.product
+                    product.certificateNumber = certificate.number
+                    product.certificateExpiresAt = certificate.expiresAt
+                    return (product: product, merchantName: entry.merchantName)
+                }
+                try await services.products.insertBatch(certified, in: db)
+                try await services.certification.insertBatch(certificates, in: db)
+            }
             written += size
         }
         try await services.database.write { db in

@@ -69,6 +69,9 @@ struct ProductsController {
         var merchantName: String
         var labels: [String]
         var status: ProductStatus
+        /// Whether buyers see and may order it now: listed, of an active merchant, with a valid
+        /// certificate (derived at read time, so expiry takes effect at its instant).
+        var onSale: Bool
         var sales: Int64
         @NullEncoded var certificate: CertificateSummary?
         /// In a product's detail; null in lists.
@@ -93,6 +96,7 @@ struct ProductsController {
             merchantName = row.merchantName
             labels = p.labels
             status = p.status
+            onSale = ProductsController.isOnSale(p, now: now)
             sales = p.sales
             if let number = p.certificateNumber, let expiresAt = p.certificateExpiresAt {
                 certificate = CertificateSummary(
@@ -170,13 +174,7 @@ struct ProductsController {
 
     /// The caller's merchant, which must be active to create or change products.
     private func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
-        guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
-            throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
-        }
-        guard merchant.status == .active else {
-            throw APIError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
-        }
-        return merchant
+        try await services.activeMerchant(user, in: db)
     }
 
     /// The product if it belongs to the caller's merchant; otherwise it does not exist for them.
@@ -243,7 +241,13 @@ struct ProductsController {
             if input.stock != nil { v.fail("stock", "changes through POST /products/{id}/stock-adjustments") }
             let labels = checkLabels(&v, input.labels)
             let top = try await input.categoryId.asyncMap { try await category($0, &v, in: db) }
-            if let county = input.originCountyCode { try await originCounty(county, &v, in: db) }
+            if let county = input.originCountyCode {
+                try await originCounty(county, &v, in: db)
+                // The certificate names the county whose officer reviewed the product.
+                if county != product.originCountyCode, let expiresAt = product.certificateExpiresAt, expiresAt > now {
+                    v.fail("originCountyCode", "is fixed by the product's valid certificate; apply for a new one instead")
+                }
+            }
             try v.check()
             let oldPrice = product.priceFen
             product.title = title ?? product.title

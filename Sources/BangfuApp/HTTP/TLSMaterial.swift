@@ -39,16 +39,16 @@ enum TLSMaterial {
             OrganizationName("Bangfu development")
             CommonName("localhost")
         }
-        let certificate = try Certificate(
+        let certificate = try X509.Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
+            serialNumber: X509.Certificate.SerialNumber(),
             publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-3600),
             notValidAfter: now.addingTimeInterval(365 * 24 * 3600),
             issuer: name,
             subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
+            extensions: try X509.Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 KeyUsage(digitalSignature: true, keyEncipherment: true)
                 try ExtendedKeyUsage([.serverAuth])

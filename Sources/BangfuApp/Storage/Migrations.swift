@@ -165,6 +165,45 @@ enum Migrations {
                 """,
             ]
         },
+        Migration(version: 6, name: "certification and certificates") { _ in
+            [
+                """
+                CREATE TABLE certification_applications (id TEXT PRIMARY KEY,
+                  product_id TEXT NOT NULL REFERENCES products(id), merchant_id TEXT NOT NULL REFERENCES merchants(id),
+                  county_code TEXT NOT NULL REFERENCES counties(code), status TEXT NOT NULL,
+                  households_driven BIGINT NOT NULL, description TEXT NOT NULL, certificate_number TEXT,
+                  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                // One application in progress per product; the index backs the check in code.
+                """
+                CREATE UNIQUE INDEX certification_applications_open ON certification_applications (product_id)
+                WHERE status IN ('submitted', 'county_approved')
+                """,
+                "CREATE INDEX certification_applications_created ON certification_applications (created_at, id)",
+                "CREATE INDEX certification_applications_county ON certification_applications (county_code, created_at, id)",
+                "CREATE INDEX certification_applications_merchant ON certification_applications (merchant_id, created_at, id)",
+                """
+                CREATE TABLE certification_reviews (id TEXT PRIMARY KEY,
+                  application_id TEXT NOT NULL REFERENCES certification_applications(id), position BIGINT NOT NULL,
+                  actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, action TEXT NOT NULL, from_status TEXT,
+                  to_status TEXT NOT NULL, note TEXT, at BIGINT NOT NULL, UNIQUE (application_id, position))
+                """,
+                // The per-year counter behind `BF-YYYY-NNNNNN`; its row lock orders concurrent issues.
+                "CREATE TABLE certificate_sequences (year BIGINT PRIMARY KEY, last BIGINT NOT NULL)",
+                """
+                CREATE TABLE certificates (number TEXT PRIMARY KEY,
+                  application_id TEXT REFERENCES certification_applications(id),
+                  product_id TEXT NOT NULL REFERENCES products(id), product_title TEXT NOT NULL,
+                  merchant_id TEXT NOT NULL REFERENCES merchants(id), merchant_name TEXT NOT NULL,
+                  county_code TEXT NOT NULL, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+                  key_id TEXT NOT NULL, signature TEXT NOT NULL, revoked_at BIGINT, revocation_reason TEXT,
+                  revoked_by TEXT, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX certificates_issued ON certificates (issued_at, number)",
+                "CREATE INDEX certificates_product ON certificates (product_id, issued_at)",
+                "CREATE INDEX certificates_expiry ON certificates (expires_at)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -1,0 +1,259 @@
+import Foundation
+import SQLKit
+
+struct CertificationApplication: Sendable {
+    var id: String
+    var productId: String
+    var merchantId: String
+    var countyCode: String
+    var status: CertificationStatus
+    var householdsDriven: Int64
+    var description: String
+    var certificateNumber: String?
+    var createdAt: Date
+    var updatedAt: Date
+    /// Read with the application (not stored on it): the product's and merchant's names now.
+    var productTitle = ""
+    var merchantName = ""
+}
+
+/// An issued certificate: its signed payload, its signature and what happened to it since.
+struct Certificate: Sendable {
+    var payload: CertificatePayload
+    var applicationId: String?
+    var issuedAt: Date
+    var expiresAt: Date
+    var signature: String
+    var revokedAt: Date?
+    var revocationReason: String?
+
+    var number: String { payload.number }
+
+    func status(now: Date) -> CertificateStatus {
+        CertificateStatus.of(expiresAt: expiresAt, revokedAt: revokedAt, now: now)
+    }
+}
+
+/// Certification applications, their reviews, and certificates with their numbering.
+struct CertificationStore: Sendable {
+    struct ApplicationFilter: Sendable {
+        var status: CertificationStatus?
+        var merchantId: String?
+        var countyCode: String?
+    }
+
+    func insert(_ application: CertificationApplication, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO certification_applications (id, product_id, merchant_id, county_code, status,
+              households_driven, description, certificate_number, created_at, updated_at)
+            VALUES (\(bind: application.id), \(bind: application.productId), \(bind: application.merchantId),
+              \(bind: application.countyCode), \(bind: application.status.rawValue), \(bind: application.householdsDriven),
+              \(bind: application.description), \(bind: application.certificateNumber),
+              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis))
+            """
+        ).run()
+    }
+
+    func update(_ application: CertificationApplication, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE certification_applications SET status = \(bind: application.status.rawValue),
+              certificate_number = \(bind: application.certificateNumber), updated_at = \(bind: application.updatedAt.millis)
+            WHERE id = \(bind: application.id)
+            """
+        ).run()
+    }
+
+    func application(id: String, in db: any SQLDatabase) async throws -> CertificationApplication? {
+        try await db.raw("\(unsafeRaw: Self.select) WHERE a.id = \(bind: id)").first().map(Self.application)
+    }
+
+    func hasOpenApplication(productId: String, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            SELECT 1 AS found FROM certification_applications
+            WHERE product_id = \(bind: productId) AND status IN ('submitted', 'county_approved')
+            """
+        ).first() != nil
+    }
+
+    /// Newest first, after the keyset position `(createdAt millis, id)`.
+    func applications(_ filter: ApplicationFilter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
+        async throws -> [CertificationApplication]
+    {
+        var sql = SQLQueryString("\(unsafeRaw: Self.select) WHERE 1 = 1")
+        if let status = filter.status { sql.appendInterpolation(raw: " AND a.status = "); sql.appendInterpolation(bind: status.rawValue) }
+        if let merchantId = filter.merchantId { sql.appendInterpolation(raw: " AND a.merchant_id = "); sql.appendInterpolation(bind: merchantId) }
+        if let county = filter.countyCode { sql.appendInterpolation(raw: " AND a.county_code = "); sql.appendInterpolation(bind: county) }
+        if let (millis, id) = after {
+            sql.appendInterpolation(raw: " AND (a.created_at < ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " OR (a.created_at = ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " AND a.id < ")
+            sql.appendInterpolation(bind: id)
+            sql.appendInterpolation(raw: "))")
+        }
+        sql.appendInterpolation(raw: " ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit)")
+        return try await db.raw(sql).all().map(Self.application)
+    }
+
+    func addReview(_ review: ApplicationReview, applicationId: String, id: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO certification_reviews (id, application_id, position, actor_id, actor_role, action,
+              from_status, to_status, note, at)
+            VALUES (\(bind: id), \(bind: applicationId),
+              (SELECT COUNT(*) + 1 FROM certification_reviews WHERE application_id = \(bind: applicationId)),
+              \(bind: review.actorId), \(bind: review.actorRole), \(bind: review.action), \(bind: review.fromStatus),
+              \(bind: review.toStatus), \(bind: review.note), \(bind: review.at.millis))
+            """
+        ).run()
+    }
+
+    func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
+        try await db.raw(
+            "SELECT * FROM certification_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
+        ).all().map { row in
+            ApplicationReview(
+                action: try row.decode(column: "action", as: String.self),
+                actorId: try row.decode(column: "actor_id", as: String.self),
+                actorRole: try row.decode(column: "actor_role", as: String.self),
+                fromStatus: try row.decode(column: "from_status", as: String?.self),
+                toStatus: try row.decode(column: "to_status", as: String.self),
+                note: try row.decode(column: "note", as: String?.self),
+                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
+        }
+    }
+
+    // MARK: Certificates
+
+    /// The next sequence number of `year`, taken inside the caller's transaction (the counter
+    /// row's lock orders concurrent issues on PostgreSQL; SQLite has one writer).
+    func nextSequence(year: Int, count: Int64 = 1, in db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw(
+            "INSERT INTO certificate_sequences (year, last) VALUES (\(bind: Int64(year)), 0) ON CONFLICT (year) DO NOTHING"
+        ).run()
+        let row = try await db.raw(
+            """
+            UPDATE certificate_sequences SET last = last + \(bind: count) WHERE year = \(bind: Int64(year))
+            RETURNING CAST(last AS BIGINT) AS last
+            """
+        ).first()
+        return try row!.decode(column: "last", as: Int64.self) - count + 1
+    }
+
+    func insert(_ certificate: Certificate, in db: any SQLDatabase) async throws {
+        try await insertBatch([certificate], in: db)
+    }
+
+    func insertBatch(_ certificates: [Certificate], in db: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: certificates.count, by: 500).map({ certificates[$0..<min($0 + 500, certificates.count)] }) {
+            var sql = SQLQueryString(
+                """
+                INSERT INTO certificates (number, application_id, product_id, product_title, merchant_id, merchant_name,
+                  county_code, issued_at, expires_at, key_id, signature, created_at) VALUES
+                """)
+            for (index, c) in chunk.enumerated() {
+                let p = c.payload
+                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation(
+                    """
+                    (\(bind: p.number), \(bind: c.applicationId), \(bind: p.productId), \(bind: p.productTitle),
+                     \(bind: p.merchantId), \(bind: p.merchantName), \(bind: p.countyCode), \(bind: c.issuedAt.millis),
+                     \(bind: c.expiresAt.millis), \(bind: p.keyId), \(bind: c.signature), \(bind: c.issuedAt.millis))
+                    """ as SQLQueryString)
+            }
+            try await db.raw(sql).run()
+        }
+    }
+
+    func certificate(number: String, in db: any SQLDatabase) async throws -> Certificate? {
+        try await db.raw("SELECT * FROM certificates WHERE number = \(bind: number)").first().map(Self.certificate)
+    }
+
+    /// Marks the certificate revoked; false when it already was (a concurrent revocation).
+    func revoke(number: String, reason: String, by actorId: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE certificates SET revoked_at = \(bind: at.millis), revocation_reason = \(bind: reason),
+              revoked_by = \(bind: actorId)
+            WHERE number = \(bind: number) AND revoked_at IS NULL RETURNING number
+            """
+        ).first() != nil
+    }
+
+    /// The public directory, newest first, after the keyset position `(issuedAt millis, number)`.
+    func certificates(
+        status: CertificateStatus?, countyCode: String?, merchantId: String?, now: Date, after: (Int64, String)?,
+        limit: Int?, in db: any SQLDatabase
+    ) async throws -> [Certificate] {
+        var sql = SQLQueryString("SELECT * FROM certificates WHERE 1 = 1")
+        switch status {
+        case .valid?:
+            sql.appendInterpolation(raw: " AND revoked_at IS NULL AND expires_at > ")
+            sql.appendInterpolation(bind: now.millis)
+        case .expired?:
+            sql.appendInterpolation(raw: " AND revoked_at IS NULL AND expires_at <= ")
+            sql.appendInterpolation(bind: now.millis)
+        case .revoked?: sql.appendInterpolation(raw: " AND revoked_at IS NOT NULL")
+        case nil: break
+        }
+        if let countyCode { sql.appendInterpolation(raw: " AND county_code = "); sql.appendInterpolation(bind: countyCode) }
+        if let merchantId { sql.appendInterpolation(raw: " AND merchant_id = "); sql.appendInterpolation(bind: merchantId) }
+        if let (millis, number) = after {
+            sql.appendInterpolation(raw: " AND (issued_at < ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " OR (issued_at = ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " AND number < ")
+            sql.appendInterpolation(bind: number)
+            sql.appendInterpolation(raw: "))")
+        }
+        sql.appendInterpolation(raw: " ORDER BY issued_at DESC, number DESC")
+        if let limit { sql.appendInterpolation(raw: " LIMIT \(limit)") }
+        return try await db.raw(sql).all().map(Self.certificate)
+    }
+
+    private static let select = """
+        SELECT a.*, p.title AS product_title, m.company_name AS merchant_name FROM certification_applications a
+        JOIN products p ON p.id = a.product_id JOIN merchants m ON m.id = a.merchant_id
+        """
+
+    private static func application(_ row: any SQLRow) throws -> CertificationApplication {
+        CertificationApplication(
+            id: try row.decode(column: "id", as: String.self),
+            productId: try row.decode(column: "product_id", as: String.self),
+            merchantId: try row.decode(column: "merchant_id", as: String.self),
+            countyCode: try row.decode(column: "county_code", as: String.self),
+            status: CertificationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .rejected,
+            householdsDriven: try row.decode(column: "households_driven", as: Int64.self),
+            description: try row.decode(column: "description", as: String.self),
+            certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)),
+            productTitle: try row.decode(column: "product_title", as: String.self),
+            merchantName: try row.decode(column: "merchant_name", as: String.self))
+    }
+
+    private static func certificate(_ row: any SQLRow) throws -> Certificate {
+        let issuedAt = Date(millis: try row.decode(column: "issued_at", as: Int64.self))
+        let expiresAt = Date(millis: try row.decode(column: "expires_at", as: Int64.self))
+        return Certificate(
+            payload: CertificatePayload(
+                number: try row.decode(column: "number", as: String.self),
+                productId: try row.decode(column: "product_id", as: String.self),
+                productTitle: try row.decode(column: "product_title", as: String.self),
+                merchantId: try row.decode(column: "merchant_id", as: String.self),
+                merchantName: try row.decode(column: "merchant_name", as: String.self),
+                countyCode: try row.decode(column: "county_code", as: String.self),
+                issuedAt: issuedAt.rfc3339, expiresAt: expiresAt.rfc3339,
+                keyId: try row.decode(column: "key_id", as: String.self)),
+            applicationId: try row.decode(column: "application_id", as: String?.self),
+            issuedAt: issuedAt, expiresAt: expiresAt,
+            signature: try row.decode(column: "signature", as: String.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(millis:)),
+            revocationReason: try row.decode(column: "revocation_reason", as: String?.self))
+    }
+}
