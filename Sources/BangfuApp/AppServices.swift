@@ -21,6 +21,8 @@ public struct AppServices: Sendable {
     let certification: CertificationStore
     let signingKeys: SigningKeys
     let issuer: CertificateIssuer
+    let buyers: BuyerStore
+    let orders: OrderStore
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -44,6 +46,8 @@ public struct AppServices: Sendable {
         self.certification = CertificationStore()
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
+        self.buyers = BuyerStore(engine: database.engine)
+        self.orders = OrderStore(engine: database.engine)
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,
@@ -59,6 +63,9 @@ public struct AppServices: Sendable {
         let reference = self.reference
         let added = try await database.write { db in try await reference.load(data, in: db) }
         if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
+        // Idempotency keys are kept 7 days (API.md asks for at least 24 hours).
+        let orders = self.orders, cutoff = clock.now.addingTimeInterval(-7 * 86400)
+        try await database.write { db in try await orders.purgeKeys(before: cutoff, in: db) }
         if let kid = try await signingKeys.prepare(now: clock.now) {
             logger.notice("created the certificate signing key", metadata: ["kid": .string(kid)])
         }

@@ -98,6 +98,8 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     ProductsController(services: services).addRoutes(to: router)
     CertificationController(services: services).addRoutes(to: router)
     CertificatesController(services: services).addRoutes(to: router)
+    BuyerOrganizationsController(services: services).addRoutes(to: router)
+    OrdersController(services: services).addRoutes(to: router)
     return router
 }
 

@@ -26,6 +26,8 @@ public struct AppConfiguration: Sendable {
     public var keysDirectory: String?
     /// How long a certificate is valid when the admin does not say (`validDays`).
     public var certificateValidDays: Int64 = 365
+    /// The policy minimum of a quota plan's reserved ratio, in basis points (1000 = 10 %).
+    public var minimumReservedRatioBp: Int64 = 1000
     /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).
     public var demo = false
     /// The password of every demo user.

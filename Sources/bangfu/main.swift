@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind (BANGFU_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port (BANGFU_PORT, default 8443).") var port: Int?
     @Option(help: "PEM certificate chain (BANGFU_TLS_CERT); default: self-signed in the data directory.") var tlsCert: String?
+    @Option(help: "Policy minimum of a quota plan's reserved ratio in basis points (BANGFU_MINIMUM_RESERVED_RATIO_BP, default 1000 = 10%).")
+    var minimumReservedRatioBp: Int64?
     @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
     var certificateValidDays: Int64?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
@@ -95,6 +97,10 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("eligible county levels are national and/or provincial")
             }
             configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
+        }
+        if let ratio = minimumReservedRatioBp ?? env["BANGFU_MINIMUM_RESERVED_RATIO_BP"].flatMap(Int64.init) {
+            guard (0...10000).contains(ratio) else { throw ValidationError("minimum reserved ratio must be 0 to 10000 bp") }
+            configuration.minimumReservedRatioBp = ratio
         }
         if let days = certificateValidDays {
             guard (1...3650).contains(days) else { throw ValidationError("certificate valid days must be 1 to 3650") }

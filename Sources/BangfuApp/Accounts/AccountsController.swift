@@ -110,9 +110,9 @@ struct AccountsController {
             var displayName: String
         }
         var user: MeUser
-        /// The user's merchant once approved; the buyer organization comes with buyers (later).
+        /// The user's merchant once approved; a buyer's organization once registered.
         @NullEncoded var merchant: MerchantsController.Output?
-        @NullEncoded var buyerOrganization: String?
+        @NullEncoded var buyerOrganization: BuyerOrganizationsController.Output?
         @NullEncoded var countyCode: String?
     }
 
@@ -122,12 +122,18 @@ struct AccountsController {
             identity.role == .merchant
             ? try await services.database.read { db in try await services.merchants.merchant(ownerId: identity.userId, in: db) }
             : nil
+        let organization =
+            identity.role == .buyer
+            ? try await services.database.read { db in
+                try await services.buyers.organization(memberId: identity.userId, in: db)
+            }
+            : nil
         return try .json(
             MeOutput(
                 user: .init(
                     id: identity.userId, username: identity.username, role: identity.role,
                     displayName: identity.displayName),
                 merchant: merchant.map { MerchantsController.Output($0, productCount: 0, viewer: identity) },
-                buyerOrganization: nil, countyCode: identity.countyCode))
+                buyerOrganization: organization.map(BuyerOrganizationsController.Output.init), countyCode: identity.countyCode))
     }
 }

@@ -34,6 +34,7 @@ extension AuditValue: ExpressibleByStringLiteral {
 
 extension AuditValue {
     init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+    init(_ value: Int64?) { self = value.map { .int($0) } ?? .null }
 }
 
 struct AuditStore: Sendable {

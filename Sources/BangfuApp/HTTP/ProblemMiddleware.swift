@@ -47,13 +47,18 @@ struct ProblemMiddleware: RouterMiddleware {
         var errors: [FieldError]
     }
 
-    static func response(_ error: APIError) -> Response {
+    /// The problem+json bytes of `error` (also what an idempotency key keeps of a refusal).
+    static func body(_ error: APIError) -> Data {
         let problem = Problem(
             type: "about:blank", title: error.status.reasonPhrase, status: error.status.code, detail: error.detail,
             code: error.code, errors: error.errors)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(problem)) ?? Data()
+        return (try? encoder.encode(problem)) ?? Data()
+    }
+
+    static func response(_ error: APIError) -> Response {
+        let body = Self.body(error)
         var headers = error.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

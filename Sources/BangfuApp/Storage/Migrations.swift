@@ -204,6 +204,78 @@ enum Migrations {
                 "CREATE INDEX certificates_expiry ON certificates (expires_at)",
             ]
         },
+        Migration(version: 7, name: "buyer organizations, quota plans, orders, refunds, idempotency keys") { _ in
+            [
+                """
+                CREATE TABLE buyer_organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, credit_code TEXT NOT NULL UNIQUE,
+                  department TEXT NOT NULL, county_code TEXT REFERENCES counties(code), canteen_address TEXT NOT NULL,
+                  contact_name TEXT NOT NULL, contact_phone TEXT NOT NULL, status TEXT NOT NULL,
+                  created_by TEXT NOT NULL REFERENCES users(id), verified_at BIGINT, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX buyer_organizations_created ON buyer_organizations (created_at, id)",
+                """
+                CREATE TABLE buyer_members (user_id TEXT PRIMARY KEY REFERENCES users(id),
+                  organization_id TEXT NOT NULL REFERENCES buyer_organizations(id), created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX buyer_members_organization ON buyer_members (organization_id)",
+                // committed/completed/refunded are maintained in the transaction of every order
+                // change; a test recomputes them from the orders after a random workload.
+                """
+                CREATE TABLE quota_plans (organization_id TEXT NOT NULL REFERENCES buyer_organizations(id),
+                  year BIGINT NOT NULL, has_canteen BIGINT NOT NULL, canteen_budget_fen BIGINT NOT NULL,
+                  reserved_ratio_bp BIGINT NOT NULL, reserved_fen BIGINT NOT NULL, committed_fen BIGINT NOT NULL,
+                  completed_fen BIGINT NOT NULL, refunded_fen BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL, PRIMARY KEY (organization_id, year))
+                """,
+                "CREATE INDEX quota_plans_year ON quota_plans (year, organization_id)",
+                """
+                CREATE TABLE checkouts (id TEXT PRIMARY KEY, organization_id TEXT NOT NULL REFERENCES buyer_organizations(id),
+                  buyer_id TEXT NOT NULL REFERENCES users(id), total_fen BIGINT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE orders (id TEXT PRIMARY KEY, checkout_id TEXT NOT NULL REFERENCES checkouts(id),
+                  organization_id TEXT NOT NULL REFERENCES buyer_organizations(id),
+                  merchant_id TEXT NOT NULL REFERENCES merchants(id), buyer_id TEXT NOT NULL REFERENCES users(id),
+                  status TEXT NOT NULL, total_fen BIGINT NOT NULL, refunded_fen BIGINT NOT NULL,
+                  ship_within_days BIGINT NOT NULL, ship_by BIGINT NOT NULL, delivery_address TEXT, note TEXT,
+                  quota_year BIGINT NOT NULL, carrier TEXT, tracking_number TEXT, payment_reference TEXT,
+                  shipped_at BIGINT, accepted_at BIGINT, settled_at BIGINT, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX orders_organization ON orders (organization_id, created_at, id)",
+                "CREATE INDEX orders_merchant ON orders (merchant_id, created_at, id)",
+                "CREATE INDEX orders_created ON orders (created_at, id)",
+                "CREATE INDEX orders_checkout ON orders (checkout_id)",
+                "CREATE INDEX orders_quota ON orders (organization_id, quota_year, status)",
+                """
+                CREATE TABLE order_items (order_id TEXT NOT NULL REFERENCES orders(id), position BIGINT NOT NULL,
+                  product_id TEXT NOT NULL REFERENCES products(id), title TEXT NOT NULL, unit_price_fen BIGINT NOT NULL,
+                  quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, certificate_number TEXT NOT NULL,
+                  PRIMARY KEY (order_id, position))
+                """,
+                "CREATE INDEX order_items_product ON order_items (product_id)",
+                """
+                CREATE TABLE order_events (id TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders(id),
+                  position BIGINT NOT NULL, action TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
+                  from_status TEXT, to_status TEXT NOT NULL, note TEXT, at BIGINT NOT NULL, UNIQUE (order_id, position))
+                """,
+                """
+                CREATE TABLE refunds (id TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders(id),
+                  amount_fen BIGINT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,
+                  requested_by TEXT NOT NULL REFERENCES users(id), decided_by TEXT, decision_note TEXT, decided_at BIGINT,
+                  created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX refunds_order ON refunds (order_id, created_at)",
+                // A key's first answer, kept with the hash of the request it answered.
+                """
+                CREATE TABLE idempotency_keys (user_id TEXT NOT NULL REFERENCES users(id), key TEXT NOT NULL,
+                  request_hash TEXT NOT NULL, status BIGINT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+                  PRIMARY KEY (user_id, key))
+                """,
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -1,0 +1,432 @@
+import Foundation
+import SQLKit
+
+struct Order: Sendable {
+    var id: String
+    var checkoutId: String
+    var organizationId: String
+    var merchantId: String
+    var buyerId: String
+    var status: OrderStatus
+    var totalFen: Int64
+    var refundedFen: Int64
+    var shipWithinDays: Int
+    var shipBy: Date
+    var deliveryAddress: String?
+    var note: String?
+    var quotaYear: Int
+    var carrier: String?
+    var trackingNumber: String?
+    var paymentReference: String?
+    var shippedAt: Date?
+    var acceptedAt: Date?
+    var settledAt: Date?
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+/// A line as it was at ordering: title, price and certificate are copies, not references.
+struct OrderItem: Sendable {
+    var productId: String
+    var title: String
+    var unitPriceFen: Int64
+    var quantity: Int64
+    var amountFen: Int64
+    var certificateNumber: String
+}
+
+struct OrderEvent: Sendable {
+    var action: String
+    var actorId: String
+    var actorRole: String
+    var fromStatus: String?
+    var toStatus: String
+    var note: String?
+    var at: Date
+}
+
+struct Refund: Sendable {
+    var id: String
+    var orderId: String
+    var amountFen: Int64
+    var reason: String
+    var status: RefundStatus
+    var requestedBy: String
+    var decidedBy: String?
+    var decisionNote: String?
+    var decidedAt: Date?
+    var createdAt: Date
+}
+
+/// What placing an order needs to know of a product, read (and on PostgreSQL locked) in the
+/// placing transaction.
+struct OrderableProduct: Sendable {
+    var id: String
+    var merchantId: String
+    var title: String
+    var priceFen: Int64
+    var stock: Int64
+    var status: ProductStatus
+    var merchantActive: Bool
+    var certificateNumber: String?
+    var certificateExpiresAt: Date?
+}
+
+/// Checkouts, orders, their items, events and refunds; stock holds; idempotency keys.
+struct OrderStore: Sendable {
+    let engine: DatabaseEngine
+
+    var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
+
+    // MARK: Products and stock
+
+    /// The products, locked in id order on PostgreSQL so that concurrent checkouts never deadlock.
+    func orderable(ids: [String], in db: any SQLDatabase) async throws -> [String: OrderableProduct] {
+        guard !ids.isEmpty else { return [:] }
+        var sql = SQLQueryString(
+            """
+            SELECT id, merchant_id, title, price_fen, stock, status, merchant_active, certificate_number,
+              certificate_expires_at FROM products WHERE id IN (
+            """)
+        for (index, id) in ids.sorted().enumerated() {
+            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            sql.appendInterpolation(bind: id)
+        }
+        sql.appendInterpolation(raw: ") ORDER BY id\(forUpdate)")
+        var found: [String: OrderableProduct] = [:]
+        for row in try await db.raw(sql).all() {
+            let product = OrderableProduct(
+                id: try row.decode(column: "id", as: String.self),
+                merchantId: try row.decode(column: "merchant_id", as: String.self),
+                title: try row.decode(column: "title", as: String.self),
+                priceFen: try row.decode(column: "price_fen", as: Int64.self),
+                stock: try row.decode(column: "stock", as: Int64.self),
+                status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
+                merchantActive: try row.decode(column: "merchant_active", as: Int64.self) != 0,
+                certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
+                certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)))
+            found[product.id] = product
+        }
+        return found
+    }
+
+    /// Moves `quantity` units from stock to held; false if the stock is short (never negative).
+    func hold(productId: String, quantity: Int64, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE products SET stock = stock - \(bind: quantity), held = held + \(bind: quantity)
+            WHERE id = \(bind: productId) AND stock >= \(bind: quantity) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    /// A rejected or cancelled order gives its held units back to stock.
+    func release(productId: String, quantity: Int64, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE products SET stock = stock + \(bind: quantity), held = held - \(bind: quantity)
+            WHERE id = \(bind: productId)
+            """
+        ).run()
+    }
+
+    /// Shipped units leave the warehouse: no longer held, counted as sold.
+    func ship(productId: String, quantity: Int64, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE products SET held = held - \(bind: quantity), sales = sales + \(bind: quantity)
+            WHERE id = \(bind: productId)
+            """
+        ).run()
+    }
+
+    // MARK: Orders
+
+    func insertCheckout(id: String, organizationId: String, buyerId: String, totalFen: Int64, at: Date, in db: any SQLDatabase)
+        async throws
+    {
+        try await db.raw(
+            """
+            INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at)
+            VALUES (\(bind: id), \(bind: organizationId), \(bind: buyerId), \(bind: totalFen), \(bind: at.millis))
+            """
+        ).run()
+    }
+
+    /// The orders of one checkout with their items and first events, in three statements.
+    func insert(_ orders: [(order: Order, items: [OrderItem], event: OrderEvent)], eventIds: [String], in db: any SQLDatabase)
+        async throws
+    {
+        var sql = SQLQueryString(
+            """
+            INSERT INTO orders (id, checkout_id, organization_id, merchant_id, buyer_id, status, total_fen, refunded_fen,
+              ship_within_days, ship_by, delivery_address, note, quota_year, created_at, updated_at) VALUES
+            """)
+        for (index, entry) in orders.enumerated() {
+            let o = entry.order
+            sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+            sql.appendInterpolation(
+                """
+                (\(bind: o.id), \(bind: o.checkoutId), \(bind: o.organizationId), \(bind: o.merchantId), \(bind: o.buyerId),
+                 \(bind: o.status.rawValue), \(bind: o.totalFen), \(bind: o.refundedFen), \(bind: Int64(o.shipWithinDays)),
+                 \(bind: o.shipBy.millis), \(bind: o.deliveryAddress), \(bind: o.note), \(bind: Int64(o.quotaYear)),
+                 \(bind: o.createdAt.millis), \(bind: o.updatedAt.millis))
+                """ as SQLQueryString)
+        }
+        try await db.raw(sql).run()
+        var items = SQLQueryString(
+            """
+            INSERT INTO order_items (order_id, position, product_id, title, unit_price_fen, quantity, amount_fen,
+              certificate_number) VALUES
+            """)
+        var first = true
+        for entry in orders {
+            for (position, item) in entry.items.enumerated() {
+                items.appendInterpolation(raw: first ? " " : ", ")
+                first = false
+                items.appendInterpolation(
+                    """
+                    (\(bind: entry.order.id), \(bind: Int64(position + 1)), \(bind: item.productId), \(bind: item.title),
+                     \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber))
+                    """ as SQLQueryString)
+            }
+        }
+        try await db.raw(items).run()
+        var events = SQLQueryString(
+            "INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at) VALUES")
+        for (index, entry) in orders.enumerated() {
+            let e = entry.event
+            events.appendInterpolation(raw: index == 0 ? " " : ", ")
+            events.appendInterpolation(
+                """
+                (\(bind: eventIds[index]), \(bind: entry.order.id), 1, \(bind: e.action), \(bind: e.actorId), \(bind: e.actorRole),
+                 \(bind: e.fromStatus), \(bind: e.toStatus), \(bind: e.note), \(bind: e.at.millis))
+                """ as SQLQueryString)
+        }
+        try await db.raw(events).run()
+    }
+
+    func order(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> Order? {
+        try await db.raw("SELECT * FROM orders WHERE id = \(bind: id)\(unsafeRaw: lock ? forUpdate : "")").first().map(Self.order)
+    }
+
+    struct Filter: Sendable {
+        var organizationId: String?
+        var merchantId: String?
+        var status: OrderStatus?
+    }
+
+    func orders(_ filter: Filter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Order] {
+        var sql = SQLQueryString("SELECT * FROM orders WHERE 1 = 1")
+        if let id = filter.organizationId { sql.appendInterpolation(raw: " AND organization_id = "); sql.appendInterpolation(bind: id) }
+        if let id = filter.merchantId { sql.appendInterpolation(raw: " AND merchant_id = "); sql.appendInterpolation(bind: id) }
+        if let status = filter.status { sql.appendInterpolation(raw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
+        if let (millis, id) = after {
+            sql.appendInterpolation(raw: " AND (created_at < ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " OR (created_at = ")
+            sql.appendInterpolation(bind: millis)
+            sql.appendInterpolation(raw: " AND id < ")
+            sql.appendInterpolation(bind: id)
+            sql.appendInterpolation(raw: "))")
+        }
+        sql.appendInterpolation(raw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        return try await db.raw(sql).all().map(Self.order)
+    }
+
+    func items(orderIds: [String], in db: any SQLDatabase) async throws -> [String: [OrderItem]] {
+        guard !orderIds.isEmpty else { return [:] }
+        var sql = SQLQueryString("SELECT * FROM order_items WHERE order_id IN (")
+        for (index, id) in orderIds.enumerated() {
+            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            sql.appendInterpolation(bind: id)
+        }
+        sql.appendInterpolation(raw: ") ORDER BY order_id, position")
+        var items: [String: [OrderItem]] = [:]
+        for row in try await db.raw(sql).all() {
+            items[try row.decode(column: "order_id", as: String.self), default: []].append(
+                OrderItem(
+                    productId: try row.decode(column: "product_id", as: String.self),
+                    title: try row.decode(column: "title", as: String.self),
+                    unitPriceFen: try row.decode(column: "unit_price_fen", as: Int64.self),
+                    quantity: try row.decode(column: "quantity", as: Int64.self),
+                    amountFen: try row.decode(column: "amount_fen", as: Int64.self),
+                    certificateNumber: try row.decode(column: "certificate_number", as: String.self)))
+        }
+        return items
+    }
+
+    /// Writes the order's status and the fields its transitions fill in.
+    func update(_ o: Order, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE orders SET status = \(bind: o.status.rawValue), refunded_fen = \(bind: o.refundedFen),
+              carrier = \(bind: o.carrier), tracking_number = \(bind: o.trackingNumber),
+              payment_reference = \(bind: o.paymentReference), shipped_at = \(bind: o.shippedAt?.millis),
+              accepted_at = \(bind: o.acceptedAt?.millis), settled_at = \(bind: o.settledAt?.millis),
+              updated_at = \(bind: o.updatedAt.millis)
+            WHERE id = \(bind: o.id)
+            """
+        ).run()
+    }
+
+    func addEvent(_ e: OrderEvent, orderId: String, id: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at)
+            VALUES (\(bind: id), \(bind: orderId),
+              (SELECT COUNT(*) + 1 FROM order_events WHERE order_id = \(bind: orderId)), \(bind: e.action),
+              \(bind: e.actorId), \(bind: e.actorRole), \(bind: e.fromStatus), \(bind: e.toStatus), \(bind: e.note),
+              \(bind: e.at.millis))
+            """
+        ).run()
+    }
+
+    func events(orderId: String, in db: any SQLDatabase) async throws -> [OrderEvent] {
+        try await db.raw("SELECT * FROM order_events WHERE order_id = \(bind: orderId) ORDER BY position").all().map { row in
+            OrderEvent(
+                action: try row.decode(column: "action", as: String.self),
+                actorId: try row.decode(column: "actor_id", as: String.self),
+                actorRole: try row.decode(column: "actor_role", as: String.self),
+                fromStatus: try row.decode(column: "from_status", as: String?.self),
+                toStatus: try row.decode(column: "to_status", as: String.self),
+                note: try row.decode(column: "note", as: String?.self),
+                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
+        }
+    }
+
+    /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
+    func recomputedTotals(organizationId: String, year: Int, in db: any SQLDatabase) async throws -> QuotaTotals {
+        let rows = try await db.raw(
+            """
+            SELECT status, total_fen, refunded_fen FROM orders
+            WHERE organization_id = \(bind: organizationId) AND quota_year = \(bind: Int64(year))
+            """
+        ).all()
+        return QuotaRules.totals(
+            of: try rows.map { row in
+                OrderAmounts(
+                    status: OrderStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .placed,
+                    totalFen: try row.decode(column: "total_fen", as: Int64.self),
+                    approvedRefundFen: try row.decode(column: "refunded_fen", as: Int64.self))
+            })
+    }
+
+    // MARK: Refunds
+
+    func insert(_ r: Refund, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO refunds (id, order_id, amount_fen, reason, status, requested_by, decided_by, decision_note,
+              decided_at, created_at)
+            VALUES (\(bind: r.id), \(bind: r.orderId), \(bind: r.amountFen), \(bind: r.reason), \(bind: r.status.rawValue),
+              \(bind: r.requestedBy), NULL, NULL, NULL, \(bind: r.createdAt.millis))
+            """
+        ).run()
+    }
+
+    func refund(id: String, in db: any SQLDatabase) async throws -> Refund? {
+        try await db.raw("SELECT * FROM refunds WHERE id = \(bind: id)").first().map(Self.refund)
+    }
+
+    func refunds(orderId: String, in db: any SQLDatabase) async throws -> [Refund] {
+        try await db.raw("SELECT * FROM refunds WHERE order_id = \(bind: orderId) ORDER BY created_at, id").all().map(Self.refund)
+    }
+
+    /// requested → approved or rejected; false when it was decided meanwhile.
+    func decide(refundId: String, _ status: RefundStatus, by actorId: String, note: String?, at: Date, in db: any SQLDatabase)
+        async throws -> Bool
+    {
+        try await db.raw(
+            """
+            UPDATE refunds SET status = \(bind: status.rawValue), decided_by = \(bind: actorId), decision_note = \(bind: note),
+              decided_at = \(bind: at.millis)
+            WHERE id = \(bind: refundId) AND status = 'requested' RETURNING id
+            """
+        ).first() != nil
+    }
+
+    // MARK: Idempotency keys
+
+    struct StoredAnswer: Sendable {
+        var requestHash: String
+        var status: Int
+        var body: String
+    }
+
+    /// Claims `key` for this request inside the placing transaction. On PostgreSQL a concurrent
+    /// claim of the same key waits here until the first transaction ends, then finds its answer;
+    /// on SQLite the single writer orders them. Nil when the key was free (now claimed).
+    func claim(userId: String, key: String, requestHash: String, at: Date, in db: any SQLDatabase) async throws -> StoredAnswer? {
+        let inserted = try await db.raw(
+            """
+            INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
+            VALUES (\(bind: userId), \(bind: key), \(bind: requestHash), 0, '', \(bind: at.millis))
+            ON CONFLICT (user_id, key) DO NOTHING RETURNING key
+            """
+        ).first()
+        if inserted != nil { return nil }
+        guard
+            let row = try await db.raw(
+                "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = \(bind: userId) AND key = \(bind: key)"
+            ).first()
+        else { throw APIError.conflict("the idempotency key is busy; try again") }
+        return StoredAnswer(
+            requestHash: try row.decode(column: "request_hash", as: String.self),
+            status: Int(try row.decode(column: "status", as: Int64.self)), body: try row.decode(column: "body", as: String.self))
+    }
+
+    func answer(userId: String, key: String, status: Int, body: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE idempotency_keys SET status = \(bind: Int64(status)), body = \(bind: body)
+            WHERE user_id = \(bind: userId) AND key = \(bind: key)
+            """
+        ).run()
+    }
+
+    /// Forgets keys older than `before` (they are kept at least 24 hours; the server keeps 7 days).
+    func purgeKeys(before: Date, in db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM idempotency_keys WHERE created_at < \(bind: before.millis)").run()
+    }
+
+    // MARK: Rows
+
+    private static func order(_ row: any SQLRow) throws -> Order {
+        Order(
+            id: try row.decode(column: "id", as: String.self),
+            checkoutId: try row.decode(column: "checkout_id", as: String.self),
+            organizationId: try row.decode(column: "organization_id", as: String.self),
+            merchantId: try row.decode(column: "merchant_id", as: String.self),
+            buyerId: try row.decode(column: "buyer_id", as: String.self),
+            status: OrderStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .placed,
+            totalFen: try row.decode(column: "total_fen", as: Int64.self),
+            refundedFen: try row.decode(column: "refunded_fen", as: Int64.self),
+            shipWithinDays: Int(try row.decode(column: "ship_within_days", as: Int64.self)),
+            shipBy: Date(millis: try row.decode(column: "ship_by", as: Int64.self)),
+            deliveryAddress: try row.decode(column: "delivery_address", as: String?.self),
+            note: try row.decode(column: "note", as: String?.self),
+            quotaYear: Int(try row.decode(column: "quota_year", as: Int64.self)),
+            carrier: try row.decode(column: "carrier", as: String?.self),
+            trackingNumber: try row.decode(column: "tracking_number", as: String?.self),
+            paymentReference: try row.decode(column: "payment_reference", as: String?.self),
+            shippedAt: try row.decode(column: "shipped_at", as: Int64?.self).map(Date.init(millis:)),
+            acceptedAt: try row.decode(column: "accepted_at", as: Int64?.self).map(Date.init(millis:)),
+            settledAt: try row.decode(column: "settled_at", as: Int64?.self).map(Date.init(millis:)),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+    }
+
+    private static func refund(_ row: any SQLRow) throws -> Refund {
+        Refund(
+            id: try row.decode(column: "id", as: String.self), orderId: try row.decode(column: "order_id", as: String.self),
+            amountFen: try row.decode(column: "amount_fen", as: Int64.self),
+            reason: try row.decode(column: "reason", as: String.self),
+            status: RefundStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .requested,
+            requestedBy: try row.decode(column: "requested_by", as: String.self),
+            decidedBy: try row.decode(column: "decided_by", as: String?.self),
+            decisionNote: try row.decode(column: "decision_note", as: String?.self),
+            decidedAt: try row.decode(column: "decided_at", as: Int64?.self).map(Date.init(millis:)),
+            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Hummingbird
+import SQLKit
+
+/// The order state machine of SPEC.md "Orders" and the refunds, each step one transaction with
+/// its stock, quota and audit effects.
+extension OrdersController {
+    struct ReasonInput: Decodable {
+        var reason: String?
+    }
+
+    struct ShipmentInput: Decodable {
+        var carrier: String
+        var trackingNumber: String
+    }
+
+    struct PaymentInput: Decodable {
+        var reference: String
+        var amountFen: Int64
+    }
+
+    struct RefundInput: Decodable {
+        var amountFen: Int64
+        var reason: String
+    }
+
+    struct DecisionInput: Decodable {
+        var note: String?
+    }
+
+    @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await transition(context, .confirm, note: nil) { _ in }
+    }
+
+    @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.require(.merchant, .buyer, .admin)
+        let input = try await request.decodeJSON(ReasonInput.self, context: context)
+        var v = Validator()
+        let reason = v.text(input.reason, "reason", max: 500)
+        try v.check()
+        return try await transition(context, .reject, note: reason) { _ in }
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.require(.merchant, .buyer, .admin)
+        let input = try await request.decodeJSON(ReasonInput.self, context: context)
+        var v = Validator()
+        let reason = v.text(input.reason, "reason", max: 500, required: false)
+        try v.check()
+        return try await transition(context, .cancel, note: reason) { _ in }
+    }
+
+    @Sendable func ship(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.require(.merchant, .buyer, .admin)
+        let input = try await request.decodeJSON(ShipmentInput.self, context: context)
+        var v = Validator()
+        let carrier = v.text(input.carrier, "carrier", max: 50)
+        let tracking = v.text(input.trackingNumber, "trackingNumber", max: 64)
+        try v.check()
+        return try await transition(context, .ship, note: "\(carrier!) \(tracking!)") { order in
+            order.carrier = carrier
+            order.trackingNumber = tracking
+        }
+    }
+
+    @Sendable func accept(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await transition(context, .accept, note: nil) { _ in }
+    }
+
+    @Sendable func pay(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.require(.merchant, .buyer, .admin)
+        let input = try await request.decodeJSON(PaymentInput.self, context: context)
+        var v = Validator()
+        let reference = v.text(input.reference, "reference", max: 100)
+        try v.check()
+        return try await transition(context, .pay, note: reference) { order in
+            if let problem = OrderRules.paymentProblem(
+                amountFen: input.amountFen, total: order.totalFen, approvedRefunds: order.refundedFen)
+            {
+                throw APIError.invalid(problem.field, problem.message)
+            }
+            order.paymentReference = reference
+        }
+    }
+
+    /// One step: who may take it (403 for the wrong party), whether the status allows it (409
+    /// `invalid_transition`), then its effects on stock and on the plan's sums, its event and its
+    /// audit record, all in one transaction.
+    private func transition(
+        _ context: AppRequestContext, _ action: OrderAction, note: String?,
+        prepare: @Sendable @escaping (inout Order) throws -> Void
+    ) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let id = try context.parameters.require("id")
+        let now = services.clock.now
+        let output = try await services.database.write { db in
+            var (order, party) = try await visible(id, to: user, lock: true, in: db)
+            guard OrderRules.parties(for: action).contains(party) else {
+                throw APIError(.forbidden, code: "forbidden", detail: "the \(party.rawValue) may not \(action.rawValue) an order")
+            }
+            guard let next = OrderRules.target(from: order.status, action) else {
+                throw APIError.invalidTransition(current: order.status.rawValue, action: action.rawValue)
+            }
+            try prepare(&order)
+            let from = order.status
+            let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
+            let items = try await store.items(orderIds: [order.id], in: db)[order.id] ?? []
+            switch next {
+            case .rejected, .cancelled:
+                for item in items { try await store.release(productId: item.productId, quantity: item.quantity, in: db) }
+                try await services.buyers.adjust(
+                    organizationId: order.organizationId, year: order.quotaYear, committed: -net, at: now, in: db)
+            case .shipped:
+                for item in items { try await store.ship(productId: item.productId, quantity: item.quantity, in: db) }
+                order.shippedAt = now
+            case .accepted:
+                order.acceptedAt = now
+            case .settled:
+                try await services.buyers.adjust(
+                    organizationId: order.organizationId, year: order.quotaYear, committed: -net, completed: net, at: now,
+                    in: db)
+                order.settledAt = now
+            case .placed, .confirmed: break
+            }
+            order.status = next
+            order.updatedAt = now
+            try await store.update(order, in: db)
+            try await store.addEvent(
+                OrderEvent(
+                    action: action.rawValue, actorId: user.userId, actorRole: user.role.rawValue, fromStatus: from.rawValue,
+                    toStatus: next.rawValue, note: note, at: now), orderId: order.id, id: services.ids.next(), in: db)
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: user.userId, action: "order.\(action.rawValue)", entityType: "order", entityId: order.id,
+                    data: [
+                        "from": .string(from.rawValue), "to": .string(next.rawValue), "note": AuditValue(note),
+                        "totalFen": .int(order.totalFen), "netFen": .int(net),
+                    ]), in: db)
+            return try await detail(order, in: db)
+        }
+        return try .json(output)
+    }
+
+    // MARK: Refunds
+
+    @Sendable func requestRefund(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let id = try context.parameters.require("id")
+        let input = try await request.decodeJSON(RefundInput.self, context: context)
+        var v = Validator()
+        let reason = v.text(input.reason, "reason", max: 500)
+        if input.amountFen < 1 { v.fail("amountFen", "must be at least 1 fen") }
+        try v.check()
+        let now = services.clock.now
+        let refund = try await services.database.write { db in
+            let (order, party) = try await visible(id, to: user, lock: true, in: db)
+            guard party == RefundRules.requester else {
+                throw APIError(.forbidden, code: "forbidden", detail: "only the buyer asks for a refund")
+            }
+            guard RefundRules.canRequest(on: order.status) else {
+                throw APIError.invalidTransition(current: order.status.rawValue, action: "request a refund")
+            }
+            let open = try await store.refunds(orderId: order.id, in: db).filter { $0.status != .rejected }
+            switch RefundRules.refundProblem(
+                orderTotal: order.totalFen, requestedAndApprovedFen: open.reduce(0) { $0 + $1.amountFen }, amount: input.amountFen)
+            {
+            case .amountNotPositive?: throw APIError.invalid("amountFen", "must be at least 1 fen")
+            case .exceedsOrderTotal(let available)?:
+                throw APIError.conflict(
+                    "refunds would exceed the order total; at most \(available) fen can still be asked for", field: "amountFen")
+            case nil: break
+            }
+            let refund = Refund(
+                id: services.ids.next(), orderId: order.id, amountFen: input.amountFen, reason: reason!, status: .requested,
+                requestedBy: user.userId, decidedBy: nil, decisionNote: nil, decidedAt: nil, createdAt: now)
+            try await store.insert(refund, in: db)
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: user.userId, action: "refund.request", entityType: "refund", entityId: refund.id,
+                    data: ["orderId": .string(order.id), "amountFen": .int(refund.amountFen), "reason": .string(reason!)]),
+                in: db)
+            return refund
+        }
+        return try .json(RefundOutput(refund), status: .created)
+    }
+
+    @Sendable func approveRefund(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await decide(request, context, .approve)
+    }
+
+    @Sendable func rejectRefund(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await decide(request, context, .reject)
+    }
+
+    /// The order's merchant or an admin decides; an approval takes the amount off the order's net
+    /// amount and so off the plan's committed (unpaid order) or completed (settled order) sum.
+    private func decide(_ request: Request, _ context: AppRequestContext, _ action: RefundAction) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let id = try context.parameters.require("id")
+        let input = try await request.decodeJSON(DecisionInput.self, context: context)
+        var v = Validator()
+        let note = v.text(input.note, "note", max: 500, required: false)
+        try v.check()
+        let now = services.clock.now
+        let refund = try await services.database.write { db in
+            guard let refund = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
+            var (order, party) = try await visible(refund.orderId, to: user, lock: true, in: db)
+            guard RefundRules.deciders.contains(party) else {
+                throw APIError(.forbidden, code: "forbidden", detail: "the merchant or an admin decides refunds")
+            }
+            guard let next = RefundRules.next(from: refund.status, action, by: party) else {
+                throw APIError.invalidTransition(current: refund.status.rawValue, action: action.rawValue)
+            }
+            guard try await store.decide(refundId: id, next, by: user.userId, note: note, at: now, in: db) else {
+                throw APIError.invalidTransition(current: "decided", action: action.rawValue)
+            }
+            if next == .approved {
+                order.refundedFen += refund.amountFen
+                order.updatedAt = now
+                try await store.update(order, in: db)
+                let settled = order.status == .settled
+                try await services.buyers.adjust(
+                    organizationId: order.organizationId, year: order.quotaYear,
+                    committed: settled ? 0 : -refund.amountFen, completed: settled ? -refund.amountFen : 0,
+                    refunded: refund.amountFen, at: now, in: db)
+            }
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: user.userId, action: "refund.\(action.rawValue)", entityType: "refund", entityId: id,
+                    data: [
+                        "orderId": .string(order.id), "amountFen": .int(refund.amountFen), "note": AuditValue(note),
+                        "orderRefundedFen": .int(order.refundedFen),
+                    ]), in: db)
+            return try await store.refund(id: id, in: db)!
+        }
+        return try .json(RefundOutput(refund))
+    }
+}

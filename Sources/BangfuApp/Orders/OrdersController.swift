@@ -1,0 +1,396 @@
+import Crypto
+import HTTPTypes
+import Foundation
+import Hummingbird
+import SQLKit
+
+/// Orders (API.md "Orders"): a canteen buyer's checkout becomes one order per merchant, placed all
+/// or nothing, taking stock and budget in one transaction.
+struct OrdersController {
+    let services: AppServices
+    var store: OrderStore { services.orders }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/api/v1/orders", use: place)
+        router.get("/api/v1/orders", use: list)
+        router.get("/api/v1/orders/:id", use: show)
+        router.post("/api/v1/orders/:id/confirm", use: confirm)
+        router.post("/api/v1/orders/:id/rejection", use: reject)
+        router.post("/api/v1/orders/:id/cancellation", use: cancel)
+        router.post("/api/v1/orders/:id/shipment", use: ship)
+        router.post("/api/v1/orders/:id/acceptance", use: accept)
+        router.post("/api/v1/orders/:id/payment", use: pay)
+        router.post("/api/v1/orders/:id/refunds", use: requestRefund)
+        router.post("/api/v1/refunds/:id/approval", use: approveRefund)
+        router.post("/api/v1/refunds/:id/rejection", use: rejectRefund)
+    }
+
+    // MARK: DTOs
+
+    struct PlaceInput: Codable {
+        struct Line: Codable {
+            var productId: String
+            var quantity: Int64
+        }
+        var items: [Line]
+        var shipWithinDays: Int?
+        var deliveryAddress: String?
+        var note: String?
+    }
+
+    struct ItemOutput: Encodable {
+        var productId: String
+        var title: String
+        var unitPriceFen: Int64
+        var quantity: Int64
+        var amountFen: Int64
+        var certificateNumber: String
+    }
+
+    struct EventOutput: Encodable {
+        var action: String
+        var actorId: String
+        var actorRole: String
+        @NullEncoded var fromStatus: String?
+        var toStatus: String
+        @NullEncoded var note: String?
+        var at: String
+    }
+
+    struct RefundOutput: Encodable {
+        var id: String
+        var orderId: String
+        var amountFen: Int64
+        var reason: String
+        var status: RefundStatus
+        @NullEncoded var decisionNote: String?
+        @NullEncoded var decidedAt: String?
+        var createdAt: String
+
+        init(_ r: Refund) {
+            id = r.id
+            orderId = r.orderId
+            amountFen = r.amountFen
+            reason = r.reason
+            status = r.status
+            decisionNote = r.decisionNote
+            decidedAt = r.decidedAt?.rfc3339
+            createdAt = r.createdAt.rfc3339
+        }
+    }
+
+    struct Output: Encodable {
+        var id: String
+        var checkoutId: String
+        var buyerOrganizationId: String
+        var merchantId: String
+        var status: OrderStatus
+        var totalFen: Int64
+        var refundedFen: Int64
+        /// What the buyer still has to pay: the total less approved refunds.
+        var owedFen: Int64
+        var shipWithinDays: Int
+        var shipBy: String
+        @NullEncoded var deliveryAddress: String?
+        @NullEncoded var note: String?
+        @NullEncoded var carrier: String?
+        @NullEncoded var trackingNumber: String?
+        @NullEncoded var paymentReference: String?
+        @NullEncoded var shippedAt: String?
+        @NullEncoded var acceptedAt: String?
+        @NullEncoded var settledAt: String?
+        var items: [ItemOutput]
+        /// In an order's detail; null in lists and in the placement's answer.
+        @NullEncoded var events: [EventOutput]?
+        @NullEncoded var refunds: [RefundOutput]?
+        var createdAt: String
+        var updatedAt: String
+
+        init(_ o: Order, items: [OrderItem], events: [OrderEvent]? = nil, refunds: [Refund]? = nil) {
+            id = o.id
+            checkoutId = o.checkoutId
+            buyerOrganizationId = o.organizationId
+            merchantId = o.merchantId
+            status = o.status
+            totalFen = o.totalFen
+            refundedFen = o.refundedFen
+            owedFen = OrderRules.owedFen(total: o.totalFen, approvedRefunds: o.refundedFen)
+            shipWithinDays = o.shipWithinDays
+            shipBy = o.shipBy.rfc3339
+            deliveryAddress = o.deliveryAddress
+            note = o.note
+            carrier = o.carrier
+            trackingNumber = o.trackingNumber
+            paymentReference = o.paymentReference
+            shippedAt = o.shippedAt?.rfc3339
+            acceptedAt = o.acceptedAt?.rfc3339
+            settledAt = o.settledAt?.rfc3339
+            self.items = items.map {
+                ItemOutput(
+                    productId: $0.productId, title: $0.title, unitPriceFen: $0.unitPriceFen, quantity: $0.quantity,
+                    amountFen: $0.amountFen, certificateNumber: $0.certificateNumber)
+            }
+            self.events = events?.map {
+                EventOutput(
+                    action: $0.action, actorId: $0.actorId, actorRole: $0.actorRole, fromStatus: $0.fromStatus,
+                    toStatus: $0.toStatus, note: $0.note, at: $0.at.rfc3339)
+            }
+            self.refunds = refunds?.map(RefundOutput.init)
+            createdAt = o.createdAt.rfc3339
+            updatedAt = o.updatedAt.rfc3339
+        }
+    }
+
+    struct CheckoutOutput: Encodable {
+        var checkoutId: String
+        var totalFen: Int64
+        var orders: [Output]
+    }
+
+    // MARK: Placement
+
+    static let keyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
+    @Sendable func place(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.buyer)
+        guard let key = request.headers[Self.keyHeader] else {
+            throw APIError(
+                .preconditionRequired, code: "idempotency_key_required",
+                detail: "send an Idempotency-Key header (a new random value per checkout)")
+        }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", field: "Idempotency-Key")
+        }
+        var input = try await request.decodeJSON(PlaceInput.self, context: context)
+        var v = Validator()
+        input.deliveryAddress = v.text(input.deliveryAddress, "deliveryAddress", max: 200, required: false)
+        input.note = v.text(input.note, "note", max: 500, required: false)
+        for problem in CheckoutRules.problems(
+            items: input.items.map { ($0.productId, $0.quantity) }, shipWithinDays: input.shipWithinDays)
+        {
+            v.fail(problem.field, problem.message)
+        }
+        try v.check()
+        let hash = try Self.requestHash(input)
+        let organization = try await services.database.read { db in
+            try await services.buyers.organization(memberId: user.userId, in: db)
+        }
+        guard let organization else {
+            throw APIError(.forbidden, code: "forbidden", detail: "register your organization first")
+        }
+        guard organization.status == .active else {
+            throw APIError(.forbidden, code: "forbidden", detail: "your organization is not verified yet")
+        }
+        let placement = input
+        let outcome = try await services.database.write { db -> (status: Int, body: String, replayed: Bool) in
+            let now = services.clock.now
+            if let stored = try await store.claim(userId: user.userId, key: key, requestHash: hash, at: now, in: db) {
+                guard stored.requestHash == hash else {
+                    throw APIError.conflict(
+                        "this Idempotency-Key was used for another request", code: "idempotency_key_reused",
+                        field: "Idempotency-Key")
+                }
+                return (stored.status, stored.body, true)
+            }
+            let answer: (Int, String)
+            do {
+                let checkout = try await placeChecked(placement, organization: organization, user: user, now: now, in: db)
+                answer = (201, String(decoding: try Self.encode(checkout), as: UTF8.self))
+            } catch let refusal as APIError {
+                // Every refusal comes before the first write, so the key keeps it as its answer.
+                answer = (Int(refusal.status.code), String(decoding: ProblemMiddleware.body(refusal), as: UTF8.self))
+            }
+            try await store.answer(userId: user.userId, key: key, status: answer.0, body: answer.1, in: db)
+            return (answer.0, answer.1, false)
+        }
+        var headers: HTTPFields = [
+            .contentType: outcome.status < 400 ? "application/json; charset=utf-8" : "application/problem+json"
+        ]
+        if outcome.replayed { headers[Self.replayedHeader] = "true" }
+        return Response(
+            status: .init(code: outcome.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: outcome.body)))
+    }
+
+    /// Checks everything, then writes: stock holds, the plan's committed sum, the checkout, its
+    /// orders, items and events, and the audit event. Throws an `APIError` before any write.
+    private func placeChecked(
+        _ input: PlaceInput, organization: BuyerOrganization, user: Identity, now: Date, in db: any SQLDatabase
+    ) async throws -> CheckoutOutput {
+        let products = try await store.orderable(ids: input.items.map(\.productId), in: db)
+        var lines: [PricedLine] = []
+        for (index, item) in input.items.enumerated() {
+            guard let product = products[item.productId] else {
+                throw APIError.invalid("items[\(index)].productId", "is not a product")
+            }
+            if let problem = Self.unavailability(product, now: now) {
+                throw APIError(
+                    .conflict, code: "product_unavailable", detail: "\(product.title): \(problem)",
+                    errors: [FieldError("items[\(index)].productId", problem)])
+            }
+            if product.stock < item.quantity {
+                throw APIError(
+                    .conflict, code: "insufficient_stock", detail: "\(product.title): only \(product.stock) left",
+                    errors: [FieldError("items[\(index)].quantity", "at most \(product.stock)")])
+            }
+            lines.append(
+                PricedLine(productId: product.id, merchantId: product.merchantId, unitPriceFen: product.priceFen, quantity: item.quantity))
+        }
+        let split: CheckoutSplit
+        do {
+            split = try CheckoutRules.split(lines)
+        } catch {
+            throw APIError.invalid("items", "the amounts are too large")
+        }
+        let year = QuotaRules.quotaYear(of: now)
+        let plan = try await services.buyers.plan(organizationId: organization.id, year: year, lock: true, in: db)
+        switch QuotaRules.placementProblem(checkoutTotalFen: split.totalFen, remainingBudgetFen: plan?.remainingBudgetFen) {
+        case .planMissing?:
+            throw APIError.conflict("declare your quota plan for \(year) first", code: "quota_plan_missing")
+        case .budgetExceeded?:
+            throw APIError.conflict(
+                "the checkout's \(split.totalFen) fen exceed the remaining budget of \(plan?.remainingBudgetFen ?? 0) fen",
+                code: "quota_budget_exceeded")
+        case nil: break
+        }
+        // Writes. The holds cannot fail after the checks above (the rows are locked on
+        // PostgreSQL; SQLite has one writer), but a refusal here would still roll everything back.
+        for line in lines {
+            guard try await store.hold(productId: line.productId, quantity: line.quantity, in: db) else {
+                throw WriteConflict()
+            }
+        }
+        try await services.buyers.adjust(organizationId: organization.id, year: year, committed: split.totalFen, at: now, in: db)
+        let checkoutId = services.ids.next()
+        try await store.insertCheckout(
+            id: checkoutId, organizationId: organization.id, buyerId: user.userId, totalFen: split.totalFen, at: now, in: db)
+        let shipWithinDays = CheckoutRules.shipWithinDays(input.shipWithinDays)
+        let placed = split.groups.map { group in
+            let order = Order(
+                id: services.ids.next(), checkoutId: checkoutId, organizationId: organization.id,
+                merchantId: group.merchantId, buyerId: user.userId, status: .placed, totalFen: group.totalFen,
+                refundedFen: 0, shipWithinDays: shipWithinDays,
+                shipBy: now.addingTimeInterval(Double(shipWithinDays) * 86400), deliveryAddress: input.deliveryAddress,
+                note: input.note, quotaYear: year, carrier: nil, trackingNumber: nil, paymentReference: nil,
+                shippedAt: nil, acceptedAt: nil, settledAt: nil, createdAt: now, updatedAt: now)
+            let items = group.lines.map { line in
+                let product = products[line.line.productId]!
+                return OrderItem(
+                    productId: product.id, title: product.title, unitPriceFen: line.line.unitPriceFen,
+                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: product.certificateNumber!)
+            }
+            let event = OrderEvent(
+                action: "place", actorId: user.userId, actorRole: user.role.rawValue, fromStatus: nil, toStatus: "placed",
+                note: nil, at: now)
+            return (order: order, items: items, event: event)
+        }
+        try await store.insert(placed, eventIds: placed.map { _ in services.ids.next() }, in: db)
+        try await services.audit.append(
+            AuditEvent(
+                actorId: user.userId, action: "checkout.place", entityType: "checkout", entityId: checkoutId,
+                data: [
+                    "organizationId": .string(organization.id), "totalFen": .int(split.totalFen),
+                    "orders": .string(placed.map(\.order.id).joined(separator: ",")), "quotaYear": .int(Int64(year)),
+                ]), in: db)
+        return CheckoutOutput(
+            checkoutId: checkoutId, totalFen: split.totalFen, orders: placed.map { Output($0.order, items: $0.items) })
+    }
+
+    /// Why buyers may not order the product now, if they may not (SPEC: listed, of an active
+    /// merchant, with a valid certificate; validity read from the clock).
+    static func unavailability(_ product: OrderableProduct, now: Date) -> String? {
+        if product.status != .listed { return "is not listed" }
+        if !product.merchantActive { return "its merchant is suspended" }
+        guard product.certificateNumber != nil, let expiresAt = product.certificateExpiresAt else {
+            return "has no valid 帮扶产品 certificate"
+        }
+        if expiresAt <= now { return "its certificate has expired" }
+        return nil
+    }
+
+    /// A write that the checks said would succeed did not: roll back (500, logged).
+    struct WriteConflict: Error {}
+
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// SHA-256 of the normalised request (decoded and re-encoded with sorted keys), so the same
+    /// checkout with other whitespace or key order is the same request.
+    static func requestHash(_ input: PlaceInput) throws -> String {
+        SHA256.hash(data: try encode(input)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: Reading
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let paging = try Paging.parse(request, tag: "orders")
+        var filter = OrderStore.Filter()
+        if let raw = request.uri.queryParameters["status"] {
+            guard let status = OrderStatus(rawValue: String(raw)) else {
+                throw APIError.badRequest(
+                    "status must be one of " + OrderStatus.allCases.map(\.rawValue).joined(separator: ", "), field: "status")
+            }
+            filter.status = status
+        }
+        let after = try paging.position.map(Paging.timeAndId)
+        let requested = filter
+        let (orders, items) = try await services.database.read { db -> ([Order], [String: [OrderItem]]) in
+            var query = requested
+            switch user.role {
+            case .buyer:
+                guard let organization = try await services.buyers.organization(memberId: user.userId, in: db) else { return ([], [:]) }
+                query.organizationId = organization.id
+            case .merchant:
+                guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else { return ([], [:]) }
+                query.merchantId = merchant.id
+            default: break
+            }
+            let orders = try await store.orders(query, after: after, limit: paging.limit + 1, in: db)
+            return (orders, try await store.items(orderIds: orders.prefix(paging.limit).map(\.id), in: db))
+        }
+        let next = orders.count > paging.limit ? orders[paging.limit - 1] : nil
+        return try .json(
+            Page(
+                items: orders.prefix(paging.limit).map { Output($0, items: items[$0.id] ?? []) },
+                nextCursor: next.map { Paging.cursor(tag: "orders", position: "\($0.createdAt.millis)|\($0.id)") }))
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let id = try context.parameters.require("id")
+        let output = try await services.database.read { db in
+            let (order, _) = try await visible(id, to: user, in: db)
+            return try await detail(order, in: db)
+        }
+        return try .json(output)
+    }
+
+    func detail(_ order: Order, in db: any SQLDatabase) async throws -> Output {
+        Output(
+            order, items: try await store.items(orderIds: [order.id], in: db)[order.id] ?? [],
+            events: try await store.events(orderId: order.id, in: db), refunds: try await store.refunds(orderId: order.id, in: db))
+    }
+
+    /// The order and the caller's part in it: a buyer of its organization, its merchant, or an
+    /// admin. Anyone else is told it does not exist.
+    func visible(_ id: String, to user: Identity, lock: Bool = false, in db: any SQLDatabase) async throws -> (Order, OrderParty) {
+        guard let order = try await store.order(id: id, lock: lock, in: db) else { throw APIError.notFound("order") }
+        switch user.role {
+        case .admin: return (order, .admin)
+        case .buyer:
+            if try await services.buyers.organization(memberId: user.userId, in: db)?.id == order.organizationId {
+                return (order, .buyer)
+            }
+        case .merchant:
+            if try await services.merchants.merchant(ownerId: user.userId, in: db)?.id == order.merchantId {
+                return (order, .merchant)
+            }
+        default: break
+        }
+        throw APIError.notFound("order")
+    }
+}
