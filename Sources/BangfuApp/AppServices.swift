@@ -138,11 +138,16 @@ extension AppServices {
         }
     }
 
-    /// `bangfu seed`: a synthetic catalog for benchmarks, into an empty database only.
-    public func seed(products: Int, merchants: Int) async throws -> String {
+    /// `bangfu seed`: a synthetic catalog for benchmarks, and `buyers` verified organizations
+    /// with plans (buyer users `seed-b1`… with `buyerPassword`), into an empty database only.
+    public func seed(products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026")
+        async throws -> String
+    {
         switch try await DemoLoader(services: self).seed(products: products, merchants: merchants) {
-        case .loaded(let merchants, let products): "seeded \(merchants) merchants and \(products) products"
-        case .skippedNotEmpty: "not seeded: the database already holds data"
+        case .loaded(let merchants, let products):
+            try await BuyerSeeder(services: self).seed(count: buyers, password: buyerPassword)
+            return "seeded \(merchants) merchants, \(products) products and \(buyers) buyer organizations"
+        case .skippedNotEmpty: return "not seeded: the database already holds data"
         }
     }
 }

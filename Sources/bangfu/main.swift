@@ -46,7 +46,7 @@ struct Bangfu: AsyncParsableCommand {
         abstract: "Bangfu (帮扶): a consumption-support marketplace server.",
         subcommands: [
             Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self, KeysCommand.self,
-            CertificateCommand.self, Seed.self,
+            CertificateCommand.self, Check.self, Seed.self,
         ],
         defaultSubcommand: Serve.self)
 }
@@ -208,13 +208,15 @@ struct Seed: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
     @Option(help: "Number of listed, certified products.") var products: Int = 100_000
     @Option(help: "Number of merchants.") var merchants: Int = 500
+    @Option(help: "Number of verified buyer organizations with a plan; their buyers are seed-b1…seed-bN.") var buyers: Int = 0
+    @Option(help: "Password of the seeded buyers.") var buyerPassword: String = "bangfu-bench-2026"
 
     func run() async throws {
-        guard products >= 0, merchants >= 1 else { throw ValidationError("products >= 0 and merchants >= 1") }
-        let (products, merchants) = (self.products, self.merchants)
+        guard products >= 0, merchants >= 1, buyers >= 0 else { throw ValidationError("products >= 0, merchants >= 1, buyers >= 0") }
+        let (products, merchants, buyers, password) = (self.products, self.merchants, self.buyers, self.buyerPassword)
         let start = ContinuousClock.now
         let message = try await withServices(configuration: try storage.configuration()) { services in
-            try await services.seed(products: products, merchants: merchants)
+            try await services.seed(products: products, merchants: merchants, buyers: buyers, buyerPassword: password)
         }
         print("\(message) in \(ContinuousClock.now - start)")
     }
@@ -295,6 +297,24 @@ struct CertificateCommand: AsyncParsableCommand {
             let outcome = try CertificateVerification.verify(certificateJSON: certificate, keysJSON: keySet, now: Date())
             print(outcome.summary)
             if !outcome.signatureValid || outcome.expired || outcome.claimedStatus == "revoked" { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the invariants between orders, quota plans, stock and the audit log; exit 1 on any breach.")
+    @OptionGroup var storage: StorageOptions
+
+    func run() async throws {
+        let problems = try await withServices(configuration: try storage.configuration(), migrate: false) {
+            try await $0.checkInvariants()
+        }
+        if problems.isEmpty {
+            print("all invariants hold")
+        } else {
+            problems.forEach { print($0) }
+            throw ExitCode(1)
         }
     }
 }

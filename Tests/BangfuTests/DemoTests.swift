@@ -46,8 +46,8 @@ import Testing
     @Test func seedGeneratesASearchableCatalog() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
-            let message = try await test.services.seed(products: 1200, merchants: 7)
-            #expect(message == "seeded 7 merchants and 1200 products")
+            let message = try await test.services.seed(products: 1200, merchants: 7, buyers: 3, buyerPassword: "bench password 1")
+            #expect(message == "seeded 7 merchants, 1200 products and 3 buyer organizations")
             let facets = try await client.call(.get, "/api/v1/products?limit=1").object["facets"] as? [String: [[String: Any]]] ?? [:]
             #expect(facets["category"]?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 1200)
             let rice = try await client.call(.get, "/api/v1/products?q=大米&limit=100")
@@ -59,6 +59,18 @@ import Testing
             // Seeded merchants cannot sign in.
             let refused = try await client.call(.post, "/api/v1/sessions", json: #"{"username":"seed-m1","password":"anything at all"}"#)
             #expect(refused.status == .unauthorized)
+            // Every seeded product carries a real, verifiable certificate.
+            let item = try #require(rice.items.first)
+            let number = try #require((item["certificate"] as? [String: Any])?["number"] as? String)
+            let certificate = try await client.call(.get, "/api/v1/certificates/\(number)")
+            let keys = try await client.call(.get, "/api/v1/certificate-keys")
+            let outcome = try CertificateVerification.verify(
+                certificateJSON: Data(buffer: certificate.body), keysJSON: Data(buffer: keys.body), now: test.clock.now)
+            #expect(outcome.signatureValid && certificate.object["productId"] as? String == item["id"] as? String)
+            // Seeded buyers can sign in and order at once.
+            let buyer = try await client.signIn("seed-b2", password: "bench password 1")
+            let placed = try await client.place(buyer, [(item["id"] as! String, 1)])
+            #expect(placed.status == .created, "\(placed.text)")
         }
     }
 }

@@ -169,6 +169,15 @@ import Testing
             }
             #expect(Set(statuses).count >= 5, "the workload reached \(statuses)")
             #expect(try await test.services.verifyAudit().ok)
+            #expect(try await test.services.checkInvariants() == [])
+            // The check is not blind: a tampered sum and a lost hold are reported.
+            try await test.services.database.write { db in
+                try await db.raw("UPDATE quota_plans SET committed_fen = committed_fen + 1").run()
+                try await db.raw("UPDATE products SET held = held + 1 WHERE id = \(bind: products[0].0)").run()
+            }
+            let problems = try await test.services.checkInvariants()
+            #expect(problems.filter { $0.contains("committed_fen") }.count == 2)
+            #expect(problems.contains { $0.contains(products[0].0) && $0.contains("held") })
         }
     }
 }
