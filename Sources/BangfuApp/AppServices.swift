@@ -23,6 +23,7 @@ public struct AppServices: Sendable {
     let issuer: CertificateIssuer
     let buyers: BuyerStore
     let orders: OrderStore
+    let placements: PlacementQueue
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -48,6 +49,8 @@ public struct AppServices: Sendable {
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
         self.buyers = BuyerStore(engine: database.engine)
         self.orders = OrderStore(engine: database.engine)
+        self.placements = PlacementQueue(
+            placer: Placer(database: database, clock: clock, ids: ids, store: orders, buyers: buyers, audit: audit))
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,

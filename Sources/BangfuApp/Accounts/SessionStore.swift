@@ -8,7 +8,7 @@ struct SessionStore: Sendable {
     let clock: AppClock
 
     static func hash(token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).lowercaseHex
     }
 
     /// Creates a session and answers its token (shown once, never stored) and expiry.

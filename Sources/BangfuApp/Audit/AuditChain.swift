@@ -29,7 +29,7 @@ enum AuditChain {
             prevHash, String(seq), String(atMillis), actorId ?? "", action, entityType, entityId, data,
         ]
         let digest = SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return digest.lowercaseHex
     }
 
     static func hash(of entry: Entry) -> String {

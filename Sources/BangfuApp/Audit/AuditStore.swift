@@ -44,25 +44,41 @@ struct AuditStore: Sendable {
     /// the next `seq` and, on PostgreSQL, locks the head until commit, so concurrent transactions
     /// (also from other processes) append one after another and the chain never forks.
     func append(_ event: AuditEvent, in db: any SQLDatabase) async throws {
+        try await append([event], in: db)
+    }
+
+    /// Appends events in order with three statements, whatever their number: reserve the
+    /// sequence numbers, insert the chained rows, move the head.
+    func append(_ events: [AuditEvent], in db: any SQLDatabase) async throws {
+        guard !events.isEmpty else { return }
+        let count = Int64(events.count)
         guard
-            let head = try await db.raw("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            let head = try await db.raw("UPDATE audit_head SET seq = seq + \(bind: count) WHERE id = 1 RETURNING seq, hash")
                 .first()
         else { throw AuditError.missingHead }
-        let seq = try head.decode(column: "seq", as: Int64.self)
-        let prevHash = try head.decode(column: "hash", as: String.self)
+        var seq = try head.decode(column: "seq", as: Int64.self) - count
+        var prevHash = try head.decode(column: "hash", as: String.self)
         let at = clock.now.millis
-        let data = try Self.encode(event.data)
-        let hash = AuditChain.hash(
-            seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
-            entityId: event.entityId, data: data, prevHash: prevHash)
-        try await db.raw(
-            """
-            INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash)
-            VALUES (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),
-              \(bind: event.entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
-            """
-        ).run()
-        try await db.raw("UPDATE audit_head SET hash = \(bind: hash) WHERE id = 1").run()
+        for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
+            var sql = SQLQueryString(
+                "INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash) VALUES")
+            for (index, event) in chunk.enumerated() {
+                seq += 1
+                let data = try Self.encode(event.data)
+                let hash = AuditChain.hash(
+                    seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
+                    entityId: event.entityId, data: data, prevHash: prevHash)
+                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation(
+                    """
+                    (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),
+                     \(bind: event.entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
+                    """ as SQLQueryString)
+                prevHash = hash
+            }
+            try await db.raw(sql).run()
+        }
+        try await db.raw("UPDATE audit_head SET hash = \(bind: prevHash) WHERE id = 1").run()
     }
 
     static func encode(_ data: [String: AuditValue]) throws -> String {

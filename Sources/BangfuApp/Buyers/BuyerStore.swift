@@ -134,6 +134,48 @@ struct BuyerStore: Sendable {
         ).first().map(Self.plan)
     }
 
+    /// The plans of several organizations for one year, locked in organization order on
+    /// PostgreSQL (after the products, as every placing transaction does, so none deadlock).
+    func plans(organizationIds: [String], year: Int, lock: Bool, in db: any SQLDatabase) async throws -> [String: QuotaPlan] {
+        guard !organizationIds.isEmpty else { return [:] }
+        var sql = SQLQueryString("SELECT * FROM quota_plans WHERE year = \(bind: Int64(year)) AND organization_id IN (")
+        for (index, id) in organizationIds.sorted().enumerated() {
+            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            sql.appendInterpolation(bind: id)
+        }
+        sql.appendInterpolation(raw: ") ORDER BY organization_id" + (lock ? forUpdate : ""))
+        var plans: [String: QuotaPlan] = [:]
+        for row in try await db.raw(sql).all() {
+            let plan = try Self.plan(row)
+            plans[plan.organizationId] = plan
+        }
+        return plans
+    }
+
+    /// Adds placed checkouts' totals to their plans' committed sums, in one statement.
+    func commit(_ amounts: [String: Int64], year: Int, at: Date, in db: any SQLDatabase) async throws {
+        guard !amounts.isEmpty else { return }
+        let ids = amounts.keys.sorted()
+        var sql = SQLQueryString("UPDATE quota_plans SET committed_fen = committed_fen + CASE organization_id")
+        for id in ids {
+            sql.appendInterpolation(raw: " WHEN ")
+            sql.appendInterpolation(bind: id)
+            sql.appendInterpolation(raw: " THEN ")
+            sql.appendInterpolation(bind: amounts[id]!)
+        }
+        sql.appendInterpolation(raw: " END, updated_at = ")
+        sql.appendInterpolation(bind: at.millis)
+        sql.appendInterpolation(raw: " WHERE year = ")
+        sql.appendInterpolation(bind: Int64(year))
+        sql.appendInterpolation(raw: " AND organization_id IN (")
+        for (index, id) in ids.enumerated() {
+            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            sql.appendInterpolation(bind: id)
+        }
+        sql.appendInterpolation(raw: ")")
+        try await db.raw(sql).run()
+    }
+
     /// Creates or replaces the declaration; the sums are left as the orders made them.
     func save(_ plan: QuotaPlan, in db: any SQLDatabase) async throws {
         try await db.raw(

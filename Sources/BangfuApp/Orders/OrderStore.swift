@@ -110,14 +110,35 @@ struct OrderStore: Sendable {
         return found
     }
 
-    /// Moves `quantity` units from stock to held; false if the stock is short (never negative).
-    func hold(productId: String, quantity: Int64, in db: any SQLDatabase) async throws -> Bool {
-        try await db.raw(
-            """
-            UPDATE products SET stock = stock - \(bind: quantity), held = held + \(bind: quantity)
-            WHERE id = \(bind: productId) AND stock >= \(bind: quantity) RETURNING id
-            """
-        ).first() != nil
+    /// Moves units from stock to held for several products in one statement; false if any stock
+    /// is short (the statement then changed nothing it is allowed to keep: the caller rolls back).
+    func hold(_ quantities: [String: Int64], in db: any SQLDatabase) async throws -> Bool {
+        guard !quantities.isEmpty else { return true }
+        let ids = quantities.keys.sorted()
+        func cases() -> SQLQueryString {
+            var sql = SQLQueryString("CASE id")
+            for id in ids {
+                sql.appendInterpolation(raw: " WHEN ")
+                sql.appendInterpolation(bind: id)
+                sql.appendInterpolation(raw: " THEN ")
+                sql.appendInterpolation(bind: quantities[id]!)
+            }
+            sql.appendInterpolation(raw: " END")
+            return sql
+        }
+        var sql = SQLQueryString("UPDATE products SET stock = stock - ")
+        sql.appendInterpolation(cases())
+        sql.appendInterpolation(raw: ", held = held + ")
+        sql.appendInterpolation(cases())
+        sql.appendInterpolation(raw: " WHERE id IN (")
+        for (index, id) in ids.enumerated() {
+            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            sql.appendInterpolation(bind: id)
+        }
+        sql.appendInterpolation(raw: ") AND stock >= ")
+        sql.appendInterpolation(cases())
+        sql.appendInterpolation(raw: " RETURNING id")
+        return try await db.raw(sql).all().count == ids.count
     }
 
     /// A rejected or cancelled order gives its held units back to stock.
@@ -142,18 +163,21 @@ struct OrderStore: Sendable {
 
     // MARK: Orders
 
-    func insertCheckout(id: String, organizationId: String, buyerId: String, totalFen: Int64, at: Date, in db: any SQLDatabase)
-        async throws
-    {
-        try await db.raw(
-            """
-            INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at)
-            VALUES (\(bind: id), \(bind: organizationId), \(bind: buyerId), \(bind: totalFen), \(bind: at.millis))
-            """
-        ).run()
+    func insertCheckouts(
+        _ checkouts: [(id: String, organizationId: String, buyerId: String, totalFen: Int64)], at: Date, in db: any SQLDatabase
+    ) async throws {
+        guard !checkouts.isEmpty else { return }
+        var sql = SQLQueryString("INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at) VALUES")
+        for (index, c) in checkouts.enumerated() {
+            sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+            sql.appendInterpolation(
+                "(\(bind: c.id), \(bind: c.organizationId), \(bind: c.buyerId), \(bind: c.totalFen), \(bind: at.millis))"
+                    as SQLQueryString)
+        }
+        try await db.raw(sql).run()
     }
 
-    /// The orders of one checkout with their items and first events, in three statements.
+    /// Orders with their items and first events, in three statements.
     func insert(_ orders: [(order: Order, items: [OrderItem], event: OrderEvent)], eventIds: [String], in db: any SQLDatabase)
         async throws
     {
@@ -354,35 +378,53 @@ struct OrderStore: Sendable {
         var body: String
     }
 
-    /// Claims `key` for this request inside the placing transaction. On PostgreSQL a concurrent
-    /// claim of the same key waits here until the first transaction ends, then finds its answer;
-    /// on SQLite the single writer orders them. Nil when the key was free (now claimed).
-    func claim(userId: String, key: String, requestHash: String, at: Date, in db: any SQLDatabase) async throws -> StoredAnswer? {
-        let inserted = try await db.raw(
-            """
-            INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
-            VALUES (\(bind: userId), \(bind: key), \(bind: requestHash), 0, '', \(bind: at.millis))
-            ON CONFLICT (user_id, key) DO NOTHING RETURNING key
-            """
-        ).first()
-        if inserted != nil { return nil }
-        guard
-            let row = try await db.raw(
-                "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = \(bind: userId) AND key = \(bind: key)"
-            ).first()
-        else { throw APIError.conflict("the idempotency key is busy; try again") }
-        return StoredAnswer(
-            requestHash: try row.decode(column: "request_hash", as: String.self),
-            status: Int(try row.decode(column: "status", as: Int64.self)), body: try row.decode(column: "body", as: String.self))
+    /// Claims keys for their requests inside the placing transaction, in key order. On
+    /// PostgreSQL a concurrent claim of the same key (another process) waits here until the first
+    /// transaction ends, then finds its answer; on SQLite the single writer orders them. Answers
+    /// the keys that were taken already, by `userId + "\u{1F}" + key`.
+    func claim(_ keys: [(userId: String, key: String, requestHash: String)], at: Date, in db: any SQLDatabase) async throws
+        -> [String: StoredAnswer]
+    {
+        guard !keys.isEmpty else { return [:] }
+        let sorted = keys.sorted { ($0.userId, $0.key) < ($1.userId, $1.key) }
+        var insert = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
+        for (index, k) in sorted.enumerated() {
+            insert.appendInterpolation(raw: index == 0 ? " " : ", ")
+            insert.appendInterpolation("(\(bind: k.userId), \(bind: k.key), \(bind: k.requestHash), 0, '', \(bind: at.millis))" as SQLQueryString)
+        }
+        insert.appendInterpolation(raw: " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key")
+        let claimed = Set(
+            try await db.raw(insert).all().map {
+                try $0.decode(column: "user_id", as: String.self) + "\u{1F}" + $0.decode(column: "key", as: String.self)
+            })
+        let taken = sorted.filter { !claimed.contains($0.userId + "\u{1F}" + $0.key) }
+        guard !taken.isEmpty else { return [:] }
+        var select = SQLQueryString("SELECT user_id, key, request_hash, status, body FROM idempotency_keys WHERE ")
+        for (index, k) in taken.enumerated() {
+            select.appendInterpolation(raw: index == 0 ? "(" : " OR (")
+            select.appendInterpolation("user_id = \(bind: k.userId) AND key = \(bind: k.key))" as SQLQueryString)
+        }
+        var answers: [String: StoredAnswer] = [:]
+        for row in try await db.raw(select).all() {
+            answers[try row.decode(column: "user_id", as: String.self) + "\u{1F}" + row.decode(column: "key", as: String.self)] =
+                StoredAnswer(
+                    requestHash: try row.decode(column: "request_hash", as: String.self),
+                    status: Int(try row.decode(column: "status", as: Int64.self)), body: try row.decode(column: "body", as: String.self))
+        }
+        return answers
     }
 
-    func answer(userId: String, key: String, status: Int, body: String, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            UPDATE idempotency_keys SET status = \(bind: Int64(status)), body = \(bind: body)
-            WHERE user_id = \(bind: userId) AND key = \(bind: key)
-            """
-        ).run()
+    /// Keeps each claimed key's answer.
+    func answer(_ answers: [(userId: String, key: String, status: Int, body: String)], in db: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: answers.count, by: 500).map({ answers[$0..<min($0 + 500, answers.count)] }) {
+            var sql = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
+            for (index, a) in chunk.enumerated() {
+                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation("(\(bind: a.userId), \(bind: a.key), '', \(bind: Int64(a.status)), \(bind: a.body), 0)" as SQLQueryString)
+            }
+            sql.appendInterpolation(raw: " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body")
+            try await db.raw(sql).run()
+        }
     }
 
     /// Forgets keys older than `before` (they are kept at least 24 hours; the server keeps 7 days).

@@ -182,118 +182,14 @@ struct OrdersController {
         guard organization.status == .active else {
             throw APIError(.forbidden, code: "forbidden", detail: "your organization is not verified yet")
         }
-        let placement = input
-        let outcome = try await services.database.write { db -> (status: Int, body: String, replayed: Bool) in
-            let now = services.clock.now
-            if let stored = try await store.claim(userId: user.userId, key: key, requestHash: hash, at: now, in: db) {
-                guard stored.requestHash == hash else {
-                    throw APIError.conflict(
-                        "this Idempotency-Key was used for another request", code: "idempotency_key_reused",
-                        field: "Idempotency-Key")
-                }
-                return (stored.status, stored.body, true)
-            }
-            let answer: (Int, String)
-            do {
-                let checkout = try await placeChecked(placement, organization: organization, user: user, now: now, in: db)
-                answer = (201, String(decoding: try Self.encode(checkout), as: UTF8.self))
-            } catch let refusal as APIError {
-                // Every refusal comes before the first write, so the key keeps it as its answer.
-                answer = (Int(refusal.status.code), String(decoding: ProblemMiddleware.body(refusal), as: UTF8.self))
-            }
-            try await store.answer(userId: user.userId, key: key, status: answer.0, body: answer.1, in: db)
-            return (answer.0, answer.1, false)
-        }
+        let answer = try await services.placements.submit(
+            PlacementRequest(user: user, organization: organization, key: key, requestHash: hash, input: input))
         var headers: HTTPFields = [
-            .contentType: outcome.status < 400 ? "application/json; charset=utf-8" : "application/problem+json"
+            .contentType: answer.status < 400 ? "application/json; charset=utf-8" : "application/problem+json"
         ]
-        if outcome.replayed { headers[Self.replayedHeader] = "true" }
+        if answer.replayed { headers[Self.replayedHeader] = "true" }
         return Response(
-            status: .init(code: outcome.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: outcome.body)))
-    }
-
-    /// Checks everything, then writes: stock holds, the plan's committed sum, the checkout, its
-    /// orders, items and events, and the audit event. Throws an `APIError` before any write.
-    private func placeChecked(
-        _ input: PlaceInput, organization: BuyerOrganization, user: Identity, now: Date, in db: any SQLDatabase
-    ) async throws -> CheckoutOutput {
-        let products = try await store.orderable(ids: input.items.map(\.productId), in: db)
-        var lines: [PricedLine] = []
-        for (index, item) in input.items.enumerated() {
-            guard let product = products[item.productId] else {
-                throw APIError.invalid("items[\(index)].productId", "is not a product")
-            }
-            if let problem = Self.unavailability(product, now: now) {
-                throw APIError(
-                    .conflict, code: "product_unavailable", detail: "\(product.title): \(problem)",
-                    errors: [FieldError("items[\(index)].productId", problem)])
-            }
-            if product.stock < item.quantity {
-                throw APIError(
-                    .conflict, code: "insufficient_stock", detail: "\(product.title): only \(product.stock) left",
-                    errors: [FieldError("items[\(index)].quantity", "at most \(product.stock)")])
-            }
-            lines.append(
-                PricedLine(productId: product.id, merchantId: product.merchantId, unitPriceFen: product.priceFen, quantity: item.quantity))
-        }
-        let split: CheckoutSplit
-        do {
-            split = try CheckoutRules.split(lines)
-        } catch {
-            throw APIError.invalid("items", "the amounts are too large")
-        }
-        let year = QuotaRules.quotaYear(of: now)
-        let plan = try await services.buyers.plan(organizationId: organization.id, year: year, lock: true, in: db)
-        switch QuotaRules.placementProblem(checkoutTotalFen: split.totalFen, remainingBudgetFen: plan?.remainingBudgetFen) {
-        case .planMissing?:
-            throw APIError.conflict("declare your quota plan for \(year) first", code: "quota_plan_missing")
-        case .budgetExceeded?:
-            throw APIError.conflict(
-                "the checkout's \(split.totalFen) fen exceed the remaining budget of \(plan?.remainingBudgetFen ?? 0) fen",
-                code: "quota_budget_exceeded")
-        case nil: break
-        }
-        // Writes. The holds cannot fail after the checks above (the rows are locked on
-        // PostgreSQL; SQLite has one writer), but a refusal here would still roll everything back.
-        for line in lines {
-            guard try await store.hold(productId: line.productId, quantity: line.quantity, in: db) else {
-                throw WriteConflict()
-            }
-        }
-        try await services.buyers.adjust(organizationId: organization.id, year: year, committed: split.totalFen, at: now, in: db)
-        let checkoutId = services.ids.next()
-        try await store.insertCheckout(
-            id: checkoutId, organizationId: organization.id, buyerId: user.userId, totalFen: split.totalFen, at: now, in: db)
-        let shipWithinDays = CheckoutRules.shipWithinDays(input.shipWithinDays)
-        let placed = split.groups.map { group in
-            let order = Order(
-                id: services.ids.next(), checkoutId: checkoutId, organizationId: organization.id,
-                merchantId: group.merchantId, buyerId: user.userId, status: .placed, totalFen: group.totalFen,
-                refundedFen: 0, shipWithinDays: shipWithinDays,
-                shipBy: now.addingTimeInterval(Double(shipWithinDays) * 86400), deliveryAddress: input.deliveryAddress,
-                note: input.note, quotaYear: year, carrier: nil, trackingNumber: nil, paymentReference: nil,
-                shippedAt: nil, acceptedAt: nil, settledAt: nil, createdAt: now, updatedAt: now)
-            let items = group.lines.map { line in
-                let product = products[line.line.productId]!
-                return OrderItem(
-                    productId: product.id, title: product.title, unitPriceFen: line.line.unitPriceFen,
-                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: product.certificateNumber!)
-            }
-            let event = OrderEvent(
-                action: "place", actorId: user.userId, actorRole: user.role.rawValue, fromStatus: nil, toStatus: "placed",
-                note: nil, at: now)
-            return (order: order, items: items, event: event)
-        }
-        try await store.insert(placed, eventIds: placed.map { _ in services.ids.next() }, in: db)
-        try await services.audit.append(
-            AuditEvent(
-                actorId: user.userId, action: "checkout.place", entityType: "checkout", entityId: checkoutId,
-                data: [
-                    "organizationId": .string(organization.id), "totalFen": .int(split.totalFen),
-                    "orders": .string(placed.map(\.order.id).joined(separator: ",")), "quotaYear": .int(Int64(year)),
-                ]), in: db)
-        return CheckoutOutput(
-            checkoutId: checkoutId, totalFen: split.totalFen, orders: placed.map { Output($0.order, items: $0.items) })
+            status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
 
     /// Why buyers may not order the product now, if they may not (SPEC: listed, of an active
@@ -320,7 +216,7 @@ struct OrdersController {
     /// SHA-256 of the normalised request (decoded and re-encoded with sorted keys), so the same
     /// checkout with other whitespace or key order is the same request.
     static func requestHash(_ input: PlaceInput) throws -> String {
-        SHA256.hash(data: try encode(input)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: try encode(input)).lowercaseHex
     }
 
     // MARK: Reading

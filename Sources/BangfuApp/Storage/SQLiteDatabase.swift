@@ -15,10 +15,12 @@ public final class SQLiteDatabase: Database {
     private let readers: [SQLiteConnection]
     private let next = NIOLockedValueBox(0)
     private let logger: Logger
+    private let pools: [NIOThreadPool]
 
-    private init(writer: SQLiteWriter, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteWriter, readers: [SQLiteConnection], pools: [NIOThreadPool], logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.pools = pools
         self.logger = logger
     }
 
@@ -28,18 +30,27 @@ public final class SQLiteDatabase: Database {
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
-        let writerConnection = try await openConnection(path: path, logger: logger)
+        // The writer has a thread of its own: its statements never queue behind readers' work, and
+        // the write transaction (the one serial section of the server) is never kept waiting.
+        let writerPool = NIOThreadPool(numberOfThreads: 1)
+        let readerPool = NIOThreadPool(numberOfThreads: max(1, readerCount))
+        writerPool.start()
+        readerPool.start()
+        let writerConnection = try await openConnection(path: path, pool: writerPool, logger: logger)
         // WAL is a property of the file; set it once from the writer before the readers open.
         _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
-            readers.append(try await openConnection(path: path, logger: logger))
+            readers.append(try await openConnection(path: path, pool: readerPool, logger: logger))
         }
-        return SQLiteDatabase(writer: SQLiteWriter(connection: writerConnection), readers: readers, logger: logger)
+        return SQLiteDatabase(
+            writer: SQLiteWriter(connection: writerConnection), readers: readers, pools: [writerPool, readerPool],
+            logger: logger)
     }
 
-    private static func openConnection(path: String, logger: Logger) async throws -> SQLiteConnection {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+    private static func openConnection(path: String, pool: NIOThreadPool, logger: Logger) async throws -> SQLiteConnection {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
             _ = try await connection.query(pragma)
         }
@@ -69,6 +80,9 @@ public final class SQLiteDatabase: Database {
         await writer.close()
         for reader in readers {
             try? await reader.close()
+        }
+        for pool in pools {
+            try? await pool.shutdownGracefully()
         }
     }
 }

@@ -70,7 +70,7 @@ struct UploadStore: Sendable {
                 .unsupportedMediaType, code: "unsupported_media_type",
                 detail: "the content is not \(declared.rawValue)")
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().lowercaseHex
         try await NIOThreadPool.singleton.runIfActive { guard fsync(fd) == 0 else { throw UploadError.cannotWrite } }
         close(fd)
         closed = true
