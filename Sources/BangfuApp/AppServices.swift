@@ -24,6 +24,8 @@ public struct AppServices: Sendable {
     let buyers: BuyerStore
     let orders: OrderStore
     let placements: PlacementQueue
+    let reports: ReportStore
+    let alerts: AlertStore
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -44,13 +46,16 @@ public struct AppServices: Sendable {
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
-        self.certification = CertificationStore()
+        self.certification = CertificationStore(engine: database.engine)
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
         self.buyers = BuyerStore(engine: database.engine)
         self.orders = OrderStore(engine: database.engine)
+        self.reports = ReportStore(engine: database.engine)
+        self.alerts = AlertStore()
         self.placements = PlacementQueue(
-            placer: Placer(database: database, clock: clock, ids: ids, store: orders, buyers: buyers, audit: audit))
+            placer: Placer(
+                database: database, clock: clock, ids: ids, store: orders, buyers: buyers, audit: audit, metrics: metrics))
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
             failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,

@@ -100,6 +100,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     CertificatesController(services: services).addRoutes(to: router)
     BuyerOrganizationsController(services: services).addRoutes(to: router)
     OrdersController(services: services).addRoutes(to: router)
+    ReportsController(services: services).addRoutes(to: router)
     return router
 }
 

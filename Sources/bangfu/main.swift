@@ -58,6 +58,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind (BANGFU_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port (BANGFU_PORT, default 8443).") var port: Int?
     @Option(help: "PEM certificate chain (BANGFU_TLS_CERT); default: self-signed in the data directory.") var tlsCert: String?
+    @Option(help: "Days without an order after which a listed product is slow-moving (BANGFU_SLOW_MOVING_DAYS, default 30).")
+    var slowMovingDays: Int?
+    @Option(help: "Days after acceptance a payment is due (BANGFU_PAYMENT_DUE_DAYS, default 30).")
+    var paymentDueDays: Int?
+    @Option(help: "Days before expiry a certificate alerts (BANGFU_CERTIFICATE_EXPIRING_DAYS, default 30).")
+    var certificateExpiringDays: Int?
     @Option(help: "Policy minimum of a quota plan's reserved ratio in basis points (BANGFU_MINIMUM_RESERVED_RATIO_BP, default 1000 = 10%).")
     var minimumReservedRatioBp: Int64?
     @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
@@ -97,6 +103,16 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("eligible county levels are national and/or provincial")
             }
             configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
+        }
+        for (value, variable, apply) in [
+            (slowMovingDays, "BANGFU_SLOW_MOVING_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.slowMovingDays = d }),
+            (paymentDueDays, "BANGFU_PAYMENT_DUE_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.paymentDueDays = d }),
+            (certificateExpiringDays, "BANGFU_CERTIFICATE_EXPIRING_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.certificateExpiringDays = d }),
+        ] {
+            if let days = value ?? env[variable].flatMap(Int.init) {
+                guard (1...3650).contains(days) else { throw ValidationError("\(variable) must be 1 to 3650 days") }
+                apply(&configuration, days)
+            }
         }
         if let ratio = minimumReservedRatioBp ?? env["BANGFU_MINIMUM_RESERVED_RATIO_BP"].flatMap(Int64.init) {
             guard (0...10000).contains(ratio) else { throw ValidationError("minimum reserved ratio must be 0 to 10000 bp") }

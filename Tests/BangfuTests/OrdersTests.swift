@@ -85,6 +85,8 @@ extension TestApp {
 
             // The price changes afterwards; the order keeps the price it was placed at.
             _ = try await client.call(.patch, "/api/v1/products/\(rice)", token: a.token, json: #"{"priceFen":6990,"title":"新米"}"#)
+            // An edit never writes stock or status back: what the order took stays taken.
+            #expect(try await test.stock(rice) == (90, 10, 0))
             let firstId = try #require(first["id"] as? String)
             let shown = try await client.call(.get, "/api/v1/orders/\(firstId)", token: canteen.token)
             let shownItems = try #require(shown.object["items"] as? [[String: Any]])
@@ -307,6 +309,9 @@ extension TestApp {
             #expect(try await client.place(second.token, [(rice, 1)], key: "checkout-1").headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
             #expect(try await test.stock(rice) == (97, 3, 0))
             #expect(try await client.place(canteen.token, [(rice, 1)], key: String(repeating: "x", count: 256)).status == .badRequest)
+            // Two orders were placed; replays and refusals placed nothing.
+            let metrics = try await client.call(.get, "/metrics", token: cast.admin)
+            #expect(metrics.text.contains("bangfu_orders_placed_total 2"), "\(metrics.text.prefix(2000))")
         }
     }
 

@@ -149,8 +149,11 @@ struct BuyerOrganizationsController {
             }
             do {
                 try await store.insert(organization, in: db)
-            } catch where isUniqueViolation(error) {
+            } catch where isUniqueViolation(error, on: "credit_code") {
                 throw APIError.conflict("an organization with this credit code is registered", field: "creditCode")
+            } catch where isUniqueViolation(error) {
+                // The buyer's membership: a concurrent registration by the same buyer.
+                throw APIError.conflict("you already buy for an organization")
             }
             try await services.audit.append(
                 AuditEvent(

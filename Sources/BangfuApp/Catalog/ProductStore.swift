@@ -127,7 +127,9 @@ struct ProductStore: Sendable {
         }
     }
 
-    /// Writes every editable field back and re-indexes the searchable text.
+    /// Writes every field PATCH may change back and re-indexes the searchable text. Stock, held
+    /// units and status are not written: they change only through their own conditional updates,
+    /// so an edit read before a checkout cannot put back stock the checkout took.
     func update(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
         let text = Self.searchText(product, merchantName: merchantName)
         let terms = SearchTerms.documentTerms(text).joined(separator: " ")
@@ -135,9 +137,9 @@ struct ProductStore: Sendable {
             UPDATE products SET title = \(bind: product.title), category_id = \(bind: product.categoryId),
               top_category_id = \(bind: product.topCategoryId), description = \(bind: product.description),
               specification = \(bind: product.specification), unit = \(bind: product.unit),
-              price_fen = \(bind: product.priceFen), stock = \(bind: product.stock),
+              price_fen = \(bind: product.priceFen),
               origin_county_code = \(bind: product.originCountyCode), labels = \(bind: product.labels.joined(separator: ",")),
-              status = \(bind: product.status.rawValue), search_text = \(bind: SearchTerms.normalize(text)),
+              search_text = \(bind: SearchTerms.normalize(text)),
               updated_at = \(bind: product.updatedAt.millis)
             """
         if engine == .postgres { query += ", search_terms = string_to_array(\(bind: terms), ' ')" }
@@ -347,6 +349,29 @@ struct ProductStore: Sendable {
     }
 
     /// Lists or delists: the searchable text is unchanged, so nothing is re-indexed.
+    /// Lists the product if, at the moment of writing, its merchant is active and it holds an
+    /// unexpired certificate (a revocation committed meanwhile makes this a no-op: false).
+    func list(productId: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE products SET status = 'listed', updated_at = \(bind: at.millis)
+            WHERE id = \(bind: productId) AND merchant_active = 1 AND certificate_expires_at > \(bind: at.millis) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    /// Takes the revoked certificate off its product and delists it, only if it still is the
+    /// product's certificate (a newer one issued meanwhile stays). True when it was.
+    func revokeCertificate(productId: String, number: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE products SET certificate_number = NULL, certificate_expires_at = NULL,
+              status = CASE WHEN status = 'listed' THEN 'delisted' ELSE status END, updated_at = \(bind: at.millis)
+            WHERE id = \(bind: productId) AND certificate_number = \(bind: number) RETURNING id
+            """
+        ).first() != nil
+    }
+
     func setStatus(productId: String, _ status: ProductStatus, at: Date, in db: any SQLDatabase) async throws {
         try await db.raw(
             "UPDATE products SET status = \(bind: status.rawValue), updated_at = \(bind: at.millis) WHERE id = \(bind: productId)"

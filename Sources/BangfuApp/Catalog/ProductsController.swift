@@ -246,6 +246,10 @@ struct ProductsController {
                 // The certificate names the county whose officer reviewed the product.
                 if county != product.originCountyCode, let expiresAt = product.certificateExpiresAt, expiresAt > now {
                     v.fail("originCountyCode", "is fixed by the product's valid certificate; apply for a new one instead")
+                } else if county != product.originCountyCode,
+                    try await services.certification.hasOpenApplication(productId: id, in: db)
+                {
+                    v.fail("originCountyCode", "is under review by its county in a certification application")
                 }
             }
             try v.check()
@@ -385,7 +389,13 @@ struct ProductsController {
             } else if product.status == .draft {
                 throw APIError.invalidTransition(current: product.status.rawValue, action: "delist")
             }
-            try await store.setStatus(productId: id, target, at: now, in: db)
+            if listed {
+                guard try await store.list(productId: id, at: now, in: db) else {
+                    throw APIError(.conflict, code: "product_unavailable", detail: "cannot list: the certificate or the merchant changed meanwhile")
+                }
+            } else {
+                try await store.setStatus(productId: id, target, at: now, in: db)
+            }
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: listed ? "product.list" : "product.delist", entityType: "product",

@@ -124,16 +124,10 @@ struct CertificatesController {
             guard try await store.revoke(number: number, reason: reason!, by: user.userId, at: now, in: db) else {
                 throw APIError.invalidTransition(current: CertificateStatus.revoked.rawValue, action: "revoke")
             }
-            var delisted = false
-            if let row = try await services.products.product(id: certificate.payload.productId, in: db),
-                row.product.certificateNumber == number
-            {
-                try await services.products.setCertificate(productId: row.product.id, number: nil, expiresAt: nil, in: db)
-                if row.product.status == .listed {
-                    try await services.products.setStatus(productId: row.product.id, .delisted, at: now, in: db)
-                    delisted = true
-                }
-            }
+            let wasListed = try await services.products.product(id: certificate.payload.productId, in: db)?.product.status == .listed
+            let current = try await services.products.revokeCertificate(
+                productId: certificate.payload.productId, number: number, at: now, in: db)
+            let delisted = current && wasListed
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: "certificate.revoke", entityType: "certificate", entityId: number,

@@ -213,7 +213,7 @@ struct CertificationController {
         let id = try context.parameters.require("id")
         let now = services.clock.now
         let output = try await services.database.write { db in
-            var application = try await visible(id, to: user, in: db)
+            var application = try await visible(id, to: user, lock: true, in: db)
             guard let next = CertificationRules.next(from: application.status, action, by: user.role) else {
                 throw APIError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
             }
@@ -239,8 +239,10 @@ struct CertificationController {
 
     /// The application if `user` may see it: its merchant, the officer of its county, or an
     /// admin. Anyone else is told it does not exist.
-    private func visible(_ id: String, to user: Identity, in db: any SQLDatabase) async throws -> CertificationApplication {
-        guard let application = try await store.application(id: id, in: db) else {
+    private func visible(_ id: String, to user: Identity, lock: Bool = false, in db: any SQLDatabase) async throws
+        -> CertificationApplication
+    {
+        guard let application = try await store.application(id: id, lock: lock, in: db) else {
             throw APIError.notFound("certification application")
         }
         switch user.role {

@@ -36,6 +36,7 @@ struct Certificate: Sendable {
 
 /// Certification applications, their reviews, and certificates with their numbering.
 struct CertificationStore: Sendable {
+    let engine: DatabaseEngine
     struct ApplicationFilter: Sendable {
         var status: CertificationStatus?
         var merchantId: String?
@@ -65,8 +66,11 @@ struct CertificationStore: Sendable {
         ).run()
     }
 
-    func application(id: String, in db: any SQLDatabase) async throws -> CertificationApplication? {
-        try await db.raw("\(unsafeRaw: Self.select) WHERE a.id = \(bind: id)").first().map(Self.application)
+    /// With `lock`, the row stays locked until the transaction ends on PostgreSQL (`FOR UPDATE
+    /// OF a`), so two reviewers of one application take turns; SQLite's single writer already does.
+    func application(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> CertificationApplication? {
+        let suffix = lock && engine == .postgres ? " FOR UPDATE OF a" : ""
+        return try await db.raw("\(unsafeRaw: Self.select) WHERE a.id = \(bind: id)\(unsafeRaw: suffix)").first().map(Self.application)
     }
 
     func hasOpenApplication(productId: String, in db: any SQLDatabase) async throws -> Bool {

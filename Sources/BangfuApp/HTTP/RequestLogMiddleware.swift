@@ -80,6 +80,14 @@ public struct HTTPMetrics: Sendable {
         namespace: "bangfu", subsystem: "http", metricName: "request_duration", unitName: "seconds",
         helpText: "HTTP request latency by route") }
 
+    static var ordersPlaced: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "bangfu", subsystem: "orders", metricName: "placed", unitName: "total",
+        helpText: "Orders placed (one per merchant of a checkout)") }
+
+    func recordOrdersPlaced(_ count: Int) {
+        registry.makeCounter(descriptor: Self.ordersPlaced).increment(by: Int64(count))
+    }
+
     func record(method: String, route: String, status: Int, elapsed: Duration) {
         registry.makeCounter(
             descriptor: Self.requests,

@@ -63,6 +63,26 @@ struct Invariants {
                 """
             ).all()
             for row in orders { problems.append("order \(try row.decode(column: "id", as: String.self)): total differs from its items") }
+            // The maintained sales totals equal the settled orders' net amounts, year by year.
+            let sales = try await db.raw(
+                """
+                SELECT o.quota_year AS year, CAST(SUM(o.total_fen - o.refunded_fen) AS BIGINT) AS net,
+                  CAST(COUNT(*) AS BIGINT) AS orders,
+                  CAST(COALESCE((SELECT SUM(s.amount_fen) FROM sales_totals s WHERE s.year = o.quota_year AND s.scope = '*'
+                    AND s.dimension = 'merchant'), 0) AS BIGINT) AS reported,
+                  CAST(COALESCE((SELECT SUM(s.orders) FROM sales_totals s WHERE s.year = o.quota_year AND s.scope = '*'
+                    AND s.dimension = 'merchant'), 0) AS BIGINT) AS reported_orders
+                FROM orders o WHERE o.status = 'settled' GROUP BY o.quota_year
+                """
+            ).all()
+            for row in sales {
+                let year = try row.decode(column: "year", as: Int64.self)
+                let (net, reported) = (try row.decode(column: "net", as: Int64.self), try row.decode(column: "reported", as: Int64.self))
+                let (orders, counted) = (try row.decode(column: "orders", as: Int64.self), try row.decode(column: "reported_orders", as: Int64.self))
+                if net != reported || orders != counted {
+                    problems.append("sales \(year): settled orders net \(net) fen in \(orders) orders, the report says \(reported) in \(counted)")
+                }
+            }
             let audit = try await services.audit.verify(in: db)
             if !audit.ok { problems.append("audit chain broken at seq \(audit.firstBrokenSeq ?? -1)") }
             return problems

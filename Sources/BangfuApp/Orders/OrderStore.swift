@@ -33,6 +33,9 @@ struct OrderItem: Sendable {
     var quantity: Int64
     var amountFen: Int64
     var certificateNumber: String
+    /// The product's origin county and top-level category at ordering, for the sales report.
+    var countyCode: String
+    var categoryId: String
 }
 
 struct OrderEvent: Sendable {
@@ -70,6 +73,8 @@ struct OrderableProduct: Sendable {
     var merchantActive: Bool
     var certificateNumber: String?
     var certificateExpiresAt: Date?
+    var originCountyCode: String
+    var topCategoryId: String
 }
 
 /// Checkouts, orders, their items, events and refunds; stock holds; idempotency keys.
@@ -86,7 +91,7 @@ struct OrderStore: Sendable {
         var sql = SQLQueryString(
             """
             SELECT id, merchant_id, title, price_fen, stock, status, merchant_active, certificate_number,
-              certificate_expires_at FROM products WHERE id IN (
+              certificate_expires_at, origin_county_code, top_category_id FROM products WHERE id IN (
             """)
         for (index, id) in ids.sorted().enumerated() {
             if index > 0 { sql.appendInterpolation(raw: ", ") }
@@ -104,7 +109,9 @@ struct OrderStore: Sendable {
                 status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
                 merchantActive: try row.decode(column: "merchant_active", as: Int64.self) != 0,
                 certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
-                certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)))
+                certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)),
+                originCountyCode: try row.decode(column: "origin_county_code", as: String.self),
+                topCategoryId: try row.decode(column: "top_category_id", as: String.self))
             found[product.id] = product
         }
         return found
@@ -112,7 +119,7 @@ struct OrderStore: Sendable {
 
     /// Moves units from stock to held for several products in one statement; false if any stock
     /// is short (the statement then changed nothing it is allowed to keep: the caller rolls back).
-    func hold(_ quantities: [String: Int64], in db: any SQLDatabase) async throws -> Bool {
+    func hold(_ quantities: [String: Int64], at: Date, in db: any SQLDatabase) async throws -> Bool {
         guard !quantities.isEmpty else { return true }
         let ids = quantities.keys.sorted()
         func cases() -> SQLQueryString {
@@ -130,6 +137,8 @@ struct OrderStore: Sendable {
         sql.appendInterpolation(cases())
         sql.appendInterpolation(raw: ", held = held + ")
         sql.appendInterpolation(cases())
+        sql.appendInterpolation(raw: ", last_ordered_at = ")
+        sql.appendInterpolation(bind: at.millis)
         sql.appendInterpolation(raw: " WHERE id IN (")
         for (index, id) in ids.enumerated() {
             if index > 0 { sql.appendInterpolation(raw: ", ") }
@@ -201,7 +210,7 @@ struct OrderStore: Sendable {
         var items = SQLQueryString(
             """
             INSERT INTO order_items (order_id, position, product_id, title, unit_price_fen, quantity, amount_fen,
-              certificate_number) VALUES
+              certificate_number, county_code, category_id) VALUES
             """)
         var first = true
         for entry in orders {
@@ -211,7 +220,8 @@ struct OrderStore: Sendable {
                 items.appendInterpolation(
                     """
                     (\(bind: entry.order.id), \(bind: Int64(position + 1)), \(bind: item.productId), \(bind: item.title),
-                     \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber))
+                     \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber),
+                     \(bind: item.countyCode), \(bind: item.categoryId))
                     """ as SQLQueryString)
             }
         }
@@ -275,7 +285,9 @@ struct OrderStore: Sendable {
                     unitPriceFen: try row.decode(column: "unit_price_fen", as: Int64.self),
                     quantity: try row.decode(column: "quantity", as: Int64.self),
                     amountFen: try row.decode(column: "amount_fen", as: Int64.self),
-                    certificateNumber: try row.decode(column: "certificate_number", as: String.self)))
+                    certificateNumber: try row.decode(column: "certificate_number", as: String.self),
+                    countyCode: try row.decode(column: "county_code", as: String.self),
+                    categoryId: try row.decode(column: "category_id", as: String.self)))
         }
         return items
     }

@@ -104,7 +104,8 @@ extension OrdersController {
             try prepare(&order)
             let from = order.status
             let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
-            let items = try await store.items(orderIds: [order.id], in: db)[order.id] ?? []
+            // Products in id order, as placement locks them, so concurrent changes never deadlock.
+            let items = (try await store.items(orderIds: [order.id], in: db)[order.id] ?? []).sorted { $0.productId < $1.productId }
             switch next {
             case .rejected, .cancelled:
                 for item in items { try await store.release(productId: item.productId, quantity: item.quantity, in: db) }
@@ -119,6 +120,9 @@ extension OrdersController {
                 try await services.buyers.adjust(
                     organizationId: order.organizationId, year: order.quotaYear, committed: -net, completed: net, at: now,
                     in: db)
+                try await services.reports.record(
+                    SalesRules.contributions(lines: Self.salesLines(order, items), amount: net, month: SalesRules.month(of: order.createdAt), countsOrder: true),
+                    year: order.quotaYear, in: db)
                 order.settledAt = now
             case .placed, .confirmed: break
             }
@@ -139,6 +143,12 @@ extension OrdersController {
             return try await detail(order, in: db)
         }
         return try .json(output)
+    }
+
+    static func salesLines(_ order: Order, _ items: [OrderItem]) -> [SalesRules.Line] {
+        items.map {
+            SalesRules.Line(countyCode: $0.countyCode, categoryId: $0.categoryId, merchantId: order.merchantId, amountFen: $0.amountFen)
+        }
     }
 
     // MARK: Refunds
@@ -204,7 +214,12 @@ extension OrdersController {
         let now = services.clock.now
         let refund = try await services.database.write { db in
             guard let refund = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
-            var (order, party) = try await visible(refund.orderId, to: user, lock: true, in: db)
+            var (order, party): (Order, OrderParty)
+            do {
+                (order, party) = try await visible(refund.orderId, to: user, lock: true, in: db)
+            } catch let error as APIError where error.code == "not_found" {
+                throw APIError.notFound("refund")
+            }
             guard RefundRules.deciders.contains(party) else {
                 throw APIError(.forbidden, code: "forbidden", detail: "the merchant or an admin decides refunds")
             }
@@ -212,7 +227,8 @@ extension OrdersController {
                 throw APIError.invalidTransition(current: refund.status.rawValue, action: action.rawValue)
             }
             guard try await store.decide(refundId: id, next, by: user.userId, note: note, at: now, in: db) else {
-                throw APIError.invalidTransition(current: "decided", action: action.rawValue)
+                let current = try await store.refund(id: id, in: db)?.status.rawValue ?? "decided"
+                throw APIError.invalidTransition(current: current, action: action.rawValue)
             }
             if next == .approved {
                 order.refundedFen += refund.amountFen
@@ -223,6 +239,15 @@ extension OrdersController {
                     organizationId: order.organizationId, year: order.quotaYear,
                     committed: settled ? 0 : -refund.amountFen, completed: settled ? -refund.amountFen : 0,
                     refunded: refund.amountFen, at: now, in: db)
+                if settled {
+                    // Settled sales are reported net of refunds: the refund leaves them, spread over the lines.
+                    let items = try await store.items(orderIds: [order.id], in: db)[order.id] ?? []
+                    try await services.reports.record(
+                        SalesRules.contributions(
+                            lines: Self.salesLines(order, items), amount: -refund.amountFen,
+                            month: SalesRules.month(of: order.createdAt), countsOrder: false),
+                        year: order.quotaYear, in: db)
+                }
             }
             try await services.audit.append(
                 AuditEvent(

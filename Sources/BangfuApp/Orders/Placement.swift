@@ -30,6 +30,7 @@ struct Placer: Sendable {
     let store: OrderStore
     let buyers: BuyerStore
     let audit: AuditStore
+    let metrics: HTTPMetrics
 
     private struct Accepted {
         var request: PlacementRequest
@@ -178,7 +179,8 @@ struct Placer: Sendable {
                 let product = products[line.line.productId]!
                 return OrderItem(
                     productId: product.id, title: product.title, unitPriceFen: line.line.unitPriceFen,
-                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: product.certificateNumber!)
+                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: product.certificateNumber!,
+                    countyCode: product.originCountyCode, categoryId: product.topCategoryId)
             }
             let event = OrderEvent(
                 action: "place", actorId: request.user.userId, actorRole: request.user.role.rawValue, fromStatus: nil,
@@ -199,12 +201,13 @@ struct Placer: Sendable {
                 for item in order.items { holds[item.productId, default: 0] += item.quantity }
             }
         }
-        guard try await store.hold(holds, in: db) else { throw OrdersController.WriteConflict() }
+        guard try await store.hold(holds, at: now, in: db) else { throw OrdersController.WriteConflict() }
         try await buyers.commit(committed, year: year, at: now, in: db)
         try await store.insertCheckouts(
             accepted.map { ($0.checkoutId, $0.request.organization.id, $0.request.user.userId, $0.totalFen) }, at: now, in: db)
         let orders = accepted.flatMap(\.orders)
         try await store.insert(orders, eventIds: orders.map { _ in ids.next() }, in: db)
+        metrics.recordOrdersPlaced(orders.count)
         try await audit.append(
             accepted.map { checkout in
                 AuditEvent(
@@ -232,6 +235,7 @@ actor PlacementQueue {
     private let placer: Placer
     private var pending: [Job] = []
     private var draining = false
+    private var purgedAt: Date?
     static let maximumLines = 1000
 
     init(placer: Placer) {
@@ -246,6 +250,16 @@ actor PlacementQueue {
                 Task { await self.drain() }
             }
         }
+    }
+
+    /// Idempotency keys are kept 7 days (API.md: at least 24 hours); older ones are deleted at
+    /// start and then at most hourly, between batches.
+    private func purgeKeysHourly() async {
+        let now = placer.clock.now
+        if let purgedAt, now.timeIntervalSince(purgedAt) < 3600 { return }
+        purgedAt = now
+        let (store, cutoff) = (placer.store, now.addingTimeInterval(-7 * 86400))
+        try? await placer.database.write { db in try await store.purgeKeys(before: cutoff, in: db) }
     }
 
     private func drain() async {
@@ -272,6 +286,7 @@ actor PlacementQueue {
             } catch {
                 batch[0].continuation.resume(throwing: error)
             }
+            await purgeKeysHourly()
         }
         draining = false
     }

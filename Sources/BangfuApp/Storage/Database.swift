@@ -65,6 +65,14 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 
 /// True when `error` is a unique-constraint violation, from either engine: the backstop for
 /// check-then-insert races between processes on PostgreSQL.
+/// True when a unique violation names `column` (PostgreSQL's constraint name, SQLite's message).
+func isUniqueViolation(_ error: any Error, on column: String) -> Bool {
+    guard isUniqueViolation(error) else { return false }
+    if let error = error as? PSQLError { return error.serverInfo?[.constraintName]?.contains(column) ?? false }
+    if let error = error as? SQLiteError { return error.message.contains(column) }
+    return false
+}
+
 func isUniqueViolation(_ error: any Error) -> Bool {
     if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
     if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraint }

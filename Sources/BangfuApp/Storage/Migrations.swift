@@ -252,7 +252,7 @@ enum Migrations {
                 CREATE TABLE order_items (order_id TEXT NOT NULL REFERENCES orders(id), position BIGINT NOT NULL,
                   product_id TEXT NOT NULL REFERENCES products(id), title TEXT NOT NULL, unit_price_fen BIGINT NOT NULL,
                   quantity BIGINT NOT NULL, amount_fen BIGINT NOT NULL, certificate_number TEXT NOT NULL,
-                  PRIMARY KEY (order_id, position))
+                  county_code TEXT NOT NULL, category_id TEXT NOT NULL, PRIMARY KEY (order_id, position))
                 """,
                 "CREATE INDEX order_items_product ON order_items (product_id)",
                 """
@@ -274,6 +274,21 @@ enum Migrations {
                   PRIMARY KEY (user_id, key))
                 """,
                 "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+            ]
+        },
+        Migration(version: 8, name: "reports: maintained sales totals, alert indexes") { _ in
+            [
+                // Settled sales, kept in the transactions that settle orders and approve refunds:
+                // per quota year, scope ('*' or a county code), dimension and key.
+                """
+                CREATE TABLE sales_totals (year BIGINT NOT NULL, scope TEXT NOT NULL, dimension TEXT NOT NULL,
+                  key TEXT NOT NULL, orders BIGINT NOT NULL, amount_fen BIGINT NOT NULL,
+                  PRIMARY KEY (year, scope, dimension, key))
+                """,
+                "ALTER TABLE products ADD COLUMN last_ordered_at BIGINT",
+                "CREATE INDEX products_last_ordered ON products (last_ordered_at)",
+                "CREATE INDEX orders_ship_by ON orders (status, ship_by)",
+                "CREATE INDEX orders_accepted ON orders (status, accepted_at)",
             ]
         },
     ]

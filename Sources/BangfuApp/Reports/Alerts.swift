@@ -1,0 +1,248 @@
+import Foundation
+import SQLKit
+
+/// The thresholds of the alerts (operator settings).
+public struct AlertSettings: Sendable {
+    /// A listed product in stock with no order for this many days is slow-moving (滞销风险).
+    public var slowMovingDays = 30
+    /// Payment is due this many days after acceptance (保障中小企业款项支付条例: 30).
+    public var paymentDueDays = 30
+    /// Certificates expiring within this many days.
+    public var certificateExpiringDays = 30
+    /// Merchant documents expiring within these many days, each a tier of its own.
+    public var documentExpiringDays = [90, 30, 7]
+
+    public init() {}
+}
+
+enum AlertKind: String, CaseIterable, Codable, Sendable {
+    case slowMoving = "slow_moving"
+    case behindSchedule = "behind_schedule"
+    case shipmentOverdue = "shipment_overdue"
+    case paymentOverdue = "payment_overdue"
+    case certificateExpiring = "certificate_expiring"
+    case documentExpiring = "document_expiring"
+}
+
+struct Alert: Sendable, Equatable {
+    var kind: AlertKind
+    var subjectType: String
+    var subjectId: String
+    var detail: String
+    var since: Date
+}
+
+/// Whose alerts: everything (admins), one county (its officer), one merchant.
+enum AlertScope: Sendable, Equatable {
+    case all
+    case county(String)
+    case merchant(String)
+}
+
+enum AlertRules {
+    /// The instant a plan fell behind its pro-rata line: the start (UTC+8) of the first day of
+    /// `year` whose expected share, floor(day × 10000 / days), exceeds `completionBp`.
+    static func behindSince(year: Int, completionBp: Int64) -> Date {
+        let days = Int64(QuotaRules.daysInYear(year))
+        // Smallest day d with d × 10000 / days (floored) > completionBp, i.e. d × 10000 ≥ (completionBp + 1) × days.
+        let day = max(1, ((completionBp + 1) * days + 9999) / 10000)
+        let start = yearStart(year)
+        return start.addingTimeInterval(Double(day - 1) * 86400)
+    }
+
+    /// 00:00 on 1 January of `year` in UTC+8.
+    static func yearStart(_ year: Int) -> Date {
+        var components = DateComponents()
+        components.year = year
+        components.month = 1
+        components.day = 1
+        return QuotaRules.calendar.date(from: components)!
+    }
+
+    /// The tier (days) a document expiring on `expiresOn` is in on `today`, if any: the smallest
+    /// tier not below the days left. Both are `YYYY-MM-DD` calendar dates.
+    static func documentTier(expiresOn: CalendarDate, today: CalendarDate, tiers: [Int]) -> Int? {
+        let left = expiresOn.dayNumber - today.dayNumber
+        guard left >= 0 else { return nil }
+        return tiers.sorted().first { left <= $0 }
+    }
+}
+
+extension CalendarDate {
+    /// Days since 1970-01-01.
+    var dayNumber: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The calendar date of an instant in UTC+8.
+    init(utc8 date: Date) {
+        self.init(String(Date(timeIntervalSince1970: date.timeIntervalSince1970 + 8 * 3600).rfc3339.prefix(10)))!
+    }
+
+    var text: String {
+        String(format: "%04d-%02d-%02d", year, month, day)
+    }
+}
+
+/// Reads each kind of alert with an indexed query.
+struct AlertStore: Sendable {
+    func alerts(
+        _ kinds: Set<AlertKind>, scope: AlertScope, settings: AlertSettings, now: Date, limit: Int, in db: any SQLDatabase
+    ) async throws -> [Alert] {
+        var alerts: [Alert] = []
+        let day = 86_400_000 as Int64
+        func filter(_ column: [String: String]) -> SQLQueryString {
+            switch scope {
+            case .all: return ""
+            case .county(let code):
+                guard let name = column["county"] else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: name) = \(bind: code)"
+            case .merchant(let id):
+                guard let name = column["merchant"] else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: name) = \(bind: id)"
+            }
+        }
+        if kinds.contains(.slowMoving) {
+            let cutoff = now.millis - Int64(settings.slowMovingDays) * day
+            let rows = try await db.raw(
+                """
+                SELECT id, title, COALESCE(last_ordered_at, created_at) AS since, last_ordered_at FROM products
+                WHERE status = 'listed' AND stock > 0 AND merchant_active = 1 AND certificate_expires_at > \(bind: now.millis)
+                  AND ((last_ordered_at IS NOT NULL AND last_ordered_at <= \(bind: cutoff))
+                    OR (last_ordered_at IS NULL AND created_at <= \(bind: cutoff)))
+                  \(filter(["county": "origin_county_code", "merchant": "merchant_id"]))
+                ORDER BY since LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            for row in rows {
+                let ordered = try row.decode(column: "last_ordered_at", as: Int64?.self)
+                let since = try row.decode(column: "since", as: Int64.self) + Int64(settings.slowMovingDays) * day
+                alerts.append(
+                    Alert(
+                        kind: .slowMoving, subjectType: "product", subjectId: try row.decode(column: "id", as: String.self),
+                        detail: "\(try row.decode(column: "title", as: String.self)): "
+                            + (ordered == nil ? "never ordered" : "no order since \(Date(millis: ordered!).rfc3339)")
+                            + " (滞销风险)",
+                        since: Date(millis: since)))
+            }
+        }
+        if kinds.contains(.behindSchedule) {
+            let year = QuotaRules.quotaYear(of: now)
+            let expected = QuotaRules.expectedBp(at: now, year: year)
+            if case .merchant = scope {} else {
+                let rows = try await db.raw(
+                    """
+                    SELECT q.organization_id, o.name, q.reserved_fen, q.completed_fen FROM quota_plans q
+                    JOIN buyer_organizations o ON o.id = q.organization_id
+                    WHERE q.year = \(bind: Int64(year)) AND q.has_canteen = 1 AND q.completed_fen < q.reserved_fen
+                      AND q.completed_fen * 10000 < \(bind: expected) * q.reserved_fen
+                      \(filter(["county": "o.county_code"]))
+                    ORDER BY q.organization_id LIMIT \(unsafeRaw: String(limit))
+                    """
+                ).all()
+                for row in rows {
+                    let reserved = try row.decode(column: "reserved_fen", as: Int64.self)
+                    let completed = try row.decode(column: "completed_fen", as: Int64.self)
+                    let completion = reserved > 0 ? completed * 10000 / reserved : 0
+                    alerts.append(
+                        Alert(
+                            kind: .behindSchedule, subjectType: "buyer_organization",
+                            subjectId: try row.decode(column: "organization_id", as: String.self),
+                            detail: "\(try row.decode(column: "name", as: String.self)): \(completion) bp completed, \(expected) bp expected by now",
+                            since: AlertRules.behindSince(year: year, completionBp: completion)))
+                }
+            }
+        }
+        if kinds.contains(.shipmentOverdue) {
+            let rows = try await db.raw(
+                """
+                SELECT o.id, o.ship_by, o.status, m.company_name FROM orders o JOIN merchants m ON m.id = o.merchant_id
+                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)
+                  \(filter(["county": "m.county_code", "merchant": "o.merchant_id"]))
+                ORDER BY o.ship_by LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            for row in rows {
+                let shipBy = Date(millis: try row.decode(column: "ship_by", as: Int64.self))
+                alerts.append(
+                    Alert(
+                        kind: .shipmentOverdue, subjectType: "order", subjectId: try row.decode(column: "id", as: String.self),
+                        detail: "\(try row.decode(column: "company_name", as: String.self)): still \(try row.decode(column: "status", as: String.self)), to ship by \(shipBy.rfc3339)",
+                        since: shipBy))
+            }
+        }
+        if kinds.contains(.paymentOverdue) {
+            let due = Int64(settings.paymentDueDays) * day
+            let rows = try await db.raw(
+                """
+                SELECT o.id, o.accepted_at, o.total_fen - o.refunded_fen AS owed, b.name FROM orders o
+                JOIN merchants m ON m.id = o.merchant_id JOIN buyer_organizations b ON b.id = o.organization_id
+                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)
+                  \(filter(["county": "m.county_code", "merchant": "o.merchant_id"]))
+                ORDER BY o.accepted_at LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            for row in rows {
+                let accepted = try row.decode(column: "accepted_at", as: Int64.self)
+                alerts.append(
+                    Alert(
+                        kind: .paymentOverdue, subjectType: "order", subjectId: try row.decode(column: "id", as: String.self),
+                        detail: "\(try row.decode(column: "name", as: String.self)) owes \(try row.decode(column: "owed", as: Int64.self)) fen, accepted \(Date(millis: accepted).rfc3339)",
+                        since: Date(millis: accepted + due)))
+            }
+        }
+        if kinds.contains(.certificateExpiring) {
+            let window = Int64(settings.certificateExpiringDays) * day
+            let rows = try await db.raw(
+                """
+                SELECT c.number, c.product_title, c.expires_at FROM certificates c
+                JOIN products p ON p.certificate_number = c.number
+                WHERE c.revoked_at IS NULL AND c.expires_at > \(bind: now.millis) AND c.expires_at <= \(bind: now.millis + window)
+                  \(filter(["county": "c.county_code", "merchant": "c.merchant_id"]))
+                ORDER BY c.expires_at LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            for row in rows {
+                let expires = try row.decode(column: "expires_at", as: Int64.self)
+                alerts.append(
+                    Alert(
+                        kind: .certificateExpiring, subjectType: "certificate",
+                        subjectId: try row.decode(column: "number", as: String.self),
+                        detail: "\(try row.decode(column: "product_title", as: String.self)): expires \(Date(millis: expires).rfc3339)",
+                        since: Date(millis: expires - window)))
+            }
+        }
+        if kinds.contains(.documentExpiring), let widest = settings.documentExpiringDays.max() {
+            let today = CalendarDate(utc8: now)
+            let last = CalendarDate(utc8: now.addingTimeInterval(Double(widest) * 86400))
+            let rows = try await db.raw(
+                """
+                SELECT d.id, d.kind, d.expires_on, a.company_name FROM merchant_documents d
+                JOIN merchant_applications a ON a.id = d.application_id
+                WHERE a.merchant_id IS NOT NULL AND d.expires_on >= \(bind: today.text) AND d.expires_on <= \(bind: last.text)
+                  \(filter(["county": "a.county_code", "merchant": "a.merchant_id"]))
+                ORDER BY d.expires_on LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all()
+            for row in rows {
+                guard let expires = CalendarDate(try row.decode(column: "expires_on", as: String.self)),
+                    let tier = AlertRules.documentTier(expiresOn: expires, today: today, tiers: settings.documentExpiringDays)
+                else { continue }
+                let start = AlertRules.yearStart(1970).addingTimeInterval(Double(expires.dayNumber - tier) * 86400)
+                alerts.append(
+                    Alert(
+                        kind: .documentExpiring, subjectType: "merchant_document",
+                        subjectId: try row.decode(column: "id", as: String.self),
+                        detail: "\(try row.decode(column: "company_name", as: String.self)): \(try row.decode(column: "kind", as: String.self)) expires \(expires.text) (within \(tier) days)",
+                        since: start))
+            }
+        }
+        return Array(alerts.sorted { ($0.since, $0.subjectId) < ($1.since, $1.subjectId) }.prefix(limit))
+    }
+}
