@@ -148,13 +148,15 @@ extension AppServices {
 
     /// `bangfu seed`: a synthetic catalog for benchmarks, and `buyers` verified organizations
     /// with plans (buyer users `seed-b1`… with `buyerPassword`), into an empty database only.
-    public func seed(products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026")
-        async throws -> String
-    {
+    public func seed(
+        products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026", settledOrders: Int = 0
+    ) async throws -> String {
         switch try await DemoLoader(services: self).seed(products: products, merchants: merchants) {
         case .loaded(let merchants, let products):
             try await BuyerSeeder(services: self).seed(count: buyers, password: buyerPassword)
+            try await OrderSeeder(services: self).seed(orders: settledOrders)
             return "seeded \(merchants) merchants, \(products) products and \(buyers) buyer organizations"
+                + (settledOrders > 0 ? " with \(settledOrders) settled orders" : "")
         case .skippedNotEmpty: return "not seeded: the database already holds data"
         }
     }

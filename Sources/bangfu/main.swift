@@ -226,13 +226,17 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Number of merchants.") var merchants: Int = 500
     @Option(help: "Number of verified buyer organizations with a plan; their buyers are seed-b1…seed-bN.") var buyers: Int = 0
     @Option(help: "Password of the seeded buyers.") var buyerPassword: String = "bangfu-bench-2026"
+    @Option(help: "Settled orders of two lines each, spread over this quota year (needs --buyers).") var settledOrders: Int = 0
 
     func run() async throws {
         guard products >= 0, merchants >= 1, buyers >= 0 else { throw ValidationError("products >= 0, merchants >= 1, buyers >= 0") }
-        let (products, merchants, buyers, password) = (self.products, self.merchants, self.buyers, self.buyerPassword)
+        let (products, merchants, buyers, password, settled) = (
+            self.products, self.merchants, self.buyers, self.buyerPassword, self.settledOrders
+        )
         let start = ContinuousClock.now
         let message = try await withServices(configuration: try storage.configuration()) { services in
-            try await services.seed(products: products, merchants: merchants, buyers: buyers, buyerPassword: password)
+            try await services.seed(
+                products: products, merchants: merchants, buyers: buyers, buyerPassword: password, settledOrders: settled)
         }
         print("\(message) in \(ContinuousClock.now - start)")
     }

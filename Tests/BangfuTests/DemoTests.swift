@@ -46,8 +46,11 @@ import Testing
     @Test func seedGeneratesASearchableCatalog() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
-            let message = try await test.services.seed(products: 1200, merchants: 7, buyers: 3, buyerPassword: "bench password 1")
-            #expect(message == "seeded 7 merchants, 1200 products and 3 buyer organizations")
+            let message = try await test.services.seed(
+                products: 1200, merchants: 7, buyers: 3, buyerPassword: "bench password 1", settledOrders: 700)
+            #expect(message == "seeded 7 merchants, 1200 products and 3 buyer organizations with 700 settled orders")
+            // The seeded orders add up: plans, sales totals and the audit chain all agree.
+            #expect(try await test.services.checkInvariants() == [])
             let facets = try await client.call(.get, "/api/v1/products?limit=1").object["facets"] as? [String: [[String: Any]]] ?? [:]
             #expect(facets["category"]?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 1200)
             let rice = try await client.call(.get, "/api/v1/products?q=大米&limit=100")
