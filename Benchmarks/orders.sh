@@ -12,6 +12,9 @@ SECONDS_PER_RUN=${3:-20}
 CONNECTIONS=${BANGFU_BENCH_CONNECTIONS:-64}
 PORT=${BANGFU_BENCH_PORT:-18444}
 PASSWORD=bangfu-bench-2026
+# BANGFU_BENCH_DATABASE=postgres://… (an empty database) runs it on PostgreSQL instead of SQLite.
+DB_OPTION=()
+[ -n "${BANGFU_BENCH_DATABASE:-}" ] && DB_OPTION=(--database "$BANGFU_BENCH_DATABASE")
 command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 swift build -c release --product bangfu >/dev/null
 BIN=$(swift build -c release --show-bin-path)/bangfu
@@ -20,8 +23,8 @@ SERVER=
 trap '[ -n "$SERVER" ] && { kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; }; rm -rf "$DATA"' EXIT
 
 echo "seeding $PRODUCTS products, $BUYERS buyer organizations..."
-"$BIN" seed --data-dir "$DATA" --products "$PRODUCTS" --merchants 500 --buyers "$BUYERS" --buyer-password "$PASSWORD" --log-level warning
-"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning &
+"$BIN" seed "${DB_OPTION[@]}" --data-dir "$DATA" --products "$PRODUCTS" --merchants 500 --buyers "$BUYERS" --buyer-password "$PASSWORD" --log-level warning
+"$BIN" serve "${DB_OPTION[@]}" --data-dir "$DATA" --port "$PORT" --log-level warning &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 BASE="https://127.0.0.1:$PORT"
@@ -53,6 +56,10 @@ echo "| --- | ---: | ---: | ---: | ---: | --- |"
 echo "| POST /api/v1/orders | $CONNECTIONS | $RPS | $P50 | $P99 | ${ERRORS:-0} |"
 echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
-ORDERS=$(python3 -c "import sqlite3; c=sqlite3.connect('$DATA/bangfu.sqlite'); print(c.execute('select count(*) from orders').fetchone()[0])")
+if [ -n "${BANGFU_BENCH_DATABASE:-}" ]; then
+  ORDERS=$(psql "$BANGFU_BENCH_DATABASE" -tAc "SELECT COUNT(*) FROM orders")
+else
+  ORDERS=$(python3 -c "import sqlite3; c=sqlite3.connect('$DATA/bangfu.sqlite'); print(c.execute('select count(*) from orders').fetchone()[0])")
+fi
 echo "orders in the database: $ORDERS"
-"$BIN" check --data-dir "$DATA" --log-level warning
+"$BIN" check "${DB_OPTION[@]}" --data-dir "$DATA" --log-level warning

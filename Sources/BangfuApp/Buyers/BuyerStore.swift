@@ -154,9 +154,15 @@ struct BuyerStore: Sendable {
 
     /// Adds placed checkouts' totals to their plans' committed sums, in one statement.
     func commit(_ amounts: [String: Int64], year: Int, at: Date, in db: any SQLDatabase) async throws {
+        try await add(amounts, to: "committed_fen", year: year, at: at, in: db)
+    }
+
+    /// Adds amounts to one of the plans' sums (`committed_fen` or `completed_fen`), in one statement.
+    func add(_ amounts: [String: Int64], to column: String, year: Int, at: Date, in db: any SQLDatabase) async throws {
+        precondition(["committed_fen", "completed_fen"].contains(column))
         guard !amounts.isEmpty else { return }
         let ids = amounts.keys.sorted()
-        var sql = SQLQueryString("UPDATE quota_plans SET committed_fen = committed_fen + CASE organization_id")
+        var sql = SQLQueryString("UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + CASE organization_id")
         for id in ids {
             sql.appendInterpolation(raw: " WHEN ")
             sql.appendInterpolation(bind: id)

@@ -75,7 +75,7 @@ actor SigningKeys {
         }
         let kid = try Self.append(to: directory, now: now)
         try reloadIfChanged()
-        return kid
+        return keys.last?.kid == kid ? kid : nil
     }
 
     /// The key that signs new certificates.
@@ -116,7 +116,8 @@ actor SigningKeys {
         let manager = FileManager.default
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = directory + "/signing-keys.json"
-        var keys = manager.fileExists(atPath: path) ? try read(path) : []
+        let first = !manager.fileExists(atPath: path)
+        var keys = first ? [] : try read(path)
         let key = Curve25519.Signing.PrivateKey()
         let kid = JWK.thumbprint(key.publicKey)
         keys.append(StoredKey(kid: kid, createdAt: now.rfc3339, d: Base64URL.encode(key.rawRepresentation)))
@@ -126,6 +127,16 @@ actor SigningKeys {
         try? manager.removeItem(atPath: temporary)
         guard manager.createFile(atPath: temporary, contents: try encoder.encode(File(keys: keys)), attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError("cannot write \(temporary)")
+        }
+        if first {
+            // The first key: `link` fails if another process (sharing the directory) created the
+            // file meanwhile, and then its key is the one everybody uses.
+            defer { unlink(temporary) }
+            if link(temporary, path) != 0 {
+                guard errno == EEXIST, let existing = try read(path).last else { throw ConfigurationError("cannot create \(path)") }
+                return existing.kid
+            }
+            return kid
         }
         guard rename(temporary, path) == 0 else { throw ConfigurationError("cannot replace \(path)") }
         return kid

@@ -159,12 +159,24 @@ struct AlertStore: Sendable {
                 }
             }
         }
+        // Orders drive these two queries through their (status, time) indexes; names come from
+        // subqueries, and a county's orders are those of its merchants.
+        let orderScope: [String: String] = [
+            "county": "o.merchant_id IN (SELECT id FROM merchants WHERE county_code", "merchant": "o.merchant_id",
+        ]
+        func orderFilter() -> SQLQueryString {
+            switch scope {
+            case .all: return ""
+            case .county(let code): return " AND \(unsafeRaw: orderScope["county"]!) = \(bind: code))"
+            case .merchant(let id): return " AND \(unsafeRaw: orderScope["merchant"]!) = \(bind: id)"
+            }
+        }
         if kinds.contains(.shipmentOverdue) {
             let rows = try await db.raw(
                 """
-                SELECT o.id, o.ship_by, o.status, m.company_name FROM orders o JOIN merchants m ON m.id = o.merchant_id
-                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)
-                  \(filter(["county": "m.county_code", "merchant": "o.merchant_id"]))
+                SELECT o.id, o.ship_by, o.status, (SELECT company_name FROM merchants WHERE id = o.merchant_id) AS company_name
+                FROM orders o
+                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)\(orderFilter())
                 ORDER BY o.ship_by LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
@@ -181,10 +193,10 @@ struct AlertStore: Sendable {
             let due = Int64(settings.paymentDueDays) * day
             let rows = try await db.raw(
                 """
-                SELECT o.id, o.accepted_at, o.total_fen - o.refunded_fen AS owed, b.name FROM orders o
-                JOIN merchants m ON m.id = o.merchant_id JOIN buyer_organizations b ON b.id = o.organization_id
-                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)
-                  \(filter(["county": "m.county_code", "merchant": "o.merchant_id"]))
+                SELECT o.id, o.accepted_at, o.total_fen - o.refunded_fen AS owed,
+                  (SELECT name FROM buyer_organizations WHERE id = o.organization_id) AS name
+                FROM orders o
+                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)\(orderFilter())
                 ORDER BY o.accepted_at LIMIT \(unsafeRaw: String(limit))
                 """
             ).all()
