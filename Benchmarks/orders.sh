@@ -57,7 +57,7 @@ echo "| POST /api/v1/orders | $CONNECTIONS | $RPS | $P50 | $P99 | ${ERRORS:-0} |
 echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
 if [ -n "${BANGFU_BENCH_DATABASE:-}" ]; then
-  ORDERS=$(psql "$BANGFU_BENCH_DATABASE" -tAc "SELECT COUNT(*) FROM orders")
+  ORDERS=$(psql "${BANGFU_BENCH_DATABASE%%\?*}" -tAc "SELECT COUNT(*) FROM orders")
 else
   ORDERS=$(python3 -c "import sqlite3; c=sqlite3.connect('$DATA/bangfu.sqlite'); print(c.execute('select count(*) from orders').fetchone()[0])")
 fi
