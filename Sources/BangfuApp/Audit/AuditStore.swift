@@ -68,7 +68,7 @@ struct AuditStore: Sendable {
                 let hash = AuditChain.hash(
                     seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
                     entityId: event.entityId, data: data, prevHash: prevHash)
-                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
                 sql.appendInterpolation(
                     """
                     (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),

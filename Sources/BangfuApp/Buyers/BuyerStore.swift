@@ -99,17 +99,17 @@ struct BuyerStore: Sendable {
         async throws -> [BuyerOrganization]
     {
         var sql = SQLQueryString("SELECT * FROM buyer_organizations WHERE 1 = 1")
-        if let status { sql.appendInterpolation(raw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
+        if let status { sql.appendInterpolation(unsafeRaw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
         if let (millis, id) = after {
-            sql.appendInterpolation(raw: " AND (created_at < ")
+            sql.appendInterpolation(unsafeRaw: " AND (created_at < ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " OR (created_at = ")
+            sql.appendInterpolation(unsafeRaw: " OR (created_at = ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " AND id < ")
+            sql.appendInterpolation(unsafeRaw: " AND id < ")
             sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(raw: "))")
+            sql.appendInterpolation(unsafeRaw: "))")
         }
-        sql.appendInterpolation(raw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.organization)
     }
 
@@ -140,10 +140,10 @@ struct BuyerStore: Sendable {
         guard !organizationIds.isEmpty else { return [:] }
         var sql = SQLQueryString("SELECT * FROM quota_plans WHERE year = \(bind: Int64(year)) AND organization_id IN (")
         for (index, id) in organizationIds.sorted().enumerated() {
-            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
             sql.appendInterpolation(bind: id)
         }
-        sql.appendInterpolation(raw: ") ORDER BY organization_id" + (lock ? forUpdate : ""))
+        sql.appendInterpolation(unsafeRaw: ") ORDER BY organization_id" + (lock ? forUpdate : ""))
         var plans: [String: QuotaPlan] = [:]
         for row in try await db.raw(sql).all() {
             let plan = try Self.plan(row)
@@ -164,21 +164,21 @@ struct BuyerStore: Sendable {
         let ids = amounts.keys.sorted()
         var sql = SQLQueryString("UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + CASE organization_id")
         for id in ids {
-            sql.appendInterpolation(raw: " WHEN ")
+            sql.appendInterpolation(unsafeRaw: " WHEN ")
             sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(raw: " THEN ")
+            sql.appendInterpolation(unsafeRaw: " THEN ")
             sql.appendInterpolation(bind: amounts[id]!)
         }
-        sql.appendInterpolation(raw: " END, updated_at = ")
+        sql.appendInterpolation(unsafeRaw: " END, updated_at = ")
         sql.appendInterpolation(bind: at.millis)
-        sql.appendInterpolation(raw: " WHERE year = ")
+        sql.appendInterpolation(unsafeRaw: " WHERE year = ")
         sql.appendInterpolation(bind: Int64(year))
-        sql.appendInterpolation(raw: " AND organization_id IN (")
+        sql.appendInterpolation(unsafeRaw: " AND organization_id IN (")
         for (index, id) in ids.enumerated() {
-            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
             sql.appendInterpolation(bind: id)
         }
-        sql.appendInterpolation(raw: ")")
+        sql.appendInterpolation(unsafeRaw: ")")
         try await db.raw(sql).run()
     }
 
@@ -226,13 +226,13 @@ struct BuyerStore: Sendable {
             JOIN buyer_organizations o ON o.id = q.organization_id WHERE q.year = \(bind: Int64(year))
             """)
         if let expected = behindExpectedBp {
-            sql.appendInterpolation(raw: " AND q.completed_fen < q.reserved_fen AND q.completed_fen * 10000 < ")
+            sql.appendInterpolation(unsafeRaw: " AND q.completed_fen < q.reserved_fen AND q.completed_fen * 10000 < ")
             sql.appendInterpolation(bind: expected)
-            sql.appendInterpolation(raw: " * q.reserved_fen")
+            sql.appendInterpolation(unsafeRaw: " * q.reserved_fen")
         }
-        if let after { sql.appendInterpolation(raw: " AND q.organization_id > "); sql.appendInterpolation(bind: after) }
-        sql.appendInterpolation(raw: " ORDER BY q.organization_id")
-        if let limit { sql.appendInterpolation(raw: " LIMIT \(limit)") }
+        if let after { sql.appendInterpolation(unsafeRaw: " AND q.organization_id > "); sql.appendInterpolation(bind: after) }
+        sql.appendInterpolation(unsafeRaw: " ORDER BY q.organization_id")
+        if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
         return try await db.raw(sql).all().map { row in
             var plan = try Self.plan(row)
             plan.organizationName = try row.decode(column: "organization_name", as: String.self)

@@ -23,14 +23,15 @@ public enum CertificateFetcher {
         let port = components.port ?? (scheme == "https" ? 443 : 80)
         var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { path += "?" + query }
-        var sslContext: NIOSSLContext?
-        var pinned: [NIOSSLCertificate]?
+        var context: NIOSSLContext?
+        var pin: [NIOSSLCertificate]?
         if scheme == "https" {
             var tls = TLSConfiguration.makeClientConfiguration()
             if insecure { tls.certificateVerification = .none }
-            if let trustCertificate { pinned = try NIOSSLCertificate.fromPEMFile(trustCertificate) }
-            sslContext = try NIOSSLContext(configuration: tls)
+            if let trustCertificate { pin = try NIOSSLCertificate.fromPEMFile(trustCertificate) }
+            context = try NIOSSLContext(configuration: tls)
         }
+        let (sslContext, pinned) = (context, pin)
         let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))

@@ -87,19 +87,19 @@ struct CertificationStore: Sendable {
         async throws -> [CertificationApplication]
     {
         var sql = SQLQueryString("\(unsafeRaw: Self.select) WHERE 1 = 1")
-        if let status = filter.status { sql.appendInterpolation(raw: " AND a.status = "); sql.appendInterpolation(bind: status.rawValue) }
-        if let merchantId = filter.merchantId { sql.appendInterpolation(raw: " AND a.merchant_id = "); sql.appendInterpolation(bind: merchantId) }
-        if let county = filter.countyCode { sql.appendInterpolation(raw: " AND a.county_code = "); sql.appendInterpolation(bind: county) }
+        if let status = filter.status { sql.appendInterpolation(unsafeRaw: " AND a.status = "); sql.appendInterpolation(bind: status.rawValue) }
+        if let merchantId = filter.merchantId { sql.appendInterpolation(unsafeRaw: " AND a.merchant_id = "); sql.appendInterpolation(bind: merchantId) }
+        if let county = filter.countyCode { sql.appendInterpolation(unsafeRaw: " AND a.county_code = "); sql.appendInterpolation(bind: county) }
         if let (millis, id) = after {
-            sql.appendInterpolation(raw: " AND (a.created_at < ")
+            sql.appendInterpolation(unsafeRaw: " AND (a.created_at < ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " OR (a.created_at = ")
+            sql.appendInterpolation(unsafeRaw: " OR (a.created_at = ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " AND a.id < ")
+            sql.appendInterpolation(unsafeRaw: " AND a.id < ")
             sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(raw: "))")
+            sql.appendInterpolation(unsafeRaw: "))")
         }
-        sql.appendInterpolation(raw: " ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit)")
+        sql.appendInterpolation(unsafeRaw: " ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.application)
     }
 
@@ -161,7 +161,7 @@ struct CertificationStore: Sendable {
                 """)
             for (index, c) in chunk.enumerated() {
                 let p = c.payload
-                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
                 sql.appendInterpolation(
                     """
                     (\(bind: p.number), \(bind: c.applicationId), \(bind: p.productId), \(bind: p.productTitle),
@@ -196,27 +196,27 @@ struct CertificationStore: Sendable {
         var sql = SQLQueryString("SELECT * FROM certificates WHERE 1 = 1")
         switch status {
         case .valid?:
-            sql.appendInterpolation(raw: " AND revoked_at IS NULL AND expires_at > ")
+            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND expires_at > ")
             sql.appendInterpolation(bind: now.millis)
         case .expired?:
-            sql.appendInterpolation(raw: " AND revoked_at IS NULL AND expires_at <= ")
+            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND expires_at <= ")
             sql.appendInterpolation(bind: now.millis)
-        case .revoked?: sql.appendInterpolation(raw: " AND revoked_at IS NOT NULL")
+        case .revoked?: sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NOT NULL")
         case nil: break
         }
-        if let countyCode { sql.appendInterpolation(raw: " AND county_code = "); sql.appendInterpolation(bind: countyCode) }
-        if let merchantId { sql.appendInterpolation(raw: " AND merchant_id = "); sql.appendInterpolation(bind: merchantId) }
+        if let countyCode { sql.appendInterpolation(unsafeRaw: " AND county_code = "); sql.appendInterpolation(bind: countyCode) }
+        if let merchantId { sql.appendInterpolation(unsafeRaw: " AND merchant_id = "); sql.appendInterpolation(bind: merchantId) }
         if let (millis, number) = after {
-            sql.appendInterpolation(raw: " AND (issued_at < ")
+            sql.appendInterpolation(unsafeRaw: " AND (issued_at < ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " OR (issued_at = ")
+            sql.appendInterpolation(unsafeRaw: " OR (issued_at = ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " AND number < ")
+            sql.appendInterpolation(unsafeRaw: " AND number < ")
             sql.appendInterpolation(bind: number)
-            sql.appendInterpolation(raw: "))")
+            sql.appendInterpolation(unsafeRaw: "))")
         }
-        sql.appendInterpolation(raw: " ORDER BY issued_at DESC, number DESC")
-        if let limit { sql.appendInterpolation(raw: " LIMIT \(limit)") }
+        sql.appendInterpolation(unsafeRaw: " ORDER BY issued_at DESC, number DESC")
+        if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
         return try await db.raw(sql).all().map(Self.certificate)
     }
 

@@ -94,10 +94,10 @@ struct OrderStore: Sendable {
               certificate_expires_at, origin_county_code, top_category_id FROM products WHERE id IN (
             """)
         for (index, id) in ids.sorted().enumerated() {
-            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
             sql.appendInterpolation(bind: id)
         }
-        sql.appendInterpolation(raw: ") ORDER BY id\(forUpdate)")
+        sql.appendInterpolation(unsafeRaw: ") ORDER BY id\(forUpdate)")
         var found: [String: OrderableProduct] = [:]
         for row in try await db.raw(sql).all() {
             let product = OrderableProduct(
@@ -125,28 +125,28 @@ struct OrderStore: Sendable {
         func cases() -> SQLQueryString {
             var sql = SQLQueryString("CASE id")
             for id in ids {
-                sql.appendInterpolation(raw: " WHEN ")
+                sql.appendInterpolation(unsafeRaw: " WHEN ")
                 sql.appendInterpolation(bind: id)
-                sql.appendInterpolation(raw: " THEN ")
+                sql.appendInterpolation(unsafeRaw: " THEN ")
                 sql.appendInterpolation(bind: quantities[id]!)
             }
-            sql.appendInterpolation(raw: " END")
+            sql.appendInterpolation(unsafeRaw: " END")
             return sql
         }
         var sql = SQLQueryString("UPDATE products SET stock = stock - ")
         sql.appendInterpolation(cases())
-        sql.appendInterpolation(raw: ", held = held + ")
+        sql.appendInterpolation(unsafeRaw: ", held = held + ")
         sql.appendInterpolation(cases())
-        sql.appendInterpolation(raw: ", last_ordered_at = ")
+        sql.appendInterpolation(unsafeRaw: ", last_ordered_at = ")
         sql.appendInterpolation(bind: at.millis)
-        sql.appendInterpolation(raw: " WHERE id IN (")
+        sql.appendInterpolation(unsafeRaw: " WHERE id IN (")
         for (index, id) in ids.enumerated() {
-            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
             sql.appendInterpolation(bind: id)
         }
-        sql.appendInterpolation(raw: ") AND stock >= ")
+        sql.appendInterpolation(unsafeRaw: ") AND stock >= ")
         sql.appendInterpolation(cases())
-        sql.appendInterpolation(raw: " RETURNING id")
+        sql.appendInterpolation(unsafeRaw: " RETURNING id")
         return try await db.raw(sql).all().count == ids.count
     }
 
@@ -178,7 +178,7 @@ struct OrderStore: Sendable {
         guard !checkouts.isEmpty else { return }
         var sql = SQLQueryString("INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at) VALUES")
         for (index, c) in checkouts.enumerated() {
-            sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
             sql.appendInterpolation(
                 "(\(bind: c.id), \(bind: c.organizationId), \(bind: c.buyerId), \(bind: c.totalFen), \(bind: at.millis))"
                     as SQLQueryString)
@@ -197,7 +197,7 @@ struct OrderStore: Sendable {
             """)
         for (index, entry) in orders.enumerated() {
             let o = entry.order
-            sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
             sql.appendInterpolation(
                 """
                 (\(bind: o.id), \(bind: o.checkoutId), \(bind: o.organizationId), \(bind: o.merchantId), \(bind: o.buyerId),
@@ -215,7 +215,7 @@ struct OrderStore: Sendable {
         var first = true
         for entry in orders {
             for (position, item) in entry.items.enumerated() {
-                items.appendInterpolation(raw: first ? " " : ", ")
+                items.appendInterpolation(unsafeRaw: first ? " " : ", ")
                 first = false
                 items.appendInterpolation(
                     """
@@ -230,7 +230,7 @@ struct OrderStore: Sendable {
             "INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at) VALUES")
         for (index, entry) in orders.enumerated() {
             let e = entry.event
-            events.appendInterpolation(raw: index == 0 ? " " : ", ")
+            events.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
             events.appendInterpolation(
                 """
                 (\(bind: eventIds[index]), \(bind: entry.order.id), 1, \(bind: e.action), \(bind: e.actorId), \(bind: e.actorRole),
@@ -252,19 +252,19 @@ struct OrderStore: Sendable {
 
     func orders(_ filter: Filter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Order] {
         var sql = SQLQueryString("SELECT * FROM orders WHERE 1 = 1")
-        if let id = filter.organizationId { sql.appendInterpolation(raw: " AND organization_id = "); sql.appendInterpolation(bind: id) }
-        if let id = filter.merchantId { sql.appendInterpolation(raw: " AND merchant_id = "); sql.appendInterpolation(bind: id) }
-        if let status = filter.status { sql.appendInterpolation(raw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
+        if let id = filter.organizationId { sql.appendInterpolation(unsafeRaw: " AND organization_id = "); sql.appendInterpolation(bind: id) }
+        if let id = filter.merchantId { sql.appendInterpolation(unsafeRaw: " AND merchant_id = "); sql.appendInterpolation(bind: id) }
+        if let status = filter.status { sql.appendInterpolation(unsafeRaw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
         if let (millis, id) = after {
-            sql.appendInterpolation(raw: " AND (created_at < ")
+            sql.appendInterpolation(unsafeRaw: " AND (created_at < ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " OR (created_at = ")
+            sql.appendInterpolation(unsafeRaw: " OR (created_at = ")
             sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(raw: " AND id < ")
+            sql.appendInterpolation(unsafeRaw: " AND id < ")
             sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(raw: "))")
+            sql.appendInterpolation(unsafeRaw: "))")
         }
-        sql.appendInterpolation(raw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.order)
     }
 
@@ -272,10 +272,10 @@ struct OrderStore: Sendable {
         guard !orderIds.isEmpty else { return [:] }
         var sql = SQLQueryString("SELECT * FROM order_items WHERE order_id IN (")
         for (index, id) in orderIds.enumerated() {
-            if index > 0 { sql.appendInterpolation(raw: ", ") }
+            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
             sql.appendInterpolation(bind: id)
         }
-        sql.appendInterpolation(raw: ") ORDER BY order_id, position")
+        sql.appendInterpolation(unsafeRaw: ") ORDER BY order_id, position")
         var items: [String: [OrderItem]] = [:]
         for row in try await db.raw(sql).all() {
             items[try row.decode(column: "order_id", as: String.self), default: []].append(
@@ -401,10 +401,10 @@ struct OrderStore: Sendable {
         let sorted = keys.sorted { ($0.userId, $0.key) < ($1.userId, $1.key) }
         var insert = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
         for (index, k) in sorted.enumerated() {
-            insert.appendInterpolation(raw: index == 0 ? " " : ", ")
+            insert.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
             insert.appendInterpolation("(\(bind: k.userId), \(bind: k.key), \(bind: k.requestHash), 0, '', \(bind: at.millis))" as SQLQueryString)
         }
-        insert.appendInterpolation(raw: " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key")
+        insert.appendInterpolation(unsafeRaw: " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key")
         let claimed = Set(
             try await db.raw(insert).all().map {
                 try $0.decode(column: "user_id", as: String.self) + "\u{1F}" + $0.decode(column: "key", as: String.self)
@@ -413,7 +413,7 @@ struct OrderStore: Sendable {
         guard !taken.isEmpty else { return [:] }
         var select = SQLQueryString("SELECT user_id, key, request_hash, status, body FROM idempotency_keys WHERE ")
         for (index, k) in taken.enumerated() {
-            select.appendInterpolation(raw: index == 0 ? "(" : " OR (")
+            select.appendInterpolation(unsafeRaw: index == 0 ? "(" : " OR (")
             select.appendInterpolation("user_id = \(bind: k.userId) AND key = \(bind: k.key))" as SQLQueryString)
         }
         var answers: [String: StoredAnswer] = [:]
@@ -431,10 +431,10 @@ struct OrderStore: Sendable {
         for chunk in stride(from: 0, to: answers.count, by: 500).map({ answers[$0..<min($0 + 500, answers.count)] }) {
             var sql = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
             for (index, a) in chunk.enumerated() {
-                sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
                 sql.appendInterpolation("(\(bind: a.userId), \(bind: a.key), '', \(bind: Int64(a.status)), \(bind: a.body), 0)" as SQLQueryString)
             }
-            sql.appendInterpolation(raw: " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body")
+            sql.appendInterpolation(unsafeRaw: " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body")
             try await db.raw(sql).run()
         }
     }

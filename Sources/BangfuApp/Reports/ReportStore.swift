@@ -11,13 +11,13 @@ struct ReportStore: Sendable {
         guard !contributions.isEmpty else { return }
         var sql = SQLQueryString("INSERT INTO sales_totals (year, scope, dimension, key, orders, amount_fen) VALUES")
         for (index, c) in contributions.enumerated() {
-            sql.appendInterpolation(raw: index == 0 ? " " : ", ")
+            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
             sql.appendInterpolation(
                 "(\(bind: Int64(year)), \(bind: c.scope), \(bind: c.dimension.rawValue), \(bind: c.key), \(bind: c.orders), \(bind: c.amountFen))"
                     as SQLQueryString)
         }
         sql.appendInterpolation(
-            raw: """
+            unsafeRaw: """
                  ON CONFLICT (year, scope, dimension, key) DO UPDATE SET orders = sales_totals.orders + excluded.orders,
                   amount_fen = sales_totals.amount_fen + excluded.amount_fen
                 """)
