@@ -51,7 +51,7 @@ public struct AppServices: Sendable {
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
         self.buyers = BuyerStore(engine: database.engine)
         self.orders = OrderStore(engine: database.engine)
-        self.reports = ReportStore(engine: database.engine)
+        self.reports = ReportStore()
         self.alerts = AlertStore()
         self.placements = PlacementQueue(
             placer: Placer(

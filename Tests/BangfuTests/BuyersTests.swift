@@ -124,6 +124,7 @@ struct Canteen {
             #expect(try await client.call(.get, canteen.planPath, token: other.token).status == .notFound)
             #expect(try await client.call(.put, canteen.planPath, token: other.token, json: #"{"hasCanteen":false}"#).status == .notFound)
             #expect(try await client.call(.get, canteen.planPath, token: cast.merchant).status == .forbidden)
+            #expect(try await client.call(.put, canteen.planPath, token: cast.yanshouOfficer, json: #"{"hasCanteen":false}"#).status == .forbidden)
             #expect(try await client.call(.get, canteen.planPath).status == .unauthorized)
             #expect(try await client.call(.get, canteen.planPath, token: cast.admin).status == .ok)
         }

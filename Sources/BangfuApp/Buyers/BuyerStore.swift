@@ -99,16 +99,8 @@ struct BuyerStore: Sendable {
         async throws -> [BuyerOrganization]
     {
         var sql = SQLQueryString("SELECT * FROM buyer_organizations WHERE 1 = 1")
-        if let status { sql.appendInterpolation(unsafeRaw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
-        if let (millis, id) = after {
-            sql.appendInterpolation(unsafeRaw: " AND (created_at < ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " OR (created_at = ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " AND id < ")
-            sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(unsafeRaw: "))")
-        }
+        if let status { sql += " AND status = \(bind: status.rawValue)" }
+        if let after { sql += .after(after, time: "created_at", id: "id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.organization)
     }
@@ -138,12 +130,10 @@ struct BuyerStore: Sendable {
     /// PostgreSQL (after the products, as every placing transaction does, so none deadlock).
     func plans(organizationIds: [String], year: Int, lock: Bool, in db: any SQLDatabase) async throws -> [String: QuotaPlan] {
         guard !organizationIds.isEmpty else { return [:] }
-        var sql = SQLQueryString("SELECT * FROM quota_plans WHERE year = \(bind: Int64(year)) AND organization_id IN (")
-        for (index, id) in organizationIds.sorted().enumerated() {
-            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
-            sql.appendInterpolation(bind: id)
-        }
-        sql.appendInterpolation(unsafeRaw: ") ORDER BY organization_id" + (lock ? forUpdate : ""))
+        let sql: SQLQueryString = """
+            SELECT * FROM quota_plans WHERE year = \(bind: Int64(year)) AND organization_id IN (\(SQLQueryString.list(organizationIds.sorted())))
+            ORDER BY organization_id\(unsafeRaw: lock ? forUpdate : "")
+            """
         var plans: [String: QuotaPlan] = [:]
         for row in try await db.raw(sql).all() {
             let plan = try Self.plan(row)
@@ -162,23 +152,11 @@ struct BuyerStore: Sendable {
         precondition(["committed_fen", "completed_fen"].contains(column))
         guard !amounts.isEmpty else { return }
         let ids = amounts.keys.sorted()
-        var sql = SQLQueryString("UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + CASE organization_id")
-        for id in ids {
-            sql.appendInterpolation(unsafeRaw: " WHEN ")
-            sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(unsafeRaw: " THEN ")
-            sql.appendInterpolation(bind: amounts[id]!)
-        }
-        sql.appendInterpolation(unsafeRaw: " END, updated_at = ")
-        sql.appendInterpolation(bind: at.millis)
-        sql.appendInterpolation(unsafeRaw: " WHERE year = ")
-        sql.appendInterpolation(bind: Int64(year))
-        sql.appendInterpolation(unsafeRaw: " AND organization_id IN (")
-        for (index, id) in ids.enumerated() {
-            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
-            sql.appendInterpolation(bind: id)
-        }
-        sql.appendInterpolation(unsafeRaw: ")")
+        let sql: SQLQueryString = """
+            UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + \(SQLQueryString.cases("organization_id", ids.map { ($0, amounts[$0]!) })),
+              updated_at = \(bind: at.millis)
+            WHERE year = \(bind: Int64(year)) AND organization_id IN (\(SQLQueryString.list(ids)))
+            """
         try await db.raw(sql).run()
     }
 
@@ -226,11 +204,9 @@ struct BuyerStore: Sendable {
             JOIN buyer_organizations o ON o.id = q.organization_id WHERE q.year = \(bind: Int64(year))
             """)
         if let expected = behindExpectedBp {
-            sql.appendInterpolation(unsafeRaw: " AND q.completed_fen < q.reserved_fen AND q.completed_fen * 10000 < ")
-            sql.appendInterpolation(bind: expected)
-            sql.appendInterpolation(unsafeRaw: " * q.reserved_fen")
+            sql += " AND q.completed_fen < q.reserved_fen AND q.completed_fen * 10000 < \(bind: expected) * q.reserved_fen"
         }
-        if let after { sql.appendInterpolation(unsafeRaw: " AND q.organization_id > "); sql.appendInterpolation(bind: after) }
+        if let after { sql += " AND q.organization_id > \(bind: after)" }
         sql.appendInterpolation(unsafeRaw: " ORDER BY q.organization_id")
         if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
         return try await db.raw(sql).all().map { row in

@@ -169,7 +169,7 @@ struct ProductStore: Sendable {
         var query: SQLQueryString = "\(unsafeRaw: Self.select) WHERE p.merchant_id = \(bind: merchantId)"
         if let status { query += " AND p.status = \(bind: status.rawValue)" }
         if let (at, id) = after {
-            query += " AND (p.created_at < \(bind: at) OR (p.created_at = \(bind: at) AND p.id < \(bind: id)))"
+            query += .after((at, id), time: "p.created_at", id: "p.id")
         }
         query += " ORDER BY p.created_at DESC, p.id DESC LIMIT \(literal: limit)"
         return try await db.raw(query).all().map(Self.row)

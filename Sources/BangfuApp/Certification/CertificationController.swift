@@ -70,11 +70,7 @@ struct CertificationController {
             description = a.description
             certificateNumber = a.certificateNumber
             self.certificate = certificate.map { CertificatesController.Output($0, now: now) }
-            self.reviews = reviews?.map {
-                .init(
-                    action: $0.action, actorId: $0.actorId, actorRole: $0.actorRole, fromStatus: $0.fromStatus,
-                    toStatus: $0.toStatus, note: $0.note, at: $0.at.rfc3339)
-            }
+            self.reviews = reviews?.map(MerchantApplicationsController.ReviewOutput.init)
             createdAt = a.createdAt.rfc3339
             updatedAt = a.updatedAt.rfc3339
         }

@@ -87,18 +87,10 @@ struct CertificationStore: Sendable {
         async throws -> [CertificationApplication]
     {
         var sql = SQLQueryString("\(unsafeRaw: Self.select) WHERE 1 = 1")
-        if let status = filter.status { sql.appendInterpolation(unsafeRaw: " AND a.status = "); sql.appendInterpolation(bind: status.rawValue) }
-        if let merchantId = filter.merchantId { sql.appendInterpolation(unsafeRaw: " AND a.merchant_id = "); sql.appendInterpolation(bind: merchantId) }
-        if let county = filter.countyCode { sql.appendInterpolation(unsafeRaw: " AND a.county_code = "); sql.appendInterpolation(bind: county) }
-        if let (millis, id) = after {
-            sql.appendInterpolation(unsafeRaw: " AND (a.created_at < ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " OR (a.created_at = ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " AND a.id < ")
-            sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(unsafeRaw: "))")
-        }
+        if let status = filter.status { sql += " AND a.status = \(bind: status.rawValue)" }
+        if let merchantId = filter.merchantId { sql += " AND a.merchant_id = \(bind: merchantId)" }
+        if let county = filter.countyCode { sql += " AND a.county_code = \(bind: county)" }
+        if let after { sql += .after(after, time: "a.created_at", id: "a.id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.application)
     }
@@ -119,16 +111,7 @@ struct CertificationStore: Sendable {
     func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
         try await db.raw(
             "SELECT * FROM certification_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
-        ).all().map { row in
-            ApplicationReview(
-                action: try row.decode(column: "action", as: String.self),
-                actorId: try row.decode(column: "actor_id", as: String.self),
-                actorRole: try row.decode(column: "actor_role", as: String.self),
-                fromStatus: try row.decode(column: "from_status", as: String?.self),
-                toStatus: try row.decode(column: "to_status", as: String.self),
-                note: try row.decode(column: "note", as: String?.self),
-                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
-        }
+        ).all().map(ApplicationReview.init(row:))
     }
 
     // MARK: Certificates
@@ -204,17 +187,9 @@ struct CertificationStore: Sendable {
         case .revoked?: sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NOT NULL")
         case nil: break
         }
-        if let countyCode { sql.appendInterpolation(unsafeRaw: " AND county_code = "); sql.appendInterpolation(bind: countyCode) }
-        if let merchantId { sql.appendInterpolation(unsafeRaw: " AND merchant_id = "); sql.appendInterpolation(bind: merchantId) }
-        if let (millis, number) = after {
-            sql.appendInterpolation(unsafeRaw: " AND (issued_at < ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " OR (issued_at = ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " AND number < ")
-            sql.appendInterpolation(bind: number)
-            sql.appendInterpolation(unsafeRaw: "))")
-        }
+        if let countyCode { sql += " AND county_code = \(bind: countyCode)" }
+        if let merchantId { sql += " AND merchant_id = \(bind: merchantId)" }
+        if let after { sql += .after(after, time: "issued_at", id: "number") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY issued_at DESC, number DESC")
         if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
         return try await db.raw(sql).all().map(Self.certificate)

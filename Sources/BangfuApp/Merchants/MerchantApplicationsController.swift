@@ -38,6 +38,7 @@ struct MerchantApplicationsController {
         var householdsDriven: Int64
     }
 
+    /// One step of a history: application reviews and order events alike.
     struct ReviewOutput: Encodable {
         var action: String
         var actorId: String
@@ -46,6 +47,16 @@ struct MerchantApplicationsController {
         var toStatus: String
         @NullEncoded var note: String?
         var at: String
+
+        init(_ review: ApplicationReview) {
+            action = review.action
+            actorId = review.actorId
+            actorRole = review.actorRole
+            fromStatus = review.fromStatus
+            toStatus = review.toStatus
+            note = review.note
+            at = review.at.rfc3339
+        }
     }
 
     struct DocumentOutput: Encodable {
@@ -114,11 +125,7 @@ struct MerchantApplicationsController {
             merchantId = application.merchantId
             warnings = OnboardingRules.warnings(for: f)
             self.documents = documents?.map(DocumentOutput.init)
-            self.reviews = reviews?.map {
-                ReviewOutput(
-                    action: $0.action, actorId: $0.actorId, actorRole: $0.actorRole, fromStatus: $0.fromStatus,
-                    toStatus: $0.toStatus, note: $0.note, at: $0.at.rfc3339)
-            }
+            self.reviews = reviews?.map(ReviewOutput.init)
             createdAt = application.createdAt.rfc3339
             updatedAt = application.updatedAt.rfc3339
         }

@@ -35,6 +35,20 @@ struct ApplicationReview: Sendable {
     var at: Date
 }
 
+extension ApplicationReview {
+    /// A row of any history table (merchant and certification reviews, order events).
+    init(row: any SQLRow) throws {
+        self.init(
+            action: try row.decode(column: "action", as: String.self),
+            actorId: try row.decode(column: "actor_id", as: String.self),
+            actorRole: try row.decode(column: "actor_role", as: String.self),
+            fromStatus: try row.decode(column: "from_status", as: String?.self),
+            toStatus: try row.decode(column: "to_status", as: String.self),
+            note: try row.decode(column: "note", as: String?.self),
+            at: Date(millis: try row.decode(column: "at", as: Int64.self)))
+    }
+}
+
 struct MerchantDocument: Sendable {
     var id: String
     var applicationId: String
@@ -114,9 +128,7 @@ struct MerchantStore: Sendable {
         if let owner = filter.ownerId { query += " AND owner_id = \(bind: owner)" }
         if let county = filter.countyCode { query += " AND county_code = \(bind: county)" }
         if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
-        if let (at, id) = after {
-            query += " AND (created_at < \(bind: at) OR (created_at = \(bind: at) AND id < \(bind: id)))"
-        }
+        if let after { query += .after(after, time: "created_at", id: "id") }
         query += " ORDER BY created_at DESC, id DESC LIMIT \(literal: limit)"
         return try await db.raw(query).all().map(Self.application)
     }
@@ -164,16 +176,7 @@ struct MerchantStore: Sendable {
     func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
         try await db.raw(
             "SELECT * FROM merchant_application_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
-        ).all().map { row in
-            ApplicationReview(
-                action: try row.decode(column: "action", as: String.self),
-                actorId: try row.decode(column: "actor_id", as: String.self),
-                actorRole: try row.decode(column: "actor_role", as: String.self),
-                fromStatus: try row.decode(column: "from_status", as: String?.self),
-                toStatus: try row.decode(column: "to_status", as: String.self),
-                note: try row.decode(column: "note", as: String?.self),
-                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
-        }
+        ).all().map(ApplicationReview.init(row:))
     }
 
     // MARK: Documents

@@ -38,15 +38,8 @@ struct OrderItem: Sendable {
     var categoryId: String
 }
 
-struct OrderEvent: Sendable {
-    var action: String
-    var actorId: String
-    var actorRole: String
-    var fromStatus: String?
-    var toStatus: String
-    var note: String?
-    var at: Date
-}
+/// An order's step: the same record as an application's review step.
+typealias OrderEvent = ApplicationReview
 
 struct Refund: Sendable {
     var id: String
@@ -88,16 +81,11 @@ struct OrderStore: Sendable {
     /// The products, locked in id order on PostgreSQL so that concurrent checkouts never deadlock.
     func orderable(ids: [String], in db: any SQLDatabase) async throws -> [String: OrderableProduct] {
         guard !ids.isEmpty else { return [:] }
-        var sql = SQLQueryString(
-            """
+        let sql: SQLQueryString = """
             SELECT id, merchant_id, title, price_fen, stock, status, merchant_active, certificate_number,
-              certificate_expires_at, origin_county_code, top_category_id FROM products WHERE id IN (
-            """)
-        for (index, id) in ids.sorted().enumerated() {
-            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
-            sql.appendInterpolation(bind: id)
-        }
-        sql.appendInterpolation(unsafeRaw: ") ORDER BY id\(forUpdate)")
+              certificate_expires_at, origin_county_code, top_category_id FROM products
+            WHERE id IN (\(SQLQueryString.list(ids.sorted()))) ORDER BY id\(unsafeRaw: forUpdate)
+            """
         var found: [String: OrderableProduct] = [:]
         for row in try await db.raw(sql).all() {
             let product = OrderableProduct(
@@ -122,31 +110,11 @@ struct OrderStore: Sendable {
     func hold(_ quantities: [String: Int64], at: Date, in db: any SQLDatabase) async throws -> Bool {
         guard !quantities.isEmpty else { return true }
         let ids = quantities.keys.sorted()
-        func cases() -> SQLQueryString {
-            var sql = SQLQueryString("CASE id")
-            for id in ids {
-                sql.appendInterpolation(unsafeRaw: " WHEN ")
-                sql.appendInterpolation(bind: id)
-                sql.appendInterpolation(unsafeRaw: " THEN ")
-                sql.appendInterpolation(bind: quantities[id]!)
-            }
-            sql.appendInterpolation(unsafeRaw: " END")
-            return sql
-        }
-        var sql = SQLQueryString("UPDATE products SET stock = stock - ")
-        sql.appendInterpolation(cases())
-        sql.appendInterpolation(unsafeRaw: ", held = held + ")
-        sql.appendInterpolation(cases())
-        sql.appendInterpolation(unsafeRaw: ", last_ordered_at = ")
-        sql.appendInterpolation(bind: at.millis)
-        sql.appendInterpolation(unsafeRaw: " WHERE id IN (")
-        for (index, id) in ids.enumerated() {
-            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
-            sql.appendInterpolation(bind: id)
-        }
-        sql.appendInterpolation(unsafeRaw: ") AND stock >= ")
-        sql.appendInterpolation(cases())
-        sql.appendInterpolation(unsafeRaw: " RETURNING id")
+        let taken = SQLQueryString.cases("id", ids.map { ($0, quantities[$0]!) })
+        let sql: SQLQueryString = """
+            UPDATE products SET stock = stock - \(taken), held = held + \(taken), last_ordered_at = \(bind: at.millis)
+            WHERE id IN (\(SQLQueryString.list(ids))) AND stock >= \(taken) RETURNING id
+            """
         return try await db.raw(sql).all().count == ids.count
     }
 
@@ -252,30 +220,17 @@ struct OrderStore: Sendable {
 
     func orders(_ filter: Filter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Order] {
         var sql = SQLQueryString("SELECT * FROM orders WHERE 1 = 1")
-        if let id = filter.organizationId { sql.appendInterpolation(unsafeRaw: " AND organization_id = "); sql.appendInterpolation(bind: id) }
-        if let id = filter.merchantId { sql.appendInterpolation(unsafeRaw: " AND merchant_id = "); sql.appendInterpolation(bind: id) }
-        if let status = filter.status { sql.appendInterpolation(unsafeRaw: " AND status = "); sql.appendInterpolation(bind: status.rawValue) }
-        if let (millis, id) = after {
-            sql.appendInterpolation(unsafeRaw: " AND (created_at < ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " OR (created_at = ")
-            sql.appendInterpolation(bind: millis)
-            sql.appendInterpolation(unsafeRaw: " AND id < ")
-            sql.appendInterpolation(bind: id)
-            sql.appendInterpolation(unsafeRaw: "))")
-        }
+        if let id = filter.organizationId { sql += " AND organization_id = \(bind: id)" }
+        if let id = filter.merchantId { sql += " AND merchant_id = \(bind: id)" }
+        if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
+        if let after { sql += .after(after, time: "created_at", id: "id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
         return try await db.raw(sql).all().map(Self.order)
     }
 
     func items(orderIds: [String], in db: any SQLDatabase) async throws -> [String: [OrderItem]] {
         guard !orderIds.isEmpty else { return [:] }
-        var sql = SQLQueryString("SELECT * FROM order_items WHERE order_id IN (")
-        for (index, id) in orderIds.enumerated() {
-            if index > 0 { sql.appendInterpolation(unsafeRaw: ", ") }
-            sql.appendInterpolation(bind: id)
-        }
-        sql.appendInterpolation(unsafeRaw: ") ORDER BY order_id, position")
+        let sql: SQLQueryString = "SELECT * FROM order_items WHERE order_id IN (\(SQLQueryString.list(orderIds))) ORDER BY order_id, position"
         var items: [String: [OrderItem]] = [:]
         for row in try await db.raw(sql).all() {
             items[try row.decode(column: "order_id", as: String.self), default: []].append(
@@ -319,16 +274,8 @@ struct OrderStore: Sendable {
     }
 
     func events(orderId: String, in db: any SQLDatabase) async throws -> [OrderEvent] {
-        try await db.raw("SELECT * FROM order_events WHERE order_id = \(bind: orderId) ORDER BY position").all().map { row in
-            OrderEvent(
-                action: try row.decode(column: "action", as: String.self),
-                actorId: try row.decode(column: "actor_id", as: String.self),
-                actorRole: try row.decode(column: "actor_role", as: String.self),
-                fromStatus: try row.decode(column: "from_status", as: String?.self),
-                toStatus: try row.decode(column: "to_status", as: String.self),
-                note: try row.decode(column: "note", as: String?.self),
-                at: Date(millis: try row.decode(column: "at", as: Int64.self)))
-        }
+        try await db.raw("SELECT * FROM order_events WHERE order_id = \(bind: orderId) ORDER BY position").all()
+            .map(ApplicationReview.init(row:))
     }
 
     /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).

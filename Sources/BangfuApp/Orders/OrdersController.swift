@@ -47,16 +47,6 @@ struct OrdersController {
         var certificateNumber: String
     }
 
-    struct EventOutput: Encodable {
-        var action: String
-        var actorId: String
-        var actorRole: String
-        @NullEncoded var fromStatus: String?
-        var toStatus: String
-        @NullEncoded var note: String?
-        var at: String
-    }
-
     struct RefundOutput: Encodable {
         var id: String
         var orderId: String
@@ -101,7 +91,7 @@ struct OrdersController {
         @NullEncoded var settledAt: String?
         var items: [ItemOutput]
         /// In an order's detail; null in lists and in the placement's answer.
-        @NullEncoded var events: [EventOutput]?
+        @NullEncoded var events: [MerchantApplicationsController.ReviewOutput]?
         @NullEncoded var refunds: [RefundOutput]?
         var createdAt: String
         var updatedAt: String
@@ -130,11 +120,7 @@ struct OrdersController {
                     productId: $0.productId, title: $0.title, unitPriceFen: $0.unitPriceFen, quantity: $0.quantity,
                     amountFen: $0.amountFen, certificateNumber: $0.certificateNumber)
             }
-            self.events = events?.map {
-                EventOutput(
-                    action: $0.action, actorId: $0.actorId, actorRole: $0.actorRole, fromStatus: $0.fromStatus,
-                    toStatus: $0.toStatus, note: $0.note, at: $0.at.rfc3339)
-            }
+            self.events = events?.map(MerchantApplicationsController.ReviewOutput.init)
             self.refunds = refunds?.map(RefundOutput.init)
             createdAt = o.createdAt.rfc3339
             updatedAt = o.updatedAt.rfc3339

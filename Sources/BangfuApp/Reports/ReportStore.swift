@@ -4,7 +4,6 @@ import SQLKit
 /// The reports' reads, and the sales totals they read, kept in the transactions that settle
 /// orders and approve refunds, so a report never scans the orders.
 struct ReportStore: Sendable {
-    let engine: DatabaseEngine
 
     /// Adds contributions to the totals of `year` (one statement; contributions are distinct).
     func record(_ contributions: [SalesRules.Contribution], year: Int, in db: any SQLDatabase) async throws {

@@ -1,0 +1,27 @@
+import SQLKit
+
+/// Small SQL fragments the stores share.
+extension SQLQueryString {
+    /// The keyset condition of newest-first lists (`ORDER BY time DESC, id DESC`): rows strictly
+    /// after the last item `(time, id)` of the previous page.
+    static func after(_ position: (Int64, String), time: String, id: String) -> SQLQueryString {
+        " AND (\(unsafeRaw: time) < \(bind: position.0) OR (\(unsafeRaw: time) = \(bind: position.0) AND \(unsafeRaw: id) < \(bind: position.1)))"
+    }
+
+    /// `?, ?, ?` with `values` bound, for `IN (...)`.
+    static func list<T: Encodable & Sendable>(_ values: [T]) -> SQLQueryString {
+        var sql = SQLQueryString("")
+        for (index, value) in values.enumerated() {
+            if index > 0 { sql += ", " }
+            sql += "\(bind: value)"
+        }
+        return sql
+    }
+
+    /// `CASE column WHEN ? THEN ? … END` mapping each key to its value.
+    static func cases(_ column: String, _ values: [(String, Int64)]) -> SQLQueryString {
+        var sql = SQLQueryString("CASE \(unsafeRaw: column)")
+        for (key, value) in values { sql += " WHEN \(bind: key) THEN \(bind: value)" }
+        return sql + " END"
+    }
+}
