@@ -184,9 +184,10 @@ extension TestApp {
                 .post, "/api/v1/orders/\(second)/refunds", token: canteen.token, json: #"{"amountFen":2000,"reason":"两袋受潮"}"#)
             let refundId = try #require(refund.object["id"] as? String)
             #expect(try await client.call(.post, "/api/v1/orders/\(second)/refunds", token: shop.token, json: #"{"amountFen":1,"reason":"x"}"#).status == .forbidden)
-            // Another organization's buyer cannot ask, nor decide; nobody at all is 401.
+            // Another organization's buyer cannot ask (the order does not exist for it) nor decide
+            // (buyers never decide: the role is refused first); nobody at all is 401.
             #expect(try await client.call(.post, "/api/v1/orders/\(second)/refunds", token: stranger.token, json: #"{"amountFen":1,"reason":"x"}"#).status == .notFound)
-            #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", token: stranger.token, json: "{}").status == .notFound)
+            #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", token: stranger.token, json: "{}").status == .forbidden)
             #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", json: "{}").status == .unauthorized)
             #expect(try await client.call(.post, "/api/v1/orders/\(second)/refunds", token: canteen.token, json: #"{"amountFen":0,"reason":"x"}"#).fields == ["amountFen"])
             #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", token: cast.admin, json: #"{"note":"核实"}"#).object["status"] as? String == "approved")

@@ -243,6 +243,8 @@ struct BuyerOrganizationsController {
         let user = try context.require(.buyer, .admin)
         let id = try context.parameters.require("id")
         let year = try year(context)
+        // Another organization's buyer gets 404 before the body is judged.
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let body = try await request.decodeJSON(PlanInput.self, context: context)
         let input = QuotaPlanInput(
             hasCanteen: body.hasCanteen, canteenBudgetFen: body.canteenBudgetFen ?? 0,

@@ -329,6 +329,8 @@ struct ProductsController {
     @Sendable func adjustStock(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.merchant)
         let id = try context.parameters.require("id")
+        // Another merchant's product is 404 before the body is judged.
+        _ = try await services.database.read { db in try await ownProduct(id, try await activeMerchant(user, in: db), in: db) }
         let input = try await request.decodeJSON(StockInput.self, context: context)
         var v = Validator()
         let reason = v.text(input.reason, "reason", max: 200)

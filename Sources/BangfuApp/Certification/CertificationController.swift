@@ -174,6 +174,9 @@ struct CertificationController {
 
     @Sendable func countyReview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.county)
+        let id = try context.parameters.require("id")
+        // Another county's officer is told the application does not exist before the body is judged.
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let input = try await request.decodeJSON(CountyReviewInput.self, context: context)
         var v = Validator()
         let note = v.text(input.note, "note", max: 500, required: !input.approve)

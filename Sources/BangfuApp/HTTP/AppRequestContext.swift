@@ -45,6 +45,10 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The signed-in identity if it holds one of `roles`; 401 when nobody is signed in, 403 otherwise.
     func require(_ roles: Role...) throws -> Identity {
+        try require(Set(roles))
+    }
+
+    func require(_ roles: Set<Role>) throws -> Identity {
         let identity = try requireIdentity()
         guard roles.contains(identity.role) else { throw APIError.forbidden }
         return identity

@@ -218,6 +218,9 @@ struct MerchantApplicationsController {
     @Sendable func resubmit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.merchant)
         let id = try context.parameters.require("id")
+        // Who may touch the application is settled before its body is read or judged (404 for
+        // another's), so a stranger learns nothing from validation errors.
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let input = try await request.decodeJSON(Input.self, context: context)
         let county = try await services.database.read { db in
             try await services.reference.county(code: input.countyCode.trimmingCharacters(in: .whitespaces), in: db)
@@ -298,6 +301,9 @@ struct MerchantApplicationsController {
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.merchant)
         let id = try context.parameters.require("id")
+        // The owner check comes before the query is judged or the body read, so nobody streams into
+        // another's application or learns from its validation errors that it exists.
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         var v = Validator()
         let kind = request.uri.queryParameters["kind"].map(String.init)
         if kind == nil || !Self.documentKinds.contains(kind!) {
@@ -306,8 +312,6 @@ struct MerchantApplicationsController {
         let expiresOn = request.uri.queryParameters["expiresOn"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         if let expiresOn, CalendarDate(expiresOn) == nil { v.fail("expiresOn", "must be a date YYYY-MM-DD") }
         try v.check()
-        // The owner check comes before reading the body, so nobody streams into another's application.
-        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let stored = try await services.uploads.store(
             request, limit: Self.documentLimit, allowed: [.pdf, .jpeg, .png])
         let document = MerchantDocument(
@@ -378,6 +382,8 @@ struct MerchantApplicationsController {
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.county, .admin)
+        let id = try context.parameters.require("id")
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
         let reason = v.text(input.reason, "reason", max: 500)

@@ -33,7 +33,7 @@ extension OrdersController {
     }
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(.merchant, .buyer, .admin)
+        _ = try await authorize(context, OrderRules.parties(for: .reject))
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
         let reason = v.text(input.reason, "reason", max: 500)
@@ -42,7 +42,7 @@ extension OrdersController {
     }
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(.merchant, .buyer, .admin)
+        _ = try await authorize(context, OrderRules.parties(for: .cancel))
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
         let reason = v.text(input.reason, "reason", max: 500, required: false)
@@ -51,7 +51,7 @@ extension OrdersController {
     }
 
     @Sendable func ship(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(.merchant, .buyer, .admin)
+        _ = try await authorize(context, OrderRules.parties(for: .ship))
         let input = try await request.decodeJSON(ShipmentInput.self, context: context)
         var v = Validator()
         let carrier = v.text(input.carrier, "carrier", max: 50)
@@ -68,7 +68,7 @@ extension OrdersController {
     }
 
     @Sendable func pay(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(.merchant, .buyer, .admin)
+        _ = try await authorize(context, OrderRules.parties(for: .pay))
         let input = try await request.decodeJSON(PaymentInput.self, context: context)
         var v = Validator()
         let reference = v.text(input.reference, "reference", max: 100)
@@ -90,7 +90,7 @@ extension OrdersController {
         _ context: AppRequestContext, _ action: OrderAction, note: String?,
         prepare: @Sendable @escaping (inout Order) throws -> Void
     ) async throws -> Response {
-        let user = try context.require(.buyer, .merchant, .admin)
+        let user = try context.require(Self.roles(OrderRules.parties(for: action)))
         let id = try context.parameters.require("id")
         let now = services.clock.now
         let output = try await services.database.write { db in
@@ -145,6 +145,38 @@ extension OrdersController {
         return try .json(output)
     }
 
+    /// Who may take a step, checked before its body is read or judged: the role first (403), then
+    /// the order (404 for one the caller is no party to), so a stranger learns nothing from 422s.
+    private func authorize(_ context: AppRequestContext, _ parties: Set<OrderParty>) async throws -> Identity {
+        let user = try context.require(Self.roles(parties))
+        let id = try context.parameters.require("id")
+        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
+        return user
+    }
+
+    static func roles(_ parties: Set<OrderParty>) -> Set<Role> {
+        Set(parties.map { party in
+            switch party {
+            case .buyer: Role.buyer
+            case .merchant: Role.merchant
+            case .admin: Role.admin
+            }
+        })
+    }
+
+    /// The refund and its order if the caller is a party to the order; otherwise 404 for the refund.
+    private func refundVisible(_ id: String, to user: Identity, lock: Bool = false, in db: any SQLDatabase) async throws
+        -> (Refund, Order, OrderParty)
+    {
+        guard let refund = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
+        do {
+            let (order, party) = try await visible(refund.orderId, to: user, lock: lock, in: db)
+            return (refund, order, party)
+        } catch let error as APIError where error.code == "not_found" {
+            throw APIError.notFound("refund")
+        }
+    }
+
     static func salesLines(_ order: Order, _ items: [OrderItem]) -> [SalesRules.Line] {
         items.map {
             SalesRules.Line(countyCode: $0.countyCode, categoryId: $0.categoryId, merchantId: order.merchantId, amountFen: $0.amountFen)
@@ -154,7 +186,7 @@ extension OrdersController {
     // MARK: Refunds
 
     @Sendable func requestRefund(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try context.require(.buyer, .merchant, .admin)
+        let user = try await authorize(context, [RefundRules.requester])
         let id = try context.parameters.require("id")
         let input = try await request.decodeJSON(RefundInput.self, context: context)
         var v = Validator()
@@ -205,21 +237,17 @@ extension OrdersController {
     /// The order's merchant or an admin decides; an approval takes the amount off the order's net
     /// amount and so off the plan's committed (unpaid order) or completed (settled order) sum.
     private func decide(_ request: Request, _ context: AppRequestContext, _ action: RefundAction) async throws -> Response {
-        let user = try context.require(.buyer, .merchant, .admin)
+        let user = try context.require(Self.roles(RefundRules.deciders))
         let id = try context.parameters.require("id")
+        _ = try await services.database.read { db in try await refundVisible(id, to: user, in: db) }
         let input = try await request.decodeJSON(DecisionInput.self, context: context)
         var v = Validator()
         let note = v.text(input.note, "note", max: 500, required: false)
         try v.check()
         let now = services.clock.now
         let refund = try await services.database.write { db in
-            guard let refund = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
-            var (order, party): (Order, OrderParty)
-            do {
-                (order, party) = try await visible(refund.orderId, to: user, lock: true, in: db)
-            } catch let error as APIError where error.code == "not_found" {
-                throw APIError.notFound("refund")
-            }
+            let (refund, lockedOrder, party) = try await refundVisible(id, to: user, lock: true, in: db)
+            var order = lockedOrder
             guard RefundRules.deciders.contains(party) else {
                 throw APIError(.forbidden, code: "forbidden", detail: "the merchant or an admin decides refunds")
             }

@@ -1,0 +1,223 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import BangfuApp
+
+/// Every route × every kind of caller × own and another tenant's object (issue 11).
+///
+/// All objects under test belong to tenant A: merchant A's application, document, product, image,
+/// certification application and certificate; buyer A's organization, plan, order and refund; their
+/// county is county A. The "B" callers hold the same role in another tenant.
+///
+/// Expected answers, as API.md specifies them: an allowed caller gets past authorization (any
+/// answer but 401, 403, 404 or 5xx: the empty body `{}` usually stops it with 422 before anything
+/// is written); the role is checked first: a signed-in caller of a role the route never serves gets
+/// 403, one of an allowed role but another tenant 404 (it may not know the object exists, and the
+/// body is not judged before that is settled); nobody signed in, 401.
+/// The table must name exactly the routes the router serves, so a new route cannot skip it.
+@Suite struct AuthorizationMatrixTests {
+    enum Caller: String, CaseIterable {
+        case anonymous, merchantA, merchantB, buyerA, buyerB, countyA, countyB, admin
+
+        var kind: String { String(rawValue.prefix { $0.isLowercase }) }
+    }
+
+    struct Access {
+        let route: String
+        let allowed: Set<Caller>
+
+        var method: HTTPRequest.Method { HTTPRequest.Method(String(route.prefix { $0 != " " }))! }
+        var pathTemplate: String { String(route.drop { $0 != " " }.dropFirst()) }
+
+        func expected(for caller: Caller) -> HTTPResponse.Status? {
+            if allowed.contains(caller) { return nil }
+            if caller == .anonymous { return .unauthorized }
+            if allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
+            return .forbidden
+        }
+    }
+
+    static let everyone = Set(Caller.allCases)
+    static let signedIn = everyone.subtracting([.anonymous])
+    static let merchants: Set<Caller> = [.merchantA, .merchantB]
+    static let buyers: Set<Caller> = [.buyerA, .buyerB]
+    static let counties: Set<Caller> = [.countyA, .countyB]
+
+    /// In the order they run: state-changing calls that an allowed caller might complete are placed
+    /// so that the objects are back in shape for the routes after them; signing out comes last.
+    static let table: [Access] = [
+        Access(route: "GET /healthz", allowed: everyone),
+        Access(route: "GET /readyz", allowed: everyone),
+        Access(route: "GET /metrics", allowed: [.admin]),
+        Access(route: "GET /openapi.yaml", allowed: everyone),
+        Access(route: "POST /api/v1/users", allowed: everyone),
+        Access(route: "POST /api/v1/sessions", allowed: everyone),
+        Access(route: "GET /api/v1/me", allowed: signedIn),
+        Access(route: "GET /api/v1/counties", allowed: everyone),
+        Access(route: "POST /api/v1/counties", allowed: [.admin]),
+        Access(route: "PATCH /api/v1/counties/{county}", allowed: [.admin]),
+        Access(route: "GET /api/v1/categories", allowed: everyone),
+        Access(route: "GET /api/v1/audit-events", allowed: [.admin]),
+        Access(route: "GET /api/v1/audit-events/verification", allowed: [.admin]),
+
+        Access(route: "POST /api/v1/merchant-applications", allowed: merchants),
+        Access(route: "GET /api/v1/merchant-applications", allowed: merchants.union(counties).union([.admin])),
+        Access(route: "GET /api/v1/merchant-applications/{application}", allowed: [.merchantA, .countyA, .admin]),
+        Access(route: "PUT /api/v1/merchant-applications/{application}", allowed: [.merchantA]),
+        Access(route: "POST /api/v1/merchant-applications/{application}/documents", allowed: [.merchantA]),
+        Access(
+            route: "GET /api/v1/merchant-applications/{application}/documents/{document}",
+            allowed: [.merchantA, .countyA, .admin]),
+        Access(route: "POST /api/v1/merchant-applications/{application}/recommend", allowed: [.countyA]),
+        Access(route: "POST /api/v1/merchant-applications/{application}/approve", allowed: [.admin]),
+        Access(route: "POST /api/v1/merchant-applications/{application}/reject", allowed: [.countyA, .admin]),
+        Access(route: "GET /api/v1/merchants", allowed: everyone),
+        Access(route: "GET /api/v1/merchants/{merchant}", allowed: everyone),
+        Access(route: "POST /api/v1/merchants/{merchant}/suspension", allowed: [.admin]),
+        Access(route: "DELETE /api/v1/merchants/{merchant}/suspension", allowed: [.admin]),
+
+        Access(route: "POST /api/v1/products", allowed: merchants),
+        Access(route: "GET /api/v1/products", allowed: everyone),
+        Access(route: "GET /api/v1/products/{product}", allowed: everyone),
+        Access(route: "PATCH /api/v1/products/{product}", allowed: [.merchantA]),
+        Access(route: "GET /api/v1/products/{product}/price-history", allowed: everyone),
+        Access(route: "POST /api/v1/products/{product}/stock-adjustments", allowed: [.merchantA]),
+        Access(route: "POST /api/v1/products/{product}/images", allowed: [.merchantA]),
+        Access(route: "GET /api/v1/products/{product}/images/{image}", allowed: everyone),
+        Access(route: "DELETE /api/v1/products/{product}/listing", allowed: [.merchantA]),
+        Access(route: "PUT /api/v1/products/{product}/listing", allowed: [.merchantA]),
+        Access(route: "GET /api/v1/merchants/me/products", allowed: merchants),
+
+        Access(route: "POST /api/v1/certification-applications", allowed: merchants),
+        Access(route: "GET /api/v1/certification-applications", allowed: merchants.union(counties).union([.admin])),
+        Access(route: "GET /api/v1/certification-applications/{certification}", allowed: [.merchantA, .countyA, .admin]),
+        Access(route: "POST /api/v1/certification-applications/{certification}/county-review", allowed: [.countyA]),
+        Access(route: "POST /api/v1/certification-applications/{certification}/approve", allowed: [.admin]),
+        Access(route: "POST /api/v1/certification-applications/{certification}/reject", allowed: [.admin]),
+        Access(route: "GET /api/v1/certificates", allowed: everyone),
+        Access(route: "GET /api/v1/certificates/{certificate}", allowed: everyone),
+        Access(route: "POST /api/v1/certificates/{certificate}/revocation", allowed: [.admin]),
+        Access(route: "GET /api/v1/certificate-keys", allowed: everyone),
+
+        Access(route: "POST /api/v1/buyer-organizations", allowed: buyers),
+        Access(route: "GET /api/v1/buyer-organizations", allowed: [.admin]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin]),
+        Access(route: "POST /api/v1/buyer-organizations/{organization}/verification", allowed: [.admin]),
+        Access(route: "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin]),
+        Access(route: "GET /api/v1/quota-plans", allowed: [.admin]),
+
+        Access(route: "POST /api/v1/orders", allowed: buyers),
+        Access(route: "GET /api/v1/orders", allowed: buyers.union(merchants).union([.admin])),
+        Access(route: "GET /api/v1/orders/{order}", allowed: [.buyerA, .merchantA, .admin]),
+        Access(route: "POST /api/v1/orders/{order}/confirm", allowed: [.merchantA]),
+        Access(route: "POST /api/v1/orders/{order}/rejection", allowed: [.merchantA]),
+        Access(route: "POST /api/v1/orders/{order}/cancellation", allowed: [.buyerA]),
+        Access(route: "POST /api/v1/orders/{order}/shipment", allowed: [.merchantA]),
+        Access(route: "POST /api/v1/orders/{order}/acceptance", allowed: [.buyerA]),
+        Access(route: "POST /api/v1/orders/{order}/payment", allowed: [.buyerA, .admin]),
+        Access(route: "POST /api/v1/orders/{order}/refunds", allowed: [.buyerA]),
+        Access(route: "POST /api/v1/refunds/{refund}/approval", allowed: [.merchantA, .admin]),
+        Access(route: "POST /api/v1/refunds/{refund}/rejection", allowed: [.merchantA, .admin]),
+
+        Access(route: "GET /api/v1/reports/sales", allowed: counties.union([.admin])),
+        Access(route: "GET /api/v1/reports/quota", allowed: [.admin]),
+        Access(route: "GET /api/v1/reports/alerts", allowed: merchants.union(counties).union([.admin])),
+
+        Access(route: "DELETE /api/v1/sessions/current", allowed: signedIn),
+    ]
+
+    @Test func theTableNamesEveryRouteTheRouterServes() async throws {
+        let test = try await TestApp.make()
+        let router = buildRouter(services: test.services, logger: .init(label: "t"))
+        let served = Set(router.routes.map { "\($0.method.rawValue) \(OperationsTests.normalise($0.path.description))" })
+        let listed = Self.table.map { "\($0.method.rawValue) \(OperationsTests.normalise($0.pathTemplate))" }
+        #expect(Set(listed).count == listed.count, "a route is listed twice")
+        #expect(served.subtracting(listed).isEmpty, "routes without an authorization row: \(served.subtracting(listed).sorted())")
+        #expect(Set(listed).subtracting(served).isEmpty, "rows for routes not served: \(Set(listed).subtracting(served).sorted())")
+        try await test.run { _ in }  // starts and stops the services, which closes the database
+    }
+
+    @Test func everyRouteAnswersEveryCallerAsAPIMdSays() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let world = try await World.make(test, client)
+            var mismatches: [String] = []
+            for access in Self.table {
+                let path = world.path(access.pathTemplate)
+                // Refusals first, so that an allowed caller's change cannot mask them.
+                let callers = Caller.allCases.sorted { (access.expected(for: $0) != nil ? 0 : 1) < (access.expected(for: $1) != nil ? 0 : 1) }
+                for caller in callers {
+                    let body: String? = [.get, .delete].contains(access.method) ? nil : "{}"
+                    let response = try await client.call(access.method, path, token: world.tokens[caller], json: body)
+                    let status = response.status
+                    if let expected = access.expected(for: caller) {
+                        if status != expected { mismatches.append("\(access.route) as \(caller): \(status.code), expected \(expected.code)") }
+                        if status.code >= 400 && !response.text.isEmpty && response.headers[.contentType] != "application/problem+json" {
+                            mismatches.append("\(access.route) as \(caller): refusal is not problem+json")
+                        }
+                    } else if [401, 403, 404].contains(status.code) || status.code >= 500 {
+                        mismatches.append("\(access.route) as \(caller): \(status.code), expected to be allowed (\(response.text.prefix(120)))")
+                    }
+                }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.count) mismatches:\n\(mismatches.joined(separator: "\n"))")
+        }
+    }
+
+    /// Tenant A's objects, tenant B's callers, and a token per caller.
+    struct World {
+        let tokens: [Caller: String]
+        let ids: [String: String]
+
+        func path(_ template: String) -> String {
+            ids.reduce(template) { $0.replacingOccurrences(of: "{\($1.key)}", with: $1.value) }
+        }
+
+        static func make(_ test: TestApp, _ client: any TestClientProtocol) async throws -> World {
+            let cast = try await Cast.make(test, client)
+            // Merchant A, onboarded with a document on its application.
+            let merchantA = try await client.signUp("sellera")
+            let application = try await client.apply(merchantA)
+            let document = try await client.upload(merchantA, application, bytes: pdfBytes, type: "application/pdf")
+            _ = try await client.call(.post, "/api/v1/merchant-applications/\(application)/recommend", token: cast.yanshouOfficer, json: "{}")
+            let approved = try await client.call(.post, "/api/v1/merchant-applications/\(application)/approve", token: cast.admin, json: "{}")
+            let sellerA = Seller(token: merchantA, merchantId: try #require(approved.object["merchantId"] as? String))
+            let sellerB = try await Seller.make(
+                test, client, admin: cast.admin, officer: cast.longjiangOfficer, username: "sellerb",
+                creditCode: Codes.longjiang, company: "龙江县农业合作社", county: "230221")
+            let certified = try await sellerA.certified(client, cast: cast)
+            #expect(try await client.call(.put, "/api/v1/products/\(certified.productId)/listing", token: merchantA).status == .ok)
+            let image = try await client.execute(
+                uri: "/api/v1/products/\(certified.productId)/images", method: .post,
+                headers: [.authorization: "Bearer \(merchantA)", .contentType: "image/jpeg"],
+                body: ByteBuffer(bytes: [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 100)))
+            // Buyers A and B, each with an active organization and a plan; A's order is settled
+            // and carries a requested refund.
+            let buyerA = try await Canteen.make(test, client, admin: cast.admin, username: "kitchena", number: 1)
+            let buyerB = try await Canteen.make(test, client, admin: cast.admin, username: "kitchenb", number: 2)
+            let placed = try await client.place(buyerA.token, [(certified.productId, 2)])
+            let order = try #require(placed.orderIds.first)
+            try await client.walk(order, buyer: buyerA.token, merchant: merchantA, to: "settled", amountFen: 2000)
+            let refund = try await client.call(
+                .post, "/api/v1/orders/\(order)/refunds", token: buyerA.token, json: #"{"amountFen":500,"reason":"破损"}"#)
+            return World(
+                tokens: [
+                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token,
+                    .countyA: cast.yanshouOfficer, .countyB: cast.longjiangOfficer, .admin: cast.admin,
+                ],
+                ids: [
+                    "county": "230129", "application": application,
+                    "document": try #require(document.object["id"] as? String), "merchant": sellerA.merchantId,
+                    "product": certified.productId,
+                    "image": try #require((image.object["url"] as? String)?.split(separator: "/").last.map(String.init)),
+                    "certification": certified.applicationId, "certificate": certified.number,
+                    "organization": buyerA.organizationId, "year": "2026", "order": order,
+                    "refund": try #require(refund.object["id"] as? String),
+                ])
+        }
+    }
+}
