@@ -17,7 +17,7 @@ trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf
 echo "seeding $PRODUCTS products..."
 /usr/bin/time -f "seed: %e s, peak RSS %M KB" "$BIN" seed --data-dir "$DATA" --products "$PRODUCTS" --merchants 500 --log-level warning
 START=$(date +%s.%N)
-"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning &
+"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 echo "start-up to ready: $(echo "$(date +%s.%N) - $START" | bc) s"

@@ -24,7 +24,7 @@ trap '[ -n "$SERVER" ] && { kill $SERVER 2>/dev/null || true; wait $SERVER 2>/de
 
 echo "seeding $PRODUCTS products, $BUYERS buyer organizations..."
 "$BIN" seed "${DB_OPTION[@]}" --data-dir "$DATA" --products "$PRODUCTS" --merchants 500 --buyers "$BUYERS" --buyer-password "$PASSWORD" --log-level warning
-"$BIN" serve "${DB_OPTION[@]}" --data-dir "$DATA" --port "$PORT" --log-level warning &
+"$BIN" serve "${DB_OPTION[@]}" --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 BASE="https://127.0.0.1:$PORT"

@@ -18,7 +18,7 @@ trap '[ -n "$SERVER" ] && { kill $SERVER 2>/dev/null || true; wait $SERVER 2>/de
 echo "seeding 20,000 products, 2,000 buyer organizations and $ORDERS settled orders (2 lines each)..."
 "$BIN" seed --data-dir "$DATA" --products 20000 --merchants 500 --buyers 2000 --settled-orders "$ORDERS" --log-level warning
 echo 'bench admin password' | "$BIN" user add --data-dir "$DATA" --role admin --username bench-admin --log-level warning >/dev/null
-"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning &
+"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 BASE="https://127.0.0.1:$PORT"

@@ -21,7 +21,7 @@ SEED_START=$(date +%s.%N)
 "$BIN" seed --data-dir "$DATA" --products 100000 --merchants 500 --buyers 2000 --buyer-password "$PASSWORD" --log-level warning >/dev/null
 SEED=$(echo "$(date +%s.%N) - $SEED_START" | bc)
 START=$(date +%s.%N)
-"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning &
+"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.02; done
 STARTUP=$(echo "$(date +%s.%N) - $START" | bc)

@@ -26,6 +26,7 @@ public struct AppServices: Sendable {
     let placements: PlacementQueue
     let reports: ReportStore
     let alerts: AlertStore
+    let rateLimiter: RateLimiter
 
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
@@ -53,6 +54,7 @@ public struct AppServices: Sendable {
         self.orders = OrderStore(engine: database.engine)
         self.reports = ReportStore()
         self.alerts = AlertStore()
+        self.rateLimiter = RateLimiter(perMinute: configuration.rateLimitPerMinute)
         self.placements = PlacementQueue(
             placer: Placer(
                 database: database, clock: clock, ids: ids, store: orders, buyers: buyers, audit: audit, metrics: metrics))

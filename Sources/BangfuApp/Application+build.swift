@@ -50,7 +50,8 @@ public func buildApplication(configuration: AppConfiguration) async throws -> so
 func makeApplication(services: AppServices, logger: Logger) throws -> Application<RouterResponder<AppRequestContext>> {
     let configuration = services.configuration
     let router = buildRouter(services: services, logger: logger)
-    var server: HTTPServerBuilder = .http1()
+    let http1: HTTPServerBuilder = .http1(configuration: http1Configuration(configuration))
+    var server = http1
     if configuration.tls {
         let paths = try TLSMaterial.resolve(
             certificate: configuration.tlsCertificate, key: configuration.tlsKey,
@@ -58,7 +59,7 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
         if paths.generated {
             logger.notice("generated a self-signed certificate", metadata: ["path": .string(paths.certificate)])
         }
-        server = try .tls(.http1(), tlsConfiguration: TLSMaterial.serverConfiguration(paths))
+        server = try .tls(http1, tlsConfiguration: TLSMaterial.serverConfiguration(paths))
     }
     var app = Application(
         router: router,
@@ -82,11 +83,23 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
     return app
 }
 
+/// Header limits (16 KiB a field, 32 KiB in all, 100 fields) and the slow-client deadlines.
+func http1Configuration(_ configuration: AppConfiguration) -> HTTP1Channel.Configuration {
+    let head = TimeAmount.nanoseconds(Int64(configuration.headTimeout.components.seconds) * 1_000_000_000
+        + configuration.headTimeout.components.attoseconds / 1_000_000_000)
+    let body = TimeAmount.nanoseconds(Int64(configuration.bodyTimeout.components.seconds) * 1_000_000_000
+        + configuration.bodyTimeout.components.attoseconds / 1_000_000_000)
+    return HTTP1Channel.Configuration(
+        additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)],
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+}
+
 /// The routes and middleware, separate from the server so tests can inspect the route table.
 func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: RateLimitMiddleware(limiter: services.rateLimiter, clock: services.clock))
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
     router.add(middleware: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
     OperationsController(services: services).addRoutes(to: router)

@@ -34,6 +34,13 @@ public struct AppConfiguration: Sendable {
     public var demo = false
     /// The password of every demo user.
     public var demoPassword = "bangfu-demo-2026"
+    /// Requests a minute per client address on the expensive routes (search, CSV, reports,
+    /// uploads, registration, audit verification); 0 turns the limit off (`--rate-limit`).
+    public var rateLimitPerMinute = 600
+    /// A request's head must arrive within this long of the connection opening or of the previous
+    /// response, its body within `bodyTimeout` of the head; slower connections are closed.
+    public var headTimeout: Duration = .seconds(20)
+    public var bodyTimeout: Duration = .seconds(120)
     public var logLevel: Logger.Level = .info
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random

@@ -78,6 +78,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Password of every demo user (BANGFU_DEMO_PASSWORD, default bangfu-demo-2026).") var demoPassword: String?
     @Option(help: "County levels admitted, comma-separated: national,provincial (BANGFU_ELIGIBLE_COUNTY_LEVELS, default both).")
     var eligibleCountyLevels: String?
+    @Option(help: "Requests a minute per client address on search, CSV, reports, uploads and registration; 0 turns it off (BANGFU_RATE_LIMIT, default 600).")
+    var rateLimit: Int?
+    @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: Int?
+    @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -121,6 +125,19 @@ struct Serve: AsyncParsableCommand {
         if let days = certificateValidDays {
             guard (1...3650).contains(days) else { throw ValidationError("certificate valid days must be 1 to 3650") }
             configuration.certificateValidDays = days
+        }
+        if let limit = rateLimit ?? env["BANGFU_RATE_LIMIT"].flatMap(Int.init) {
+            guard limit >= 0 else { throw ValidationError("rate limit must be 0 (off) or more requests a minute") }
+            configuration.rateLimitPerMinute = limit
+        }
+        for (value, variable, apply) in [
+            (headTimeout, "BANGFU_HEAD_TIMEOUT", { (c: inout AppConfiguration, s: Int) in c.headTimeout = .seconds(s) }),
+            (bodyTimeout, "BANGFU_BODY_TIMEOUT", { (c: inout AppConfiguration, s: Int) in c.bodyTimeout = .seconds(s) }),
+        ] {
+            if let seconds = value ?? env[variable].flatMap(Int.init) {
+                guard (1...3600).contains(seconds) else { throw ValidationError("\(variable) must be 1 to 3600 seconds") }
+                apply(&configuration, seconds)
+            }
         }
         configuration.demo = demo || ["1", "true", "yes"].contains(env["BANGFU_DEMO"]?.lowercased() ?? "")
         configuration.demoPassword = demoPassword ?? env["BANGFU_DEMO_PASSWORD"] ?? configuration.demoPassword

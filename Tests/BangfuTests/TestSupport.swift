@@ -47,6 +47,7 @@ struct TestApp {
         configuration.port = 0
         configuration.logLevel = .warning
         configuration.facetCacheTTL = .zero
+        configuration.rateLimitPerMinute = 0  // RateLimitTests turns it on
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
         var logger =

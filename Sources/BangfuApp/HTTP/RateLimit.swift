@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+
+/// A token bucket (pure): `capacity` requests at once, refilled at `perMinute` a minute.
+struct TokenBucket: Sendable, Equatable {
+    var tokens: Double
+    var updated: Date
+
+    /// Takes one token at `now` if there is one; otherwise answers the seconds until there is.
+    mutating func take(at now: Date, capacity: Double, perMinute: Double) -> Double? {
+        let elapsed = max(0, now.timeIntervalSince(updated))
+        tokens = min(capacity, tokens + elapsed * perMinute / 60)
+        updated = now
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return (1 - tokens) * 60 / perMinute
+    }
+}
+
+/// Per-address limits on the routes that cost the server most: catalog search, CSV exports,
+/// reports, audit verification, uploads and self-registration (issue 11). Cheap routes, and the
+/// order route (bounded per user by idempotency and quota), are not limited here; sign-in has its
+/// own throttling (API.md).
+///
+/// The state is a dictionary behind a lock, touched for a few microseconds per limited request;
+/// it forgets addresses whose bucket has refilled once it holds more than `maxAddresses`.
+final class RateLimiter: Sendable {
+    /// Requests a minute per address; 0 turns limiting off. The burst is a tenth of a minute's
+    /// allowance, at least 10.
+    let perMinute: Int
+    private let buckets = NIOLockedValueBox([String: TokenBucket]())
+    private let maxAddresses = 50_000
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    var capacity: Double { max(10, Double(perMinute) / 10) }
+
+    /// nil when `address` may go on; otherwise the seconds to wait.
+    func check(_ address: String, at now: Date) -> Double? {
+        guard perMinute > 0 else { return nil }
+        let (capacity, rate, limit) = (capacity, Double(perMinute), maxAddresses)
+        return buckets.withLockedValue { buckets in
+            if buckets.count > limit {
+                buckets = buckets.filter { _, bucket in
+                    bucket.tokens + now.timeIntervalSince(bucket.updated) * rate / 60 < capacity
+                }
+            }
+            var bucket = buckets[address] ?? TokenBucket(tokens: capacity, updated: now)
+            let wait = bucket.take(at: now, capacity: capacity, perMinute: rate)
+            buckets[address] = bucket
+            return wait
+        }
+    }
+
+    /// Whether a request is one of the expensive kinds.
+    static func isExpensive(_ request: Request) -> Bool {
+        let path = request.uri.path
+        let query = request.uri.queryParameters
+        if query["format"] == "csv" || request.headers[.accept]?.contains("text/csv") == true { return true }
+        switch request.method {
+        case .get:
+            if path == "/api/v1/products", let q = query["q"], !q.isEmpty { return true }
+            return path.hasPrefix("/api/v1/reports/") || path == "/api/v1/audit-events/verification"
+        case .post:
+            return path == "/api/v1/users" || path.hasSuffix("/images") || path.hasSuffix("/documents")
+        default:
+            return false
+        }
+    }
+}
+
+/// Answers 429 `rate_limited` with `Retry-After` when an address exceeds its allowance.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let limiter: RateLimiter
+    let clock: AppClock
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if limiter.perMinute > 0, RateLimiter.isExpensive(request),
+            let wait = limiter.check(context.clientAddress, at: clock.now)
+        {
+            throw APIError.rateLimited(retryAfterSeconds: Int64(wait.rounded(.up)))
+        }
+        return try await next(request, context)
+    }
+}
