@@ -18,6 +18,7 @@ public struct AppServices: Sendable {
     let uploads: UploadStore
     let products: ProductStore
     let facetCache: FacetCache
+    let catalogCache: CatalogCache
     let certification: CertificationStore
     let signingKeys: SigningKeys
     let issuer: CertificateIssuer
@@ -47,6 +48,7 @@ public struct AppServices: Sendable {
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
+        self.catalogCache = CatalogCache(ttl: configuration.catalogCacheTTL, clock: clock)
         self.certification = CertificationStore(engine: database.engine)
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)

@@ -99,6 +99,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: CatalogInvalidationMiddleware(cache: services.catalogCache))
     router.add(middleware: RateLimitMiddleware(limiter: services.rateLimiter, clock: services.clock))
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
     router.add(middleware: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger))

@@ -21,6 +21,8 @@ public struct AppConfiguration: Sendable {
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
     /// How long facet counts of one filter are reused (0: always counted afresh).
     public var facetCacheTTL: Duration = .seconds(5)
+    /// How long rendered public catalog pages are reused (`CatalogCache`; 0: never).
+    public var catalogCacheTTL: Duration = .seconds(1)
     /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
     /// on one PostgreSQL database must share it.
     public var keysDirectory: String?

@@ -42,25 +42,37 @@ extension ProductsController {
         if hasQuery && filter.query == nil {
             return try .json(ListOutput(items: [], nextCursor: nil, facets: .init(category: [], county: [], label: [])))
         }
-        let query = filter
-        let order = sort
+        let (query, order, limit) = (filter, sort, paging.limit)
+        // The page depends only on the query string, not on who asks: rendered pages are shared.
+        let body = try await services.catalogCache.page("list?" + (request.uri.query ?? "")) { [self] in
+            try await self.page(query, sort: order, after: after, limit: limit, tag: tag)
+        }
+        return .json(bytes: body)
+    }
+
+    /// One rendered page and the instant it stops being true (its earliest certificate expiry).
+    private func page(_ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, limit: Int, tag: String)
+        async throws -> (body: ByteBuffer, deadline: Date?)
+    {
+        let now = services.clock.now
         let rows = try await services.database.read { db in
-            try await store.publicProducts(query, sort: order, after: after, limit: paging.limit + 1, now: now, in: db)
+            try await store.publicProducts(filter, sort: sort, after: after, limit: limit + 1, now: now, in: db)
         }
         let (database, products) = (services.database, store)
-        let facets = try await services.facetCache.facets(for: query) {
-            try await database.read { db in try await products.facets(query, now: now, in: db) }
+        let facets = try await services.facetCache.facets(for: filter) {
+            try await database.read { db in try await products.facets(filter, now: now, in: db) }
         }
-        let items = rows.prefix(paging.limit).map { Output($0.0, now: now) }
-        let next = rows.count > paging.limit ? rows[paging.limit - 1].1 : nil
+        let shown = rows.prefix(limit)
+        let next = rows.count > limit ? rows[limit - 1].1 : nil
         func out(_ counts: [ProductStore.FacetCount]) -> [FacetOutput] {
             counts.map { FacetOutput(key: $0.key, label: $0.label, count: $0.count) }
         }
-        return try .json(
+        let body = try Response.jsonBytes(
             ListOutput(
-                items: Array(items),
+                items: shown.map { Output($0.0, now: now) },
                 nextCursor: next.map { Paging.cursor(tag: tag, position: "\($0.key)|\($0.createdAt)|\($0.id)") },
                 facets: .init(category: out(facets.category), county: out(facets.county), label: out(facets.label))))
+        return (body, shown.compactMap { $0.0.product.certificateExpiresAt }.min())
     }
 
     static func price(_ raw: String?, _ field: String) throws -> Int64? {

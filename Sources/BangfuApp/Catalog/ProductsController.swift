@@ -284,12 +284,20 @@ struct ProductsController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        // A product on sale looks the same to everyone, so its rendered detail is shared.
+        let key = "product/" + id
+        if let body = services.catalogCache.cached(key) { return .json(bytes: body) }
+        let generation = services.catalogCache.generation
         let now = services.clock.now
         let (found, images) = try await services.database.read { db in
             (try await store.product(id: id, in: db), try await store.images(productIds: [id], in: db))
         }
         guard let row = found, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
-        return try .json(Output(row, now: now, images: images[id] ?? []))
+        let body = try Response.jsonBytes(Output(row, now: now, images: images[id] ?? []))
+        if Self.isOnSale(row.product, now: now) {
+            services.catalogCache.store(key, body: body, deadline: row.product.certificateExpiresAt, generation: generation)
+        }
+        return .json(bytes: body)
     }
 
     /// Buyers and the public see what is on sale; the merchant and admins see everything of its own.

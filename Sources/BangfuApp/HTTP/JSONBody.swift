@@ -107,12 +107,18 @@ private func describe(_ type: Any.Type) -> String {
 extension Response {
     /// A JSON response with the given status.
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        json(bytes: try jsonBytes(value), status: status)
+    }
+
+    /// A JSON response of bytes already encoded (a cached page).
+    static func json(bytes: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: bytes))
+    }
+
+    static func jsonBytes<T: Encodable>(_ value: T) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: try encoder.encode(value))
     }
 }
 
