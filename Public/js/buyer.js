@@ -1,0 +1,223 @@
+// Buyer portal (采购单位): organization, yearly quota plan with its progress chart, cart and
+// checkout (a fresh Idempotency-Key per attempt), orders: cancel, accept (验收), pay, refunds.
+import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName } from './api.js';
+import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors } from './ui.js';
+import { state, go, flash, cart, loadMe } from './state.js';
+import { countyOptions } from './catalog.js';
+import { orderCard } from './shared.js';
+
+const reload = () => go(location.hash);
+
+export async function buyerPortal(view, tab) {
+  const org = state.me.buyerOrganization;
+  const list = org
+    ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息']]
+    : [['organization', '单位信息'], ['cart', '采购车']];
+  if (!list.some(([k]) => k === tab)) tab = list[0][0];
+  view.append(...[h('h2', {}, '采购单位工作台'),
+    org ? h('p', { class: 'muted', testid: 'org-summary' }, `${org.name} · ${org.department} · `, h('span', { testid: 'org-status', 'data-status': org.status }, badge(org.status))) : null,
+    org?.status === 'pending' ? notice('单位信息待平台审核，审核通过后才能下单。', 'warn') : null,
+    tabs('buyer', list, tab)].filter(Boolean));
+  const body = h('div', { class: 'tab-body', testid: `buyer-${tab}` });
+  view.append(body);
+  const views = { organization: organizationTab, quota: quotaTab, cart: cartTab, orders: ordersTab };
+  await section(body, () => views[tab](body));
+}
+
+async function organizationTab() {
+  const org = state.me.buyerOrganization;
+  if (org) {
+    const fresh = await api('GET', `/buyer-organizations/${encodeURIComponent(org.id)}`);
+    if (fresh.status !== org.status) await loadMe();
+    return h('section', { class: 'card', testid: 'organization' },
+      h('h3', {}, fresh.name, ' ', h('span', { testid: 'org-status-detail', 'data-status': fresh.status }, badge(fresh.status))),
+      facts([['统一社会信用代码', fresh.creditCode], ['主管部门', fresh.department], ['所在县', fresh.countyCode ? await countyName(fresh.countyCode) : '—'],
+        ['食堂地址', fresh.canteenAddress], ['联系人', `${fresh.contactName} ${fresh.contactPhone}`], ['审核时间', time(fresh.verifiedAt)], ['登记时间', time(fresh.createdAt)]]));
+  }
+  const countyOpts = await countyOptions();
+  return [h('p', {}, '请登记本单位（机关、事业单位）信息，平台审核通过后即可申报预留份额并下单采购。'),
+    form({
+      id: 'organization-form', submit: '提交单位信息',
+      fields: [
+        { name: 'name', label: '单位名称', required: true },
+        { name: 'creditCode', label: '统一社会信用代码', required: true, hint: '机关、事业单位的代码以 1 开头' },
+        { name: 'department', label: '主管部门', required: true },
+        { name: 'countyCode', label: '所在脱贫县（可选）', type: 'select', options: [['', '不属于脱贫县'], ...countyOpts] },
+        { name: 'canteenAddress', label: '食堂地址', required: true },
+        { name: 'contactName', label: '联系人', required: true },
+        { name: 'contactPhone', label: '联系电话', required: true, inputmode: 'tel' },
+      ],
+      onSubmit: async (v) => {
+        await api('POST', '/buyer-organizations', { body: { ...v, creditCode: v.creditCode.toUpperCase(), countyCode: v.countyCode || null } });
+        await loadMe();
+        flash('单位信息已提交，等待平台审核。');
+        go('#/buyer/organization');
+      },
+    })];
+}
+
+async function quotaTab() {
+  const org = state.me.buyerOrganization;
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const thisYear = quotaYear();
+  const year = Number(params.get('year')) || thisYear;
+  let plan = null;
+  try {
+    plan = await api('GET', `/buyer-organizations/${encodeURIComponent(org.id)}/quota-plans/${year}`);
+  } catch (e) { if (e.status !== 404) throw e; }
+  const yearNav = h('nav', { class: 'filters', 'aria-label': '年度' }, [thisYear - 1, thisYear].map((y) =>
+    h('a', { href: `#/buyer/quota?year=${y}`, class: y === year ? 'current' : '' }, `${y} 年`)));
+  const out = [yearNav];
+  if (plan) {
+    out.push(h('section', { class: 'card', testid: 'quota-plan' },
+      h('h3', {}, `${year} 年预留份额完成情况`),
+      plan.hasCanteen ? quotaChart(plan) : notice('本单位已申报「无食堂」，无预留份额，不能下单。', 'warn'),
+      facts([
+        ['食堂食材采购预算', fen(plan.canteenBudgetFen)], ['预留比例', `${fenToYuanInput(plan.reservedRatioBp)}%`],
+        ['预留份额', fen(plan.reservedFen)], ['已完结', fen(plan.completedFen)], ['已下单未完结', fen(plan.committedFen)],
+        ['已退款', fen(plan.refundedFen)], ['预算余额', h('span', { testid: 'quota-remaining' }, fen(plan.remainingBudgetFen))],
+      ])));
+  } else {
+    out.push(notice(`尚未申报 ${year} 年的预留份额计划；申报后才能下单。`, 'warn'));
+  }
+  out.push(h('section', { class: 'card' }, h('h3', {}, plan ? '调整计划' : '申报计划'),
+    form({
+      id: 'quota-form', submit: plan ? '保存计划' : '申报计划',
+      fields: [
+        { name: 'hasCanteen', label: '本单位有食堂', type: 'checkbox', value: plan ? plan.hasCanteen : true },
+        { name: 'canteenBudgetFen', label: '年度食堂食材采购总额（元）', type: 'money', value: plan ? fenToYuanInput(plan.canteenBudgetFen) : '' },
+        { name: 'reservedRatioBp', label: '预留比例（%）', type: 'money', value: plan ? fenToYuanInput(plan.reservedRatioBp) : '10', hint: '不低于政策最低比例（默认 10%）' },
+      ],
+      onSubmit: async (v) => {
+        const body = v.hasCanteen
+          ? { hasCanteen: true, canteenBudgetFen: parseYuan(v.canteenBudgetFen, 'canteenBudgetFen'), reservedRatioBp: parsePercentToBp(v.reservedRatioBp, 'reservedRatioBp') }
+          : { hasCanteen: false, canteenBudgetFen: 0, reservedRatioBp: 0 };
+        try {
+          await api('PUT', `/buyer-organizations/${encodeURIComponent(org.id)}/quota-plans/${year}`, { body });
+        } catch (e) {
+          // The ratio is typed in percent; the server speaks basis points.
+          for (const fe of e.errors || []) if (fe.field === 'reservedRatioBp') fe.message = fe.message.replace(/\d+/g, (n) => bp(Number(n)));
+          throw e;
+        }
+        flash('预留份额计划已保存。');
+        reload();
+      },
+    })));
+  return out;
+}
+
+// ---- cart and checkout ----
+
+let pendingCheckout = null; // {body, key}: reused only when the previous attempt got no answer
+
+async function cartTab() {
+  const lines = cart.lines();
+  if (!state.me.buyerOrganization) return notice('请先登记单位信息并通过审核后再下单。', 'warn');
+  if (!lines.length) return h('p', { class: 'muted empty', testid: 'cart-empty' }, '采购车是空的。', h('a', { href: '#/catalog' }, '去商品目录选购'));
+  const totalEl = h('strong', { testid: 'cart-total' });
+  const rows = lines.map((l, i) => {
+    const qty = h('input', {
+      type: 'number', name: `items[${i}].quantity`, id: `qty-${i}`, min: 1, max: 100000, value: String(l.quantity), class: 'qty',
+      testid: 'cart-quantity', onchange: () => { const n = Number(qty.value); if (Number.isInteger(n) && n >= 1) { cart.setQuantity(l.productId, n); updateTotal(); } },
+    });
+    return h('div', { class: 'cart-line field', testid: 'cart-line', 'data-product-id': l.productId },
+      h('div', { class: 'cart-title' }, h('a', { href: `#/product/${encodeURIComponent(l.productId)}` }, l.title), h('span', { class: 'muted' }, ` ${l.merchantName} · ${fen(l.priceFen)}/${l.unit}`)),
+      h('label', { for: `qty-${i}` }, '数量'), qty,
+      h('button', { type: 'button', class: 'link', onclick: () => { cart.remove(l.productId); reload(); } }, '移除'));
+  });
+  function updateTotal() {
+    const total = cart.lines().reduce((n, l) => n + l.priceFen * l.quantity, 0);
+    totalEl.textContent = fen(total);
+    totalEl.dataset.fen = String(total);
+  }
+  updateTotal();
+  const checkout = form({
+    id: 'checkout-form', submit: '提交订单', testid: 'checkout',
+    fields: [
+      { name: 'shipWithinDays', label: '最晚发货时限', type: 'select', options: [['7', '7 天内'], ['15', '15 天内'], ['30', '30 天内']], value: '7' },
+      { name: 'deliveryAddress', label: '收货地址', value: state.me.buyerOrganization.canteenAddress },
+      { name: 'note', label: '备注（可选）', type: 'textarea', rows: 2 },
+    ],
+    onSubmit: async (v, formEl) => {
+      const current = cart.lines();
+      const items = current.map((l, i) => {
+        const q = parseInt10(formEl.querySelector(`[name="items[${i}].quantity"]`).value, `items[${i}].quantity`, { min: 1, max: 100000 });
+        return { productId: l.productId, quantity: q };
+      });
+      const body = { items, shipWithinDays: Number(v.shipWithinDays), deliveryAddress: v.deliveryAddress || undefined, note: v.note || undefined };
+      const bodyText = JSON.stringify(body);
+      const key = pendingCheckout?.body === bodyText ? pendingCheckout.key : crypto.randomUUID();
+      pendingCheckout = { body: bodyText, key };
+      let r;
+      try {
+        r = await api('POST', '/orders', { body, headers: { 'Idempotency-Key': key } });
+      } catch (e) {
+        if (!e.network) pendingCheckout = null; // the server answered: a retry is a new attempt
+        for (const fe of e.errors || []) fe.field = fe.field.replace(/\.productId$/, '.quantity');
+        throw e;
+      }
+      pendingCheckout = null;
+      cart.clear();
+      flash(`下单成功：共 ${r.orders.length} 个订单，合计 ${fen(r.totalFen)}。`);
+      go('#/buyer/orders');
+    },
+  });
+  // The quantity inputs sit outside the <form>; put them inside so their errors are placed there.
+  const linesBox = h('div', { class: 'cart-lines', testid: 'cart-lines' }, rows, h('p', { class: 'cart-sum' }, '合计：', totalEl));
+  checkout.insertBefore(linesBox, checkout.children[1]);
+  return [h('h3', {}, '采购车'), checkout];
+}
+
+// ---- orders ----
+
+const ORDER_FILTERS = [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', '待验收'], ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
+
+async function ordersTab() {
+  const status = new URLSearchParams(location.hash.split('?')[1] || '').get('status') || '';
+  const filter = h('nav', { class: 'filters', 'aria-label': '订单状态' }, ORDER_FILTERS.map(([k, t]) =>
+    h('a', { href: `#/buyer/orders${k ? '?status=' + k : ''}`, class: k === status ? 'current' : '' }, t)));
+  const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
+    (o) => orderCard(o, buyerActions(o), { role: 'buyer' }), { testid: 'orders', empty: '暂无订单' });
+  await list.ready;
+  return [filter, list];
+}
+
+function buyerActions(o) {
+  const id = encodeURIComponent(o.id);
+  const out = [];
+  if (o.status === 'placed') {
+    out.push(actionButton('取消订单', () => api('POST', `/orders/${id}/cancellation`, { body: {} }), { testid: 'cancel-order', done: reload }));
+  }
+  if (o.status === 'shipped') {
+    out.push(actionButton('确认验收', () => api('POST', `/orders/${id}/acceptance`), { testid: 'accept-order', kind: 'primary', done: () => { flash('已验收，请在 30 日内付款。'); reload(); } }));
+  }
+  if (o.status === 'accepted') {
+    out.push(form({
+      id: `pay-${o.id}`, testid: 'pay-form', submit: '登记付款', className: 'inline-form',
+      fields: [
+        { name: 'amountFen', label: '付款金额（元）', type: 'money', value: fenToYuanInput(o.owedFen), required: true, hint: `应付 ${fen(o.owedFen)}（订单金额减已批准退款）` },
+        { name: 'reference', label: '付款凭证号', required: true, placeholder: '如 国库集中支付凭证号' },
+      ],
+      onSubmit: async (v) => {
+        await api('POST', `/orders/${id}/payment`, { body: { reference: v.reference, amountFen: parseYuan(v.amountFen, 'amountFen') } });
+        flash('付款已登记，订单已结算。');
+        reload();
+      },
+    }));
+  }
+  if (o.status === 'accepted' || o.status === 'settled') {
+    out.push(disclosure('申请退款', form({
+      id: `refund-${o.id}`, testid: 'refund-form', submit: '提交退款申请', className: 'inline-form',
+      fields: [
+        { name: 'amountFen', label: '退款金额（元）', type: 'money', required: true },
+        { name: 'reason', label: '原因', required: true },
+      ],
+      onSubmit: async (v) => {
+        await api('POST', `/orders/${id}/refunds`, { body: { amountFen: parseYuan(v.amountFen, 'amountFen'), reason: v.reason } });
+        flash('退款申请已提交，等待供应商处理。');
+        reload();
+      },
+    }), { testid: 'refund' }));
+  }
+  return out;
+}

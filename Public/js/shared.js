@@ -1,0 +1,91 @@
+// Pieces used by several portals: order cards, review history, alerts, the sales report.
+import { api, fen, time, date, statusText, ALERT_KINDS, ROLES, quotaYear } from './api.js';
+import { h, facts, badge, table, section, disclosure, barChart, form, downloadLink } from './ui.js';
+
+export function reviewsTable(reviews) {
+  return table(['时间', '操作人', '步骤', '说明'], reviews.map((r) => [
+    time(r.at), ROLES[r.actorRole] || r.actorRole,
+    `${r.fromStatus ? statusText(r.fromStatus) + ' → ' : ''}${statusText(r.toStatus)}`, r.note || '—',
+  ]), { testid: 'reviews', empty: '暂无记录' });
+}
+
+export function orderCard(o, actions = [], { role } = {}) {
+  const overdue = ['placed', 'confirmed'].includes(o.status) && new Date(o.shipBy) < new Date();
+  const detail = h('div', {});
+  const more = disclosure('订单记录与退款', detail);
+  more.addEventListener('toggle', () => {
+    if (!more.open || detail.firstChild) return;
+    section(detail, async () => {
+      const d = await api('GET', `/orders/${encodeURIComponent(o.id)}`);
+      return [
+        h('h4', {}, '订单记录'),
+        reviewsTable(d.events || []),
+        h('h4', {}, '退款'),
+        table(['申请时间', '金额', '原因', '状态', '处理说明'], (d.refunds || []).map((r) => [time(r.createdAt), fen(r.amountFen), r.reason, statusText(r.status), r.decisionNote || '—']), { empty: '无退款' }),
+      ];
+    });
+  });
+  return h('article', { class: 'card order', testid: 'order', 'data-order-id': o.id, 'data-status': o.status },
+    h('h3', {}, '订单 ', h('span', { testid: 'order-status' }, badge(o.status, o.status === 'rejected' ? '已拒单' : null)), overdue ? h('span', { class: 'badge status-rejected' }, '发货逾期') : null),
+    table(['商品', '单价', '数量', '金额', '证书'], o.items.map((i) => [i.title, fen(i.unitPriceFen), String(i.quantity), fen(i.amountFen), i.certificateNumber]), { testid: 'order-items' }),
+    facts([
+      ['订单号', h('code', {}, o.id)],
+      ['下单时间', time(o.createdAt)],
+      ['订单金额', h('strong', { testid: 'order-total', 'data-fen': o.totalFen }, fen(o.totalFen))],
+      o.refundedFen ? ['已退款', fen(o.refundedFen)] : null,
+      ['应付金额', h('span', { testid: 'order-owed', 'data-fen': o.owedFen }, fen(o.owedFen))],
+      ['最晚发货', date(o.shipBy)],
+      o.deliveryAddress ? ['收货地址', o.deliveryAddress] : null,
+      o.note ? ['备注', o.note] : null,
+      o.carrier ? ['物流', `${o.carrier} ${o.trackingNumber || ''}`] : null,
+      o.paymentReference ? ['付款凭证号', o.paymentReference] : null,
+      role === 'buyer' ? null : ['采购单位编号', h('code', {}, o.buyerOrganizationId)],
+    ]),
+    actions.length ? h('div', { class: 'actions' }, actions) : null,
+    more);
+}
+
+export async function alertsView(body, { kinds = Object.keys(ALERT_KINDS) } = {}) {
+  const kind = new URLSearchParams(location.hash.split('?')[1] || '').get('kind') || '';
+  const base = location.hash.split('?')[0];
+  const r = await api('GET', '/reports/alerts', { query: { kind, limit: 500 } });
+  return [
+    h('nav', { class: 'filters', 'aria-label': '预警类型' },
+      [['', '全部'], ...kinds.map((k) => [k, ALERT_KINDS[k]])].map(([k, t]) => h('a', { href: base + (k ? '?kind=' + k : ''), class: k === kind ? 'current' : '' }, t))),
+    table(['类型', '对象', '说明', '起始'], r.items.map((a) => [
+      h('span', { class: `badge alert-${a.kind}` }, ALERT_KINDS[a.kind] || a.kind),
+      a.subjectType === 'product' ? h('a', { href: `#/product/${encodeURIComponent(a.subjectId)}` }, '商品') : `${a.subjectType}`,
+      a.detail, date(a.since),
+    ]), { testid: 'alerts', empty: '当前没有预警' }),
+  ];
+}
+
+const GROUPS = [['county', '按县'], ['category', '按品类'], ['merchant', '按供应商'], ['month', '按月份']];
+
+export async function salesReport(body, base) {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const year = params.get('year') || String(quotaYear());
+  const groupBy = params.get('groupBy') || 'county';
+  const r = await api('GET', '/reports/sales', { query: { year, groupBy } });
+  const rows = r.rows.map((x) => ({ label: x.label, value: x.amountFen }));
+  const total = r.rows.reduce((n, x) => n + x.amountFen, 0);
+  return h('section', { class: 'report', testid: 'sales-report' },
+    h('h3', {}, `${year} 年帮扶产品销售额（已结算，扣除退款）`),
+    yearGroupForm('sales-filter', base, year, groupBy, GROUPS),
+    h('p', {}, '合计：', h('strong', { testid: 'sales-total', 'data-fen': total }, fen(total))),
+    barChart(rows, { title: `销售额${GROUPS.find(([k]) => k === groupBy)?.[1] || ''}`, format: fen, testid: 'sales-chart' }),
+    r.rows.length ? table(['项目', '订单数', '金额'], r.rows.map((x) => [x.label, String(x.orders), fen(x.amountFen)])) : null,
+    h('p', {}, downloadLink('下载 CSV', () => api('GET', '/reports/sales', { query: { year, groupBy, format: 'csv' }, blob: true }), `sales-${year}-${groupBy}.csv`)));
+}
+
+export function yearGroupForm(id, base, year, groupBy, groups) {
+  const y = quotaYear();
+  return form({
+    id, submit: '查看', className: 'inline-form',
+    fields: [
+      { name: 'year', label: '年度', type: 'select', options: [y, y - 1, y - 2].map((v) => [String(v), `${v} 年`]), value: year },
+      { name: 'groupBy', label: '分组', type: 'select', options: groups, value: groupBy },
+    ],
+    onSubmit: async (v) => { location.hash = `${base}?year=${v.year}&groupBy=${v.groupBy}`; },
+  });
+}
