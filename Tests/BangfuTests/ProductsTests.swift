@@ -67,6 +67,26 @@ extension TestResponse {
 }
 
 @Suite struct ProductsTests {
+    @Test func merchantProfilesCountTheProductsOnSale() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let seller = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+            _ = try await seller.listed(test, client, title: "五常大米")
+            let expiring = try await seller.listed(test, client, title: "椴树蜂蜜")
+            _ = try await seller.product(client, title: "黑木耳")  // a draft
+            try await test.certify(expiring, days: 1)
+            func counts() async throws -> (Int?, Int?) {
+                let profile = try await client.call(.get, "/api/v1/merchants/\(seller.merchantId)")
+                let directory = try await client.call(.get, "/api/v1/merchants?countyCode=230129")
+                return (profile.object["productCount"] as? Int, directory.items.first?["productCount"] as? Int)
+            }
+            #expect(try await counts() == (2, 2))
+            test.clock.advance(seconds: 2 * 86400)
+            #expect(try await counts() == (1, 1))
+        }
+    }
+
     @Test func draftsAreForTheirMerchantAndAdminsOnly() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

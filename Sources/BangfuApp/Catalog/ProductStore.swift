@@ -310,6 +310,20 @@ struct ProductStore: Sendable {
         )
     }
 
+    /// How many products each merchant has on sale now (listed, with an unexpired certificate).
+    func onSaleCounts(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws -> [String: Int64] {
+        guard !merchantIds.isEmpty else { return [:] }
+        let rows = try await db.raw(
+            """
+            SELECT merchant_id, COUNT(*) AS n FROM products
+            WHERE merchant_id IN (\(binds: merchantIds)) AND status = 'listed' AND certificate_expires_at > \(bind: now.millis)
+            GROUP BY merchant_id
+            """
+        ).all()
+        return try Dictionary(
+            uniqueKeysWithValues: rows.map { (try $0.decode(column: "merchant_id", as: String.self), try $0.decode(column: "n", as: Int64.self)) })
+    }
+
     // MARK: Price history, stock, visibility
 
     func addPrice(productId: String, priceFen: Int64, at: Date, id: String, in db: any SQLDatabase) async throws {

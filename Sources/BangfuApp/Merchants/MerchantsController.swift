@@ -45,11 +45,13 @@ struct MerchantsController {
         let county = request.uri.queryParameters["countyCode"].map(String.init)
         let after = try paging.position.map(Paging.timeAndId)
         let activeOnly = context.identity?.role != .admin
-        let rows = try await services.database.read { db in
-            try await store.merchants(
+        let now = services.clock.now
+        let (rows, counts) = try await services.database.read { db in
+            let rows = try await store.merchants(
                 countyCode: county, activeOnly: activeOnly, after: after, limit: paging.limit + 1, in: db)
+            return (rows, try await services.products.onSaleCounts(merchantIds: rows.map(\.id), now: now, in: db))
         }
-        let items = rows.prefix(paging.limit).map { Output($0, productCount: 0, viewer: context.identity) }
+        let items = rows.prefix(paging.limit).map { Output($0, productCount: counts[$0.id] ?? 0, viewer: context.identity) }
         let next = rows.count > paging.limit ? rows[paging.limit - 1] : nil
         return try .json(
             Page(
@@ -59,10 +61,12 @@ struct MerchantsController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let merchant = try await services.database.read({ db in try await store.merchant(id: id, in: db) }),
-            Self.isVisible(merchant, to: context.identity)
-        else { throw APIError.notFound("merchant") }
-        return try .json(Output(merchant, productCount: 0, viewer: context.identity))
+        let now = services.clock.now
+        let (found, counts) = try await services.database.read { db in
+            (try await store.merchant(id: id, in: db), try await services.products.onSaleCounts(merchantIds: [id], now: now, in: db))
+        }
+        guard let merchant = found, Self.isVisible(merchant, to: context.identity) else { throw APIError.notFound("merchant") }
+        return try .json(Output(merchant, productCount: counts[id] ?? 0, viewer: context.identity))
     }
 
     /// Active merchants are public; a suspended one only to itself and admins.
@@ -109,6 +113,10 @@ struct MerchantsController {
             merchant.suspensionReason = reason
             return merchant
         }
-        return try .json(Output(merchant, productCount: 0, viewer: admin))
+        let now = services.clock.now
+        let counts = try await services.database.read { db in
+            try await services.products.onSaleCounts(merchantIds: [id], now: now, in: db)
+        }
+        return try .json(Output(merchant, productCount: counts[id] ?? 0, viewer: admin))
     }
 }
