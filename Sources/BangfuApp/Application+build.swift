@@ -16,7 +16,8 @@ public func withServices<T: Sendable>(
     logger.logLevel = configuration.logLevel
     try createDataDirectory(configuration.dataDirectory)
     let database = try await openDatabase(
-        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
+        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
+        durableCommits: configuration.durableCommits, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
     return try await withThrowingTaskGroup(of: Void.self) { group in
         if let postgres = database as? PostgresDatabase {
@@ -41,7 +42,8 @@ public func buildApplication(configuration: AppConfiguration) async throws -> so
     logger.logLevel = configuration.logLevel
     try createDataDirectory(configuration.dataDirectory)
     let database = try await openDatabase(
-        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory, logger: logger)
+        url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
+        durableCommits: configuration.durableCommits, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
     return try makeApplication(services: services, logger: logger)
 }

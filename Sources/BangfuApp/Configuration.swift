@@ -43,6 +43,9 @@ public struct AppConfiguration: Sendable {
     /// response, its body within `bodyTimeout` of the head; slower connections are closed.
     public var headTimeout: Duration = .seconds(20)
     public var bodyTimeout: Duration = .seconds(120)
+    /// SQLite: fsync the WAL at every commit (`synchronous=FULL`), so an acknowledged change
+    /// survives a power loss, not only a killed process (`--durability normal` turns it off).
+    public var durableCommits = true
     public var logLevel: Logger.Level = .info
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random

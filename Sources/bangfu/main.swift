@@ -81,6 +81,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests a minute per client address on search, CSV, reports, uploads and registration; 0 turns it off (BANGFU_RATE_LIMIT, default 600).")
     var rateLimit: Int?
     @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: Int?
+    @Option(help: "SQLite commits: full (fsynced, survive a power loss) or normal (survive a killed process) (BANGFU_DURABILITY, default full).")
+    var durability: String?
     @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: Int?
 
     func run() async throws {
@@ -125,6 +127,11 @@ struct Serve: AsyncParsableCommand {
         if let days = certificateValidDays {
             guard (1...3650).contains(days) else { throw ValidationError("certificate valid days must be 1 to 3650") }
             configuration.certificateValidDays = days
+        }
+        switch durability ?? env["BANGFU_DURABILITY"] {
+        case nil, "full": configuration.durableCommits = true
+        case "normal": configuration.durableCommits = false
+        default: throw ValidationError("durability is full or normal")
         }
         if let limit = rateLimit ?? env["BANGFU_RATE_LIMIT"].flatMap(Int.init) {
             guard limit >= 0 else { throw ValidationError("rate limit must be 0 (off) or more requests a minute") }

@@ -198,6 +198,21 @@ import Testing
         }
     }
 
+    /// Commits are fsynced (`synchronous=FULL` = 2) unless the operator chooses `normal` (1).
+    @Test func sqliteCommitsAreDurableByDefault() async throws {
+        for (durable, expected) in [(true, Int64(2)), (false, Int64(1))] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-sync-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let database = try await openDatabase(url: nil, dataDirectory: directory, durableCommits: durable, logger: .init(label: "t"))
+            let level = try await database.write { db in
+                try await db.raw("PRAGMA synchronous").first()!.decode(column: "synchronous", as: Int64.self)
+            }
+            await database.close()
+            #expect(level == expected)
+        }
+    }
+
     @Test func writeTransactionsRollBackWhole() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

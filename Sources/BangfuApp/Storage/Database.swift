@@ -39,7 +39,9 @@ extension Database {
 
 /// Opens the database a configuration names: a `postgres://` URL, or else the SQLite file in the
 /// data directory.
-public func openDatabase(url: String?, dataDirectory: String, logger base: Logger) async throws -> any Database {
+public func openDatabase(url: String?, dataDirectory: String, durableCommits: Bool = true, logger base: Logger) async throws
+    -> any Database
+{
     // The drivers log each statement with its bound values at debug level, and those values hold
     // bank accounts and password hashes: their logger never goes below info.
     var logger = base
@@ -55,7 +57,7 @@ public func openDatabase(url: String?, dataDirectory: String, logger base: Logge
     } else {
         path = dataDirectory + "/bangfu.sqlite"
     }
-    return try await SQLiteDatabase.open(path: path, logger: logger)
+    return try await SQLiteDatabase.open(path: path, durableCommits: durableCommits, logger: logger)
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {

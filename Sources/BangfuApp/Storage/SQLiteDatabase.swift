@@ -24,7 +24,12 @@ public final class SQLiteDatabase: Database {
         self.logger = logger
     }
 
-    public static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabase {
+    /// `durableCommits`: the writer runs `synchronous=FULL`, so a commit is on disk (the WAL
+    /// fsynced) before it is acknowledged and survives a power loss; with `NORMAL` a killed
+    /// process loses nothing but a power loss may lose the last commits. Readers never commit.
+    public static func open(path: String, readerCount: Int = 3, durableCommits: Bool = true, logger: Logger) async throws
+        -> SQLiteDatabase
+    {
         // Created owner-only: the database holds password hashes and bank details. SQLite gives
         // its -wal and -shm files the same permissions.
         if !FileManager.default.fileExists(atPath: path) {
@@ -37,6 +42,7 @@ public final class SQLiteDatabase: Database {
         writerPool.start()
         readerPool.start()
         let writerConnection = try await openConnection(path: path, pool: writerPool, logger: logger)
+        _ = try await writerConnection.query(durableCommits ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         // WAL is a property of the file; set it once from the writer before the readers open.
         _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
         var readers: [SQLiteConnection] = []
