@@ -83,6 +83,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: Int?
     @Option(help: "SQLite commits: full (fsynced, survive a power loss) or normal (survive a killed process) (BANGFU_DURABILITY, default full).")
     var durability: String?
+    @Option(help: "Milliseconds rendered catalog pages are shared; 0 turns the cache off (BANGFU_CATALOG_CACHE_MS, default 1000).")
+    var catalogCacheMs: Int?
     @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: Int?
 
     func run() async throws {
@@ -132,6 +134,10 @@ struct Serve: AsyncParsableCommand {
         case nil, "full": configuration.durableCommits = true
         case "normal": configuration.durableCommits = false
         default: throw ValidationError("durability is full or normal")
+        }
+        if let ms = catalogCacheMs ?? env["BANGFU_CATALOG_CACHE_MS"].flatMap(Int.init) {
+            guard (0...60_000).contains(ms) else { throw ValidationError("catalog cache must be 0 to 60000 ms") }
+            configuration.catalogCacheTTL = .milliseconds(ms)
         }
         if let limit = rateLimit ?? env["BANGFU_RATE_LIMIT"].flatMap(Int.init) {
             guard limit >= 0 else { throw ValidationError("rate limit must be 0 (off) or more requests a minute") }

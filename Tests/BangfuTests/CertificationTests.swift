@@ -75,6 +75,14 @@ import Testing
             #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
             #expect(Base64URL.decode(text) == bytes)
         }
+        // RFC 4648 §10's vectors, and Foundation's base64 with the URL alphabet.
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors { #expect(Base64URL.encode(Data(plain.utf8)) == encoded) }
+        let all = Data((0..<256).map { UInt8($0) })
+        #expect(
+            Base64URL.encode(all)
+                == all.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: ""))
         #expect(Base64URL.decode("ab+c") == nil)
         #expect(Base64URL.decode("abcde") == nil)
     }

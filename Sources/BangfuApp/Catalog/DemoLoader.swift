@@ -134,8 +134,8 @@ struct DemoLoader {
         let leaves = categories.filter { category in !categories.contains { $0.parentId == category.id } }
         let topOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.parentId ?? $0.id) })
         let nameOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.name) })
-        // Merchants first, in one transaction.
-        let merchants: [(id: String, name: String)]? = try await services.database.write { db in
+        // Merchants first, in one transaction, which also takes every certificate number needed.
+        let setup: (merchants: [(id: String, name: String)], firstNumber: Int64)? = try await services.database.write { db in
             guard try await services.merchants.isEmpty(in: db) else { return nil }
             var merchants: [(id: String, name: String)] = []
             for index in 0..<merchantCount {
@@ -164,10 +164,12 @@ struct DemoLoader {
                 AuditEvent(
                     actorId: nil, action: "seed.merchants", entityType: "catalog", entityId: "seed",
                     data: ["merchants": .int(Int64(merchantCount))]), in: db)
-            return merchants
+            return (merchants, try await services.issuer.reserve(count, now: now, in: db))
         }
-        guard let merchants, !merchants.isEmpty else { return .skippedNotEmpty }
+        guard let (merchants, firstNumber) = setup, !merchants.isEmpty else { return .skippedNotEmpty }
         var written = 0
+        // Each batch is made and signed here while the previous one is being written.
+        var writing: Task<Void, any Error>?
         while written < count {
             let size = min(5000, count - written)
             var batch: [(product: Product, merchantName: String)] = []
@@ -193,26 +195,29 @@ struct DemoLoader {
                     updatedAt: created)
                 batch.append((product, merchant.name))
             }
-            let chunk = batch
-            try await services.database.write { db in
-                // Each product's certificate is real: numbered, signed and stored like any other.
-                let certificates = try await services.issuer.sign(
-                    chunk.map {
-                        CertificateIssuer.Subject(
-                            productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
-                            merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
-                    }, validDays: services.configuration.certificateValidDays, now: now, in: db)
-                let certified = zip(chunk, certificates).map { entry, certificate in
-                    var product = entry.product
-                    product.certificateNumber = certificate.number
-                    product.certificateExpiresAt = certificate.expiresAt
-                    return (product: product, merchantName: entry.merchantName)
+            // Each product's certificate is real: numbered, signed and stored like any other.
+            let certificates = try await services.issuer.sign(
+                batch.map {
+                    CertificateIssuer.Subject(
+                        productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
+                        merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
+                }, firstSequence: firstNumber + Int64(written), validDays: services.configuration.certificateValidDays, now: now)
+            let certified = zip(batch, certificates).map { entry, certificate in
+                var product = entry.product
+                product.certificateNumber = certificate.number
+                product.certificateExpiresAt = certificate.expiresAt
+                return (product: product, merchantName: entry.merchantName)
+            }
+            try await writing?.value
+            writing = Task {
+                try await services.database.write { db in
+                    try await services.products.insertBatch(certified, in: db)
+                    try await services.certification.insertBatch(certificates, in: db)
                 }
-                try await services.products.insertBatch(certified, in: db)
-                try await services.certification.insertBatch(certificates, in: db)
             }
             written += size
         }
+        try await writing?.value
         try await services.database.write { db in
             try await services.audit.append(
                 AuditEvent(

@@ -432,6 +432,29 @@ struct ProductStore: Sendable {
         ).run()
     }
 
+    /// A product with its images in one statement (one round trip to the database instead of two:
+    /// the product detail is the catalog's busiest read).
+    func productWithImages(id: String, in db: any SQLDatabase) async throws -> (ProductRow, [Image])? {
+        let rows = try await db.raw(
+            """
+            SELECT p.*, \(unsafeRaw: Self.names), i.id AS image_id, i.sha256 AS image_sha256,
+              i.content_type AS image_content_type, i.size AS image_size, i.created_at AS image_created_at
+            FROM products p LEFT JOIN product_images i ON i.product_id = p.id
+            WHERE p.id = \(bind: id) ORDER BY i.position
+            """
+        ).all()
+        guard let first = rows.first else { return nil }
+        let images = try rows.compactMap { row -> Image? in
+            guard let imageId = try row.decode(column: "image_id", as: String?.self) else { return nil }
+            return Image(
+                id: imageId, productId: id, sha256: try row.decode(column: "image_sha256", as: String.self),
+                contentType: try row.decode(column: "image_content_type", as: String.self),
+                size: try row.decode(column: "image_size", as: Int64.self),
+                createdAt: Date(millis: try row.decode(column: "image_created_at", as: Int64.self)))
+        }
+        return (try Self.row(first), images)
+    }
+
     func images(productIds: [String], in db: any SQLDatabase) async throws -> [String: [Image]] {
         guard !productIds.isEmpty else { return [:] }
         let rows = try await db.raw(

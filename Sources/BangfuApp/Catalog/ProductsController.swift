@@ -289,11 +289,9 @@ struct ProductsController {
         if let body = services.catalogCache.cached(key) { return .json(bytes: body) }
         let generation = services.catalogCache.generation
         let now = services.clock.now
-        let (found, images) = try await services.database.read { db in
-            (try await store.product(id: id, in: db), try await store.images(productIds: [id], in: db))
-        }
-        guard let row = found, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
-        let body = try Response.jsonBytes(Output(row, now: now, images: images[id] ?? []))
+        let found = try await services.database.read { db in try await store.productWithImages(id: id, in: db) }
+        guard let (row, images) = found, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
+        let body = try Response.jsonBytes(Output(row, now: now, images: images))
         if Self.isOnSale(row.product, now: now) {
             services.catalogCache.store(key, body: body, deadline: row.product.certificateExpiresAt, generation: generation)
         }

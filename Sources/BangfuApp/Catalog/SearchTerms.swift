@@ -35,16 +35,21 @@ enum SearchTerms {
         return runs
     }
 
-    /// The terms a document is indexed under: every unigram and bigram of each run.
+    /// The terms a document is indexed under: every unigram and bigram of each run, each once, in
+    /// order of first occurrence (sorting them cost a fifth of a bulk load in string comparisons).
     static func documentTerms(_ text: String) -> [String] {
-        var terms = Set<String>()
+        var seen = Set<String>()
+        var terms: [String] = []
+        func add(_ term: String) {
+            if seen.insert(term).inserted { terms.append(term) }
+        }
         for run in runs(normalize(text)) {
             for (index, character) in run.enumerated() {
-                terms.insert(String(character))
-                if index + 1 < run.count { terms.insert(String([character, run[index + 1]])) }
+                add(String(character))
+                if index + 1 < run.count { add(String([character, run[index + 1]])) }
             }
         }
-        return terms.sorted()
+        return terms
     }
 
     struct Query: Equatable {

@@ -33,11 +33,24 @@ struct CertificateIssuer: Sendable {
     /// else: bulk loaders insert the products first and the certificates after.
     func sign(_ subjects: [Subject], validDays: Int64, now: Date, in db: any SQLDatabase) async throws -> [Certificate] {
         guard !subjects.isEmpty else { return [] }
+        let first = try await reserve(subjects.count, now: now, in: db)
+        return try await sign(subjects, firstSequence: first, validDays: validDays, now: now)
+    }
+
+    /// Takes `count` numbers of the year of `now` from its sequence; answers the first.
+    func reserve(_ count: Int, now: Date, in db: any SQLDatabase) async throws -> Int64 {
+        try await store.nextSequence(year: CertificateNumber.year(of: Self.issuedAt(now)), count: Int64(count), in: db)
+    }
+
+    static func issuedAt(_ now: Date) -> Date { Date(millis: now.millis / 1000 * 1000) }
+
+    /// Signs certificates numbered from `firstSequence` (reserved with `reserve`), outside any
+    /// transaction: bulk loaders sign one batch while the previous one is written.
+    func sign(_ subjects: [Subject], firstSequence first: Int64, validDays: Int64, now: Date) async throws -> [Certificate] {
         let key = try await keys.current()
-        let issuedAt = Date(millis: now.millis / 1000 * 1000)
+        let issuedAt = Self.issuedAt(now)
         let expiresAt = issuedAt.addingTimeInterval(Double(validDays) * 86400)
         let year = CertificateNumber.year(of: issuedAt)
-        let first = try await store.nextSequence(year: year, count: Int64(subjects.count), in: db)
         let certificates = try subjects.enumerated().map { index, subject in
             let payload = CertificatePayload(
                 number: CertificateNumber.format(year: year, sequence: first + Int64(index)),
