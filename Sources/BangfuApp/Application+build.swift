@@ -87,10 +87,10 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
 
 /// Header limits (16 KiB a field, 32 KiB in all, 100 fields) and the slow-client deadlines.
 func http1Configuration(_ configuration: AppConfiguration) -> HTTP1Channel.Configuration {
-    let head = TimeAmount.nanoseconds(Int64(configuration.headTimeout.components.seconds) * 1_000_000_000
-        + configuration.headTimeout.components.attoseconds / 1_000_000_000)
-    let body = TimeAmount.nanoseconds(Int64(configuration.bodyTimeout.components.seconds) * 1_000_000_000
-        + configuration.bodyTimeout.components.attoseconds / 1_000_000_000)
+    func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+    let (head, body) = (amount(configuration.headTimeout), amount(configuration.bodyTimeout))
     return HTTP1Channel.Configuration(
         additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)],
         httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
@@ -101,7 +101,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: CatalogInvalidationMiddleware(cache: services.catalogCache))
+    router.add(middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
     router.add(middleware: RateLimitMiddleware(limiter: services.rateLimiter, clock: services.clock))
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
     router.add(middleware: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger))

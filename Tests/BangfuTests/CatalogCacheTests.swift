@@ -58,6 +58,17 @@ import Testing
         }
         #expect(Set(bodies) == ["1"] && count.withLockedValue { $0 } == 1)
         // A render that began before an invalidation answers its caller but is not kept.
+        let renders = Renders()
+        let slowRender: CatalogCache.Render = {
+            try await Task.sleep(for: .milliseconds(200))
+            return try await renders.render()()
+        }
+        async let inFlight = cache.page("d", render: slowRender)
+        try await Task.sleep(for: .milliseconds(50))  // the render is under way
+        cache.invalidate()
+        #expect(String(buffer: try await inFlight) == "1")
+        #expect(cache.cached("d") == nil)
+        #expect(String(buffer: try await cache.page("d", render: renders.render())) == "2")
         cache.invalidate()
         let generation = cache.generation
         cache.invalidate()
@@ -67,9 +78,9 @@ import Testing
         #expect(cache.cached("c").map { String(buffer: $0) } == "new")
         // Off: every call renders.
         let off = CatalogCache(ttl: .zero, clock: clock.appClock)
-        let renders = Renders()
-        for _ in 0..<3 { _ = try await off.page("a", render: renders.render()) }
-        #expect(renders.calls == 3)
+        let offRenders = Renders()
+        for _ in 0..<3 { _ = try await off.page("a", render: offRenders.render()) }
+        #expect(offRenders.calls == 3)
     }
 }
 
@@ -111,6 +122,12 @@ func waitUntil(_ condition: @Sendable () -> Bool) async throws {
             }
             #expect(try await stock() == 100)
             #expect(try await client.place(canteen.token, [(rice, 3)]).status == .created)
+            #expect(try await stock() == 100)
+            // A refused request writes nothing and leaves the cache alone (nobody can keep it cold
+            // with bad requests); registration cannot change the catalog either.
+            #expect(try await client.call(.post, "/api/v1/products", token: seller.token, json: "{}").status == .unprocessableContent)
+            #expect(try await client.call(.post, "/api/v1/products", json: "{}").status == .unauthorized)
+            _ = try await client.signUp("visitor1")
             #expect(try await stock() == 100)
             test.clock.advance(seconds: 2.5)
             #expect(try await stock() == 97)

@@ -75,6 +75,13 @@ import Testing
             #expect(slowBody.closed && !slowBody.text.contains("201"))
             let silent = try await RawConnection.exchange(port: port, "", wait: .seconds(5))
             #expect(silent.closed)
+            // Refused before its body was read (401), then the body trickles in: the connection
+            // is still closed once the next head is overdue.
+            let refused = try await RawConnection.exchange(
+                port: port,
+                ["POST /api/v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n", "{}"],
+                wait: .seconds(5))
+            #expect(refused.closed && refused.text.hasPrefix("HTTP/1.1 401"))
             // A 40 KiB header is refused without an answer from any route.
             let big = String(repeating: "a", count: 40 * 1024)
             let oversized = try await RawConnection.exchange(
@@ -88,12 +95,20 @@ import Testing
 /// closes the connection or `wait` passes.
 enum RawConnection {
     static func exchange(port: Int, _ request: String, wait: Duration) async throws -> (text: String, closed: Bool) {
+        try await exchange(port: port, [request], wait: wait)
+    }
+
+    /// Writes `parts` 100 ms apart.
+    static func exchange(port: Int, _ parts: [String], wait: Duration) async throws -> (text: String, closed: Bool) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            if !request.isEmpty { try await outbound.write(ByteBuffer(string: request)) }
+            for (index, part) in parts.enumerated() where !part.isEmpty {
+                if index > 0 { try await Task.sleep(for: .milliseconds(100)) }
+                try await outbound.write(ByteBuffer(string: part))
+            }
             return try await withThrowingTaskGroup(of: (String, Bool)?.self) { group in
                 group.addTask {
                     var text = ""

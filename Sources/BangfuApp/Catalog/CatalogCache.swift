@@ -179,24 +179,41 @@ final class CatalogCache: Sendable {
     }
 }
 
-/// Empties the catalog cache after every successful state-changing request, except those that
-/// only move stock and sales (orders, refunds) or touch nothing in the catalog (sessions). A new
-/// route is covered by default.
+/// Empties the catalog cache (and the facet counts) after every state-changing request that
+/// succeeded or failed on the server's side (a 5xx may come after a commit), except those that only
+/// move stock and sales (orders, refunds) or cannot change what the catalog shows (sessions,
+/// registration, buyer organizations, merchant applications). A new route is covered by default.
+/// Refusals (4xx) come before anything is written and leave the cache alone, so nobody can keep
+/// it cold by sending bad requests.
 struct CatalogInvalidationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let cache: CatalogCache
+    let facets: FacetCache
 
-    static let untouched = ["/api/v1/orders", "/api/v1/refunds/", "/api/v1/sessions"]
+    static let untouched = [
+        "/api/v1/orders", "/api/v1/refunds/", "/api/v1/sessions", "/api/v1/users", "/api/v1/buyer-organizations",
+        "/api/v1/merchant-applications",
+    ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let response = try await next(request, context)
-        if cache.isEnabled, ![.get, .head, .options].contains(request.method), (200..<300).contains(response.status.code),
-            !Self.untouched.contains(where: { request.uri.path.hasPrefix($0) })
-        {
-            cache.invalidate()
+        let changes =
+            cache.isEnabled && ![.get, .head, .options].contains(request.method)
+            && !Self.untouched.contains(where: { request.uri.path.hasPrefix($0) })
+        do {
+            let response = try await next(request, context)
+            if changes, response.status.code < 400 || response.status.code >= 500 { invalidate() }
+            return response
+        } catch {
+            let status = (error as? APIError)?.status.code ?? (error as? any HTTPResponseError)?.status.code ?? 500
+            if changes, status >= 500 { invalidate() }
+            throw error
         }
-        return response
+    }
+
+    private func invalidate() {
+        cache.invalidate()
+        facets.invalidate()
     }
 }

@@ -196,12 +196,19 @@ struct DemoLoader {
                 batch.append((product, merchant.name))
             }
             // Each product's certificate is real: numbered, signed and stored like any other.
-            let certificates = try await services.issuer.sign(
-                batch.map {
-                    CertificateIssuer.Subject(
-                        productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
-                        merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
-                }, firstSequence: firstNumber + Int64(written), validDays: services.configuration.certificateValidDays, now: now)
+            let certificates: [Certificate]
+            do {
+                certificates = try await services.issuer.sign(
+                    batch.map {
+                        CertificateIssuer.Subject(
+                            productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
+                            merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
+                    }, firstSequence: firstNumber + Int64(written), validDays: services.configuration.certificateValidDays,
+                    now: now)
+            } catch {
+                _ = await writing?.result  // the batch being written finishes before the error is reported
+                throw error
+            }
             let certified = zip(batch, certificates).map { entry, certificate in
                 var product = entry.product
                 product.certificateNumber = certificate.number

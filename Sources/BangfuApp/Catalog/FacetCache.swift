@@ -102,6 +102,11 @@ final class FacetCache: Sendable {
         }
     }
 
+    /// Forgets every count (a catalog change); counts being computed are not kept.
+    func invalidate() {
+        slots.withLockedValue { $0.removeAll() }
+    }
+
     /// Waits until no refresh is under way (tests).
     func settle() async {
         let tasks = slots.withLockedValue { slots in

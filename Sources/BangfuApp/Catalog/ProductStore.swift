@@ -310,13 +310,14 @@ struct ProductStore: Sendable {
         )
     }
 
-    /// How many products each merchant has on sale now (listed, with an unexpired certificate).
+    /// How many products each merchant has on sale now (listed, merchant active, unexpired certificate).
     func onSaleCounts(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws -> [String: Int64] {
         guard !merchantIds.isEmpty else { return [:] }
         let rows = try await db.raw(
             """
             SELECT merchant_id, COUNT(*) AS n FROM products
-            WHERE merchant_id IN (\(binds: merchantIds)) AND status = 'listed' AND certificate_expires_at > \(bind: now.millis)
+            WHERE merchant_id IN (\(binds: merchantIds)) AND status = 'listed' AND merchant_active = 1
+              AND certificate_expires_at > \(bind: now.millis)
             GROUP BY merchant_id
             """
         ).all()

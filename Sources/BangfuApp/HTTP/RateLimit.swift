@@ -12,7 +12,7 @@ struct TokenBucket: Sendable, Equatable {
     mutating func take(at now: Date, capacity: Double, perMinute: Double) -> Double? {
         let elapsed = max(0, now.timeIntervalSince(updated))
         tokens = min(capacity, tokens + elapsed * perMinute / 60)
-        updated = now
+        updated = max(updated, now)
         if tokens >= 1 {
             tokens -= 1
             return nil
@@ -27,12 +27,17 @@ struct TokenBucket: Sendable, Equatable {
 /// own throttling (API.md).
 ///
 /// The state is a dictionary behind a lock, touched for a few microseconds per limited request;
-/// it forgets addresses whose bucket has refilled once it holds more than `maxAddresses`.
+/// past `maxAddresses` it forgets addresses whose bucket has refilled (at most once a minute).
+/// Addresses are whole peer addresses (an IPv6 client with many addresses gets many buckets).
 final class RateLimiter: Sendable {
     /// Requests a minute per address; 0 turns limiting off. The burst is a tenth of a minute's
     /// allowance, at least 10.
     let perMinute: Int
-    private let buckets = NIOLockedValueBox([String: TokenBucket]())
+    private struct State {
+        var buckets: [String: TokenBucket] = [:]
+        var lastSweep = Date.distantPast
+    }
+    private let state = NIOLockedValueBox(State())
     private let maxAddresses = 50_000
 
     init(perMinute: Int) { self.perMinute = perMinute }
@@ -43,15 +48,19 @@ final class RateLimiter: Sendable {
     func check(_ address: String, at now: Date) -> Double? {
         guard perMinute > 0 else { return nil }
         let (capacity, rate, limit) = (capacity, Double(perMinute), maxAddresses)
-        return buckets.withLockedValue { buckets in
-            if buckets.count > limit {
-                buckets = buckets.filter { _, bucket in
+        return state.withLockedValue { state in
+            // Past the bound, forget the addresses whose bucket has refilled, at most once a
+            // minute (a sweep is a pass over the table); if that frees nothing, start afresh.
+            if state.buckets.count > limit, now.timeIntervalSince(state.lastSweep) > 60 {
+                state.lastSweep = now
+                state.buckets = state.buckets.filter { _, bucket in
                     bucket.tokens + now.timeIntervalSince(bucket.updated) * rate / 60 < capacity
                 }
+                if state.buckets.count > limit { state.buckets.removeAll() }
             }
-            var bucket = buckets[address] ?? TokenBucket(tokens: capacity, updated: now)
+            var bucket = state.buckets[address] ?? TokenBucket(tokens: capacity, updated: now)
             let wait = bucket.take(at: now, capacity: capacity, perMinute: rate)
-            buckets[address] = bucket
+            state.buckets[address] = bucket
             return wait
         }
     }

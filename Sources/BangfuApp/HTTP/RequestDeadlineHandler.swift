@@ -48,7 +48,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .head:
             pending += 1
             arm(context, bodyTimeout)
-        case .end: disarm()
+        case .body where pending == 0:
+            break  // the rest of an answered request's body: its own deadline still runs
+        case .end:
+            // Answered already (a refusal before the body was read): the next head is now due.
+            if pending == 0 { arm(context, headTimeout) } else { disarm() }
         case .body: break
         }
         context.fireChannelRead(data)

@@ -111,12 +111,9 @@ struct MerchantsController {
                     entityType: "merchant", entityId: id, data: ["reason": AuditValue(reason)]), in: db)
             merchant.status = status
             merchant.suspensionReason = reason
-            return merchant
+            let counts = try await services.products.onSaleCounts(merchantIds: [id], now: services.clock.now, in: db)
+            return (merchant, counts[id] ?? 0)
         }
-        let now = services.clock.now
-        let counts = try await services.database.read { db in
-            try await services.products.onSaleCounts(merchantIds: [id], now: now, in: db)
-        }
-        return try .json(Output(merchant, productCount: counts[id] ?? 0, viewer: admin))
+        return try .json(Output(merchant.0, productCount: merchant.1, viewer: admin))
     }
 }
