@@ -304,17 +304,18 @@ function merchantActions(o) {
   return out;
 }
 
+const REFUND_FILTERS = [['requested', '待处理'], ['', '全部'], ['approved', '已同意'], ['rejected', '已拒绝']];
+
+// The refunds of this merchant's orders, from GET /refunds (pending ones first by default).
 async function refundsTab() {
-  const orders = [];
-  for (const status of ['accepted', 'settled']) {
-    const { items } = await api('GET', '/orders', { query: { status, limit: 50 } });
-    orders.push(...items);
-  }
-  const details = await Promise.all(orders.map((o) => api('GET', `/orders/${encodeURIComponent(o.id)}`)));
-  const refunds = details.flatMap((o) => (o.refunds || []).map((r) => ({ ...r, order: o })));
-  refunds.sort((a, b) => (a.status === 'requested' ? 0 : 1) - (b.status === 'requested' ? 0 : 1) || b.createdAt.localeCompare(a.createdAt));
-  if (!refunds.length) return h('p', { class: 'muted empty' }, '暂无退款申请');
-  return h('div', { class: 'list', testid: 'refunds' }, refunds.map((r) => refundCard(r)));
+  const query = new URLSearchParams(location.hash.split('?')[1] || '');
+  const status = query.has('status') ? query.get('status') : 'requested';
+  const filter = h('nav', { class: 'filters', 'aria-label': '退款状态' }, REFUND_FILTERS.map(([k, t]) =>
+    h('a', { href: `#/merchant/refunds?status=${k}`, class: k === status ? 'current' : '', 'aria-current': k === status ? 'page' : null }, t)));
+  const list = pagedList((cursor) => api('GET', '/refunds', { query: { status, limit: 20, cursor } }),
+    (q) => refundCard({ ...q.refund, order: q.order }), { testid: 'refunds', empty: '暂无退款申请' });
+  await list.ready;
+  return [filter, list];
 }
 
 export function refundCard(r) {

@@ -120,6 +120,7 @@ import Testing
         Access(route: "POST /api/v1/orders/{order}/acceptance", allowed: [.buyerA]),
         Access(route: "POST /api/v1/orders/{order}/payment", allowed: [.buyerA, .admin]),
         Access(route: "POST /api/v1/orders/{order}/refunds", allowed: [.buyerA]),
+        Access(route: "GET /api/v1/refunds", allowed: buyers.union(merchants).union([.admin])),
         Access(route: "POST /api/v1/refunds/{refund}/approval", allowed: [.merchantA, .admin]),
         Access(route: "POST /api/v1/refunds/{refund}/rejection", allowed: [.merchantA, .admin]),
 

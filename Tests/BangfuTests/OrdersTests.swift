@@ -281,6 +281,53 @@ extension TestApp {
         }
     }
 
+    @Test func refundQueuesAreScopedToTheCallersOrders() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let shop = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+            let other = try await Seller.make(
+                test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller2", creditCode: Codes.yanshou2,
+                company: "延寿县富民合作社")
+            let rice = try await shop.listed(test, client, title: "延寿大米", price: 1_000)
+            let honey = try await other.listed(test, client, title: "椴树蜂蜜", price: 2_000)
+            let canteen = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen1", number: 1)
+            let stranger = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen2", number: 2)
+            var refunds: [String] = []
+            for (product, buyer, seller, amount) in [(rice, canteen, shop, 1_000), (honey, canteen, other, 2_000), (rice, stranger, shop, 1_000)] {
+                let order = try #require(try await client.place(buyer.token, [(product, 1)]).orderIds.first)
+                try await client.walk(order, buyer: buyer.token, merchant: seller.token, to: "settled", amountFen: Int64(amount))
+                let refund = try await client.call(
+                    .post, "/api/v1/orders/\(order)/refunds", token: buyer.token, json: #"{"amountFen":100,"reason":"破损"}"#)
+                refunds.append(try #require(refund.object["id"] as? String))
+                test.clock.advance(seconds: 1)  // "newest first" needs distinct times
+            }
+            func queue(_ token: String?, _ query: String = "") async throws -> [String] {
+                try await client.call(.get, "/api/v1/refunds" + query, token: token).items.compactMap {
+                    ($0["refund"] as? [String: Any])?["id"] as? String
+                }
+            }
+            // Newest first; each party sees its own orders' refunds, an admin all of them.
+            #expect(try await queue(shop.token) == [refunds[2], refunds[0]])
+            #expect(try await queue(other.token) == [refunds[1]])
+            #expect(try await queue(canteen.token) == [refunds[1], refunds[0]])
+            #expect(try await queue(stranger.token) == [refunds[2]])
+            #expect(try await queue(cast.admin) == refunds.reversed())
+            let first = try await client.call(.get, "/api/v1/refunds?limit=1", token: shop.token)
+            let order = try #require(first.items.first?["order"] as? [String: Any])
+            #expect(order["status"] as? String == "settled" && order["totalFen"] as? Int == 1_000)
+            let cursor = try #require(first.object["nextCursor"] as? String)
+            #expect(try await queue(shop.token, "?limit=1&cursor=\(cursor)") == [refunds[0]])
+            // Deciding one takes it out of the queue of requested ones.
+            _ = try await client.call(.post, "/api/v1/refunds/\(refunds[0])/approval", token: shop.token, json: "{}")
+            #expect(try await queue(shop.token, "?status=requested") == [refunds[2]])
+            #expect(try await queue(shop.token, "?status=approved") == [refunds[0]])
+            #expect(try await client.call(.get, "/api/v1/refunds?status=lost", token: shop.token).status == .badRequest)
+            #expect(try await client.call(.get, "/api/v1/refunds", token: cast.yanshouOfficer).status == .forbidden)
+            #expect(try await client.call(.get, "/api/v1/refunds").status == .unauthorized)
+        }
+    }
+
     @Test func idempotencyKeysReplayTheFirstAnswer() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

@@ -519,6 +519,8 @@ def story():
     refund = css('[data-testid="refund"]')
     assert "¥10.00" in refund.text and "待处理" in refund.text, refund.text
     submit_and_rerender(css('[data-testid="refund-decision"]', refund))
+    # Decided refunds leave the queue of pending ones; the approved list shows it.
+    go("#/merchant/refunds?status=approved")
     expect_text('[data-testid="refund"]', "已通过")
     step("merchant approved the refund")
     sign_out()

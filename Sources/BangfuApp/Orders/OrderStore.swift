@@ -312,6 +312,31 @@ struct OrderStore: Sendable {
         try await db.raw("SELECT * FROM refunds WHERE id = \(bind: id)").first().map(Self.refund)
     }
 
+    /// A refund with what its reader needs of the order.
+    struct QueuedRefund: Sendable {
+        var refund: Refund
+        var order: Order
+    }
+
+    /// Refunds of the orders `filter` selects (organization, merchant), newest first, optionally
+    /// of one status: the merchant's and the admin's queue, the buyer's history.
+    func refunds(
+        _ filter: Filter, status: RefundStatus?, after: (Int64, String)?, limit: Int, in db: any SQLDatabase
+    ) async throws -> [QueuedRefund] {
+        var sql = SQLQueryString("SELECT r.* FROM refunds r JOIN orders o ON o.id = r.order_id WHERE 1 = 1")
+        if let id = filter.organizationId { sql += " AND o.organization_id = \(bind: id)" }
+        if let id = filter.merchantId { sql += " AND o.merchant_id = \(bind: id)" }
+        if let status { sql += " AND r.status = \(bind: status.rawValue)" }
+        if let after { sql += .after(after, time: "r.created_at", id: "r.id") }
+        sql.appendInterpolation(unsafeRaw: " ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit)")
+        let refunds = try await db.raw(sql).all().map(Self.refund)
+        guard !refunds.isEmpty else { return [] }
+        let orders = try await db.raw("SELECT * FROM orders WHERE id IN (\(SQLQueryString.list(refunds.map(\.orderId))))")
+            .all().map(Self.order)
+        let byId = Dictionary(orders.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return refunds.compactMap { refund in byId[refund.orderId].map { QueuedRefund(refund: refund, order: $0) } }
+    }
+
     func refunds(orderId: String, in db: any SQLDatabase) async throws -> [Refund] {
         try await db.raw("SELECT * FROM refunds WHERE order_id = \(bind: orderId) ORDER BY created_at, id").all().map(Self.refund)
     }

@@ -21,6 +21,7 @@ struct OrdersController {
         router.post("/api/v1/orders/:id/acceptance", use: accept)
         router.post("/api/v1/orders/:id/payment", use: pay)
         router.post("/api/v1/orders/:id/refunds", use: requestRefund)
+        router.get("/api/v1/refunds", use: listRefunds)
         router.post("/api/v1/refunds/:id/approval", use: approveRefund)
         router.post("/api/v1/refunds/:id/rejection", use: rejectRefund)
     }
@@ -45,6 +46,15 @@ struct OrdersController {
         var quantity: Int64
         var amountFen: Int64
         var certificateNumber: String
+
+        init(_ item: OrderItem) {
+            productId = item.productId
+            title = item.title
+            unitPriceFen = item.unitPriceFen
+            quantity = item.quantity
+            amountFen = item.amountFen
+            certificateNumber = item.certificateNumber
+        }
     }
 
     struct RefundOutput: Encodable {
@@ -115,11 +125,7 @@ struct OrdersController {
             shippedAt = o.shippedAt?.rfc3339
             acceptedAt = o.acceptedAt?.rfc3339
             settledAt = o.settledAt?.rfc3339
-            self.items = items.map {
-                ItemOutput(
-                    productId: $0.productId, title: $0.title, unitPriceFen: $0.unitPriceFen, quantity: $0.quantity,
-                    amountFen: $0.amountFen, certificateNumber: $0.certificateNumber)
-            }
+            self.items = items.map(ItemOutput.init)
             self.events = events?.map(MerchantApplicationsController.ReviewOutput.init)
             self.refunds = refunds?.map(RefundOutput.init)
             createdAt = o.createdAt.rfc3339
@@ -221,16 +227,8 @@ struct OrdersController {
         let after = try paging.position.map(Paging.timeAndId)
         let requested = filter
         let (orders, items) = try await services.database.read { db -> ([Order], [String: [OrderItem]]) in
-            var query = requested
-            switch user.role {
-            case .buyer:
-                guard let organization = try await services.buyers.organization(memberId: user.userId, in: db) else { return ([], [:]) }
-                query.organizationId = organization.id
-            case .merchant:
-                guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else { return ([], [:]) }
-                query.merchantId = merchant.id
-            default: break
-            }
+            guard var query = try await scope(user, in: db) else { return ([], [:]) }
+            query.status = requested.status
             let orders = try await store.orders(query, after: after, limit: paging.limit + 1, in: db)
             return (orders, try await store.items(orderIds: orders.prefix(paging.limit).map(\.id), in: db))
         }
@@ -239,6 +237,72 @@ struct OrdersController {
             Page(
                 items: orders.prefix(paging.limit).map { Output($0, items: items[$0.id] ?? []) },
                 nextCursor: next.map { Paging.cursor(tag: "orders", position: "\($0.createdAt.millis)|\($0.id)") }))
+    }
+
+    /// A refund in a list, with the order it belongs to summed up.
+    struct QueuedRefundOutput: Encodable {
+        struct OrderSummary: Encodable {
+            var id: String
+            var status: OrderStatus
+            var merchantId: String
+            var buyerOrganizationId: String
+            var totalFen: Int64
+            var refundedFen: Int64
+            var items: [ItemOutput]
+        }
+        var refund: RefundOutput
+        var order: OrderSummary
+
+        init(_ queued: OrderStore.QueuedRefund, items: [OrderItem]) {
+            refund = RefundOutput(queued.refund)
+            let o = queued.order
+            order = OrderSummary(
+                id: o.id, status: o.status, merchantId: o.merchantId, buyerOrganizationId: o.organizationId,
+                totalFen: o.totalFen, refundedFen: o.refundedFen, items: items.map(ItemOutput.init))
+        }
+    }
+
+    /// `GET /api/v1/refunds?status=`: the refunds of the caller's orders (a merchant's queue to
+    /// decide, a buyer organization's history), or all of them for an admin; newest first.
+    @Sendable func listRefunds(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.buyer, .merchant, .admin)
+        let paging = try Paging.parse(request, tag: "refunds")
+        var status: RefundStatus?
+        if let raw = request.uri.queryParameters["status"] {
+            guard let parsed = RefundStatus(rawValue: String(raw)) else {
+                throw APIError.badRequest(
+                    "status must be one of " + RefundStatus.allCases.map(\.rawValue).joined(separator: ", "), field: "status")
+            }
+            status = parsed
+        }
+        let after = try paging.position.map(Paging.timeAndId)
+        let wanted = status
+        let (refunds, items) = try await services.database.read { db -> ([OrderStore.QueuedRefund], [String: [OrderItem]]) in
+            guard let filter = try await scope(user, in: db) else { return ([], [:]) }
+            let refunds = try await store.refunds(filter, status: wanted, after: after, limit: paging.limit + 1, in: db)
+            return (refunds, try await store.items(orderIds: refunds.prefix(paging.limit).map(\.order.id), in: db))
+        }
+        let next = refunds.count > paging.limit ? refunds[paging.limit - 1].refund : nil
+        return try .json(
+            Page(
+                items: refunds.prefix(paging.limit).map { QueuedRefundOutput($0, items: items[$0.order.id] ?? []) },
+                nextCursor: next.map { Paging.cursor(tag: "refunds", position: "\($0.createdAt.millis)|\($0.id)") }))
+    }
+
+    /// The orders a caller may see: its organization's (buyer), its own (merchant), all (admin);
+    /// nil when a buyer or merchant has no organization or merchant yet.
+    func scope(_ user: Identity, in db: any SQLDatabase) async throws -> OrderStore.Filter? {
+        var filter = OrderStore.Filter()
+        switch user.role {
+        case .buyer:
+            guard let organization = try await services.buyers.organization(memberId: user.userId, in: db) else { return nil }
+            filter.organizationId = organization.id
+        case .merchant:
+            guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else { return nil }
+            filter.merchantId = merchant.id
+        default: break
+        }
+        return filter
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -291,6 +291,9 @@ enum Migrations {
                 "CREATE INDEX orders_accepted ON orders (status, accepted_at)",
             ]
         },
+        Migration(version: 9, name: "refund queue") { _ in
+            ["CREATE INDEX refunds_status ON refunds (status, created_at, id)", "CREATE INDEX refunds_created ON refunds (created_at, id)"]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
