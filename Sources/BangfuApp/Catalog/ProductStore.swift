@@ -194,7 +194,9 @@ struct ProductStore: Sendable {
             case .postgres:
                 query += " AND p.search_terms @> string_to_array(\(bind: q.terms.joined(separator: " ")), ' ')"
             }
-            for piece in q.pieces {
+            // A piece of one or two characters is itself a term, so the index match already proves
+            // the substring; longer pieces are checked (their bigrams may occur apart).
+            for piece in q.pieces where piece.count > 2 {
                 query += " AND p.search_text LIKE \(bind: SearchTerms.likePattern(piece)) ESCAPE '\\'"
             }
         }
@@ -211,13 +213,15 @@ struct ProductStore: Sendable {
     }
 
     /// Relevance: a match in the title counts most, then in the merchant's name; ties newest first.
+    /// The merchants whose name matches are found once per query (an uncorrelated subquery), not
+    /// looked up for each of the thousands of candidates a common bigram has.
     private func relevance(_ filter: ProductFilter) -> SQLQueryString {
         guard let first = filter.query?.pieces.first else { return "0" }
         let pattern = SearchTerms.likePattern(first)
         return """
             (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
-              + CASE WHEN lower((SELECT company_name FROM merchants WHERE id = p.merchant_id)) LIKE \(bind: pattern)
-                ESCAPE '\\' THEN 1 ELSE 0 END)
+              + CASE WHEN p.merchant_id IN (SELECT id FROM merchants WHERE lower(company_name) LIKE \(bind: pattern)
+                ESCAPE '\\') THEN 1 ELSE 0 END)
             """
     }
 
