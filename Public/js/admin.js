@@ -1,17 +1,19 @@
 // Admin portal (平台管理): review queues, buyer organization verification, certificates
-// (revocation), merchants (suspension), reports with charts, quota plans, alerts, audit, users.
-import { api, fen, bp, fieldError, quotaYear, time, date, statusText, ROLES } from './api.js';
+// (revocation), merchants (suspension), orders (recording a payment), reports with charts, quota
+// plans, alerts, audit, 脱贫县 (add and correct), users.
+import { api, fen, bp, fieldError, quotaYear, time, date, statusText, ROLES, COUNTY_LEVELS, forgetCounties } from './api.js';
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, barChart, downloadLink } from './ui.js';
 import { go, flash } from './state.js';
 import { applicationQueue, certificationQueue } from './county.js';
-import { alertsView, salesReport, yearGroupForm } from './shared.js';
+import { alertsView, salesReport, yearGroupForm, orderCard, paymentForm } from './shared.js';
 import { countyOptions } from './catalog.js';
 
 const reload = () => go(location.hash);
 
 const TABS = [
   ['applications', '入驻审核'], ['certifications', '认定审核'], ['organizations', '采购单位'], ['certificates', '证书'],
-  ['merchants', '供应商'], ['reports', '统计报表'], ['quota', '份额计划'], ['alerts', '预警'], ['audit', '审计'], ['users', '账号'],
+  ['merchants', '供应商'], ['orders', '订单'], ['reports', '统计报表'], ['quota', '份额计划'], ['alerts', '预警'], ['audit', '审计'],
+  ['counties', '脱贫县'], ['users', '账号'],
 ];
 
 export async function adminPortal(view, tab) {
@@ -22,8 +24,8 @@ export async function adminPortal(view, tab) {
   const views = {
     applications: () => applicationQueue('admin', 'recommended'),
     certifications: () => certificationQueue('admin', 'county_approved'),
-    organizations: organizationsTab, certificates: certificatesTab, merchants: merchantsTab,
-    reports: reportsTab, quota: quotaTab, alerts: (b) => alertsView(b), audit: auditTab, users: usersTab,
+    organizations: organizationsTab, certificates: certificatesTab, merchants: merchantsTab, orders: ordersTab,
+    reports: reportsTab, quota: quotaTab, alerts: (b) => alertsView(b), audit: auditTab, counties: countiesTab, users: usersTab,
   };
   await section(body, () => views[tab](body));
 }
@@ -93,6 +95,24 @@ async function merchantsTab() {
   return list;
 }
 
+// ---- orders: an admin may record the payment of an accepted order ----
+
+const ORDER_FILTERS = [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', '已发货'], ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
+
+async function ordersTab() {
+  const status = param('status', '');
+  const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
+    (o) => orderCard(o, o.status === 'accepted' ? [paymentForm(o, paid)] : [], { role: 'admin' }), { testid: 'orders', empty: '暂无订单' });
+  await list.ready;
+  return [filterNav('#/admin/orders', 'status', ORDER_FILTERS, status),
+    h('p', { class: 'muted' }, '采购单位付款后，平台管理员可代为登记付款凭证；付款金额须等于应付金额（订单金额减已批准退款）。'), list];
+}
+
+function paid(o) {
+  flash(`订单 ${o.id} 的付款已登记，订单已结算。`);
+  reload();
+}
+
 async function reportsTab(body) {
   const sales = await salesReport(body, '#/admin/reports');
   const year = param('year', String(quotaYear()));
@@ -135,6 +155,67 @@ async function auditTab() {
       facts([['记录数', String(v.events)], ['链头哈希', h('code', {}, v.headHash)]])),
     h('h3', {}, '审计记录（最早在前）'), events,
   ];
+}
+
+// ---- 脱贫县: the reference list that merchants, products and county officers name ----
+
+const LEVEL_OPTIONS = Object.entries(COUNTY_LEVELS);
+const COUNTY_FIELDS = ['name', 'prefecture', 'province', 'level'];
+
+async function countiesTab() {
+  const list = await api('GET', '/counties');
+  return [
+    h('section', { class: 'card' }, h('h3', {}, '登记脱贫县'), countyForm()),
+    h('h3', {}, `已登记的脱贫县（${list.length} 个）`),
+    list.length ? h('div', { class: 'list', testid: 'counties' }, list.map(countyCard)) : h('p', { class: 'muted empty' }, '暂无脱贫县'),
+  ];
+}
+
+function countyCard(c) {
+  return h('article', { class: 'card compact', testid: 'county', 'data-code': c.code },
+    h('h3', {}, c.name, ' ', h('code', {}, c.code)),
+    facts([['所属地市', c.prefecture], ['所属省份', c.province], ['级别', COUNTY_LEVELS[c.level] || c.level]]),
+    countyEdit(c));
+}
+
+function countyForm() {
+  return form({
+    id: 'county-form', submit: '登记',
+    fields: [
+      { name: 'code', label: '县代码', required: true, inputmode: 'numeric', hint: '6 位行政区划代码（GB/T 2260），登记后不能修改' },
+      { name: 'name', label: '县名', required: true },
+      { name: 'prefecture', label: '所属地市', required: true },
+      { name: 'province', label: '所属省份', required: true },
+      { name: 'level', label: '级别', type: 'select', options: LEVEL_OPTIONS, value: 'national' },
+    ],
+    onSubmit: async (v) => {
+      const c = await api('POST', '/counties', { body: v });
+      forgetCounties();
+      flash(`已登记 ${c.name}（${c.code}）。`);
+      reload();
+    },
+  });
+}
+
+/** Sends only the fields that differ from the county as listed. */
+function countyEdit(c) {
+  return disclosure('修改', form({
+    id: `county-${c.code}`, testid: 'county-edit-form', submit: '保存', className: 'inline-form',
+    fields: [
+      { name: 'name', label: '县名', required: true, value: c.name },
+      { name: 'prefecture', label: '所属地市', required: true, value: c.prefecture },
+      { name: 'province', label: '所属省份', required: true, value: c.province },
+      { name: 'level', label: '级别', type: 'select', options: LEVEL_OPTIONS, value: c.level },
+    ],
+    onSubmit: async (v) => {
+      const changed = Object.fromEntries(COUNTY_FIELDS.filter((k) => v[k] !== c[k]).map((k) => [k, v[k]]));
+      if (!Object.keys(changed).length) return '没有修改。';
+      const saved = await api('PATCH', `/counties/${encodeURIComponent(c.code)}`, { body: changed });
+      forgetCounties();
+      flash(`已修改 ${saved.name}（${saved.code}）。`);
+      reload();
+    },
+  }), { testid: 'county-edit' });
 }
 
 async function usersTab() {

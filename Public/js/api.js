@@ -133,6 +133,11 @@ const MESSAGES = [
   [/^must be between (\d+) and (\d+)$/, (m) => `须在 ${m[1]} 到 ${m[2]} 之间`],
   [/^is not a product$/, () => '商品不存在'],
   [/(\d+) fen exceed the remaining budget of (\d+) fen/, (m) => `本次订单金额 ${fen(Number(m[1]))} 超出本年度预算余额 ${fen(Number(m[2]))}`],
+  [/^must equal the amount owed, (\d+) fen$/, (m) => `须等于应付金额 ${fen(Number(m[1]))}`],
+  [/^must be a 6-digit GB\/T 2260 code$/, () => '须为 6 位数字的行政区划代码（GB/T 2260）'],
+  [/^a county with this code exists$/, () => '该代码的县已登记'],
+  [/^must be national or provincial$/, () => '须为国家级或省级'],
+  [/^cannot be changed$/, () => '不能修改'],
 ];
 function localizeMessage(message) {
   for (const [re, fn] of MESSAGES) {
@@ -246,6 +251,7 @@ const STATUS = {
   valid: '有效', expired: '已过期', revoked: '已撤销',
 };
 export function statusText(s) { return STATUS[s] || s; }
+export const COUNTY_LEVELS = { national: '国家级', provincial: '省级' };
 export const EXTENSIONS = { 'application/pdf': '.pdf', 'image/jpeg': '.jpg', 'image/png': '.png' };
 export const DOC_KINDS = { business_license: '营业执照', food_license: '食品经营许可证', test_report: '检测报告', other: '其他' };
 export const ALERT_KINDS = {
@@ -261,6 +267,8 @@ export function counties() {
   countiesPromise ||= api('GET', '/counties').catch((e) => { countiesPromise = null; throw e; });
   return countiesPromise;
 }
+/** After a county is added or corrected: the next counties() asks the server again. */
+export function forgetCounties() { countiesPromise = null; }
 export function categories() {
   categoriesPromise ||= api('GET', '/categories').catch((e) => { categoriesPromise = null; throw e; });
   return categoriesPromise;

@@ -4,11 +4,14 @@ import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, 
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors } from './ui.js';
 import { state, go, flash, cart, loadMe } from './state.js';
 import { countyOptions } from './catalog.js';
-import { orderCard } from './shared.js';
+import { orderCard, paymentForm } from './shared.js';
 
 const reload = () => go(location.hash);
 
 export async function buyerPortal(view, tab) {
+  // An admin may have verified the organization since sign-in: the header reads a fresh /me.
+  try { await loadMe(); } catch (e) { /* unreachable server: keep what we know, the tab shows the error */ }
+  if (!state.me) return; // the session ended: the sign-in page is on its way
   const org = state.me.buyerOrganization;
   const list = org
     ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息']]
@@ -28,7 +31,6 @@ async function organizationTab() {
   const org = state.me.buyerOrganization;
   if (org) {
     const fresh = await api('GET', `/buyer-organizations/${encodeURIComponent(org.id)}`);
-    if (fresh.status !== org.status) await loadMe();
     return h('section', { class: 'card', testid: 'organization' },
       h('h3', {}, fresh.name, ' ', h('span', { testid: 'org-status-detail', 'data-status': fresh.status }, badge(fresh.status))),
       facts([['统一社会信用代码', fresh.creditCode], ['主管部门', fresh.department], ['所在县', fresh.countyCode ? await countyName(fresh.countyCode) : '—'],
@@ -192,18 +194,7 @@ function buyerActions(o) {
     out.push(actionButton('确认验收', () => api('POST', `/orders/${id}/acceptance`), { testid: 'accept-order', kind: 'primary', done: () => { flash('已验收，请在 30 日内付款。'); reload(); } }));
   }
   if (o.status === 'accepted') {
-    out.push(form({
-      id: `pay-${o.id}`, testid: 'pay-form', submit: '登记付款', className: 'inline-form',
-      fields: [
-        { name: 'amountFen', label: '付款金额（元）', type: 'money', value: fenToYuanInput(o.owedFen), required: true, hint: `应付 ${fen(o.owedFen)}（订单金额减已批准退款）` },
-        { name: 'reference', label: '付款凭证号', required: true, placeholder: '如 国库集中支付凭证号' },
-      ],
-      onSubmit: async (v) => {
-        await api('POST', `/orders/${id}/payment`, { body: { reference: v.reference, amountFen: parseYuan(v.amountFen, 'amountFen') } });
-        flash('付款已登记，订单已结算。');
-        reload();
-      },
-    }));
+    out.push(paymentForm(o, () => { flash('付款已登记，订单已结算。'); reload(); }));
   }
   if (o.status === 'accepted' || o.status === 'settled') {
     out.push(disclosure('申请退款', form({

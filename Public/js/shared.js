@@ -1,5 +1,5 @@
-// Pieces used by several portals: order cards, review history, alerts, the sales report.
-import { api, fen, time, date, statusText, ALERT_KINDS, ROLES, quotaYear } from './api.js';
+// Pieces used by several portals: order cards, the payment form, review history, alerts, the sales report.
+import { api, fen, fenToYuanInput, parseYuan, fieldError, time, date, statusText, ALERT_KINDS, ROLES, quotaYear } from './api.js';
 import { h, facts, badge, table, section, disclosure, barChart, form, downloadLink } from './ui.js';
 
 export function reviewsTable(reviews) {
@@ -43,6 +43,26 @@ export function orderCard(o, actions = [], { role } = {}) {
     ]),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
     more);
+}
+
+/**
+ * Records the payment of an accepted order (its buyer or an admin): the amount is prefilled with
+ * what is owed (total less approved refunds); the server refuses any other amount beside it.
+ */
+export function paymentForm(o, done) {
+  return form({
+    id: `pay-${o.id}`, testid: 'pay-form', submit: '登记付款', className: 'inline-form',
+    fields: [
+      { name: 'amountFen', label: '付款金额（元）', type: 'money', value: fenToYuanInput(o.owedFen), required: true, hint: `应付 ${fen(o.owedFen)}（订单金额减已批准退款）` },
+      { name: 'reference', label: '付款凭证号', required: true, placeholder: '如 国库集中支付凭证号' },
+    ],
+    onSubmit: async (v) => {
+      const amountFen = parseYuan(v.amountFen, 'amountFen', { allowZero: o.owedFen === 0 }); // 0 once fully refunded
+      if (!v.reference) throw fieldError('reference', '请填写付款凭证号');
+      const paid = await api('POST', `/orders/${encodeURIComponent(o.id)}/payment`, { body: { reference: v.reference, amountFen } });
+      await done(paid);
+    },
+  });
 }
 
 export async function alertsView(body, { kinds = Object.keys(ALERT_KINDS) } = {}) {
