@@ -39,7 +39,7 @@ export function orderCard(o, actions = [], { role } = {}) {
       o.note ? ['备注', o.note] : null,
       o.carrier ? ['物流', `${o.carrier} ${o.trackingNumber || ''}`] : null,
       o.paymentReference ? ['付款凭证号', o.paymentReference] : null,
-      role === 'buyer' ? null : ['采购单位编号', h('code', {}, o.buyerOrganizationId)],
+      role === 'buyer' ? null : ['采购单位', o.buyerOrganizationName || o.buyerOrganizationId],
     ]),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
     more);

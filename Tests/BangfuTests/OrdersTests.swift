@@ -74,6 +74,12 @@ extension TestApp {
             #expect(first["totalFen"] as? Int == 10 * 5_990 + 2 * 12_000)
             #expect(first["shipWithinDays"] as? Int == 15)
             #expect(first["buyerOrganizationId"] as? String == canteen.organizationId)
+            // The merchant sees which canteen bought, in the answer, its list and the order itself.
+            #expect(first["buyerOrganizationName"] as? String == "kitchen1食堂")
+            let merchantList = try await client.call(.get, "/api/v1/orders", token: a.token)
+            #expect(merchantList.items.map { $0["buyerOrganizationName"] as? String } == ["kitchen1食堂"])
+            let merchantView = try await client.call(.get, "/api/v1/orders/\(first["id"] as? String ?? "")", token: a.token)
+            #expect(merchantView.object["buyerOrganizationName"] as? String == "kitchen1食堂")
             let items = try #require(first["items"] as? [[String: Any]])
             #expect(items.map { $0["title"] as? String } == ["延寿大米", "大豆油"])
             #expect(items[0]["amountFen"] as? Int == 59_900)

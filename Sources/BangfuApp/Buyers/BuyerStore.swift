@@ -77,6 +77,16 @@ struct BuyerStore: Sendable {
         ).run()
     }
 
+    /// The names of the given organizations, for order lists (merchants see who bought).
+    func names(organizationIds: [String], in db: any SQLDatabase) async throws -> [String: String] {
+        guard !organizationIds.isEmpty else { return [:] }
+        let rows = try await db.raw(
+            "SELECT id, name FROM buyer_organizations WHERE id IN (\(SQLQueryString.list(Array(Set(organizationIds)))))"
+        ).all()
+        return try Dictionary(
+            uniqueKeysWithValues: rows.map { (try $0.decode(column: "id", as: String.self), try $0.decode(column: "name", as: String.self)) })
+    }
+
     func organization(id: String, in db: any SQLDatabase) async throws -> BuyerOrganization? {
         try await db.raw("SELECT * FROM buyer_organizations WHERE id = \(bind: id)").first().map(Self.organization)
     }

@@ -83,6 +83,7 @@ struct OrdersController {
         var id: String
         var checkoutId: String
         var buyerOrganizationId: String
+        var buyerOrganizationName: String
         var merchantId: String
         var status: OrderStatus
         var totalFen: Int64
@@ -106,10 +107,11 @@ struct OrdersController {
         var createdAt: String
         var updatedAt: String
 
-        init(_ o: Order, items: [OrderItem], events: [OrderEvent]? = nil, refunds: [Refund]? = nil) {
+        init(_ o: Order, organizationName: String, items: [OrderItem], events: [OrderEvent]? = nil, refunds: [Refund]? = nil) {
             id = o.id
             checkoutId = o.checkoutId
             buyerOrganizationId = o.organizationId
+            buyerOrganizationName = organizationName
             merchantId = o.merchantId
             status = o.status
             totalFen = o.totalFen
@@ -226,16 +228,22 @@ struct OrdersController {
         }
         let after = try paging.position.map(Paging.timeAndId)
         let requested = filter
-        let (orders, items) = try await services.database.read { db -> ([Order], [String: [OrderItem]]) in
-            guard var query = try await scope(user, in: db) else { return ([], [:]) }
+        let (orders, items, names) = try await services.database.read { db -> ([Order], [String: [OrderItem]], [String: String]) in
+            guard var query = try await scope(user, in: db) else { return ([], [:], [:]) }
             query.status = requested.status
             let orders = try await store.orders(query, after: after, limit: paging.limit + 1, in: db)
-            return (orders, try await store.items(orderIds: orders.prefix(paging.limit).map(\.id), in: db))
+            let shown = orders.prefix(paging.limit)
+            return (
+                orders, try await store.items(orderIds: shown.map(\.id), in: db),
+                try await services.buyers.names(organizationIds: shown.map(\.organizationId), in: db)
+            )
         }
         let next = orders.count > paging.limit ? orders[paging.limit - 1] : nil
         return try .json(
             Page(
-                items: orders.prefix(paging.limit).map { Output($0, items: items[$0.id] ?? []) },
+                items: orders.prefix(paging.limit).map {
+                    Output($0, organizationName: names[$0.organizationId] ?? "", items: items[$0.id] ?? [])
+                },
                 nextCursor: next.map { Paging.cursor(tag: "orders", position: "\($0.createdAt.millis)|\($0.id)") }))
     }
 
@@ -317,7 +325,9 @@ struct OrdersController {
 
     func detail(_ order: Order, in db: any SQLDatabase) async throws -> Output {
         Output(
-            order, items: try await store.items(orderIds: [order.id], in: db)[order.id] ?? [],
+            order,
+            organizationName: try await services.buyers.names(organizationIds: [order.organizationId], in: db)[order.organizationId] ?? "",
+            items: try await store.items(orderIds: [order.id], in: db)[order.id] ?? [],
             events: try await store.events(orderId: order.id, in: db), refunds: try await store.refunds(orderId: order.id, in: db))
     }
 

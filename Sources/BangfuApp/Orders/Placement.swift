@@ -109,7 +109,9 @@ struct Placer: Sendable {
                 accepted.append(checkout)
                 let output = OrdersController.CheckoutOutput(
                     checkoutId: checkout.checkoutId, totalFen: checkout.totalFen,
-                    orders: checkout.orders.map { OrdersController.Output($0.order, items: $0.items) })
+                    orders: checkout.orders.map {
+                        OrdersController.Output($0.order, organizationName: request.organization.name, items: $0.items)
+                    })
                 answers.append(
                     PlacementAnswer(status: 201, body: String(decoding: try OrdersController.encode(output), as: UTF8.self), replayed: false))
             } catch let refusal as APIError {
