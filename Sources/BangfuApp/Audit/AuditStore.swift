@@ -60,23 +60,24 @@ struct AuditStore: Sendable {
         var prevHash = try head.decode(column: "hash", as: String.self)
         let at = clock.now.millis
         for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
-            var sql = SQLQueryString(
-                "INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash) VALUES")
-            for (index, event) in chunk.enumerated() {
+            var rows: [SQLQueryString] = []
+            for event in chunk {
                 seq += 1
                 let data = try Self.encode(event.data)
                 let hash = AuditChain.hash(
                     seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
                     entityId: event.entityId, data: data, prevHash: prevHash)
-                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-                sql.appendInterpolation(
+                rows.append(
                     """
                     (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),
                      \(bind: event.entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
-                    """ as SQLQueryString)
+                    """)
                 prevHash = hash
             }
-            try await db.raw(sql).run()
+            try await db.raw(
+                "INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash) VALUES"
+                    + .values(rows)
+            ).run()
         }
         try await db.raw("UPDATE audit_head SET hash = \(bind: prevHash) WHERE id = 1").run()
     }

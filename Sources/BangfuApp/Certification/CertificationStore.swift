@@ -137,22 +137,20 @@ struct CertificationStore: Sendable {
 
     func insertBatch(_ certificates: [Certificate], in db: any SQLDatabase) async throws {
         for chunk in stride(from: 0, to: certificates.count, by: 500).map({ certificates[$0..<min($0 + 500, certificates.count)] }) {
-            var sql = SQLQueryString(
-                """
-                INSERT INTO certificates (number, application_id, product_id, product_title, merchant_id, merchant_name,
-                  county_code, issued_at, expires_at, key_id, signature, created_at) VALUES
-                """)
-            for (index, c) in chunk.enumerated() {
+            let rows = chunk.map { c -> SQLQueryString in
                 let p = c.payload
-                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-                sql.appendInterpolation(
-                    """
+                return """
                     (\(bind: p.number), \(bind: c.applicationId), \(bind: p.productId), \(bind: p.productTitle),
                      \(bind: p.merchantId), \(bind: p.merchantName), \(bind: p.countyCode), \(bind: c.issuedAt.millis),
                      \(bind: c.expiresAt.millis), \(bind: p.keyId), \(bind: c.signature), \(bind: c.issuedAt.millis))
-                    """ as SQLQueryString)
+                    """
             }
-            try await db.raw(sql).run()
+            try await db.raw(
+                """
+                INSERT INTO certificates (number, application_id, product_id, product_title, merchant_id, merchant_name,
+                  county_code, issued_at, expires_at, key_id, signature, created_at) VALUES
+                """ + .values(rows)
+            ).run()
         }
     }
 

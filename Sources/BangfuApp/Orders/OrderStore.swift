@@ -144,68 +144,57 @@ struct OrderStore: Sendable {
         _ checkouts: [(id: String, organizationId: String, buyerId: String, totalFen: Int64)], at: Date, in db: any SQLDatabase
     ) async throws {
         guard !checkouts.isEmpty else { return }
-        var sql = SQLQueryString("INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at) VALUES")
-        for (index, c) in checkouts.enumerated() {
-            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-            sql.appendInterpolation(
-                "(\(bind: c.id), \(bind: c.organizationId), \(bind: c.buyerId), \(bind: c.totalFen), \(bind: at.millis))"
-                    as SQLQueryString)
+        let rows = checkouts.map { c -> SQLQueryString in
+            "(\(bind: c.id), \(bind: c.organizationId), \(bind: c.buyerId), \(bind: c.totalFen), \(bind: at.millis))"
         }
-        try await db.raw(sql).run()
+        try await db.raw("INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at) VALUES" + .values(rows)).run()
     }
 
     /// Orders with their items and first events, in three statements.
     func insert(_ orders: [(order: Order, items: [OrderItem], event: OrderEvent)], eventIds: [String], in db: any SQLDatabase)
         async throws
     {
-        var sql = SQLQueryString(
-            """
-            INSERT INTO orders (id, checkout_id, organization_id, merchant_id, buyer_id, status, total_fen, refunded_fen,
-              ship_within_days, ship_by, delivery_address, note, quota_year, created_at, updated_at) VALUES
-            """)
-        for (index, entry) in orders.enumerated() {
+        let orderRows = orders.map { entry -> SQLQueryString in
             let o = entry.order
-            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-            sql.appendInterpolation(
-                """
+            return """
                 (\(bind: o.id), \(bind: o.checkoutId), \(bind: o.organizationId), \(bind: o.merchantId), \(bind: o.buyerId),
                  \(bind: o.status.rawValue), \(bind: o.totalFen), \(bind: o.refundedFen), \(bind: Int64(o.shipWithinDays)),
                  \(bind: o.shipBy.millis), \(bind: o.deliveryAddress), \(bind: o.note), \(bind: Int64(o.quotaYear)),
                  \(bind: o.createdAt.millis), \(bind: o.updatedAt.millis))
-                """ as SQLQueryString)
+                """
         }
-        try await db.raw(sql).run()
-        var items = SQLQueryString(
+        try await db.raw(
+            """
+            INSERT INTO orders (id, checkout_id, organization_id, merchant_id, buyer_id, status, total_fen, refunded_fen,
+              ship_within_days, ship_by, delivery_address, note, quota_year, created_at, updated_at) VALUES
+            """ + .values(orderRows)
+        ).run()
+        let itemRows = orders.flatMap { entry in
+            entry.items.enumerated().map { position, item -> SQLQueryString in
+                """
+                (\(bind: entry.order.id), \(bind: Int64(position + 1)), \(bind: item.productId), \(bind: item.title),
+                 \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber),
+                 \(bind: item.countyCode), \(bind: item.categoryId))
+                """
+            }
+        }
+        try await db.raw(
             """
             INSERT INTO order_items (order_id, position, product_id, title, unit_price_fen, quantity, amount_fen,
               certificate_number, county_code, category_id) VALUES
-            """)
-        var first = true
-        for entry in orders {
-            for (position, item) in entry.items.enumerated() {
-                items.appendInterpolation(unsafeRaw: first ? " " : ", ")
-                first = false
-                items.appendInterpolation(
-                    """
-                    (\(bind: entry.order.id), \(bind: Int64(position + 1)), \(bind: item.productId), \(bind: item.title),
-                     \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber),
-                     \(bind: item.countyCode), \(bind: item.categoryId))
-                    """ as SQLQueryString)
-            }
-        }
-        try await db.raw(items).run()
-        var events = SQLQueryString(
-            "INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at) VALUES")
-        for (index, entry) in orders.enumerated() {
+            """ + .values(itemRows)
+        ).run()
+        let eventRows = orders.enumerated().map { index, entry -> SQLQueryString in
             let e = entry.event
-            events.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-            events.appendInterpolation(
-                """
+            return """
                 (\(bind: eventIds[index]), \(bind: entry.order.id), 1, \(bind: e.action), \(bind: e.actorId), \(bind: e.actorRole),
                  \(bind: e.fromStatus), \(bind: e.toStatus), \(bind: e.note), \(bind: e.at.millis))
-                """ as SQLQueryString)
+                """
         }
-        try await db.raw(events).run()
+        try await db.raw(
+            "INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at) VALUES"
+                + .values(eventRows)
+        ).run()
     }
 
     func order(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> Order? {
@@ -371,12 +360,10 @@ struct OrderStore: Sendable {
     {
         guard !keys.isEmpty else { return [:] }
         let sorted = keys.sorted { ($0.userId, $0.key) < ($1.userId, $1.key) }
-        var insert = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
-        for (index, k) in sorted.enumerated() {
-            insert.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-            insert.appendInterpolation("(\(bind: k.userId), \(bind: k.key), \(bind: k.requestHash), 0, '', \(bind: at.millis))" as SQLQueryString)
-        }
-        insert.appendInterpolation(unsafeRaw: " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key")
+        let insert: SQLQueryString =
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES"
+            + .values(sorted.map { k in "(\(bind: k.userId), \(bind: k.key), \(bind: k.requestHash), 0, '', \(bind: at.millis))" })
+            + " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key"
         let claimed = Set(
             try await db.raw(insert).all().map {
                 try $0.decode(column: "user_id", as: String.self) + "\u{1F}" + $0.decode(column: "key", as: String.self)
@@ -401,12 +388,10 @@ struct OrderStore: Sendable {
     /// Keeps each claimed key's answer.
     func answer(_ answers: [(userId: String, key: String, status: Int, body: String)], in db: any SQLDatabase) async throws {
         for chunk in stride(from: 0, to: answers.count, by: 500).map({ answers[$0..<min($0 + 500, answers.count)] }) {
-            var sql = SQLQueryString("INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES")
-            for (index, a) in chunk.enumerated() {
-                sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-                sql.appendInterpolation("(\(bind: a.userId), \(bind: a.key), '', \(bind: Int64(a.status)), \(bind: a.body), 0)" as SQLQueryString)
-            }
-            sql.appendInterpolation(unsafeRaw: " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body")
+            let sql: SQLQueryString =
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES"
+                + .values(chunk.map { a in "(\(bind: a.userId), \(bind: a.key), '', \(bind: Int64(a.status)), \(bind: a.body), 0)" })
+                + " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body"
             try await db.raw(sql).run()
         }
     }

@@ -8,19 +8,16 @@ struct ReportStore: Sendable {
     /// Adds contributions to the totals of `year` (one statement; contributions are distinct).
     func record(_ contributions: [SalesRules.Contribution], year: Int, in db: any SQLDatabase) async throws {
         guard !contributions.isEmpty else { return }
-        var sql = SQLQueryString("INSERT INTO sales_totals (year, scope, dimension, key, orders, amount_fen) VALUES")
-        for (index, c) in contributions.enumerated() {
-            sql.appendInterpolation(unsafeRaw: index == 0 ? " " : ", ")
-            sql.appendInterpolation(
-                "(\(bind: Int64(year)), \(bind: c.scope), \(bind: c.dimension.rawValue), \(bind: c.key), \(bind: c.orders), \(bind: c.amountFen))"
-                    as SQLQueryString)
+        let rows = contributions.map { c -> SQLQueryString in
+            "(\(bind: Int64(year)), \(bind: c.scope), \(bind: c.dimension.rawValue), \(bind: c.key), \(bind: c.orders), \(bind: c.amountFen))"
         }
-        sql.appendInterpolation(
-            unsafeRaw: """
+        try await db.raw(
+            "INSERT INTO sales_totals (year, scope, dimension, key, orders, amount_fen) VALUES" + .values(rows)
+                + """
                  ON CONFLICT (year, scope, dimension, key) DO UPDATE SET orders = sales_totals.orders + excluded.orders,
                   amount_fen = sales_totals.amount_fen + excluded.amount_fen
-                """)
-        try await db.raw(sql).run()
+                """
+        ).run()
     }
 
     struct SalesRow: Sendable, Equatable {

@@ -18,6 +18,16 @@ extension SQLQueryString {
         return sql
     }
 
+    /// ` (…), (…), …`: the rows of a multi-row `INSERT … VALUES`, each written with its binds.
+    static func values(_ rows: [SQLQueryString]) -> SQLQueryString {
+        var sql = SQLQueryString("")
+        for (index, row) in rows.enumerated() {
+            sql += index == 0 ? " " : ", "
+            sql += row
+        }
+        return sql
+    }
+
     /// `CASE column WHEN ? THEN ? … END` mapping each key to its value.
     static func cases(_ column: String, _ values: [(String, Int64)]) -> SQLQueryString {
         var sql = SQLQueryString("CASE \(unsafeRaw: column)")
