@@ -118,3 +118,32 @@ import Testing
         }
     }
 }
+
+@Suite struct EnumeratedParameterTests {
+    /// Every enumerated query parameter refuses a value it does not know with a 400 that names it
+    /// and lists the values it takes (`Paging.choice`).
+    @Test func unknownValuesAreRefusedNamingTheParameter() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let admin = try await test.adminToken(client)
+            let merchant = try await client.signUp("merchant1")
+            let cases: [(String, String, String)] = [
+                ("/api/v1/merchant-applications?status=lost", admin, "status"),
+                ("/api/v1/certification-applications?status=lost", admin, "status"),
+                ("/api/v1/buyer-organizations?status=lost", admin, "status"),
+                ("/api/v1/orders?status=lost", admin, "status"),
+                ("/api/v1/refunds?status=lost", admin, "status"),
+                ("/api/v1/reports/alerts?kind=lost", admin, "kind"),
+                ("/api/v1/products?sort=lost", admin, "sort"),
+                ("/api/v1/merchants/me/products?status=lost", merchant, "status"),
+            ]
+            for (path, token, field) in cases {
+                let response = try await client.call(.get, path, token: token)
+                #expect(response.status == .badRequest, "\(path)")
+                #expect(response.fields == [field], "\(path)")
+                #expect((response.object["detail"] as? String)?.contains("must be one of") == true, "\(path)")
+            }
+            #expect(try await client.call(.get, "/api/v1/orders?status=settled", token: admin).status == .ok)
+        }
+    }
+}

@@ -169,15 +169,8 @@ struct BuyerOrganizationsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let paging = try Paging.parse(request, tag: "buyer-organizations")
-        var status: BuyerOrganizationStatus?
-        if let raw = request.uri.queryParameters["status"] {
-            guard let parsed = BuyerOrganizationStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest("status must be pending or active", field: "status")
-            }
-            status = parsed
-        }
+        let wanted = try Paging.choice(request, "status", BuyerOrganizationStatus.self)
         let after = try paging.position.map(Paging.timeAndId)
-        let wanted = status
         let rows = try await services.database.read { db in
             try await store.organizations(status: wanted, after: after, limit: paging.limit + 1, in: db)
         }

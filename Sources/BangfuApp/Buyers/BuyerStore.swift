@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-enum BuyerOrganizationStatus: String, Codable, Sendable {
+enum BuyerOrganizationStatus: String, Codable, Sendable, CaseIterable {
     case pending
     case active
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-enum ProductStatus: String, Codable, Sendable {
+enum ProductStatus: String, Codable, Sendable, CaseIterable {
     case draft
     case listed
     case delisted

@@ -27,11 +27,7 @@ extension ProductsController {
         filter.minPriceFen = try Self.price(parameters["minPriceFen"].map(String.init), "minPriceFen")
         filter.maxPriceFen = try Self.price(parameters["maxPriceFen"].map(String.init), "maxPriceFen")
         var sort: ProductSort = hasQuery ? .relevance : .newest
-        if let raw = parameters["sort"] {
-            guard let parsed = ProductSort(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "sort must be one of " + ProductSort.allCases.map(\.rawValue).joined(separator: ", "), field: "sort")
-            }
+        if let parsed = try Paging.choice(request, "sort", ProductSort.self) {
             sort = parsed == .relevance && !hasQuery ? .newest : parsed
         }
         let tag = "products-\(sort.rawValue)"

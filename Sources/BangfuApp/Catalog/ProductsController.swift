@@ -416,16 +416,9 @@ struct ProductsController {
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.merchant)
         let paging = try Paging.parse(request, tag: "my-products")
-        var status: ProductStatus?
-        if let raw = request.uri.queryParameters["status"] {
-            guard let parsed = ProductStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest("status must be draft, listed or delisted", field: "status")
-            }
-            status = parsed
-        }
+        let filterStatus = try Paging.choice(request, "status", ProductStatus.self)
         let after = try paging.position.map(Paging.timeAndId)
         let now = services.clock.now
-        let filterStatus = status
         let rows = try await services.database.read { db -> [ProductRow] in
             guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else { return [] }
             return try await store.products(

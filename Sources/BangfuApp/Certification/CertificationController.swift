@@ -125,13 +125,7 @@ struct CertificationController {
         let user = try context.require(.merchant, .county, .admin)
         let paging = try Paging.parse(request, tag: "certification-applications")
         var filter = CertificationStore.ApplicationFilter()
-        if let raw = request.uri.queryParameters["status"] {
-            guard let status = CertificationStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "status must be submitted, county_approved, certified or rejected", field: "status")
-            }
-            filter.status = status
-        }
+        filter.status = try Paging.choice(request, "status", CertificationStatus.self)
         let after = try paging.position.map(Paging.timeAndId)
         let now = services.clock.now
         let requested = filter

@@ -26,6 +26,18 @@ struct Paging {
         return Paging(limit: limit, position: position)
     }
 
+    /// The value of an enumerated query parameter (`?status=`, `?sort=`, `?kind=`), nil when absent;
+    /// an unknown value is a 400 naming the parameter and the values it takes.
+    static func choice<T: RawRepresentable & CaseIterable>(_ request: Request, _ name: String, _ type: T.Type) throws -> T?
+    where T.RawValue == String {
+        guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = T(rawValue: String(raw)) else {
+            throw APIError.badRequest(
+                "\(name) must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "), field: name)
+        }
+        return value
+    }
+
     /// The `createdAt|id` position of newest-first lists.
     static func timeAndId(_ position: String) throws -> (Int64, String) {
         let parts = position.split(separator: "|", maxSplits: 1)

@@ -253,12 +253,7 @@ struct MerchantApplicationsController {
         let user = try context.require(.merchant, .county, .admin)
         let paging = try Paging.parse(request, tag: "applications")
         var filter = MerchantStore.ApplicationFilter()
-        if let raw = request.uri.queryParameters["status"] {
-            guard let status = ApplicationStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest("status must be submitted, recommended, approved or rejected", field: "status")
-            }
-            filter.status = status
-        }
+        filter.status = try Paging.choice(request, "status", ApplicationStatus.self)
         let countyParameter = request.uri.queryParameters["countyCode"].map(String.init)
         switch user.role {
         case .merchant:

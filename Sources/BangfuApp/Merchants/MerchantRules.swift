@@ -61,7 +61,7 @@ extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
-enum ApplicationStatus: String, Codable, Sendable {
+enum ApplicationStatus: String, Codable, Sendable, CaseIterable {
     case submitted
     case recommended
     case approved

@@ -219,13 +219,7 @@ struct OrdersController {
         let user = try context.require(.buyer, .merchant, .admin)
         let paging = try Paging.parse(request, tag: "orders")
         var filter = OrderStore.Filter()
-        if let raw = request.uri.queryParameters["status"] {
-            guard let status = OrderStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "status must be one of " + OrderStatus.allCases.map(\.rawValue).joined(separator: ", "), field: "status")
-            }
-            filter.status = status
-        }
+        filter.status = try Paging.choice(request, "status", OrderStatus.self)
         let after = try paging.position.map(Paging.timeAndId)
         let requested = filter
         let (orders, items, names) = try await services.database.read { db -> ([Order], [String: [OrderItem]], [String: String]) in
@@ -275,16 +269,8 @@ struct OrdersController {
     @Sendable func listRefunds(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.buyer, .merchant, .admin)
         let paging = try Paging.parse(request, tag: "refunds")
-        var status: RefundStatus?
-        if let raw = request.uri.queryParameters["status"] {
-            guard let parsed = RefundStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "status must be one of " + RefundStatus.allCases.map(\.rawValue).joined(separator: ", "), field: "status")
-            }
-            status = parsed
-        }
+        let wanted = try Paging.choice(request, "status", RefundStatus.self)
         let after = try paging.position.map(Paging.timeAndId)
-        let wanted = status
         let (refunds, items) = try await services.database.read { db -> ([OrderStore.QueuedRefund], [String: [OrderItem]]) in
             guard let filter = try await scope(user, in: db) else { return ([], [:]) }
             let refunds = try await store.refunds(filter, status: wanted, after: after, limit: paging.limit + 1, in: db)

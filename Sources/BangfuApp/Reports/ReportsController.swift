@@ -113,14 +113,7 @@ struct ReportsController {
     @Sendable func alerts(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.admin, .county, .merchant)
         let csv = try CSV.isRequested(request)
-        var kinds = Set(AlertKind.allCases)
-        if let raw = request.uri.queryParameters["kind"] {
-            guard let kind = AlertKind(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "kind must be one of " + AlertKind.allCases.map(\.rawValue).joined(separator: ", "), field: "kind")
-            }
-            kinds = [kind]
-        }
+        let kinds = try Paging.choice(request, "kind", AlertKind.self).map { Set([$0]) } ?? Set(AlertKind.allCases)
         var limit = 100
         if let raw = request.uri.queryParameters["limit"] {
             guard let value = Int(String(raw)), (1...1000).contains(value) else {
