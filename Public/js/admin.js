@@ -2,10 +2,10 @@
 // (revocation), merchants (suspension), orders (recording a payment), reports with charts, quota
 // plans, alerts, audit, 脱贫县 (add and correct), users.
 import { api, fen, bp, fieldError, quotaYear, time, date, statusText, ROLES, COUNTY_LEVELS, forgetCounties } from './api.js';
-import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, barChart, downloadLink } from './ui.js';
+import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, barChart, downloadLink, filterNav, hashParam } from './ui.js';
 import { go, flash } from './state.js';
 import { applicationQueue, certificationQueue } from './county.js';
-import { alertsView, salesReport, yearGroupForm, orderCard, paymentForm } from './shared.js';
+import { alertsView, salesReport, yearGroupForm, orderCard, paymentForm, orderFilters } from './shared.js';
 import { countyOptions } from './catalog.js';
 
 const reload = () => go(location.hash);
@@ -30,15 +30,7 @@ export async function adminPortal(view, tab) {
   await section(body, () => views[tab](body));
 }
 
-function param(name, fallback = '') {
-  const p = new URLSearchParams(location.hash.split('?')[1] || '');
-  return p.has(name) ? p.get(name) : fallback;
-}
-
-function filterNav(base, name, options, current) {
-  return h('nav', { class: 'filters', 'aria-label': '筛选' }, options.map(([k, t]) =>
-    h('a', { href: `${base}?${name}=${k}`, class: k === current ? 'current' : '', 'aria-current': k === current ? 'page' : null }, t)));
-}
+const param = hashParam;
 
 async function organizationsTab() {
   const status = param('status', 'pending');
@@ -97,14 +89,12 @@ async function merchantsTab() {
 
 // ---- orders: an admin may record the payment of an accepted order ----
 
-const ORDER_FILTERS = [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', '已发货'], ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
-
 async function ordersTab() {
   const status = param('status', '');
   const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
     (o) => orderCard(o, o.status === 'accepted' ? [paymentForm(o, paid)] : [], { role: 'admin' }), { testid: 'orders', empty: '暂无订单' });
   await list.ready;
-  return [filterNav('#/admin/orders', 'status', ORDER_FILTERS, status),
+  return [filterNav('#/admin/orders', 'status', orderFilters('admin'), status, '订单状态'),
     h('p', { class: 'muted' }, '采购单位付款后，平台管理员可代为登记付款凭证；付款金额须等于应付金额（订单金额减已批准退款）。'), list];
 }
 
@@ -120,7 +110,7 @@ async function reportsTab(body) {
   const q = await api('GET', '/reports/quota', { query: { year, groupBy: qGroup } });
   const quota = h('section', { class: 'report', testid: 'quota-report' },
     h('h3', {}, `${year} 年预留份额完成率`),
-    h('nav', { class: 'filters' }, [['organization', '按单位'], ['department', '按主管部门']].map(([k, t]) =>
+    h('nav', { class: 'filters', 'aria-label': '分组' }, [['organization', '按单位'], ['department', '按主管部门']].map(([k, t]) =>
       h('a', { href: `#/admin/reports?year=${year}&quotaGroupBy=${k}`, class: k === qGroup ? 'current' : '' }, t))),
     barChart(q.rows.map((r) => ({ label: r.label, value: r.completionBp })), { title: '完成率（已完结 / 预留份额；满格为 100%）', format: bp, testid: 'quota-chart', max: 10000 }),
     table(['单位', '预留份额', '已完结', '完成率'], q.rows.map((r) => [r.label, fen(r.reservedFen), fen(r.completedFen), bp(r.completionBp)]), { empty: '本年度暂无计划' }),

@@ -1,10 +1,10 @@
 // Buyer portal (采购单位): organization, yearly quota plan with its progress chart, cart and
 // checkout (a fresh Idempotency-Key per attempt), orders: cancel, accept (验收), pay, refunds.
 import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName } from './api.js';
-import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors } from './ui.js';
+import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors, filterNav, hashParam } from './ui.js';
 import { state, go, flash, cart, loadMe } from './state.js';
 import { countyOptions } from './catalog.js';
-import { orderCard, paymentForm } from './shared.js';
+import { orderCard, paymentForm, orderFilters } from './shared.js';
 
 const reload = () => go(location.hash);
 
@@ -60,15 +60,13 @@ async function organizationTab() {
 
 async function quotaTab() {
   const org = state.me.buyerOrganization;
-  const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const thisYear = quotaYear();
-  const year = Number(params.get('year')) || thisYear;
+  const year = Number(hashParam('year')) || thisYear;
   let plan = null;
   try {
     plan = await api('GET', `/buyer-organizations/${encodeURIComponent(org.id)}/quota-plans/${year}`);
   } catch (e) { if (e.status !== 404) throw e; }
-  const yearNav = h('nav', { class: 'filters', 'aria-label': '年度' }, [thisYear - 1, thisYear].map((y) =>
-    h('a', { href: `#/buyer/quota?year=${y}`, class: y === year ? 'current' : '' }, `${y} 年`)));
+  const yearNav = filterNav('#/buyer/quota', 'year', [thisYear - 1, thisYear].map((y) => [String(y), `${y} 年`]), String(year), '年度');
   const out = [yearNav];
   if (plan) {
     out.push(h('section', { class: 'card', testid: 'quota-plan' },
@@ -172,12 +170,9 @@ async function cartTab() {
 
 // ---- orders ----
 
-const ORDER_FILTERS = [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', '待验收'], ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
-
 async function ordersTab() {
-  const status = new URLSearchParams(location.hash.split('?')[1] || '').get('status') || '';
-  const filter = h('nav', { class: 'filters', 'aria-label': '订单状态' }, ORDER_FILTERS.map(([k, t]) =>
-    h('a', { href: `#/buyer/orders${k ? '?status=' + k : ''}`, class: k === status ? 'current' : '' }, t)));
+  const status = hashParam('status');
+  const filter = filterNav('#/buyer/orders', 'status', orderFilters('buyer'), status, '订单状态');
   const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
     (o) => orderCard(o, buyerActions(o), { role: 'buyer' }), { testid: 'orders', empty: '暂无订单' });
   await list.ready;

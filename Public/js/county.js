@@ -2,7 +2,7 @@
 // certification applications, its county's sales report and alerts. Review cards are shared
 // with the admin portal.
 import { api, fieldError, DOC_KINDS, EXTENSIONS, time, countyName, statusText } from './api.js';
-import { h, form, facts, badge, tabs, table, section, pagedList, disclosure, notice, downloadLink } from './ui.js';
+import { h, form, facts, badge, tabs, table, section, pagedList, disclosure, notice, downloadLink, filterNav, hashParam } from './ui.js';
 import { state, go, flash } from './state.js';
 import { reviewsTable, alertsView, salesReport } from './shared.js';
 
@@ -26,13 +26,11 @@ export async function countyPortal(view, tab) {
 }
 
 function statusFilter(base, statuses, current) {
-  return h('nav', { class: 'filters', 'aria-label': '状态' }, statuses.map((k) =>
-    h('a', { href: `${base}?status=${k}`, class: k === current ? 'current' : '', 'aria-current': k === current ? 'page' : null }, k ? statusText(k) : '全部')));
+  return filterNav(base, 'status', statuses.map((k) => [k, k ? statusText(k) : '全部']), current, '状态');
 }
 
 function currentStatus(fallback) {
-  const p = new URLSearchParams(location.hash.split('?')[1] || '');
-  return p.has('status') ? p.get('status') : fallback;
+  return hashParam('status', fallback);
 }
 
 // ---- merchant applications ----

@@ -1,10 +1,10 @@
 // Merchant portal (供应商): onboarding application with documents, products (create, edit,
 // stock, images, listing), 帮扶产品 certification, orders to confirm/reject/ship, refunds, alerts.
 import { api, fen, fenToYuanInput, parseYuan, parseInt10, fieldError, LABELS, DOC_KINDS, EXTENSIONS, statusText, time, date, countyName } from './api.js';
-import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, downloadLink } from './ui.js';
+import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, downloadLink, filterNav, hashParam } from './ui.js';
 import { state, go, flash, loadMe } from './state.js';
 import { categoryOptions, countyOptions } from './catalog.js';
-import { orderCard, alertsView, reviewsTable } from './shared.js';
+import { orderCard, alertsView, reviewsTable, orderFilters } from './shared.js';
 
 const reload = () => go(location.hash);
 
@@ -268,12 +268,9 @@ export function historyDisclosure(path) {
 
 // ---- orders and refunds ----
 
-const ORDER_FILTERS = [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', '已发货'], ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
-
 async function ordersTab(body) {
-  const status = new URLSearchParams(location.hash.split('?')[1] || '').get('status') || '';
-  const filter = h('nav', { class: 'filters', 'aria-label': '订单状态' }, ORDER_FILTERS.map(([k, t]) =>
-    h('a', { href: `#/merchant/orders${k ? '?status=' + k : ''}`, class: k === status ? 'current' : '', 'aria-current': k === status ? 'page' : null }, t)));
+  const status = hashParam('status');
+  const filter = filterNav('#/merchant/orders', 'status', orderFilters('merchant'), status, '订单状态');
   const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
     (o) => orderCard(o, merchantActions(o), { role: 'merchant', onChange: reload }), { testid: 'orders', empty: '暂无订单' });
   await list.ready;
@@ -308,10 +305,8 @@ const REFUND_FILTERS = [['requested', '待处理'], ['', '全部'], ['approved',
 
 // The refunds of this merchant's orders, from GET /refunds (pending ones first by default).
 async function refundsTab() {
-  const query = new URLSearchParams(location.hash.split('?')[1] || '');
-  const status = query.has('status') ? query.get('status') : 'requested';
-  const filter = h('nav', { class: 'filters', 'aria-label': '退款状态' }, REFUND_FILTERS.map(([k, t]) =>
-    h('a', { href: `#/merchant/refunds?status=${k}`, class: k === status ? 'current' : '', 'aria-current': k === status ? 'page' : null }, t)));
+  const status = hashParam('status', 'requested');
+  const filter = filterNav('#/merchant/refunds', 'status', REFUND_FILTERS, status, '退款状态');
   const list = pagedList((cursor) => api('GET', '/refunds', { query: { status, limit: 20, cursor } }),
     (q) => refundCard({ ...q.refund, order: q.order }), { testid: 'refunds', empty: '暂无退款申请' });
   await list.ready;

@@ -1,6 +1,12 @@
 // Pieces used by several portals: order cards, the payment form, review history, alerts, the sales report.
 import { api, fen, fenToYuanInput, parseYuan, fieldError, time, date, statusText, ALERT_KINDS, ROLES, quotaYear } from './api.js';
-import { h, facts, badge, table, section, disclosure, barChart, form, downloadLink } from './ui.js';
+import { h, facts, badge, table, section, disclosure, barChart, form, downloadLink, hashParam, filterNav } from './ui.js';
+
+/** The order status filters; a buyer's shipped order waits for its acceptance (验收). */
+export function orderFilters(role) {
+  return [['', '全部'], ['placed', '待确认'], ['confirmed', '待发货'], ['shipped', role === 'buyer' ? '待验收' : '已发货'],
+    ['accepted', '待付款'], ['settled', '已结算'], ['rejected', '已拒单'], ['cancelled', '已取消']];
+}
 
 export function reviewsTable(reviews) {
   return table(['时间', '操作人', '步骤', '说明'], reviews.map((r) => [
@@ -66,12 +72,11 @@ export function paymentForm(o, done) {
 }
 
 export async function alertsView(body, { kinds = Object.keys(ALERT_KINDS) } = {}) {
-  const kind = new URLSearchParams(location.hash.split('?')[1] || '').get('kind') || '';
+  const kind = hashParam('kind');
   const base = location.hash.split('?')[0];
   const r = await api('GET', '/reports/alerts', { query: { kind, limit: 500 } });
   return [
-    h('nav', { class: 'filters', 'aria-label': '预警类型' },
-      [['', '全部'], ...kinds.map((k) => [k, ALERT_KINDS[k]])].map(([k, t]) => h('a', { href: base + (k ? '?kind=' + k : ''), class: k === kind ? 'current' : '' }, t))),
+    filterNav(base, 'kind', [['', '全部'], ...kinds.map((k) => [k, ALERT_KINDS[k]])], kind, '预警类型'),
     table(['类型', '对象', '说明', '起始'], r.items.map((a) => [
       h('span', { class: `badge alert-${a.kind}` }, ALERT_KINDS[a.kind] || a.kind),
       a.subjectType === 'product' ? h('a', { href: `#/product/${encodeURIComponent(a.subjectId)}` }, '商品') : `${a.subjectType}`,
@@ -83,9 +88,8 @@ export async function alertsView(body, { kinds = Object.keys(ALERT_KINDS) } = {}
 const GROUPS = [['county', '按县'], ['category', '按品类'], ['merchant', '按供应商'], ['month', '按月份']];
 
 export async function salesReport(body, base) {
-  const params = new URLSearchParams(location.hash.split('?')[1] || '');
-  const year = params.get('year') || String(quotaYear());
-  const groupBy = params.get('groupBy') || 'county';
+  const year = hashParam('year') || String(quotaYear());
+  const groupBy = hashParam('groupBy') || 'county';
   const r = await api('GET', '/reports/sales', { query: { year, groupBy } });
   const rows = r.rows.map((x) => ({ label: x.label, value: x.amountFen }));
   const total = r.rows.reduce((n, x) => n + x.amountFen, 0);

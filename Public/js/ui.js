@@ -241,6 +241,18 @@ export function disclosure(summary, content, { testid, open = false } = {}) {
   return h('details', { class: 'disclosure', testid, open }, h('summary', {}, summary), content);
 }
 
+/** The value of `name` in the hash's query (#/portal/tab?name=value); `fallback` when absent. */
+export function hashParam(name, fallback = '') {
+  const p = new URLSearchParams(location.hash.split('?')[1] || '');
+  return p.has(name) ? p.get(name) : fallback;
+}
+
+/** Filter links `base?name=key` for [key, text] options; the current one is marked. */
+export function filterNav(base, name, options, current, label = '筛选') {
+  return h('nav', { class: 'filters', 'aria-label': label }, options.map(([k, t]) =>
+    h('a', { href: `${base}?${name}=${k}`, class: k === current ? 'current' : '', 'aria-current': k === current ? 'page' : null }, t)));
+}
+
 /** Tabs as links to #/portal/tab; the current one is marked. */
 export function tabs(base, list, current) {
   return h('nav', { class: 'tabs', 'aria-label': '功能' },
