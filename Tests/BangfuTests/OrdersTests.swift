@@ -41,6 +41,28 @@ extension TestClientProtocol {
     }
 }
 
+/// Two merchants of 延寿县 (the first selling rice at 10 yuan) and two verified canteens with plans.
+struct Market {
+    let cast: Cast
+    let shop: Seller
+    let other: Seller
+    let rice: String
+    let canteen: Canteen
+    let stranger: Canteen
+
+    static func make(_ test: TestApp, _ client: any TestClientProtocol) async throws -> Market {
+        let cast = try await Cast.make(test, client)
+        let shop = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+        let other = try await Seller.make(
+            test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller2", creditCode: Codes.yanshou2,
+            company: "延寿县富民合作社")
+        return Market(
+            cast: cast, shop: shop, other: other, rice: try await shop.listed(test, client, title: "延寿大米", price: 1_000),
+            canteen: try await Canteen.make(test, client, admin: cast.admin, username: "kitchen1", number: 1),
+            stranger: try await Canteen.make(test, client, admin: cast.admin, username: "kitchen2", number: 2))
+    }
+}
+
 extension TestApp {
     /// stock, held and sales of a product, read directly.
     func stock(_ productId: String) async throws -> (stock: Int64, held: Int64, sales: Int64) {
@@ -149,14 +171,8 @@ extension TestApp {
     @Test func rejectionAndRefundBeforePaymentAndEveryRefusal() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
-            let cast = try await Cast.make(test, client)
-            let shop = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
-            let other = try await Seller.make(
-                test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller2", creditCode: Codes.yanshou2,
-                company: "延寿县富民合作社")
-            let rice = try await shop.listed(test, client, title: "延寿大米", price: 1_000)
-            let canteen = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen1", number: 1)
-            let stranger = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen2", number: 2)
+            let market = try await Market.make(test, client)
+            let (cast, shop, other, rice, canteen, stranger) = (market.cast, market.shop, market.other, market.rice, market.canteen, market.stranger)
             let id = try #require(try await client.place(canteen.token, [(rice, 5)]).orderIds.first)
             let path = "/api/v1/orders/\(id)"
             // Strangers do not know it; the wrong party or role is refused.
@@ -290,15 +306,9 @@ extension TestApp {
     @Test func refundQueuesAreScopedToTheCallersOrders() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
-            let cast = try await Cast.make(test, client)
-            let shop = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
-            let other = try await Seller.make(
-                test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller2", creditCode: Codes.yanshou2,
-                company: "延寿县富民合作社")
-            let rice = try await shop.listed(test, client, title: "延寿大米", price: 1_000)
+            let market = try await Market.make(test, client)
+            let (cast, shop, other, rice, canteen, stranger) = (market.cast, market.shop, market.other, market.rice, market.canteen, market.stranger)
             let honey = try await other.listed(test, client, title: "椴树蜂蜜", price: 2_000)
-            let canteen = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen1", number: 1)
-            let stranger = try await Canteen.make(test, client, admin: cast.admin, username: "kitchen2", number: 2)
             var refunds: [String] = []
             for (product, buyer, seller, amount) in [(rice, canteen, shop, 1_000), (honey, canteen, other, 2_000), (rice, stranger, shop, 1_000)] {
                 let order = try #require(try await client.place(buyer.token, [(product, 1)]).orderIds.first)

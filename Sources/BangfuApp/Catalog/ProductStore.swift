@@ -460,25 +460,6 @@ struct ProductStore: Sendable {
         return (try Self.row(first), images)
     }
 
-    func images(productIds: [String], in db: any SQLDatabase) async throws -> [String: [Image]] {
-        guard !productIds.isEmpty else { return [:] }
-        let rows = try await db.raw(
-            "SELECT * FROM product_images WHERE product_id IN (\(binds: productIds)) ORDER BY product_id, position"
-        ).all()
-        var result: [String: [Image]] = [:]
-        for row in rows {
-            let image = Image(
-                id: try row.decode(column: "id", as: String.self),
-                productId: try row.decode(column: "product_id", as: String.self),
-                sha256: try row.decode(column: "sha256", as: String.self),
-                contentType: try row.decode(column: "content_type", as: String.self),
-                size: try row.decode(column: "size", as: Int64.self),
-                createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
-            result[image.productId, default: []].append(image)
-        }
-        return result
-    }
-
     // MARK: Rows
 
     /// The merchant's and county's names come from correlated subqueries rather than joins, so

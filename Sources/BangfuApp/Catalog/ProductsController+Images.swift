@@ -53,10 +53,9 @@ extension ProductsController {
     @Sendable func image(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let imageId = try context.parameters.require("imageId")
-        let (row, images) = try await services.database.read { db in
-            (try await store.product(id: id, in: db), try await store.images(productIds: [id], in: db))
-        }
-        guard let row, try await canSee(row, context.identity), let image = images[id]?.first(where: { $0.id == imageId })
+        let found = try await services.database.read { db in try await store.productWithImages(id: id, in: db) }
+        guard let (row, images) = found, try await canSee(row, context.identity),
+            let image = images.first(where: { $0.id == imageId })
         else { throw APIError.notFound("image") }
         let body = try await services.uploads.read(sha256: image.sha256)
         return Response(
