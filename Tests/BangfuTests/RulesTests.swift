@@ -77,26 +77,35 @@ import Testing
         #expect(AccountRules.passwordProblem(String(repeating: "密", count: 25)) != nil)  // 75 bytes
     }
 
-    @Test func throttleByUsername() {
+    @Test func throttleByUsernameFromOneAddress() {
         let throttle = SignInThrottle()
         let now: Int64 = 10_000_000
         let four = (1...4).map { now - Int64($0) * 1000 }
-        #expect(throttle.retryAfter(userFailures: four, addressFailures: [], now: now) == nil)
+        #expect(throttle.retryAfter(.init(usernameAndAddress: four), now: now) == nil)
         let five = (1...5).map { now - Int64($0) * 1000 }
         // Locked until the fifth most recent failure (5 s ago) leaves the 15-minute window.
-        #expect(throttle.retryAfter(userFailures: five, addressFailures: [], now: now) == Int64(15 * 60 * 1000 - 5000))
+        #expect(throttle.retryAfter(.init(usernameAndAddress: five), now: now) == Int64(15 * 60 * 1000 - 5000))
         // Failures older than the window do not count.
         let old = (1...5).map { now - 15 * 60 * 1000 - Int64($0) }
-        #expect(throttle.retryAfter(userFailures: old, addressFailures: [], now: now) == nil)
+        #expect(throttle.retryAfter(.init(usernameAndAddress: old), now: now) == nil)
     }
 
     @Test func throttleByAddress() {
         let throttle = SignInThrottle()
         let now: Int64 = 10_000_000
         let nineteen = (1...19).map { now - Int64($0) }
-        #expect(throttle.retryAfter(userFailures: [], addressFailures: nineteen, now: now) == nil)
+        #expect(throttle.retryAfter(.init(address: nineteen), now: now) == nil)
         let twenty = (1...20).map { now - Int64($0) }
-        #expect(throttle.retryAfter(userFailures: [], addressFailures: twenty, now: now) == Int64(15 * 60 * 1000 - 20))
+        #expect(throttle.retryAfter(.init(address: twenty), now: now) == Int64(15 * 60 * 1000 - 20))
+    }
+
+    /// Five failures of one username from other addresses do not lock it; fifty do, everywhere.
+    @Test func throttleByUsernameFromAnywhere() {
+        let throttle = SignInThrottle()
+        let now: Int64 = 10_000_000
+        let many = (1...49).map { now - Int64($0) }
+        #expect(throttle.retryAfter(.init(username: many), now: now) == nil)
+        #expect(throttle.retryAfter(.init(username: many + [now - 100]), now: now) == Int64(15 * 60 * 1000 - 100))
     }
 }
 

@@ -25,23 +25,39 @@ enum AccountRules {
     }
 }
 
-/// Throttling of failed sign-ins: after `perUsername` failures for one username, or `perAddress`
-/// from one address, within `window`, further attempts are refused until enough of those failures
-/// have aged out of the window. With failures in quick succession that is the full 15 minutes.
+/// Throttling of failed sign-ins (API.md "Accounts and sessions"), within `window`:
+/// - after `perUsernameAndAddress` failures for one username from one address, that address gets
+///   429 for that username;
+/// - after `perAddress` failures from one address (any usernames), that address gets 429;
+/// - after `perUsername` failures for one username from any addresses, that username gets 429
+///   everywhere. It is much higher than the first, so nobody can lock an admin out from one
+///   address, while a guessing botnet is still stopped.
+/// Refused until enough of those failures have aged out of the window; with failures in quick
+/// succession that is the full 15 minutes.
 struct SignInThrottle: Sendable {
     var window: Int64 = 15 * 60 * 1000
-    var perUsername = 5
+    var perUsernameAndAddress = 5
     var perAddress = 20
+    var perUsername = 50
+
+    /// Recent failure times (ms) of one attempt's three counters, any order.
+    struct Failures: Sendable, Equatable {
+        var usernameAndAddress: [Int64] = []
+        var address: [Int64] = []
+        var username: [Int64] = []
+    }
 
     /// Milliseconds until the next attempt is allowed, or nil when it is allowed now.
-    /// `userFailures` and `addressFailures` are failure times (ms), most recent first.
-    func retryAfter(userFailures: [Int64], addressFailures: [Int64], now: Int64) -> Int64? {
-        let waits = [wait(userFailures, limit: perUsername, now: now), wait(addressFailures, limit: perAddress, now: now)]
-            .compactMap { $0 }
-        return waits.max()
+    func retryAfter(_ failures: Failures, now: Int64) -> Int64? {
+        [
+            wait(failures.usernameAndAddress, limit: perUsernameAndAddress, now: now),
+            wait(failures.address, limit: perAddress, now: now),
+            wait(failures.username, limit: perUsername, now: now),
+        ].compactMap { $0 }.max()
     }
 
     private func wait(_ failures: [Int64], limit: Int, now: Int64) -> Int64? {
+        guard limit > 0 else { return nil }
         let recent = failures.filter { $0 > now - window }.sorted(by: >)
         guard recent.count >= limit else { return nil }
         // Allowed again once the limit-th most recent failure leaves the window.

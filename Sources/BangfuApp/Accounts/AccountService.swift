@@ -32,27 +32,28 @@ struct AccountService: Sendable {
         }
     }
 
-    /// Checks the throttle first (a correct password is refused too while it holds), then the
-    /// password. Unknown usernames and wrong passwords get the same 401.
+    /// Reserves the attempt first (a correct password is refused too while the throttle holds),
+    /// then checks the password off the event loop. Unknown usernames and wrong passwords get
+    /// the same 401. The reservation is a write of its own, so forty guesses sent at once are
+    /// counted one after another and at most the throttle's limit of them reach bcrypt.
     func signIn(username: String, password: String, address: String) async throws -> (User, String, Date) {
         let key = AccountRules.usernameKey(username)
-        let (userFailures, addressFailures) = try await database.read { db in
-            try await failures.recent(usernameKey: key, address: address, in: db)
+        let reservation = try await database.write { db in
+            try await failures.reserve(usernameKey: key, address: address, in: db)
         }
-        if let wait = throttle.retryAfter(
-            userFailures: userFailures, addressFailures: addressFailures, now: clock.now.millis)
-        {
-            throw APIError.rateLimited(retryAfterSeconds: (wait + 999) / 1000)
+        let attempt: String
+        switch reservation {
+        case .success(let id): attempt = id
+        case .failure(let wait): throw APIError.rateLimited(retryAfterSeconds: (wait.milliseconds + 999) / 1000)
         }
         let found = try await database.read { db in try await users.credentials(username: username, in: db) }
         let ok = try await passwords.verify(password, hash: found?.1)
         guard ok, let user = found?.0 else {
-            try await database.write { db in try await failures.record(usernameKey: key, address: address, in: db) }
             throw APIError(.unauthorized, code: "unauthenticated", detail: "wrong username or password")
         }
         let lifetime = sessionLifetime
         let session = try await database.write { db in
-            try await failures.clear(usernameKey: key, in: db)
+            try await failures.succeeded(attempt: attempt, usernameKey: key, address: address, in: db)
             let session = try await sessions.create(userId: user.id, lifetime: lifetime, in: db)
             try await audit.append(
                 AuditEvent(actorId: user.id, action: "session.create", entityType: "user", entityId: user.id, data: [:]),

@@ -48,41 +48,58 @@ struct SessionStore: Sendable {
 }
 
 /// Failed sign-ins, kept in the database so that every server process sees the same counts.
+/// An attempt is recorded as a failure before its password is checked (`reserve`) and the record
+/// is taken back when the password was right, so concurrent guesses count as they arrive.
 struct SignInFailureStore: Sendable {
     let clock: AppClock
     let ids: IDGenerator
     let throttle: SignInThrottle
+    let engine: DatabaseEngine
 
-    /// Failure times (ms, most recent first) within the window, for the username and the address.
-    func recent(usernameKey: String, address: String, in db: any SQLDatabase) async throws -> (user: [Int64], address: [Int64]) {
-        let since = clock.now.millis - throttle.window
-        let user = try await db.raw(
-            """
-            SELECT at FROM signin_failures WHERE username_key = \(bind: usernameKey) AND at > \(bind: since)
-            ORDER BY at DESC LIMIT \(literal: throttle.perUsername)
-            """
-        ).all().map { try $0.decode(column: "at", as: Int64.self) }
-        let address = try await db.raw(
-            """
-            SELECT at FROM signin_failures WHERE address = \(bind: address) AND at > \(bind: since)
-            ORDER BY at DESC LIMIT \(literal: throttle.perAddress)
-            """
-        ).all().map { try $0.decode(column: "at", as: Int64.self) }
-        return (user, address)
-    }
-
-    func record(usernameKey: String, address: String, in db: any SQLDatabase) async throws {
+    /// Counts the recent failures of `usernameKey` and `address`; when the throttle allows the
+    /// attempt, records it as a failure and answers its id, otherwise answers the wait (ms).
+    /// Runs in the caller's write transaction; on PostgreSQL an advisory lock makes processes
+    /// take turns, so no two attempts are both counted below the limit.
+    func reserve(usernameKey: String, address: String, in db: any SQLDatabase) async throws
+        -> Result<String, Wait>
+    {
+        if engine == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(80834)").run() }
         let now = clock.now.millis
+        let since = now - throttle.window
+        func times(_ condition: SQLQueryString, limit: Int) async throws -> [Int64] {
+            try await db.raw(
+                "SELECT at FROM signin_failures WHERE \(condition) AND at > \(bind: since) ORDER BY at DESC LIMIT \(literal: limit)"
+            ).all().map { try $0.decode(column: "at", as: Int64.self) }
+        }
+        let failures = SignInThrottle.Failures(
+            usernameAndAddress: try await times(
+                "username_key = \(bind: usernameKey) AND address = \(bind: address)", limit: throttle.perUsernameAndAddress),
+            address: try await times("address = \(bind: address)", limit: throttle.perAddress),
+            username: try await times("username_key = \(bind: usernameKey)", limit: throttle.perUsername))
+        if let wait = throttle.retryAfter(failures, now: now) { return .failure(Wait(milliseconds: wait)) }
+        let id = ids.next()
         try await db.raw(
             """
             INSERT INTO signin_failures (id, username_key, address, at)
-            VALUES (\(bind: ids.next()), \(bind: usernameKey), \(bind: address), \(bind: now))
+            VALUES (\(bind: id), \(bind: usernameKey), \(bind: address), \(bind: now))
             """
         ).run()
-        try await db.raw("DELETE FROM signin_failures WHERE at <= \(bind: now - throttle.window)").run()
+        try await db.raw("DELETE FROM signin_failures WHERE at <= \(bind: since)").run()
+        return .success(id)
     }
 
-    func clear(usernameKey: String, in db: any SQLDatabase) async throws {
-        try await db.raw("DELETE FROM signin_failures WHERE username_key = \(bind: usernameKey)").run()
+    struct Wait: Error, Sendable {
+        var milliseconds: Int64
+    }
+
+    /// After a right password: the reserved attempt was no failure, and the earlier failures of
+    /// this username from this address are forgiven.
+    func succeeded(attempt: String, usernameKey: String, address: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            DELETE FROM signin_failures WHERE id = \(bind: attempt)
+              OR (username_key = \(bind: usernameKey) AND address = \(bind: address))
+            """
+        ).run()
     }
 }
