@@ -240,7 +240,7 @@ func base64URLDecoded(_ text: String) -> Data? {
             let id = try #require(applied.object["id"] as? String)
             // While the county reviews it, the product's origin county is fixed.
             let moved = try await client.call(.patch, "/api/v1/products/\(productId)", token: seller.token, json: #"{"originCountyCode":"230221"}"#)
-            #expect(moved.status == .unprocessableContent && moved.fields == ["originCountyCode"])
+            #expect(moved.status == .conflict && moved.code == "certified_field_locked" && moved.fields == ["originCountyCode"])
             // One application in progress per product.
             let twice = try await client.call(.post, "/api/v1/certification-applications", token: seller.token, json: body)
             #expect(twice.status == .conflict && twice.fields == ["productId"])

@@ -40,6 +40,23 @@ enum ProductRules {
         return nil
     }
 
+    /// The identifying fields a certificate vouches for (SPEC.md "Certification"): while a
+    /// product holds a valid certificate or a certification application is open, they are locked.
+    static let certifiedFields = ["title", "categoryId", "specification", "unit", "originCountyCode"]
+
+    /// The names of the identifying fields that `changes` would change on `product`, in
+    /// `certifiedFields` order (a field sent with its current value changes nothing).
+    static func changedIdentifyingFields(_ product: Product, _ changes: [String: String?]) -> [String] {
+        let current: [String: String] = [
+            "title": product.title, "categoryId": product.categoryId, "specification": product.specification,
+            "unit": product.unit, "originCountyCode": product.originCountyCode,
+        ]
+        return certifiedFields.filter { field in
+            guard let value = changes[field] ?? nil else { return false }
+            return value != current[field]
+        }
+    }
+
     /// Available stock after an adjustment, or nil when it would go negative or past the maximum.
     /// `stock` counts units still for sale: units in open orders were taken out of it when they
     /// were ordered (and are counted in `held`), so an adjustment can never reach them.

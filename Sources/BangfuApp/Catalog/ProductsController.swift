@@ -10,7 +10,7 @@ struct ProductsController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/api/v1/products", use: create)
-        router.get("/api/v1/products", use: browse)
+        router.group().add(middleware: services.rateLimited(.searching)).get("/api/v1/products", use: browse)
         router.get("/api/v1/products/:id", use: show)
         router.patch("/api/v1/products/:id", use: update)
         router.get("/api/v1/products/:id/price-history", use: priceHistory)
@@ -18,7 +18,7 @@ struct ProductsController {
         router.put("/api/v1/products/:id/listing", use: putListing)
         router.delete("/api/v1/products/:id/listing", use: deleteListing)
         router.get("/api/v1/merchants/me/products", use: mine)
-        router.post("/api/v1/products/:id/images", use: addImage)
+        router.group().add(middleware: services.rateLimited()).post("/api/v1/products/:id/images", use: addImage)
         router.get("/api/v1/products/:id/images/:imageId", use: image)
     }
 
@@ -131,7 +131,7 @@ struct ProductsController {
     {
         (
             v.text(title, "title", max: 100, required: required || title != nil),
-            v.text(description, "description", max: 2000, required: required || description != nil),
+            v.text(description, "description", max: 2000, required: required || description != nil, multiline: true),
             v.text(specification, "specification", max: 50, required: required || specification != nil),
             v.text(unit, "unit", max: 10, required: required || unit != nil)
         )
@@ -206,9 +206,12 @@ struct ProductsController {
             let top = try await category(input.categoryId, &v, in: db)
             try await originCounty(input.originCountyCode, &v, in: db)
             try v.check()
+            guard let title, let description, let specification, let unit, let top else {
+                throw APIError.validation(v.errors)
+            }
             let product = Product(
-                id: id, merchantId: merchant.id, title: title!, categoryId: input.categoryId, topCategoryId: top!,
-                description: description!, specification: specification!, unit: unit!, priceFen: input.priceFen,
+                id: id, merchantId: merchant.id, title: title, categoryId: input.categoryId, topCategoryId: top,
+                description: description, specification: specification, unit: unit, priceFen: input.priceFen,
                 stock: input.stock, held: 0, originCountyCode: input.originCountyCode, labels: labels, status: .draft,
                 sales: 0, merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: now,
                 updatedAt: now)
@@ -241,18 +244,29 @@ struct ProductsController {
             if input.stock != nil { v.fail("stock", "changes through POST /products/{id}/stock-adjustments") }
             let labels = checkLabels(&v, input.labels)
             let top = try await input.categoryId.asyncMap { try await category($0, &v, in: db) }
-            if let county = input.originCountyCode {
-                try await originCounty(county, &v, in: db)
-                // The certificate names the county whose officer reviewed the product.
-                if county != product.originCountyCode, let expiresAt = product.certificateExpiresAt, expiresAt > now {
-                    v.fail("originCountyCode", "is fixed by the product's valid certificate; apply for a new one instead")
-                } else if county != product.originCountyCode,
-                    try await services.certification.hasOpenApplication(productId: id, in: db)
-                {
-                    v.fail("originCountyCode", "is under review by its county in a certification application")
+            if let county = input.originCountyCode { try await originCounty(county, &v, in: db) }
+            try v.check()
+            // What a certificate vouches for cannot change under it (SPEC.md "Certification").
+            let locked = ProductRules.changedIdentifyingFields(
+                product,
+                [
+                    "title": title, "categoryId": input.categoryId, "specification": specification, "unit": unit,
+                    "originCountyCode": input.originCountyCode,
+                ])
+            if !locked.isEmpty {
+                let certified = product.certificateExpiresAt.map { $0 > now } ?? false
+                let underReview = try await services.certification.hasOpenApplication(productId: id, in: db)
+                if certified || underReview {
+                    let why =
+                        certified
+                        ? "is named by the product's valid certificate; surrender it (POST /api/v1/certificates/{number}/surrender) to change it"
+                        : "is under review in a certification application"
+                    throw APIError(
+                        .conflict, code: "certified_field_locked",
+                        detail: locked.joined(separator: ", ") + " " + why,
+                        errors: locked.map { FieldError($0, why) })
                 }
             }
-            try v.check()
             let oldPrice = product.priceFen
             product.title = title ?? product.title
             product.description = description ?? product.description
@@ -278,8 +292,15 @@ struct ProductsController {
                         "previousPriceFen": .int(oldPrice),
                     ]), in: db)
         }
-        let stored = try await services.database.read { db in try await store.product(id: id, in: db) }
-        return try .json(Output(stored!, now: now))
+        return try await current(id, now: now)
+    }
+
+    /// The product as stored now, after a change the caller made to it.
+    private func current(_ id: String, now: Date) async throws -> Response {
+        guard let stored = try await services.database.read({ db in try await store.product(id: id, in: db) }) else {
+            throw APIError.notFound("product")
+        }
+        return try .json(Output(stored, now: now))
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -339,9 +360,13 @@ struct ProductsController {
         _ = try await services.database.read { db in try await ownProduct(id, try await activeMerchant(user, in: db), in: db) }
         let input = try await request.decodeJSON(StockInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 200)
+        let text = v.text(input.reason, "reason", max: 200, multiline: true)
         if input.delta == 0 { v.fail("delta", "must not be zero") }
+        if !(-ProductRules.maxStock...ProductRules.maxStock).contains(input.delta) {
+            v.fail("delta", "must be a whole number from -\(ProductRules.maxStock) to \(ProductRules.maxStock)")
+        }
         try v.check()
+        guard let reason = text else { throw APIError.validation(v.errors) }
         let now = services.clock.now
         try await services.database.write { db in
             let merchant = try await activeMerchant(user, in: db)
@@ -349,22 +374,21 @@ struct ProductsController {
             guard let stock = ProductRules.adjustedStock(stock: product.stock, delta: input.delta) else {
                 throw APIError(
                     .conflict, code: "insufficient_stock",
-                    detail: "stock would be \(product.stock + input.delta); units in open orders (\(product.held)) cannot be removed",
-                    errors: [FieldError("delta", "at least \(-product.stock) (the stock still for sale)")])
+                    detail: "the stock still for sale is \(product.stock) (at most \(ProductRules.maxStock)); units in open orders (\(product.held)) cannot be removed",
+                    errors: [FieldError("delta", "from \(-product.stock) to \(ProductRules.maxStock - product.stock)")])
             }
             guard try await store.setStock(productId: id, expected: product.stock, to: stock, in: db) else {
                 throw APIError.conflict("the stock changed meanwhile; try again")
             }
             try await store.addStockAdjustment(
-                id: services.ids.next(), productId: id, delta: input.delta, reason: reason!, actorId: user.userId,
+                id: services.ids.next(), productId: id, delta: input.delta, reason: reason, actorId: user.userId,
                 stockAfter: stock, at: now, in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: "product.stock", entityType: "product", entityId: id,
-                    data: ["delta": .int(input.delta), "reason": .string(reason!), "stock": .int(stock)]), in: db)
+                    data: ["delta": .int(input.delta), "reason": .string(reason), "stock": .int(stock)]), in: db)
         }
-        let stored = try await services.database.read { db in try await store.product(id: id, in: db) }
-        return try .json(Output(stored!, now: now))
+        return try await current(id, now: now)
     }
 
     @Sendable func putListing(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -409,8 +433,7 @@ struct ProductsController {
                     actorId: user.userId, action: listed ? "product.list" : "product.delist", entityType: "product",
                     entityId: id, data: [:]), in: db)
         }
-        let stored = try await services.database.read { db in try await store.product(id: id, in: db) }
-        return try .json(Output(stored!, now: now))
+        return try await current(id, now: now)
     }
 
     @Sendable func mine(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -8,9 +8,10 @@ struct CertificatesController {
     var store: CertificationStore { services.certification }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/api/v1/certificates", use: list)
+        router.group().add(middleware: services.rateLimited(.exporting)).get("/api/v1/certificates", use: list)
         router.get("/api/v1/certificates/:number", use: show)
         router.post("/api/v1/certificates/:number/revocation", use: revoke)
+        router.post("/api/v1/certificates/:number/surrender", use: surrender)
         router.get("/api/v1/certificate-keys", use: keys)
     }
 
@@ -66,21 +67,16 @@ struct CertificatesController {
         return try .json(Output(certificate, now: services.clock.now))
     }
 
-    /// The public 帮扶产品目录: `?status=valid|expired|revoked`, `countyCode`, `merchantId`; JSON
+    /// The public 帮扶产品目录: `?status=valid|expired|revoked|surrendered`, `countyCode`, `merchantId`; JSON
     /// pages newest first, or the whole selection as CSV.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let csv = try CSV.isRequested(request)
         let paging = try Paging.parse(request, tag: "certificates")
         let query = request.uri.queryParameters
-        var status: CertificateStatus?
-        if let raw = query["status"] {
-            guard let parsed = CertificateStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest("status must be valid, expired or revoked", field: "status")
-            }
-            status = parsed
-        }
+        let status = try Paging.choice(request, "status", CertificateStatus.self)
         let countyCode = query["countyCode"].map(String.init)
         let merchantId = query["merchantId"].map(String.init)
+        try await services.checkFilters(countyCode: countyCode, merchantId: merchantId)
         let after = try paging.position.map(Paging.timeAndId)
         let now = services.clock.now
         let wanted = status
@@ -114,15 +110,16 @@ struct CertificatesController {
         let number = try context.parameters.require("number")
         let input = try await request.decodeJSON(RevocationInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let reason = v.text(input.reason, "reason", max: 500, multiline: true)
         try v.check()
         let now = services.clock.now
         let certificate = try await services.database.write { db in
             guard let certificate = try await store.certificate(number: number, in: db) else {
                 throw APIError.notFound("certificate")
             }
-            guard try await store.revoke(number: number, reason: reason!, by: user.userId, at: now, in: db) else {
-                throw APIError.invalidTransition(current: CertificateStatus.revoked.rawValue, action: "revoke")
+            guard let reason else { throw APIError.invalid("reason", "is required") }
+            guard try await store.revoke(number: number, reason: reason, by: user.userId, at: now, in: db) else {
+                throw APIError.invalidTransition(current: certificate.status(now: now).rawValue, action: "revoke")
             }
             let wasListed = try await services.products.product(id: certificate.payload.productId, in: db)?.product.status == .listed
             let current = try await services.products.revokeCertificate(
@@ -132,10 +129,41 @@ struct CertificatesController {
                 AuditEvent(
                     actorId: user.userId, action: "certificate.revoke", entityType: "certificate", entityId: number,
                     data: [
-                        "reason": .string(reason!), "productId": .string(certificate.payload.productId),
+                        "reason": .string(reason), "productId": .string(certificate.payload.productId),
                         "productDelisted": .bool(delisted),
                     ]), in: db)
-            return try await store.certificate(number: number, in: db)!
+            guard let revoked = try await store.certificate(number: number, in: db) else { throw APIError.notFound("certificate") }
+            return revoked
+        }
+        return try .json(Output(certificate, now: now))
+    }
+
+    /// `POST /api/v1/certificates/{number}/surrender`: its merchant gives up a valid certificate
+    /// (SPEC.md "Certification"): it becomes `surrendered`, the product loses it and is delisted
+    /// in the same transaction, and the product's identifying fields may change again.
+    @Sendable func surrender(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.require(.merchant)
+        let number = try context.parameters.require("number")
+        let now = services.clock.now
+        let certificate = try await services.database.write { db in
+            let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db)
+            guard let certificate = try await store.certificate(number: number, in: db),
+                let merchant, certificate.payload.merchantId == merchant.id
+            else { throw APIError.notFound("certificate") }
+            guard try await store.surrender(number: number, at: now, in: db) else {
+                throw APIError.invalidTransition(current: certificate.status(now: now).rawValue, action: "surrender")
+            }
+            let delisted = try await services.products.revokeCertificate(
+                productId: certificate.payload.productId, number: number, at: now, in: db)
+            try await services.audit.append(
+                AuditEvent(
+                    actorId: user.userId, action: "certificate.surrender", entityType: "certificate", entityId: number,
+                    data: ["productId": .string(certificate.payload.productId), "productDelisted": .bool(delisted)]),
+                in: db)
+            guard let surrendered = try await store.certificate(number: number, in: db) else {
+                throw APIError.notFound("certificate")
+            }
+            return surrendered
         }
         return try .json(Output(certificate, now: now))
     }

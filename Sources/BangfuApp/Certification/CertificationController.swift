@@ -82,29 +82,32 @@ struct CertificationController {
         let user = try context.require(.merchant)
         let input = try await request.decodeJSON(Input.self, context: context)
         var v = Validator()
-        let description = v.text(input.description, "description", max: 2000)
+        let description = v.text(input.description, "description", max: 2000, multiline: true)
         if !(0...10_000_000).contains(input.householdsDriven) {
             v.fail("householdsDriven", "must be a whole number from 0 to 10000000")
         }
         let productId = v.text(input.productId, "productId", max: 64)
         try v.check()
+        guard let productId, let description else { throw APIError.validation(v.errors) }
         let now = services.clock.now
         let application = try await services.database.write { db in
             let merchant = try await services.activeMerchant(user, in: db)
-            guard let row = try await services.products.product(id: productId!, in: db),
+            guard let row = try await services.products.product(id: productId, in: db),
                 row.product.merchantId == merchant.id
             else {
                 throw APIError.invalid("productId", "is not one of your products")
             }
-            if try await store.hasOpenApplication(productId: productId!, in: db) {
+            if try await store.hasOpenApplication(productId: productId, in: db) {
                 throw APIError.conflict("this product already has a certification application in progress", field: "productId")
             }
+            // The title as submitted is what the certificate will sign; it cannot change while
+            // the application is open (certified_field_locked).
             var application = CertificationApplication(
-                id: services.ids.next(), productId: productId!, merchantId: merchant.id,
+                id: services.ids.next(), productId: productId, merchantId: merchant.id,
                 countyCode: row.product.originCountyCode, status: .submitted, householdsDriven: input.householdsDriven,
-                description: description!, certificateNumber: nil, createdAt: now, updatedAt: now)
+                description: description, certificateNumber: nil, createdAt: now, updatedAt: now,
+                productTitle: row.product.title)
             try await Self.openAsConflict { try await store.insert(application, in: db) }
-            application.productTitle = row.product.title
             application.merchantName = merchant.companyName
             try await record(application, action: "submit", from: nil, note: nil, by: user, in: db)
             return application
@@ -173,7 +176,7 @@ struct CertificationController {
         _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let input = try await request.decodeJSON(CountyReviewInput.self, context: context)
         var v = Validator()
-        let note = v.text(input.note, "note", max: 500, required: !input.approve)
+        let note = v.text(input.note, "note", max: 500, required: !input.approve, multiline: true)
         try v.check()
         return try await transition(context, user, input.approve ? .countyApprove : .reject, note: note)
     }
@@ -192,7 +195,7 @@ struct CertificationController {
         let user = try context.require(.admin)
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let reason = v.text(input.reason, "reason", max: 500, multiline: true)
         try v.check()
         return try await transition(context, user, .reject, note: reason)
     }
@@ -215,10 +218,17 @@ struct CertificationController {
                 guard let row = try await services.products.product(id: application.productId, in: db) else {
                     throw APIError.notFound("product")
                 }
+                // Only an active merchant's products are certified (SPEC.md "Certification").
+                guard row.product.merchantActive else {
+                    throw APIError(
+                        .conflict, code: "product_unavailable", detail: "the merchant is suspended; its products are not certified",
+                        errors: [FieldError("merchantId", "is suspended")])
+                }
                 let subject = CertificateIssuer.Subject(
-                    productId: row.product.id, productTitle: row.product.title, merchantId: row.product.merchantId,
+                    productId: row.product.id, productTitle: application.productTitle, merchantId: row.product.merchantId,
                     merchantName: row.merchantName, countyCode: application.countyCode, applicationId: application.id)
-                let certificate = try await services.issuer.issue([subject], validDays: validDays, now: now, in: db)[0]
+                guard let certificate = try await services.issuer.issue([subject], validDays: validDays, now: now, in: db).first
+                else { throw APIError.conflict("no certificate was issued; try again") }
                 application.certificateNumber = certificate.number
             }
             application.status = next

@@ -40,9 +40,12 @@ enum CertificateStatus: String, Codable, Sendable, CaseIterable {
     case valid
     case expired
     case revoked
+    /// Given up by its merchant, so that the product's identifying fields may change.
+    case surrendered
 
-    static func of(expiresAt: Date, revokedAt: Date?, now: Date) -> CertificateStatus {
+    static func of(expiresAt: Date, revokedAt: Date?, surrenderedAt: Date? = nil, now: Date) -> CertificateStatus {
         if revokedAt != nil { return .revoked }
+        if surrenderedAt != nil { return .surrendered }
         return expiresAt > now ? .valid : .expired
     }
 }
@@ -64,7 +67,7 @@ enum CertificateNumber {
     /// The calendar year in UTC+8 (China Standard Time) of an instant.
     static func year(of date: Date) -> Int {
         let shifted = Date(timeIntervalSince1970: date.timeIntervalSince1970 + 8 * 3600)
-        return Int(shifted.rfc3339.prefix(4))!
+        return Int(shifted.rfc3339.prefix(4)) ?? 1970
     }
 }
 

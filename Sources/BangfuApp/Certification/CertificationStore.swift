@@ -12,7 +12,8 @@ struct CertificationApplication: Sendable {
     var certificateNumber: String?
     var createdAt: Date
     var updatedAt: Date
-    /// Read with the application (not stored on it): the product's and merchant's names now.
+    /// The product's title as submitted (what the certificate signs; the product's title now for
+    /// applications from before it was kept), and the merchant's name now.
     var productTitle = ""
     var merchantName = ""
 }
@@ -26,11 +27,12 @@ struct Certificate: Sendable {
     var signature: String
     var revokedAt: Date?
     var revocationReason: String?
+    var surrenderedAt: Date? = nil
 
     var number: String { payload.number }
 
     func status(now: Date) -> CertificateStatus {
-        CertificateStatus.of(expiresAt: expiresAt, revokedAt: revokedAt, now: now)
+        CertificateStatus.of(expiresAt: expiresAt, revokedAt: revokedAt, surrenderedAt: surrenderedAt, now: now)
     }
 }
 
@@ -47,11 +49,11 @@ struct CertificationStore: Sendable {
         try await db.raw(
             """
             INSERT INTO certification_applications (id, product_id, merchant_id, county_code, status,
-              households_driven, description, certificate_number, created_at, updated_at)
+              households_driven, description, certificate_number, created_at, updated_at, submitted_title)
             VALUES (\(bind: application.id), \(bind: application.productId), \(bind: application.merchantId),
               \(bind: application.countyCode), \(bind: application.status.rawValue), \(bind: application.householdsDriven),
               \(bind: application.description), \(bind: application.certificateNumber),
-              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis))
+              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis), \(bind: application.productTitle))
             """
         ).run()
     }
@@ -164,7 +166,19 @@ struct CertificationStore: Sendable {
             """
             UPDATE certificates SET revoked_at = \(bind: at.millis), revocation_reason = \(bind: reason),
               revoked_by = \(bind: actorId)
-            WHERE number = \(bind: number) AND revoked_at IS NULL RETURNING number
+            WHERE number = \(bind: number) AND revoked_at IS NULL AND surrendered_at IS NULL RETURNING number
+            """
+        ).first() != nil
+    }
+
+    /// Marks a valid certificate surrendered; false when it is no longer valid (revoked,
+    /// surrendered or expired, perhaps by a concurrent request).
+    func surrender(number: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE certificates SET surrendered_at = \(bind: at.millis)
+            WHERE number = \(bind: number) AND revoked_at IS NULL AND surrendered_at IS NULL
+              AND expires_at > \(bind: at.millis) RETURNING number
             """
         ).first() != nil
     }
@@ -177,12 +191,13 @@ struct CertificationStore: Sendable {
         var sql = SQLQueryString("SELECT * FROM certificates WHERE 1 = 1")
         switch status {
         case .valid?:
-            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND expires_at > ")
+            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND surrendered_at IS NULL AND expires_at > ")
             sql.appendInterpolation(bind: now.millis)
         case .expired?:
-            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND expires_at <= ")
+            sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND surrendered_at IS NULL AND expires_at <= ")
             sql.appendInterpolation(bind: now.millis)
         case .revoked?: sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NOT NULL")
+        case .surrendered?: sql.appendInterpolation(unsafeRaw: " AND revoked_at IS NULL AND surrendered_at IS NOT NULL")
         case nil: break
         }
         if let countyCode { sql += " AND county_code = \(bind: countyCode)" }
@@ -194,7 +209,8 @@ struct CertificationStore: Sendable {
     }
 
     private static let select = """
-        SELECT a.*, p.title AS product_title, m.company_name AS merchant_name FROM certification_applications a
+        SELECT a.*, COALESCE(a.submitted_title, p.title) AS product_title, m.company_name AS merchant_name
+        FROM certification_applications a
         JOIN products p ON p.id = a.product_id JOIN merchants m ON m.id = a.merchant_id
         """
 
@@ -231,6 +247,7 @@ struct CertificationStore: Sendable {
             issuedAt: issuedAt, expiresAt: expiresAt,
             signature: try row.decode(column: "signature", as: String.self),
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(millis:)),
-            revocationReason: try row.decode(column: "revocation_reason", as: String?.self))
+            revocationReason: try row.decode(column: "revocation_reason", as: String?.self),
+            surrenderedAt: try row.decode(column: "surrendered_at", as: Int64?.self).map(Date.init(millis:)))
     }
 }

@@ -215,7 +215,7 @@ struct AlertStore: Sendable {
                 """
                 SELECT c.number, c.product_title, c.expires_at FROM certificates c
                 JOIN products p ON p.certificate_number = c.number
-                WHERE c.revoked_at IS NULL AND c.expires_at > \(bind: now.millis) AND c.expires_at <= \(bind: now.millis + window)
+                WHERE c.revoked_at IS NULL AND c.surrendered_at IS NULL AND c.expires_at > \(bind: now.millis) AND c.expires_at <= \(bind: now.millis + window)
                   \(filter(["county": "c.county_code", "merchant": "c.merchant_id"]))
                 ORDER BY c.expires_at LIMIT \(unsafeRaw: String(limit))
                 """

@@ -294,6 +294,16 @@ enum Migrations {
         Migration(version: 9, name: "refund queue") { _ in
             ["CREATE INDEX refunds_status ON refunds (status, created_at, id)", "CREATE INDEX refunds_created ON refunds (created_at, id)"]
         },
+        Migration(version: 10, name: "certified field locks") { _ in
+            [
+                // The title as the merchant submitted it: what the certificate signs.
+                "ALTER TABLE certification_applications ADD COLUMN submitted_title TEXT",
+                // A certificate its merchant gave up to change an identifying field.
+                "ALTER TABLE certificates ADD COLUMN surrendered_at BIGINT",
+                "CREATE INDEX merchant_documents_sha ON merchant_documents (sha256)",
+                "CREATE INDEX product_images_sha ON product_images (sha256)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
