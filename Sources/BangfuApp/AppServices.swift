@@ -45,7 +45,7 @@ public struct AppServices: Sendable {
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)
         self.merchants = MerchantStore()
-        self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids)
+        self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids, engine: database.engine)
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
         self.catalogCache = CatalogCache(ttl: configuration.catalogCacheTTL, clock: clock)
@@ -62,7 +62,7 @@ public struct AppServices: Sendable {
                 database: database, clock: clock, ids: ids, store: orders, buyers: buyers, audit: audit, metrics: metrics))
         self.accounts = AccountService(
             database: database, users: UserStore(), sessions: SessionStore(clock: clock),
-            failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle), throttle: throttle,
+            failures: SignInFailureStore(clock: clock, ids: ids, throttle: throttle, engine: database.engine), throttle: throttle,
             reference: reference, audit: audit, passwords: passwords, clock: clock,
             sessionLifetime: configuration.sessionLifetime)
     }
@@ -110,6 +110,23 @@ public struct AppServices: Sendable {
     }
 
     /// The caller's merchant, if it is active: what merchants need to change their products.
+    /// An unknown county or category in a list's filter is a 400 naming the parameter (API.md
+    /// "Conventions"), not an empty list.
+    func checkFilters(countyCode: String?, categoryId: String? = nil, merchantId: String? = nil) async throws {
+        guard countyCode != nil || categoryId != nil || merchantId != nil else { return }
+        let known = try await database.read { db in
+            try await reference.known(countyCode: countyCode, categoryId: categoryId, merchantId: merchantId, in: db)
+        }
+        if !known.county { throw APIError.badRequest("countyCode is not a registered county", field: "countyCode") }
+        if !known.category { throw APIError.badRequest("categoryId is not a category", field: "categoryId") }
+        if !known.merchant { throw APIError.badRequest("merchantId is not a merchant", field: "merchantId") }
+    }
+
+    /// The per-address rate limit for a route group (API.md: 429 with `Retry-After`).
+    func rateLimited(_ when: RateLimitMiddleware.When = .always) -> RateLimitMiddleware {
+        RateLimitMiddleware(limiter: rateLimiter, clock: clock, when: when)
+    }
+
     func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
         guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else {
             throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")

@@ -102,9 +102,10 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
-    router.add(middleware: RateLimitMiddleware(limiter: services.rateLimiter, clock: services.clock))
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
-    router.add(middleware: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger))
+    router.add(
+        middleware: StaticFilesMiddleware(
+            files: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger)))
     OperationsController(services: services).addRoutes(to: router)
     AccountsController(services: services).addRoutes(to: router)
     ReferenceController(services: services).addRoutes(to: router)

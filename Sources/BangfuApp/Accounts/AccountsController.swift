@@ -6,7 +6,7 @@ struct AccountsController {
     let services: AppServices
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/users", use: createUser)
+        router.group().add(middleware: services.rateLimited()).post("/api/v1/users", use: createUser)
         router.post("/api/v1/sessions", use: signIn)
         router.delete("/api/v1/sessions/current", use: signOut)
         router.get("/api/v1/me", use: me)

@@ -7,7 +7,7 @@ struct AuditController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/api/v1/audit-events", use: list)
-        router.get("/api/v1/audit-events/verification", use: verify)
+        router.group().add(middleware: services.rateLimited()).get("/api/v1/audit-events/verification", use: verify)
     }
 
     struct EventOutput: Encodable {

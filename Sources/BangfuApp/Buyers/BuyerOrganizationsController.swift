@@ -15,7 +15,7 @@ struct BuyerOrganizationsController {
         router.post("/api/v1/buyer-organizations/:id/verification", use: verify)
         router.put("/api/v1/buyer-organizations/:id/quota-plans/:year", use: putPlan)
         router.get("/api/v1/buyer-organizations/:id/quota-plans/:year", use: getPlan)
-        router.get("/api/v1/quota-plans", use: plans)
+        router.group().add(middleware: services.rateLimited(.exporting)).get("/api/v1/quota-plans", use: plans)
     }
 
     // MARK: DTOs
@@ -132,10 +132,13 @@ struct BuyerOrganizationsController {
             v.fail("contactPhone", "must be a mobile number (1[3-9] and 9 digits) or a fixed line with its area code")
         }
         try v.check()
+        guard let name, let code, let department, let address, let contactName, let phone else {
+            throw APIError.validation(v.errors)
+        }
         let now = services.clock.now
         let organization = BuyerOrganization(
-            id: services.ids.next(), name: name!, creditCode: code!, department: department!, countyCode: countyCode,
-            canteenAddress: address!, contactName: contactName!, contactPhone: phone!, status: .pending,
+            id: services.ids.next(), name: name, creditCode: code, department: department, countyCode: countyCode,
+            canteenAddress: address, contactName: contactName, contactPhone: phone, status: .pending,
             createdBy: user.userId, verifiedAt: nil, createdAt: now, updatedAt: now)
         try await services.database.write { db in
             if let countyCode, try await services.reference.county(code: countyCode, in: db) == nil {
@@ -203,7 +206,8 @@ struct BuyerOrganizationsController {
                 AuditEvent(
                     actorId: user.userId, action: "buyer_organization.verify", entityType: "buyer_organization",
                     entityId: id, data: ["from": .string("pending"), "to": .string("active")]), in: db)
-            return try await store.organization(id: id, in: db)!
+            guard let verified = try await store.organization(id: id, in: db) else { throw APIError.notFound("organization") }
+            return verified
         }
         return try .json(Output(organization))
     }

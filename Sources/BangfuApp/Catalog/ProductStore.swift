@@ -426,6 +426,11 @@ struct ProductStore: Sendable {
         var createdAt: Date
     }
 
+    func imageCount(productId: String, in db: any SQLDatabase) async throws -> Int {
+        let row = try await db.raw("SELECT COUNT(*) AS n FROM product_images WHERE product_id = \(bind: productId)").first()
+        return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
+    }
+
     func addImage(_ image: Image, in db: any SQLDatabase) async throws {
         try await db.raw(
             """

@@ -20,6 +20,7 @@ extension ProductsController {
         filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
         filter.categoryId = parameters["categoryId"].map(String.init)
         filter.countyCode = parameters["countyCode"].map(String.init)
+        try await services.checkFilters(countyCode: filter.countyCode, categoryId: filter.categoryId)
         if let label = parameters["label"].map(String.init) {
             guard ProductLabel(rawValue: label) != nil else { throw APIError.badRequest("unknown label", field: "label") }
             filter.label = label

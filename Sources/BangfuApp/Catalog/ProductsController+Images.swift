@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SQLKit
 
 extension ProductsController {
     static let imageLimit = 5 << 20
@@ -20,25 +21,26 @@ extension ProductsController {
         }
     }
 
+    /// At most this many images on one product.
+    static let maxImages = 10
+
     /// `POST /api/v1/products/{id}/images`: a raw JPEG or PNG of at most 5 MiB, checked against
-    /// its bytes and streamed to disk.
+    /// its bytes and streamed to disk. Only an active merchant adds images (SPEC.md), at most
+    /// `maxImages` a product.
     @Sendable func addImage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.merchant)
         let id = try context.parameters.require("id")
         // Ownership first, so nobody streams into another merchant's product.
-        _ = try await services.database.read { db in
-            guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
-                throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
-            }
-            guard let row = try await store.product(id: id, in: db), row.product.merchantId == merchant.id else {
-                throw APIError.notFound("product")
-            }
+        try await services.database.read { db in
+            try await checkImageUpload(user, productId: id, in: db)
         }
         let stored = try await services.uploads.store(request, limit: Self.imageLimit, allowed: [.jpeg, .png])
         let image = ProductStore.Image(
             id: services.ids.next(), productId: id, sha256: stored.sha256, contentType: stored.type.rawValue,
             size: stored.size, createdAt: services.clock.now)
-        try await services.database.write { db in
+        try await services.uploads.recording(stored, database: services.database) { db in
+            // Again inside the transaction: a suspension or other uploads may have come meanwhile.
+            try await checkImageUpload(user, productId: id, in: db)
             try await store.addImage(image, in: db)
             try await services.audit.append(
                 AuditEvent(
@@ -47,6 +49,24 @@ extension ProductsController {
                 in: db)
         }
         return try .json(ImageOutput(image), status: .created)
+    }
+
+    /// The caller's merchant must own the product (404 otherwise) and be active (403), and the
+    /// product must have room for another image (409).
+    private func checkImageUpload(_ user: Identity, productId: String, in db: any SQLDatabase) async throws {
+        guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
+            throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+        }
+        guard let row = try await store.product(id: productId, in: db), row.product.merchantId == merchant.id else {
+            throw APIError.notFound("product")
+        }
+        guard merchant.status == .active else {
+            throw APIError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
+        }
+        guard try await store.imageCount(productId: productId, in: db) < Self.maxImages else {
+            throw APIError.conflict(
+                "a product holds at most \(Self.maxImages) images", code: "image_limit_reached", field: "images")
+        }
     }
 
     /// `GET /api/v1/products/{id}/images/{imageId}`: as visible as the product.

@@ -65,7 +65,8 @@ struct ReferenceController {
             validator.fail("level", "is required")
         }
         try validator.check()
-        return County(code: code, name: name!, prefecture: prefecture!, province: province!, level: level!)
+        guard let name, let prefecture, let province, let level else { throw APIError.validation(validator.errors) }
+        return County(code: code, name: name, prefecture: prefecture, province: province, level: level)
     }
 
     @Sendable func createCounty(_ request: Request, context: AppRequestContext) async throws -> Response {

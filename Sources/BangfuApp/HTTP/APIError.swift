@@ -77,19 +77,21 @@ struct Validator {
         errors.append(FieldError(field, message))
     }
 
-    /// Trims `value` and checks it is non-empty (when required) and at most `max` characters.
-    mutating func text(_ value: String?, _ field: String, max: Int, required: Bool = true) -> String? {
+    /// Trims `value` and checks it is non-empty (when required) and at most `max` characters,
+    /// counted as Unicode scalars (so a letter with 300,000 combining marks is 300,001, not 1) and
+    /// at most `3 × max` bytes of UTF-8 (a Chinese character is 3). Control characters are
+    /// refused; `multiline` text (descriptions, notes, reasons) may hold line feeds. Single-line
+    /// text also refuses the bidirectional overrides that make a title read other than it is.
+    mutating func text(_ value: String?, _ field: String, max: Int, required: Bool = true, multiline: Bool = false)
+        -> String?
+    {
         let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let trimmed, !trimmed.isEmpty else {
             if required { fail(field, "is required") }
             return nil
         }
-        if trimmed.count > max {
-            fail(field, "must be at most \(max) characters")
-            return nil
-        }
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
-            fail(field, "must not contain control characters")
+        if let problem = TextRules.problem(trimmed, max: max, multiline: multiline) {
+            fail(field, problem)
             return nil
         }
         return trimmed
@@ -97,5 +99,25 @@ struct Validator {
 
     func check() throws {
         if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}
+
+/// Pure rules for free text fields.
+enum TextRules {
+    /// Why `text` is not acceptable, or nil.
+    static func problem(_ text: String, max: Int, multiline: Bool) -> String? {
+        if text.unicodeScalars.count > max { return "must be at most \(max) characters" }
+        if text.utf8.count > max.multipliedReportingOverflow(by: 3).partialValue {
+            return "must be at most \(max * 3) bytes of UTF-8"
+        }
+        let refused = text.unicodeScalars.contains { scalar in
+            if scalar.properties.generalCategory == .control { return !(multiline && scalar == "\n") }
+            if !multiline, (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
+                return true
+            }
+            return false
+        }
+        if refused { return multiline ? "must not contain control characters other than line breaks" : "must not contain control characters" }
+        return nil
     }
 }

@@ -15,7 +15,7 @@ struct AuthMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        if let (token, viaCookie) = Self.token(from: request) {
+        if let (token, viaCookie) = Self.token(from: request), Self.cookieCounts(request, viaCookie: viaCookie) {
             let tokenHash = SessionStore.hash(token: token)
             if var identity = try await database.read({ db in try await sessions.identity(tokenHash: tokenHash, in: db) }) {
                 identity.viaCookie = viaCookie
@@ -46,6 +46,14 @@ struct AuthMiddleware: RouterMiddleware {
             }
         }
         return nil
+    }
+
+    /// API.md: a state-changing request that carries the cookie but no `Origin` header does not
+    /// come from a browser page (browsers send `Origin` on every such request), so the cookie is
+    /// ignored and the request is anonymous: a script with a cookie jar that signs in twice is
+    /// not refused. With an `Origin` of another site it is refused (403) below.
+    static func cookieCounts(_ request: Request, viaCookie: Bool) -> Bool {
+        !viaCookie || isSafe(request.method) || request.headers[.origin] != nil
     }
 
     static func isSafe(_ method: HTTPRequest.Method) -> Bool {

@@ -20,13 +20,25 @@ enum CSV {
 
     static func cell(_ value: String) -> String {
         var text = value
-        if let first = text.first, "=+@\t\r".contains(first) || (first == "-" && Int64(text) == nil) {
-            text = "'" + text
-        }
+        if isFormula(text) { text = "'" + text }
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return text
+    }
+
+    /// True when a spreadsheet could read the cell as a formula: its first Unicode scalar after
+    /// any byte-order marks and whitespace is `=`, `+`, `@`, a tab or carriage return, or `-`
+    /// where the cell is not a plain number. Scalars, not characters: `=` followed by a combining
+    /// mark is one character that is not `=`, yet a spreadsheet still sees `=`.
+    static func isFormula(_ text: String) -> Bool {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first(where: { $0 != "\u{FEFF}" && !($0.properties.isWhitespace && $0 != "\t" && $0 != "\r") })
+        else { return false }
+        if "=+@\t\r".unicodeScalars.contains(first) { return true }
+        if first == "-" { return Int64(text.trimmingCharacters(in: .whitespaces)) == nil }
+        // Full-width forms that some spreadsheets normalise (＝ ＋ － ＠).
+        return [0xFF1D, 0xFF0B, 0xFF0D, 0xFF20].contains(first.value)
     }
 
     static func document(header: [String], rows: [[String]]) -> String {

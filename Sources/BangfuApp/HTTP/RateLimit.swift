@@ -64,36 +64,42 @@ final class RateLimiter: Sendable {
             return wait
         }
     }
-
-    /// Whether a request is one of the expensive kinds.
-    static func isExpensive(_ request: Request) -> Bool {
-        let path = request.uri.path
-        let query = request.uri.queryParameters
-        if query["format"] == "csv" || request.headers[.accept]?.contains("text/csv") == true { return true }
-        switch request.method {
-        case .get:
-            if path == "/api/v1/products", let q = query["q"], !q.isEmpty { return true }
-            return path.hasPrefix("/api/v1/reports/") || path == "/api/v1/audit-events/verification"
-        case .post:
-            return path == "/api/v1/users" || path.hasSuffix("/images") || path.hasSuffix("/documents")
-        default:
-            return false
-        }
-    }
 }
 
 /// Answers 429 `rate_limited` with `Retry-After` when an address exceeds its allowance.
+///
+/// Attached to the routes it guards (a route group in each controller), never matched on path
+/// strings: whatever spelling the router serves (`/api/v1/products/`, `//api/v1/products`) is
+/// the same route and is counted the same.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+
+    /// Which requests of the route count.
+    enum When: Sendable {
+        /// Every request (reports, audit verification, uploads, registration).
+        case always
+        /// Only a search (`q` not empty): browsing the catalog is cheap, searching is not.
+        case searching
+        /// Only a CSV export (`?format=csv` or `Accept: text/csv`).
+        case exporting
+    }
+
     let limiter: RateLimiter
     let clock: AppClock
+    let when: When
+
+    func counts(_ request: Request) -> Bool {
+        switch when {
+        case .always: true
+        case .searching: !(request.uri.queryParameters["q"].map { $0.isEmpty } ?? true)
+        case .exporting: (try? CSV.isRequested(request)) ?? false
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        if limiter.perMinute > 0, RateLimiter.isExpensive(request),
-            let wait = limiter.check(context.clientAddress, at: clock.now)
-        {
+        if limiter.perMinute > 0, counts(request), let wait = limiter.check(context.clientAddress, at: clock.now) {
             throw APIError.rateLimited(retryAfterSeconds: Int64(wait.rounded(.up)))
         }
         return try await next(request, context)

@@ -61,7 +61,10 @@ enum TLSMaterial {
     static func serverConfiguration(_ paths: Paths) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(paths.certificate).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: paths.key, format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        // TLS 1.0 and 1.1 are broken and deprecated (RFC 8996): 1.2 at the least.
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 }
 

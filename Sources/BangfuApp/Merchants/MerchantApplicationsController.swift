@@ -15,7 +15,7 @@ struct MerchantApplicationsController {
         router.get("/api/v1/merchant-applications", use: list)
         router.get("/api/v1/merchant-applications/:id", use: show)
         router.put("/api/v1/merchant-applications/:id", use: resubmit)
-        router.post("/api/v1/merchant-applications/:id/documents", use: upload)
+        router.group().add(middleware: services.rateLimited()).post("/api/v1/merchant-applications/:id/documents", use: upload)
         router.get("/api/v1/merchant-applications/:id/documents/:documentId", use: download)
         router.post("/api/v1/merchant-applications/:id/recommend", use: recommend)
         router.post("/api/v1/merchant-applications/:id/approve", use: approve)
@@ -165,10 +165,13 @@ struct MerchantApplicationsController {
             v.fail("householdsDriven", "must be a whole number from 0 to 10000000")
         }
         try v.check()
+        guard let companyName, let creditCode, let legal, let contactName, let phone, let address, let bankName else {
+            throw APIError.validation(v.errors)
+        }
         return ApplicationFields(
-            companyName: companyName!, creditCode: creditCode!, legalRepresentative: legal!, contactName: contactName!,
-            contactPhone: phone!, countyCode: countyCode, address: address!, foodLicenseNumber: food,
-            bankName: bankName!, bankAccount: account, householdsDriven: input.householdsDriven)
+            companyName: companyName, creditCode: creditCode, legalRepresentative: legal, contactName: contactName,
+            contactPhone: phone, countyCode: countyCode, address: address, foodLicenseNumber: food,
+            bankName: bankName, bankAccount: account, householdsDriven: input.householdsDriven)
     }
 
     // MARK: Routes
@@ -298,21 +301,31 @@ struct MerchantApplicationsController {
         let id = try context.parameters.require("id")
         // The owner check comes before the query is judged or the body read, so nobody streams into
         // another's application or learns from its validation errors that it exists.
-        _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
+        let (application, count) = try await services.database.read { db in
+            let application = try await visible(id, to: user, in: db)
+            return (application, try await store.documentCount(applicationId: id, in: db))
+        }
+        try OnboardingRules.checkDocumentUpload(status: application.status, documents: count)
         var v = Validator()
         let kind = request.uri.queryParameters["kind"].map(String.init)
-        if kind == nil || !Self.documentKinds.contains(kind!) {
+        if kind == nil || !Self.documentKinds.contains(kind ?? "") {
             v.fail("kind", "must be one of " + Self.documentKinds.joined(separator: ", "))
         }
         let expiresOn = request.uri.queryParameters["expiresOn"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         if let expiresOn, CalendarDate(expiresOn) == nil { v.fail("expiresOn", "must be a date YYYY-MM-DD") }
         try v.check()
+        guard let kind else { throw APIError.invalid("kind", "is required") }
         let stored = try await services.uploads.store(
             request, limit: Self.documentLimit, allowed: [.pdf, .jpeg, .png])
         let document = MerchantDocument(
-            id: services.ids.next(), applicationId: id, kind: kind!, contentType: stored.type.rawValue,
+            id: services.ids.next(), applicationId: id, kind: kind, contentType: stored.type.rawValue,
             sha256: stored.sha256, size: stored.size, expiresOn: expiresOn, createdAt: services.clock.now)
-        try await services.database.write { db in
+        try await services.uploads.recording(stored, database: services.database) { db in
+            // Again inside the transaction: the application may have moved on, or other uploads
+            // filled it, while this body streamed.
+            guard let current = try await store.application(id: id, in: db) else { throw APIError.notFound("application") }
+            try OnboardingRules.checkDocumentUpload(
+                status: current.status, documents: try await store.documentCount(applicationId: id, in: db))
             try await store.addDocument(document, in: db)
             try await services.audit.append(
                 AuditEvent(
@@ -370,7 +383,7 @@ struct MerchantApplicationsController {
     ) async throws -> Response {
         let input = try await request.decodeJSON(NoteInput.self, context: context)
         var v = Validator()
-        let note = v.text(input.note, "note", max: 500, required: false)
+        let note = v.text(input.note, "note", max: 500, required: false, multiline: true)
         try v.check()
         return try await transition(request, context, user, action, note: note)
     }
@@ -381,7 +394,7 @@ struct MerchantApplicationsController {
         _ = try await services.database.read { db in try await visible(id, to: user, in: db) }
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let reason = v.text(input.reason, "reason", max: 500, multiline: true)
         try v.check()
         return try await transition(request, context, user, .reject, note: reason)
     }

@@ -44,7 +44,9 @@ enum CreditCode {
 
     /// Characters 3 to 8: the GB/T 2260 area code of the registering authority.
     static func areaCode(_ code: String) -> String {
-        String(Array(code)[2..<8])
+        let characters = Array(code)
+        guard characters.count >= 8 else { return "" }
+        return String(characters[2..<8])
     }
 }
 
@@ -96,6 +98,26 @@ enum OnboardingRules {
 
     /// Applications that hold their credit code (and their owner) against a new application.
     static let inProgress: [ApplicationStatus] = [.submitted, .recommended]
+}
+
+extension OnboardingRules {
+    /// At most this many documents on one application.
+    static let maxDocuments = 20
+
+    /// Documents may be added only while the application can still change (`submitted`, or
+    /// `rejected` before it is resubmitted): what the reviewers approved stays as they saw it.
+    static func checkDocumentUpload(status: ApplicationStatus, documents: Int) throws {
+        guard status == .submitted || status == .rejected else {
+            throw APIError(
+                .conflict, code: "invalid_transition",
+                detail: "documents can be added only while the application is submitted or rejected; it is \(status.rawValue)",
+                errors: [FieldError("status", "current status is \(status.rawValue)")])
+        }
+        guard documents < maxDocuments else {
+            throw APIError.conflict(
+                "an application holds at most \(maxDocuments) documents", code: "document_limit_reached", field: "documents")
+        }
+    }
 }
 
 /// Document types accepted as uploads, recognised from their first bytes.

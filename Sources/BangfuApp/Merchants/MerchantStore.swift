@@ -192,6 +192,13 @@ struct MerchantStore: Sendable {
         ).run()
     }
 
+    func documentCount(applicationId: String, in db: any SQLDatabase) async throws -> Int {
+        let row = try await db.raw(
+            "SELECT COUNT(*) AS n FROM merchant_documents WHERE application_id = \(bind: applicationId)"
+        ).first()
+        return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
+    }
+
     func documents(applicationId: String, in db: any SQLDatabase) async throws -> [MerchantDocument] {
         try await db.raw(
             "SELECT * FROM merchant_documents WHERE application_id = \(bind: applicationId) ORDER BY created_at, id"

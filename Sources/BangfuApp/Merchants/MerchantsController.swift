@@ -43,6 +43,7 @@ struct MerchantsController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let paging = try Paging.parse(request, tag: "merchants")
         let county = request.uri.queryParameters["countyCode"].map(String.init)
+        try await services.checkFilters(countyCode: county)
         let after = try paging.position.map(Paging.timeAndId)
         let activeOnly = context.identity?.role != .admin
         let now = services.clock.now
@@ -82,7 +83,7 @@ struct MerchantsController {
         let admin = try context.require(.admin)
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let reason = v.text(input.reason, "reason", max: 500, multiline: true)
         try v.check()
         return try await change(context, admin, to: .suspended, reason: reason)
     }

@@ -36,7 +36,7 @@ extension OrdersController {
         _ = try await authorize(context, OrderRules.parties(for: .reject))
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let reason = v.text(input.reason, "reason", max: 500, multiline: true)
         try v.check()
         return try await transition(context, .reject, note: reason) { _ in }
     }
@@ -45,7 +45,7 @@ extension OrdersController {
         _ = try await authorize(context, OrderRules.parties(for: .cancel))
         let input = try await request.decodeJSON(ReasonInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500, required: false)
+        let reason = v.text(input.reason, "reason", max: 500, required: false, multiline: true)
         try v.check()
         return try await transition(context, .cancel, note: reason) { _ in }
     }
@@ -57,7 +57,8 @@ extension OrdersController {
         let carrier = v.text(input.carrier, "carrier", max: 50)
         let tracking = v.text(input.trackingNumber, "trackingNumber", max: 64)
         try v.check()
-        return try await transition(context, .ship, note: "\(carrier!) \(tracking!)") { order in
+        guard let carrier, let tracking else { throw APIError.validation(v.errors) }
+        return try await transition(context, .ship, note: "\(carrier) \(tracking)") { order in
             order.carrier = carrier
             order.trackingNumber = tracking
         }
@@ -190,9 +191,10 @@ extension OrdersController {
         let id = try context.parameters.require("id")
         let input = try await request.decodeJSON(RefundInput.self, context: context)
         var v = Validator()
-        let reason = v.text(input.reason, "reason", max: 500)
+        let text = v.text(input.reason, "reason", max: 500, multiline: true)
         if input.amountFen < 1 { v.fail("amountFen", "must be at least 1 fen") }
         try v.check()
+        guard let reason = text else { throw APIError.validation(v.errors) }
         let now = services.clock.now
         let refund = try await services.database.write { db in
             let (order, party) = try await visible(id, to: user, lock: true, in: db)
@@ -213,13 +215,13 @@ extension OrdersController {
             case nil: break
             }
             let refund = Refund(
-                id: services.ids.next(), orderId: order.id, amountFen: input.amountFen, reason: reason!, status: .requested,
+                id: services.ids.next(), orderId: order.id, amountFen: input.amountFen, reason: reason, status: .requested,
                 requestedBy: user.userId, decidedBy: nil, decisionNote: nil, decidedAt: nil, createdAt: now)
             try await store.insert(refund, in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: "refund.request", entityType: "refund", entityId: refund.id,
-                    data: ["orderId": .string(order.id), "amountFen": .int(refund.amountFen), "reason": .string(reason!)]),
+                    data: ["orderId": .string(order.id), "amountFen": .int(refund.amountFen), "reason": .string(reason)]),
                 in: db)
             return refund
         }
@@ -242,7 +244,7 @@ extension OrdersController {
         _ = try await services.database.read { db in try await refundVisible(id, to: user, in: db) }
         let input = try await request.decodeJSON(DecisionInput.self, context: context)
         var v = Validator()
-        let note = v.text(input.note, "note", max: 500, required: false)
+        let note = v.text(input.note, "note", max: 500, required: false, multiline: true)
         try v.check()
         let now = services.clock.now
         let refund = try await services.database.write { db in
@@ -284,7 +286,8 @@ extension OrdersController {
                         "orderId": .string(order.id), "amountFen": .int(refund.amountFen), "note": AuditValue(note),
                         "orderRefundedFen": .int(order.refundedFen),
                     ]), in: db)
-            return try await store.refund(id: id, in: db)!
+            guard let decided = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
+            return decided
         }
         return try .json(RefundOutput(refund))
     }

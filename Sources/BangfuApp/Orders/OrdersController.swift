@@ -159,7 +159,7 @@ struct OrdersController {
         var input = try await request.decodeJSON(PlaceInput.self, context: context)
         var v = Validator()
         input.deliveryAddress = v.text(input.deliveryAddress, "deliveryAddress", max: 200, required: false)
-        input.note = v.text(input.note, "note", max: 500, required: false)
+        input.note = v.text(input.note, "note", max: 500, required: false, multiline: true)
         for problem in CheckoutRules.problems(
             items: input.items.map { ($0.productId, $0.quantity) }, shipWithinDays: input.shipWithinDays)
         {
@@ -182,6 +182,8 @@ struct OrdersController {
             .contentType: answer.status < 400 ? "application/json; charset=utf-8" : "application/problem+json"
         ]
         if answer.replayed { headers[Self.replayedHeader] = "true" }
+        // The stored answer's status was written by this server; anything else is a damaged row.
+        guard (100...599).contains(answer.status) else { throw APIError.conflict("the stored answer of this key is damaged") }
         return Response(
             status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }

@@ -103,9 +103,9 @@ struct Placer: Sendable {
             do {
                 let checkout = try check(request, products: products, stock: stock, plans: plans, remaining: remaining, year: year, now: now)
                 for order in checkout.orders {
-                    for item in order.items { stock[item.productId]! -= item.quantity }
+                    for item in order.items { stock[item.productId, default: 0] -= item.quantity }
                 }
-                remaining[request.organization.id]! -= checkout.totalFen
+                remaining[request.organization.id, default: 0] -= checkout.totalFen
                 accepted.append(checkout)
                 let output = OrdersController.CheckoutOutput(
                     checkoutId: checkout.checkoutId, totalFen: checkout.totalFen,

@@ -8,9 +8,10 @@ struct ReportsController {
     let services: AppServices
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/api/v1/reports/sales", use: sales)
-        router.get("/api/v1/reports/quota", use: quota)
-        router.get("/api/v1/reports/alerts", use: alerts)
+        router.group().add(middleware: services.rateLimited())
+            .get("/api/v1/reports/sales", use: sales)
+            .get("/api/v1/reports/quota", use: quota)
+            .get("/api/v1/reports/alerts", use: alerts)
     }
 
     struct SalesOutput: Encodable {

@@ -3,7 +3,12 @@ import Foundation
 /// Times are stored as integer milliseconds since the epoch (BIGINT on both engines) and shown as
 /// RFC 3339 in UTC.
 extension Date {
-    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Saturates at the ends of Int64 (a Double near them rounds past it) instead of trapping.
+    var millis: Int64 {
+        let value = (timeIntervalSince1970 * 1000).rounded(.down)
+        guard value.isFinite else { return value > 0 ? .max : .min }
+        return Int64(exactly: value) ?? (value > 0 ? .max : .min)
+    }
 
     init(millis: Int64) {
         self.init(timeIntervalSince1970: Double(millis) / 1000)
@@ -12,7 +17,8 @@ extension Date {
     /// `YYYY-MM-DDTHH:MM:SSZ`, computed with integer arithmetic (Foundation's Calendar is slow on
     /// Linux, and lists render two times per item).
     var rfc3339: String {
-        let seconds = Int64((timeIntervalSince1970).rounded(.down))
+        // Years beyond ±9999 are not RFC 3339; clamp (no stored time comes near them).
+        let seconds = Int64(max(-62_135_596_800, min(253_402_300_799, timeIntervalSince1970.isNaN ? 0 : timeIntervalSince1970.rounded(.down))))
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
         // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import SQLKit
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,7 @@ import Glibc
 struct UploadStore: Sendable {
     let directory: String
     let ids: IDGenerator
+    let engine: DatabaseEngine
 
     struct Stored: Sendable {
         var sha256: String
@@ -24,9 +26,7 @@ struct UploadStore: Sendable {
     /// Streams `body` to disk; refuses (413) past `limit` bytes, and (415) unless the declared
     /// `Content-Type` is one of `allowed` and the bytes are of that type.
     func store(_ request: Request, limit: Int, allowed: [SniffedType]) async throws -> Stored {
-        let declared = request.headers[.contentType].flatMap {
-            SniffedType(rawValue: $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased())
-        }
+        let declared = request.headers[.contentType].flatMap(Self.mediaType).flatMap(SniffedType.init(rawValue:))
         guard let declared, allowed.contains(declared) else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
@@ -81,6 +81,67 @@ struct UploadStore: Sendable {
             try FileManager.default.moveItem(atPath: path, toPath: final)
         }
         return Stored(sha256: digest, size: Int64(size), type: declared)
+    }
+
+    /// The media type of a `Content-Type` value (`type/subtype`, lowercased, parameters dropped),
+    /// or nil when there is none (`""`, `";"`, `"; charset=x"`).
+    static func mediaType(_ value: String) -> String? {
+        let type = value.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        return type.isEmpty ? nil : type
+    }
+
+    /// Takes the file of `sha256` for this transaction: on PostgreSQL an advisory lock, so that a
+    /// removal and a new reference to the same file cannot interleave across processes (SQLite's
+    /// single writer already serializes them).
+    func lock(sha256: String, in db: any SQLDatabase) async throws {
+        if engine == .postgres {
+            try await db.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "upload:" + sha256)))").run()
+        }
+    }
+
+    /// True while a document or an image refers to the file.
+    func isReferenced(sha256: String, in db: any SQLDatabase) async throws -> Bool {
+        let row = try await db.raw(
+            """
+            SELECT (SELECT COUNT(*) FROM merchant_documents WHERE sha256 = \(bind: sha256))
+              + (SELECT COUNT(*) FROM product_images WHERE sha256 = \(bind: sha256)) AS n
+            """
+        ).first()
+        return try (row?.decode(column: "n", as: Int64.self) ?? 0) > 0
+    }
+
+    /// Removes the stored file unless something refers to it: called when the record that was to
+    /// refer to a just-stored upload was refused, so no file is left that nothing names.
+    func removeIfUnreferenced(sha256: String, database: any Database) async {
+        let path = self.path(sha256: sha256)
+        _ = try? await database.write { db in
+            try await lock(sha256: sha256, in: db)
+            if try await !isReferenced(sha256: sha256, in: db) { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    /// Whether the file is on disk (checked, under `lock`, before a new reference is written).
+    func exists(sha256: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(sha256: sha256))
+    }
+
+    /// Runs `body`, which records a reference to the just-stored file of `stored`; when it fails,
+    /// the file is removed again unless something else refers to it.
+    func recording<T: Sendable>(
+        _ stored: Stored, database: any Database, _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await database.write { db in
+                try await lock(sha256: stored.sha256, in: db)
+                guard exists(sha256: stored.sha256) else {
+                    throw APIError.conflict("the upload was removed meanwhile; send it again")
+                }
+                return try await body(db)
+            }
+        } catch {
+            await removeIfUnreferenced(sha256: stored.sha256, database: database)
+            throw error
+        }
     }
 
     func path(sha256: String) -> String {
