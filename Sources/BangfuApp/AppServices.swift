@@ -44,7 +44,7 @@ public struct AppServices: Sendable {
         self.reference = reference
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)
-        self.merchants = MerchantStore()
+        self.merchants = MerchantStore(engine: database.engine)
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids, engine: database.engine)
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
@@ -109,7 +109,6 @@ public struct AppServices: Sendable {
         return user.id
     }
 
-    /// The caller's merchant, if it is active: what merchants need to change their products.
     /// An unknown county or category in a list's filter is a 400 naming the parameter (API.md
     /// "Conventions"), not an empty list.
     func checkFilters(countyCode: String?, categoryId: String? = nil, merchantId: String? = nil) async throws {
@@ -127,6 +126,7 @@ public struct AppServices: Sendable {
         RateLimitMiddleware(limiter: rateLimiter, clock: clock, when: when)
     }
 
+    /// The caller's merchant, if it is active: what merchants need to change their products.
     func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
         guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else {
             throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")

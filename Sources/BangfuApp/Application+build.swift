@@ -101,20 +101,22 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
     router.add(
         middleware: StaticFilesMiddleware(
             files: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger)))
     OperationsController(services: services).addRoutes(to: router)
     AccountsController(services: services).addRoutes(to: router)
-    ReferenceController(services: services).addRoutes(to: router)
     AuditController(services: services).addRoutes(to: router)
     MerchantApplicationsController(services: services).addRoutes(to: router)
-    MerchantsController(services: services).addRoutes(to: router)
-    ProductsController(services: services).addRoutes(to: router)
-    CertificationController(services: services).addRoutes(to: router)
-    CertificatesController(services: services).addRoutes(to: router)
+    // The routes whose changes alter what the catalog shows empty its cache when they succeed.
+    let catalog = router.group().add(
+        middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
+    ReferenceController(services: services).addRoutes(to: catalog)
+    MerchantsController(services: services).addRoutes(to: catalog)
+    ProductsController(services: services).addRoutes(to: catalog)
+    CertificationController(services: services).addRoutes(to: catalog)
+    CertificatesController(services: services).addRoutes(to: catalog)
     BuyerOrganizationsController(services: services).addRoutes(to: router)
     OrdersController(services: services).addRoutes(to: router)
     ReportsController(services: services).addRoutes(to: router)

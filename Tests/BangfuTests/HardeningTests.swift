@@ -95,6 +95,11 @@ import Testing
         #expect(TextRules.problem("东宁\n黑木耳", max: 64, multiline: true) == nil)
         #expect(TextRules.problem("东宁\u{0007}", max: 64, multiline: true) != nil)
         #expect(TextRules.problem("木耳\u{202E}米大", max: 64, multiline: false) != nil)
+        #expect(TextRules.problem("木耳\u{202E}米大", max: 64, multiline: true) != nil)
+        for invisible in ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{2028}", "\u{2029}", "\u{00AD}"] {
+            #expect(TextRules.problem("东宁" + invisible + "黑木耳", max: 64, multiline: false) != nil, "\(invisible.unicodeScalars.first!.value)")
+        }
+        #expect(TextRules.problem("东宁\u{2028}黑木耳", max: 64, multiline: true) == nil)
 
         let test = try await TestApp.make()
         try await test.run { client in
@@ -154,8 +159,8 @@ import Testing
             #expect((valid.object["items"] as? [[String: Any]])?.isEmpty == true)
             #expect(try await client.call(.patch, path, token: shop.token, json: #"{"title":"延寿五常大米"}"#).status == .ok)
 
-            // An open application locks the fields too, and the new certificate signs the title
-            // as submitted.
+            // An open application locks the fields too (which is what keeps the title the
+            // certificate signs, recorded at submission, the product's title).
             let applied = try await client.call(
                 .post, "/api/v1/certification-applications", token: shop.token,
                 json: #"{"productId":"\#(certified.productId)","householdsDriven":36,"description":"再次认定"}"#)
@@ -264,10 +269,84 @@ import Testing
         }
     }
 
+    /// Uploads race for the last places: the limit holds (the application, or the product, is
+    /// locked while the count is checked again), and identical bytes sent at once are one file.
+    @Test func concurrentUploadsKeepTheLimits() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let application = try await client.apply(
+                market.cast.merchant, applicationJSON(creditCode: Codes.harbin, company: "哈尔滨农业合作社"))
+            let merchant = market.cast.merchant
+            let documents = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for n in 0..<30 {
+                    group.addTask {
+                        UInt(try await client.upload(merchant, application, bytes: pdfBytes + Array("% \(n)\n".utf8), type: "application/pdf").status.code)
+                    }
+                }
+                // Identical bytes, several at once.
+                for _ in 0..<4 {
+                    group.addTask { UInt(try await client.upload(merchant, application, bytes: pdfBytes, type: "application/pdf").status.code) }
+                }
+                return try await group.reduce(into: [UInt]()) { $0.append($1) }
+            }
+            #expect(documents.filter { $0 == 201 }.count == OnboardingRules.maxDocuments, "\(documents.sorted())")
+            #expect(documents.allSatisfy { $0 == 201 || $0 == 409 }, "\(documents.sorted())")
+            let shown = try await client.call(.get, "/api/v1/merchant-applications/\(application)", token: merchant)
+            #expect((shown.object["documents"] as? [[String: Any]])?.count == OnboardingRules.maxDocuments)
+
+            let (token, rice) = (market.shop.token, market.rice)
+            let images = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for n in 0..<16 {
+                    group.addTask {
+                        UInt(
+                            try await client.execute(
+                                uri: "/api/v1/products/\(rice)/images", method: .post,
+                                headers: [.authorization: "Bearer \(token)", .contentType: "image/png"],
+                                body: ByteBuffer(bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, UInt8(n)])
+                            ).status.code)
+                    }
+                }
+                return try await group.reduce(into: [UInt]()) { $0.append($1) }
+            }
+            #expect(images.filter { $0 == 201 }.count == ProductsController.maxImages, "\(images.sorted())")
+            #expect(images.allSatisfy { $0 == 201 || $0 == 409 })
+        }
+    }
+
+    /// An older certificate still vouches for the product: surrendering the newer one does not
+    /// unlock the fields while the older one is valid.
+    @Test func everyValidCertificateOfTheProductLocksItsFields() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let shop = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+            let first = try await shop.certified(client, cast: cast, title: "延寿富硒大米")
+            // Renewed: a second application and certificate for the same product.
+            let applied = try await client.call(
+                .post, "/api/v1/certification-applications", token: shop.token,
+                json: #"{"productId":"\#(first.productId)","householdsDriven":36,"description":"续期"}"#)
+            let application = try #require(applied.object["id"] as? String)
+            _ = try await client.call(
+                .post, "/api/v1/certification-applications/\(application)/county-review", token: cast.yanshouOfficer,
+                json: #"{"approve":true,"note":"属实"}"#)
+            let approved = try await client.call(
+                .post, "/api/v1/certification-applications/\(application)/approve", token: cast.admin, json: "{}")
+            let second = try #require((approved.object["certificate"] as? [String: Any])?["number"] as? String)
+            #expect(second != first.number)
+            #expect(try await client.call(.post, "/api/v1/certificates/\(second)/surrender", token: shop.token).status == .ok)
+            let path = "/api/v1/products/\(first.productId)"
+            let locked = try await client.call(.patch, path, token: shop.token, json: #"{"title":"别的大米"}"#)
+            #expect(locked.status == .conflict && locked.code == "certified_field_locked")
+            #expect(try await client.call(.post, "/api/v1/certificates/\(first.number)/surrender", token: shop.token).status == .ok)
+            #expect(try await client.call(.patch, path, token: shop.token, json: #"{"title":"别的大米"}"#).status == .ok)
+        }
+    }
+
     /// FileMiddleware would answer a range past the end with a negative Content-Length; ranges
     /// are not served at all.
     @Test func staticFilesIgnoreRangeRequests() async throws {
-        let test = try await TestApp.make()
+        let test = try await TestApp.make { $0.publicDirectory = repositoryRoot + "/Public" }
         try await test.run(.live) { client in
             for range in ["bytes=99999999-", "bytes=0-0", "bytes=-5", "bytes=9223372036854775807-"] {
                 let response = try await client.execute(uri: "/index.html", method: .get, headers: [.range: range])
@@ -293,14 +372,17 @@ import Testing
     @Test func unknownFilterValuesAreA400NamingTheParameter() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
+            let admin = try await test.adminToken(client)
             for (uri, field) in [
                 ("/api/v1/products?categoryId=no-such-category", "categoryId"),
                 ("/api/v1/products?countyCode=999999", "countyCode"),
                 ("/api/v1/merchants?countyCode=999999", "countyCode"),
                 ("/api/v1/certificates?merchantId=nobody", "merchantId"),
                 ("/api/v1/certificates?countyCode=999999", "countyCode"),
+                ("/api/v1/merchant-applications?countyCode=999999", "countyCode"),
             ] {
-                let response = try await client.call(.get, uri)
+                let token = uri.hasPrefix("/api/v1/merchant-applications") ? admin : nil
+                let response = try await client.call(.get, uri, token: token)
                 #expect(response.status == .badRequest && response.fields == [field], "\(uri): \(response.status)")
             }
             // Known values with nothing to show are still an empty 200.

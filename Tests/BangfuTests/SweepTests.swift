@@ -77,6 +77,7 @@ import Testing
         (.range, ["", "bytes=", "bytes=-", "bytes=5-1", "bytes=99999999999999999999-", "bytes=-0", "bytes=0-0,1-1,2-2"]),
         (.ifNoneMatch, ["", "\"", "*", "W/"]),
         (.ifModifiedSince, ["", "yesterday", "Mon, 99 Foo 99999 99:99:99 GMT"]),
+        (.ifRange, ["", "\"x\"", "Mon, 99 Foo 99999 99:99:99 GMT"]),
     ]
 
     @Test func emptyAndMalformedHeadersNeverGetA5xx() async throws {
@@ -97,7 +98,13 @@ import Testing
                 for (name, values) in Self.headerVariants {
                     for value in values {
                         var headers = HTTPFields()
-                        if let token = world.tokens[caller], name != .authorization { headers[.authorization] = "Bearer \(token)" }
+                        // Cookie and Origin are read only without a bearer token: those variants
+                        // go without one (Origin beside the caller's session cookie).
+                        let bearer = name != .authorization && name != .cookie && name != .origin
+                        if let token = world.tokens[caller] {
+                            if bearer { headers[.authorization] = "Bearer \(token)" }
+                            if name == .origin { headers[.cookie] = "bangfu_session=\(token)" }
+                        }
                         if body != nil, name != .contentType { headers[.contentType] = "application/json" }
                         headers[name] = value
                         sent += 1

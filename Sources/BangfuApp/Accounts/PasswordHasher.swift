@@ -1,9 +1,18 @@
 import HummingbirdBcrypt
+import NIOCore
 import NIOPosix
 
-/// bcrypt, always on the thread pool: a hash costs tens of milliseconds and must never run on an
-/// event loop.
+/// bcrypt, always on a thread pool of its own: a hash costs tens of milliseconds and must never run
+/// on an event loop, nor queue ahead of the file reads and writes on NIO's shared pool (a burst of
+/// sign-ins would otherwise stall uploads and static files).
 public struct PasswordHasher: Sendable {
+    /// One thread a core, started on first use and kept for the life of the process.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
+
     public let cost: UInt8
     /// A hash of a random string, verified against when the username is unknown so that unknown
     /// users and wrong passwords take the same time.
@@ -17,12 +26,12 @@ public struct PasswordHasher: Sendable {
 
     func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await Self.pool.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
     func verify(_ password: String, hash: String?) async throws -> Bool {
         let target = hash ?? decoy
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: target) }
+        let matches = try await Self.pool.runIfActive { Bcrypt.verify(password, hash: target) }
         return matches && hash != nil
     }
 }

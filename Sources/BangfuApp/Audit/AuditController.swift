@@ -5,7 +5,7 @@ import Hummingbird
 struct AuditController {
     let services: AppServices
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/audit-events", use: list)
         router.group().add(middleware: services.rateLimited()).get("/api/v1/audit-events/verification", use: verify)
     }

@@ -8,7 +8,7 @@ struct BuyerOrganizationsController {
     let services: AppServices
     var store: BuyerStore { services.buyers }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/buyer-organizations", use: create)
         router.get("/api/v1/buyer-organizations", use: list)
         router.get("/api/v1/buyer-organizations/:id", use: show)

@@ -179,28 +179,23 @@ final class CatalogCache: Sendable {
     }
 }
 
-/// Empties the catalog cache (and the facet counts) after every state-changing request that
-/// succeeded or failed on the server's side (a 5xx may come after a commit), except those that only
-/// move stock and sales (orders, refunds) or cannot change what the catalog shows (sessions,
-/// registration, buyer organizations, merchant applications). A new route is covered by default.
-/// Refusals (4xx) come before anything is written and leave the cache alone, so nobody can keep
-/// it cold by sending bad requests.
+/// Empties the catalog cache (and the facet counts) after every state-changing request of the
+/// routes it is attached to (a route group in `buildRouter`: reference data, merchants, products,
+/// certification, certificates) that succeeded or failed on the server's side (a 5xx may come
+/// after a commit). Orders and refunds only move stock and sales, which the cache may show a
+/// second late; sessions, registration, buyer organizations and merchant applications cannot
+/// change what the catalog shows. Refusals (4xx) come before anything is written and leave the
+/// cache alone, so nobody can keep it cold by sending bad requests.
 struct CatalogInvalidationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let cache: CatalogCache
     let facets: FacetCache
-
-    static let untouched = [
-        "/api/v1/orders", "/api/v1/refunds/", "/api/v1/sessions", "/api/v1/users", "/api/v1/buyer-organizations",
-        "/api/v1/merchant-applications",
-    ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let changes =
             cache.isEnabled && ![.get, .head, .options].contains(request.method)
-            && !Self.untouched.contains(where: { request.uri.path.hasPrefix($0) })
         do {
             let response = try await next(request, context)
             if changes, response.status.code < 400 || response.status.code >= 500 { invalidate() }

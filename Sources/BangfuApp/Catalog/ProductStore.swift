@@ -159,6 +159,15 @@ struct ProductStore: Sendable {
         [product.title, product.description, merchantName].joined(separator: "\n")
     }
 
+    /// Locks the product's row until the transaction ends (PostgreSQL; SQLite's single writer
+    /// already serializes), so a check and the write it guards see the same product: a PATCH and
+    /// a certification of one product, or two image uploads, take turns.
+    func lock(productId: String, in db: any SQLDatabase) async throws {
+        if engine == .postgres {
+            try await db.raw("SELECT id FROM products WHERE id = \(bind: productId) FOR UPDATE").run()
+        }
+    }
+
     func product(id: String, in db: any SQLDatabase) async throws -> ProductRow? {
         try await db.raw("\(unsafeRaw: Self.select) WHERE p.id = \(bind: id)").first().map(Self.row)
     }

@@ -15,7 +15,7 @@ extension ProductsController {
         }
         var filter = ProductFilter()
         let rawQuery = parameters["q"].map(String.init) ?? ""
-        if rawQuery.count > 100 { throw APIError.badRequest("q must be at most 100 characters", field: "q") }
+        if rawQuery.unicodeScalars.count > 100 { throw APIError.badRequest("q must be at most 100 characters", field: "q") }
         let hasQuery = !rawQuery.trimmingCharacters(in: .whitespaces).isEmpty
         filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
         filter.categoryId = parameters["categoryId"].map(String.init)
@@ -34,7 +34,6 @@ extension ProductsController {
         let tag = "products-\(sort.rawValue)"
         let paging = try Paging.parse(request, tag: tag)
         let after = try paging.position.map(Self.position)
-        let now = services.clock.now
         // A query with nothing searchable in it (only punctuation) matches nothing.
         if hasQuery && filter.query == nil {
             return try .json(ListOutput(items: [], nextCursor: nil, facets: .init(category: [], county: [], label: [])))

@@ -39,7 +39,9 @@ extension ProductsController {
             id: services.ids.next(), productId: id, sha256: stored.sha256, contentType: stored.type.rawValue,
             size: stored.size, createdAt: services.clock.now)
         try await services.uploads.recording(stored, database: services.database) { db in
-            // Again inside the transaction: a suspension or other uploads may have come meanwhile.
+            // Again inside the transaction, the product locked: a suspension or other uploads may
+            // have come meanwhile.
+            try await store.lock(productId: id, in: db)
             try await checkImageUpload(user, productId: id, in: db)
             try await store.addImage(image, in: db)
             try await services.audit.append(

@@ -8,7 +8,7 @@ struct ProductsController {
     let services: AppServices
     var store: ProductStore { services.products }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/products", use: create)
         router.group().add(middleware: services.rateLimited(.searching)).get("/api/v1/products", use: browse)
         router.get("/api/v1/products/:id", use: show)
@@ -235,6 +235,7 @@ struct ProductsController {
         let now = services.clock.now
         try await services.database.write { db in
             let merchant = try await activeMerchant(user, in: db)
+            try await store.lock(productId: id, in: db)
             var product = try await ownProduct(id, merchant, in: db).product
             var v = Validator()
             let (title, description, specification, unit) = validateText(
@@ -254,12 +255,14 @@ struct ProductsController {
                     "originCountyCode": input.originCountyCode,
                 ])
             if !locked.isEmpty {
-                let certified = product.certificateExpiresAt.map { $0 > now } ?? false
+                let current = product.certificateExpiresAt.map { $0 > now } ?? false
+                let older = try await services.certification.hasValidCertificate(productId: id, now: now, in: db)
+                let certified = current || older
                 let underReview = try await services.certification.hasOpenApplication(productId: id, in: db)
                 if certified || underReview {
                     let why =
                         certified
-                        ? "is named by the product's valid certificate; surrender it (POST /api/v1/certificates/{number}/surrender) to change it"
+                        ? "is named by a valid certificate of the product; surrender it (POST /api/v1/certificates/{number}/surrender) to change it"
                         : "is under review in a certification application"
                     throw APIError(
                         .conflict, code: "certified_field_locked",

@@ -5,7 +5,7 @@ import Hummingbird
 struct ReferenceController {
     let services: AppServices
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/counties", use: listCounties)
         router.post("/api/v1/counties", use: createCounty)
         router.patch("/api/v1/counties/:code", use: updateCounty)

@@ -7,7 +7,7 @@ struct CertificatesController {
     let services: AppServices
     var store: CertificationStore { services.certification }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.group().add(middleware: services.rateLimited(.exporting)).get("/api/v1/certificates", use: list)
         router.get("/api/v1/certificates/:number", use: show)
         router.post("/api/v1/certificates/:number/revocation", use: revoke)

@@ -8,7 +8,7 @@ struct CertificationController {
     let services: AppServices
     var store: CertificationStore { services.certification }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/certification-applications", use: create)
         router.get("/api/v1/certification-applications", use: list)
         router.get("/api/v1/certification-applications/:id", use: show)
@@ -92,6 +92,7 @@ struct CertificationController {
         let now = services.clock.now
         let application = try await services.database.write { db in
             let merchant = try await services.activeMerchant(user, in: db)
+            try await services.products.lock(productId: productId, in: db)
             guard let row = try await services.products.product(id: productId, in: db),
                 row.product.merchantId == merchant.id
             else {
@@ -215,6 +216,7 @@ struct CertificationController {
             }
             let from = application.status
             if next == .certified {
+                try await services.products.lock(productId: application.productId, in: db)
                 guard let row = try await services.products.product(id: application.productId, in: db) else {
                     throw APIError.notFound("product")
                 }

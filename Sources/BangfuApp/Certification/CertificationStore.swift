@@ -75,6 +75,17 @@ struct CertificationStore: Sendable {
         return try await db.raw("\(unsafeRaw: Self.select) WHERE a.id = \(bind: id)\(unsafeRaw: suffix)").first().map(Self.application)
     }
 
+    /// Whether any certificate of the product is valid at `now` (not only the product's current
+    /// one: an older certificate still vouches for the product until it expires).
+    func hasValidCertificate(productId: String, now: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            SELECT 1 AS found FROM certificates WHERE product_id = \(bind: productId) AND revoked_at IS NULL
+              AND surrendered_at IS NULL AND expires_at > \(bind: now.millis) LIMIT 1
+            """
+        ).first() != nil
+    }
+
     func hasOpenApplication(productId: String, in db: any SQLDatabase) async throws -> Bool {
         try await db.raw(
             """

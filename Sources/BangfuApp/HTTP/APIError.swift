@@ -79,9 +79,9 @@ struct Validator {
 
     /// Trims `value` and checks it is non-empty (when required) and at most `max` characters,
     /// counted as Unicode scalars (so a letter with 300,000 combining marks is 300,001, not 1) and
-    /// at most `3 × max` bytes of UTF-8 (a Chinese character is 3). Control characters are
-    /// refused; `multiline` text (descriptions, notes, reasons) may hold line feeds. Single-line
-    /// text also refuses the bidirectional overrides that make a title read other than it is.
+    /// at most `3 × max` bytes of UTF-8 (a Chinese character is 3). Control characters and
+    /// bidirectional overrides are refused; `multiline` text (descriptions, notes, reasons) may
+    /// hold line feeds; single-line text refuses invisible format characters and U+2028/U+2029.
     mutating func text(_ value: String?, _ field: String, max: Int, required: Bool = true, multiline: Bool = false)
         -> String?
     {
@@ -111,11 +111,16 @@ enum TextRules {
             return "must be at most \(max * 3) bytes of UTF-8"
         }
         let refused = text.unicodeScalars.contains { scalar in
-            if scalar.properties.generalCategory == .control { return !(multiline && scalar == "\n") }
-            if !multiline, (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
+            switch scalar.properties.generalCategory {
+            case .control: return !(multiline && scalar == "\n")
+            // Bidirectional overrides and isolates make text read other than it is, anywhere.
+            case .format where (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value):
                 return true
+            // Single-line text also refuses the invisible (zero-width spaces and joiners, word
+            // joiners, BOMs) and the line and paragraph separators U+2028 and U+2029.
+            case .format, .lineSeparator, .paragraphSeparator: return !multiline
+            default: return false
             }
-            return false
         }
         if refused { return multiline ? "must not contain control characters other than line breaks" : "must not contain control characters" }
         return nil

@@ -10,7 +10,7 @@ struct MerchantApplicationsController {
     static let documentLimit = 10 << 20
     static let documentKinds = ["business_license", "food_license", "test_report", "other"]
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/merchant-applications", use: create)
         router.get("/api/v1/merchant-applications", use: list)
         router.get("/api/v1/merchant-applications/:id", use: show)
@@ -258,6 +258,7 @@ struct MerchantApplicationsController {
         var filter = MerchantStore.ApplicationFilter()
         filter.status = try Paging.choice(request, "status", ApplicationStatus.self)
         let countyParameter = request.uri.queryParameters["countyCode"].map(String.init)
+        try await services.checkFilters(countyCode: countyParameter)
         switch user.role {
         case .merchant:
             filter.ownerId = user.userId
@@ -323,7 +324,9 @@ struct MerchantApplicationsController {
         try await services.uploads.recording(stored, database: services.database) { db in
             // Again inside the transaction: the application may have moved on, or other uploads
             // filled it, while this body streamed.
-            guard let current = try await store.application(id: id, in: db) else { throw APIError.notFound("application") }
+            guard let current = try await store.application(id: id, lock: true, in: db) else {
+                throw APIError.notFound("application")
+            }
             try OnboardingRules.checkDocumentUpload(
                 status: current.status, documents: try await store.documentCount(applicationId: id, in: db))
             try await store.addDocument(document, in: db)

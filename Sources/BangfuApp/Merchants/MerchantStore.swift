@@ -76,6 +76,8 @@ struct Merchant: Sendable {
 
 /// Applications, their reviews and documents, and merchants.
 struct MerchantStore: Sendable {
+    let engine: DatabaseEngine
+
     // MARK: Applications
 
     func insert(_ application: MerchantApplication, in db: any SQLDatabase) async throws {
@@ -110,8 +112,12 @@ struct MerchantStore: Sendable {
         ).run()
     }
 
-    func application(id: String, in db: any SQLDatabase) async throws -> MerchantApplication? {
-        try await db.raw("SELECT * FROM merchant_applications WHERE id = \(bind: id)").first().map(Self.application)
+    /// With `lock`, the row stays locked until the transaction ends on PostgreSQL (SQLite's single
+    /// writer already serializes), so a review step and an upload take turns.
+    func application(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> MerchantApplication? {
+        let suffix = lock && engine == .postgres ? " FOR UPDATE" : ""
+        return try await db.raw("SELECT * FROM merchant_applications WHERE id = \(bind: id)\(unsafeRaw: suffix)").first()
+            .map(Self.application)
     }
 
     struct ApplicationFilter: Sendable {

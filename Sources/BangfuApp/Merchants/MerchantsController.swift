@@ -6,7 +6,7 @@ struct MerchantsController {
     let services: AppServices
     var store: MerchantStore { services.merchants }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/merchants", use: list)
         router.get("/api/v1/merchants/:id", use: show)
         router.post("/api/v1/merchants/:id/suspension", use: suspend)

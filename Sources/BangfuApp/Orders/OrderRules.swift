@@ -244,7 +244,7 @@ enum CheckoutRules {
                 order.append(line.merchantId)
                 groups[line.merchantId] = MerchantGroup(merchantId: line.merchantId, lines: [], totalFen: 0)
             }
-            var group = groups[line.merchantId]!
+            var group = groups[line.merchantId, default: MerchantGroup(merchantId: line.merchantId, lines: [], totalFen: 0)]
             let (groupTotal, groupOverflow) = group.totalFen.addingReportingOverflow(amount)
             let (checkoutTotal, totalOverflow) = total.addingReportingOverflow(amount)
             if groupOverflow || totalOverflow { throw .amountOverflow(productId: line.productId) }
@@ -253,6 +253,6 @@ enum CheckoutRules {
             groups[line.merchantId] = group
             total = checkoutTotal
         }
-        return CheckoutSplit(groups: order.map { groups[$0]! }, totalFen: total)
+        return CheckoutSplit(groups: order.compactMap { groups[$0] }, totalFen: total)
     }
 }

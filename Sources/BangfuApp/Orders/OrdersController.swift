@@ -10,7 +10,7 @@ struct OrdersController {
     let services: AppServices
     var store: OrderStore { services.orders }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/orders", use: place)
         router.get("/api/v1/orders", use: list)
         router.get("/api/v1/orders/:id", use: show)

@@ -169,7 +169,7 @@ struct Placer: Sendable {
         }
         let checkoutId = ids.next()
         let shipWithinDays = CheckoutRules.shipWithinDays(request.input.shipWithinDays)
-        let orders = split.groups.map { group in
+        let orders = try split.groups.map { group in
             let order = Order(
                 id: ids.next(), checkoutId: checkoutId, organizationId: organizationId, merchantId: group.merchantId,
                 buyerId: request.user.userId, status: .placed, totalFen: group.totalFen, refundedFen: 0,
@@ -177,11 +177,14 @@ struct Placer: Sendable {
                 deliveryAddress: request.input.deliveryAddress, note: request.input.note, quotaYear: year, carrier: nil,
                 trackingNumber: nil, paymentReference: nil, shippedAt: nil, acceptedAt: nil, settledAt: nil, createdAt: now,
                 updatedAt: now)
-            let items = group.lines.map { line in
-                let product = products[line.line.productId]!
+            // Every line's product was found and checked orderable (with a certificate) above.
+            let items = try group.lines.map { line -> OrderItem in
+                guard let product = products[line.line.productId], let number = product.certificateNumber else {
+                    throw APIError(.conflict, code: "product_unavailable", detail: "a product changed meanwhile; try again")
+                }
                 return OrderItem(
                     productId: product.id, title: product.title, unitPriceFen: line.line.unitPriceFen,
-                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: product.certificateNumber!,
+                    quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: number,
                     countyCode: product.originCountyCode, categoryId: product.topCategoryId)
             }
             let event = OrderEvent(

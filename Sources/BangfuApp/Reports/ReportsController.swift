@@ -7,7 +7,7 @@ import SQLKit
 struct ReportsController {
     let services: AppServices
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.group().add(middleware: services.rateLimited())
             .get("/api/v1/reports/sales", use: sales)
             .get("/api/v1/reports/quota", use: quota)

@@ -302,6 +302,8 @@ enum Migrations {
                 "ALTER TABLE certificates ADD COLUMN surrendered_at BIGINT",
                 "CREATE INDEX merchant_documents_sha ON merchant_documents (sha256)",
                 "CREATE INDEX product_images_sha ON product_images (sha256)",
+                // Old sign-in failures are swept by time.
+                "CREATE INDEX signin_failures_at ON signin_failures (at)",
             ]
         },
     ]

@@ -58,7 +58,8 @@ struct UploadStore: Sendable {
                 try bytes.withUnsafeBytes { raw in
                     var offset = 0
                     while offset < raw.count {
-                        let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        guard let base = raw.baseAddress else { return }
+                        let written = write(fd, base + offset, raw.count - offset)
                         guard written > 0 else { throw UploadError.cannotWrite }
                         offset += written
                     }
@@ -75,11 +76,11 @@ struct UploadStore: Sendable {
         close(fd)
         closed = true
         let final = self.path(sha256: digest)
-        if !FileManager.default.fileExists(atPath: final) {
-            try FileManager.default.createDirectory(
-                atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.moveItem(atPath: path, toPath: final)
-        }
+        try FileManager.default.createDirectory(
+            atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // rename(2) replaces atomically: two uploads of the same bytes at once both succeed (the
+        // file is named by its content, so either copy is the same), where a check-then-move raced.
+        guard rename(path, final) == 0 else { throw UploadError.cannotWrite }
         return Stored(sha256: digest, size: Int64(size), type: declared)
     }
 
