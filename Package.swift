@@ -29,9 +29,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // The web UI and the reference data, compiled in (Public/ and Catalog/ are symlinked here).
+        .target(
+            name: "BangfuResources",
+            exclude: ["Catalog/tools"],
+            resources: [.embedInCode("Public"), .embedInCode("Catalog")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "BangfuApp",
             dependencies: [
+                "BangfuResources",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

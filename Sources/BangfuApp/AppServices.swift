@@ -71,7 +71,7 @@ public struct AppServices: Sendable {
     public func prepare(logger: Logger) async throws {
         let applied = try await Migrations.apply(to: database, now: clock.now)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
-        let data = try ReferenceData.load(directory: configuration.catalogDirectory)
+        let data = try ReferenceData.load(FileSource.catalogFiles(configuration))
         let reference = self.reference
         let added = try await database.write { db in try await reference.load(data, in: db) }
         if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }

@@ -1,3 +1,4 @@
+import BangfuResources
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -15,6 +16,12 @@ public func withServices<T: Sendable>(
     var logger = Logger(label: "bangfu")
     logger.logLevel = configuration.logLevel
     try createDataDirectory(configuration.dataDirectory)
+    guard let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, exclusive: false) else {
+        throw OperatorError(
+            "bangfu restore is replacing the database in \(configuration.dataDirectory): wait for it to finish",
+            exitCode: ExitCodes.unavailable)
+    }
+    defer { withExtendedLifetime(lock) {} }
     let database = try await openDatabase(
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
         durableCommits: configuration.durableCommits, logger: logger)
@@ -45,7 +52,13 @@ public func buildApplication(configuration: AppConfiguration) async throws -> so
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
         durableCommits: configuration.durableCommits, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
-    return try makeApplication(services: services, logger: logger)
+    do {
+        return try makeApplication(services: services, logger: logger)
+    } catch {
+        // Nothing will run the database's service: close it here (an unreadable TLS key, say).
+        await database.close()
+        throw error
+    }
 }
 
 /// The application over already-built services (tests reach the database through them).
@@ -74,7 +87,23 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
         },
         logger: logger
     )
-    app.addServices(DatabaseService(database: services.database))
+    // Held while serving, so that `bangfu restore` refuses to replace the database under us.
+    guard let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, exclusive: false) else {
+        throw OperatorError(
+            "bangfu restore is replacing the database in \(configuration.dataDirectory): wait for it to finish",
+            exitCode: ExitCodes.unavailable)
+    }
+    app.addServices(DatabaseService(database: services.database, lock: lock))
+    if let port = configuration.metricsPort {
+        app.addServices(metricsApplication(services: services, port: port, logger: logger))
+    }
+    if let backups = configuration.backups {
+        guard services.database.engine == .sqlite else {
+            throw OperatorError(
+                "--backup-dir takes SQLite copies; on PostgreSQL schedule pg_dump instead", exitCode: ExitCodes.configuration)
+        }
+        app.addServices(BackupService(services: services, settings: backups, logger: logger))
+    }
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
         if configuration.demo {
@@ -83,6 +112,16 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
         }
     }
     return app
+}
+
+/// `/metrics` alone, over plain HTTP on 127.0.0.1 (`--metrics-port`): for a Prometheus on this
+/// machine when the main port is behind a proxy.
+func metricsApplication(services: AppServices, port: Int, logger: Logger) -> some Service {
+    let router = Router(context: BasicRequestContext.self)
+    router.get("/metrics") { _, _ in services.metricsResponse() }
+    return Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "bangfu-metrics"),
+        logger: logger)
 }
 
 /// Header limits (16 KiB a field, 32 KiB in all, 100 fields) and the slow-client deadlines.
@@ -99,12 +138,16 @@ func http1Configuration(_ configuration: AppConfiguration) -> HTTP1Channel.Confi
 /// The routes and middleware, separate from the server so tests can inspect the route table.
 func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trusted: services.configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics, tls: services.configuration.tls, ids: services.ids))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: AuthMiddleware(sessions: services.accounts.sessions, database: services.database))
-    router.add(
-        middleware: StaticFilesMiddleware(
-            files: FileMiddleware(services.configuration.publicDirectory, searchForIndexHtml: true, logger: logger)))
+    if let directory = services.configuration.publicDirectory {
+        router.add(
+            middleware: StaticFilesMiddleware(files: FileMiddleware(directory, searchForIndexHtml: true, logger: logger)))
+    } else {
+        router.add(middleware: EmbeddedFilesMiddleware(files: EmbeddedFiles.publicFiles))
+    }
     OperationsController(services: services).addRoutes(to: router)
     AccountsController(services: services).addRoutes(to: router)
     AuditController(services: services).addRoutes(to: router)
@@ -127,11 +170,14 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
 /// the server has drained, on SIGTERM or SIGINT.
 struct DatabaseService: Service {
     let database: any Database
+    /// The data directory's lock, held as long as this service lives.
+    let lock: DataDirectoryLock?
 
     func run() async throws {
         if let postgres = database as? PostgresDatabase {
             // The pool runs until the server has drained and the group cancels it.
             await cancelWhenGracefulShutdownOrCancellation { await postgres.client.run() }
+            lock?.release()
             return
         }
         try? await gracefulShutdown()
@@ -139,11 +185,13 @@ struct DatabaseService: Service {
         // threw) the close must still run to its end rather than see the cancellation.
         let database = self.database
         await Task { await database.close() }.value
+        lock?.release()
     }
 }
 
 /// The data directory holds the database, keys and TLS material: owner-only (0700) when created.
 func createDataDirectory(_ path: String) throws {
+    try checkDataDirectory(path)
     if !FileManager.default.fileExists(atPath: path) {
         try FileManager.default.createDirectory(
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

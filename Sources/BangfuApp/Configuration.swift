@@ -12,8 +12,10 @@ public struct AppConfiguration: Sendable {
     public var tls = true
     public var tlsCertificate: String?
     public var tlsKey: String?
-    public var publicDirectory = "Public"
-    public var catalogDirectory = "Catalog"
+    /// The web UI and OpenAPI document; nil: the copy built into the binary (`--public-dir`).
+    public var publicDirectory: String?
+    /// The reference data; nil: the copy built into the binary (`--catalog-dir`).
+    public var catalogDirectory: String?
     public var bcryptCost: UInt8 = 10
     public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// County levels whose merchants and products the platform admits: both for a provincial
@@ -46,6 +48,13 @@ public struct AppConfiguration: Sendable {
     /// SQLite: fsync the WAL at every commit (`synchronous=FULL`), so an acknowledged change
     /// survives a power loss, not only a killed process (`--durability normal` turns it off).
     public var durableCommits = true
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); none by default.
+    public var trustedProxies: [CIDR] = []
+    /// Also serve `/metrics` over plain HTTP on 127.0.0.1 at this port (`--metrics-port`).
+    public var metricsPort: Int?
+    /// Consistent SQLite copies taken while serving (`--backup-dir`, `--backup-every`,
+    /// `--backup-keep`); nil: none.
+    public var backups: BackupSettings?
     public var logLevel: Logger.Level = .info
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random

@@ -17,6 +17,9 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (BANGFU_LOG_LEVEL, default info).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Log format: text, or json for one JSON object a line (BANGFU_LOG_FORMAT, default text).")
+    var logFormat: String?
+
     func configuration() throws -> AppConfiguration {
         let env = ProcessInfo.processInfo.environment
         var configuration = AppConfiguration()
@@ -29,6 +32,9 @@ struct StorageOptions: ParsableArguments {
             }
             configuration.certificateValidDays = value
         }
+        if let format = logFormat ?? env["BANGFU_LOG_FORMAT"], !["text", "json"].contains(format) {
+            throw ValidationError("log format is text or json")
+        }
         if let level = logLevel ?? env["BANGFU_LOG_LEVEL"] {
             guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
             configuration.logLevel = parsed
@@ -39,13 +45,54 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
+/// Runs the command; a failure that is not about the command line prints one line naming what
+/// failed and what to do, and exits with its code (README "Commands": the exit codes).
 @main
+enum Entry {
+    static func main() async {
+        // Logging is set up before anything logs; the option itself is parsed (and checked)
+        // with the rest below.
+        if logFormat(CommandLine.arguments) == "json" {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        }
+        var command: any ParsableCommand
+        do {
+            command = try Bangfu.parseAsRoot()
+        } catch {
+            Bangfu.exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+            Bangfu.exit(withError: error)
+        } catch {
+            let failure = OperatorError.describing(error)
+            let line = failure.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+            FileHandle.standardError.write(Data("bangfu: \(line)\n".utf8))
+            exit(failure.exitCode)
+        }
+    }
+}
+
+/// The value of `--log-format` (or `BANGFU_LOG_FORMAT`), read before the command line is parsed.
+func logFormat(_ arguments: [String]) -> String? {
+    for (index, argument) in arguments.enumerated() {
+        if argument.hasPrefix("--log-format=") { return String(argument.dropFirst("--log-format=".count)) }
+        if argument == "--log-format", index + 1 < arguments.count { return arguments[index + 1] }
+    }
+    return ProcessInfo.processInfo.environment["BANGFU_LOG_FORMAT"]
+}
+
 struct Bangfu: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bangfu",
         abstract: "Bangfu (帮扶): a consumption-support marketplace server.",
         subcommands: [
-            Serve.self, Migrate.self, UserCommand.self, Backup.self, AuditCommand.self, KeysCommand.self,
+            Serve.self, Migrate.self, UserCommand.self, Backup.self, Restore.self, AuditCommand.self, KeysCommand.self,
             CertificateCommand.self, Check.self, Seed.self,
         ],
         defaultSubcommand: Serve.self)
@@ -70,8 +117,8 @@ struct Serve: AsyncParsableCommand {
     var certificateValidDays: Int64?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
     @Flag(help: "Serve plain HTTP (BANGFU_NO_TLS=1). Only behind a proxy that terminates TLS.") var noTls = false
-    @Option(help: "Web UI and OpenAPI directory (BANGFU_PUBLIC_DIR, default Public).") var publicDir: String?
-    @Option(help: "Reference data directory (BANGFU_CATALOG_DIR, default Catalog).") var catalogDir: String?
+    @Option(help: "Serve the web UI and OpenAPI document from this directory instead of the copy built in (BANGFU_PUBLIC_DIR; for development).") var publicDir: String?
+    @Option(help: "Read the reference data from this directory instead of the copy built in (BANGFU_CATALOG_DIR; for development).") var catalogDir: String?
     @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: UInt8?
     @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: Int?
     @Flag(help: "Load the demo marketplace (Catalog/demo.json) into an empty database (BANGFU_DEMO=1).") var demo = false
@@ -86,6 +133,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds rendered catalog pages are shared; 0 turns the cache off (BANGFU_CATALOG_CACHE_MS, default 1000).")
     var catalogCacheMs: Int?
     @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: Int?
+    @Option(help: "A reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several (BANGFU_TRUSTED_PROXIES, comma-separated).")
+    var trustedProxy: [String] = []
+    @Option(help: "Also serve /metrics over plain HTTP on 127.0.0.1 at this port (BANGFU_METRICS_PORT).") var metricsPort: Int?
+    @Option(help: "Take verified SQLite backups into this directory while serving (BANGFU_BACKUP_DIR).") var backupDir: String?
+    @Option(help: "How often: 30m, 6h, 1d (BANGFU_BACKUP_EVERY, default 6h).") var backupEvery: String?
+    @Option(help: "How many backups to keep (BANGFU_BACKUP_KEEP, default 14).") var backupKeep: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -151,6 +204,28 @@ struct Serve: AsyncParsableCommand {
                 guard (1...3600).contains(seconds) else { throw ValidationError("\(variable) must be 1 to 3600 seconds") }
                 apply(&configuration, seconds)
             }
+        }
+        let proxies = trustedProxy.isEmpty
+            ? (env["BANGFU_TRUSTED_PROXIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            : trustedProxy
+        configuration.trustedProxies = try proxies.map { text in
+            guard let cidr = CIDR(text) else { throw ValidationError("\(text) is not an address or CIDR (--trusted-proxy 127.0.0.1 or 10.0.0.0/8)") }
+            return cidr
+        }
+        if let port = metricsPort ?? env["BANGFU_METRICS_PORT"].flatMap(Int.init) {
+            guard (1...65535).contains(port) else { throw ValidationError("metrics port must be 1 to 65535") }
+            configuration.metricsPort = port
+        }
+        if let directory = backupDir ?? env["BANGFU_BACKUP_DIR"] {
+            let text = backupEvery ?? env["BANGFU_BACKUP_EVERY"] ?? "6h"
+            guard let every = BackupSettings.interval(text) else {
+                throw ValidationError("backup interval \(text): give 30m, 6h or 1d (a minute to a year)")
+            }
+            let keep = backupKeep ?? env["BANGFU_BACKUP_KEEP"].flatMap(Int.init) ?? 14
+            guard (1...10_000).contains(keep) else { throw ValidationError("backups to keep must be 1 to 10000") }
+            configuration.backups = BackupSettings(directory: directory, every: every, keep: keep)
+        } else if backupEvery != nil || backupKeep != nil {
+            throw ValidationError("--backup-every and --backup-keep need --backup-dir")
         }
         configuration.demo = demo || ["1", "true", "yes"].contains(env["BANGFU_DEMO"]?.lowercased() ?? "")
         configuration.demoPassword = demoPassword ?? env["BANGFU_DEMO_PASSWORD"] ?? configuration.demoPassword
@@ -223,6 +298,20 @@ struct Backup: AsyncParsableCommand {
             try await services.backup(to: to)
         }
         print("backup written to \(to)")
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace the SQLite database with a backup, after checking it; refused while a server runs.")
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "The backup to restore (from bangfu backup or --backup-dir).") var from: String
+
+    func run() async throws {
+        let configuration = try storage.configuration()
+        var logger = Logger(label: "bangfu")
+        logger.logLevel = configuration.logLevel
+        print(try await AppServices.restore(from: from, configuration: configuration, logger: logger))
     }
 }
 

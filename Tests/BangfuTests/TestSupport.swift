@@ -40,8 +40,8 @@ struct TestApp {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = AppConfiguration()
         configuration.dataDirectory = directory
-        configuration.publicDirectory = repositoryRoot + "/Public"
-        configuration.catalogDirectory = repositoryRoot + "/Catalog"
+        // Public/ and Catalog/ as built into the binary (the operator's default); tests of the
+        // directory overrides set them.
         configuration.clock = clock.appClock
         configuration.tls = tls
         configuration.port = 0

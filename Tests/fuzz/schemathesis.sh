@@ -23,7 +23,9 @@ for user in demo-admin demo-m01 demo-buyer1 ""; do
   echo "== as ${user:-nobody}"
   HEADER=()
   [ -n "$user" ] && HEADER=(-H "Authorization: Bearer $(token "$user")")
+  # Signing out would end the role's session early and leave the rest of its run anonymous.
   if ! schemathesis run "$BASE/openapi.yaml" --tls-verify false -c not_a_server_error "${HEADER[@]}" \
+    --exclude-operation-id signOut \
     --max-examples "$EXAMPLES" --phases examples,fuzzing --seed 832 > "$DATA/report" 2>&1; then
     cat "$DATA/report"
     echo "FAIL: a 5xx answer as ${user:-nobody}"

@@ -50,8 +50,7 @@ struct DemoLoader {
     /// Every demo user (an admin `demo-admin`, a county officer `demo-county` of 延寿县, merchants
     /// `demo-m01`…, buyers `demo-buyer1`…) signs in with `password`.
     func loadDemo(password: String) async throws -> Outcome {
-        let path = services.configuration.catalogDirectory + "/demo.json"
-        let demo = try JSONDecoder().decode(Demo.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let demo = try FileSource.catalogFiles(services.configuration).decode(Demo.self, "demo.json")
         let hash = try await services.passwords.hash(password)
         let now = services.clock.now
         let services = self.services

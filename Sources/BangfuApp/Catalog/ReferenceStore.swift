@@ -131,16 +131,14 @@ public struct ReferenceData: Sendable {
     var counties: [County]
     var categories: [Category]
 
-    public static func load(directory: String) throws -> ReferenceData {
-        let counties = try JSONDecoder().decode(
-            [County].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/counties.json")))
+    static func load(_ files: FileSource) throws -> ReferenceData {
+        let counties = try files.decode([County].self, "counties.json")
         struct Node: Decodable {
             var id: String
             var name: String
             var children: [Node]?
         }
-        let tree = try JSONDecoder().decode(
-            [Node].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/categories.json")))
+        let tree = try files.decode([Node].self, "categories.json")
         var categories: [Category] = []
         for node in tree {
             categories.append(Category(id: node.id, name: node.name, parentId: nil))

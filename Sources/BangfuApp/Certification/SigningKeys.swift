@@ -106,7 +106,21 @@ actor SigningKeys {
     }
 
     private static func read(_ path: String) throws -> [StoredKey] {
-        try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: path))).keys
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw OperatorError(
+                exists
+                    ? "cannot read the signing keys \(path): permission denied; run bangfu as the user that owns them"
+                    : "the signing keys \(path) are missing; restore them from a backup (or point --keys-dir at them)",
+                exitCode: exists ? ExitCodes.permission : ExitCodes.noInput)
+        }
+        do {
+            return try JSONDecoder().decode(File.self, from: data).keys
+        } catch {
+            throw OperatorError(
+                "the signing keys \(path) are not a key file Bangfu wrote (\(error)); restore them from a backup",
+                exitCode: ExitCodes.dataError)
+        }
     }
 
     /// `bangfu keys rotate` (and the first start): adds a new key, which signs from now on. The

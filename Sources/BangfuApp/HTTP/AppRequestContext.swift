@@ -23,19 +23,22 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// JSON bodies are limited to 1 MiB (API.md); uploads read their own, larger limits.
     public var maxUploadSize: Int { 1 << 20 }
 
-    /// The caller's IP address as a string, for throttling; "unknown" when there is none (tests).
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The caller's IP address as a string, for throttling, rate limits and logs; "unknown" when
+    /// there is none (tests). `ClientAddressMiddleware` sets it from `X-Forwarded-For` when the
+    /// peer is a trusted proxy.
+    var clientAddress: String
+    /// True when the request was relayed by a trusted proxy.
+    var viaProxy = false
 
-    /// True when the peer is on the loopback interface.
-    var isLoopback: Bool {
-        guard let ip = remoteAddress?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip == "::ffff:127.0.0.1"
-    }
+    /// True when the caller is on this machine's loopback interface, and not relayed by a proxy
+    /// (a proxy on loopback relays the world).
+    var isLoopback: Bool { !viaProxy && ClientAddress.isLoopback(clientAddress) }
 
     /// The signed-in identity, or 401.
     func requireIdentity() throws -> Identity {

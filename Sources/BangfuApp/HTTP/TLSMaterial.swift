@@ -59,8 +59,22 @@ enum TLSMaterial {
     }
 
     static func serverConfiguration(_ paths: Paths) throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(paths.certificate).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: paths.key, format: .pem)
+        let chain: [NIOSSLCertificateSource]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(paths.certificate).map { NIOSSLCertificateSource.certificate($0) }
+        } catch {
+            throw OperatorError(
+                "cannot read the TLS certificate \(paths.certificate) (\(error)): give --tls-cert a readable PEM certificate chain",
+                exitCode: FileManager.default.fileExists(atPath: paths.certificate) ? ExitCodes.dataError : ExitCodes.noInput)
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: paths.key, format: .pem)
+        } catch {
+            throw OperatorError(
+                "cannot read the TLS key \(paths.key) (\(error)): give --tls-key a readable PEM private key",
+                exitCode: FileManager.default.fileExists(atPath: paths.key) ? ExitCodes.dataError : ExitCodes.noInput)
+        }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         // TLS 1.0 and 1.1 are broken and deprecated (RFC 8996): 1.2 at the least.
         configuration.minimumTLSVersion = .tlsv12

@@ -6,7 +6,7 @@ import Prometheus
 struct OperationsController {
     let services: AppServices
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/healthz", use: health)
         router.get("/readyz", use: ready)
         router.get("/metrics", use: metrics)
@@ -30,18 +30,29 @@ struct OperationsController {
 
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
         if !context.isLoopback {
+            // Relayed by the proxy, metrics are for signed-in admins only: anyone else is refused
+            // outright (403), so the world behind the proxy learns nothing.
+            if context.viaProxy, context.identity?.role != .admin { throw APIError.forbidden }
             _ = try context.require(.admin)
         }
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: services.metrics.registry.emitToBuffer())))
+        return services.metricsResponse()
     }
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let path = services.configuration.publicDirectory + "/openapi.yaml"
-        guard let data = FileManager.default.contents(atPath: path) else { throw APIError.notFound("OpenAPI document") }
+        guard let data = try? FileSource.publicFiles(services.configuration).data("openapi.yaml") else {
+            throw APIError.notFound("OpenAPI document")
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension AppServices {
+    /// The Prometheus text of every metric.
+    func metricsResponse() -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
     }
 }

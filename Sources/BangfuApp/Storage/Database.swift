@@ -53,7 +53,7 @@ public func openDatabase(url: String?, dataDirectory: String, durableCommits: Bo
     if let url, url.hasPrefix("sqlite://") {
         path = String(url.dropFirst("sqlite://".count))
     } else if let url, !url.isEmpty {
-        throw ConfigurationError("unsupported database URL (use postgres://... or sqlite://PATH)")
+        throw ConfigurationError("the database URL is neither postgres://USER:PASSWORD@HOST:5432/DATABASE nor sqlite://PATH: fix --database (BANGFU_DATABASE)")
     } else {
         path = dataDirectory + "/bangfu.sqlite"
     }

@@ -16,7 +16,7 @@ public final class PostgresDatabase: Database {
     /// `url`: `postgres://user:password@host:port/database?sslmode=disable|prefer|require&search_path=schema`.
     public init(url: String, logger: Logger) throws {
         guard let components = URLComponents(string: url), let host = components.host else {
-            throw ConfigurationError("invalid PostgreSQL URL")
+            throw ConfigurationError("the database URL does not parse: give --database postgres://USER:PASSWORD@HOST:5432/DATABASE")
         }
         let query = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })

@@ -41,26 +41,40 @@ public final class SQLiteDatabase: Database {
         let readerPool = NIOThreadPool(numberOfThreads: max(1, readerCount))
         writerPool.start()
         readerPool.start()
-        let writerConnection = try await openConnection(path: path, pool: writerPool, logger: logger)
-        _ = try await writerConnection.query(durableCommits ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
-        // The writer touches the indexes of every table it writes, at random places (ids are
-        // random): 32 MiB of page cache instead of 2 keeps them in memory rather than re-read
-        // through the kernel (a third of a bulk load's time went to those reads).
-        _ = try await writerConnection.query("PRAGMA cache_size=-32768")
-        // WAL is a property of the file; set it once from the writer before the readers open.
-        _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
+        // A file that is no database (a damaged backup) fails part way: whatever was opened is
+        // closed again before the error goes on.
+        var opened: [SQLiteConnection] = []
+        let writerConnection: SQLiteConnection
         var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            readers.append(try await openConnection(path: path, pool: readerPool, logger: logger))
+        do {
+            writerConnection = try await openConnection(path: path, pool: writerPool, logger: logger, opened: &opened)
+            _ = try await writerConnection.query(durableCommits ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+            // The writer touches the indexes of every table it writes, at random places (ids are
+            // random): 32 MiB of page cache instead of 2 keeps them in memory rather than re-read
+            // through the kernel (a third of a bulk load's time went to those reads).
+            _ = try await writerConnection.query("PRAGMA cache_size=-32768")
+            // WAL is a property of the file; set it once from the writer before the readers open.
+            _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
+            for _ in 0..<readerCount {
+                readers.append(try await openConnection(path: path, pool: readerPool, logger: logger, opened: &opened))
+            }
+        } catch {
+            for connection in opened { try? await connection.close() }
+            try? await writerPool.shutdownGracefully()
+            try? await readerPool.shutdownGracefully()
+            throw error
         }
         return SQLiteDatabase(
             writer: SQLiteWriter(connection: writerConnection), readers: readers, pools: [writerPool, readerPool],
             logger: logger)
     }
 
-    private static func openConnection(path: String, pool: NIOThreadPool, logger: Logger) async throws -> SQLiteConnection {
+    private static func openConnection(
+        path: String, pool: NIOThreadPool, logger: Logger, opened: inout [SQLiteConnection]
+    ) async throws -> SQLiteConnection {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        opened.append(connection)
         for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
             _ = try await connection.query(pragma)
         }

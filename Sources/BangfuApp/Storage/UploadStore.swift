@@ -24,10 +24,15 @@ struct UploadStore: Sendable {
     }
 
     /// Streams `body` to disk; refuses (413) past `limit` bytes, and (415) unless the declared
-    /// `Content-Type` is one of `allowed` and the bytes are of that type.
+    /// `Content-Type` is one of `allowed` and the bytes are of that type (or it is
+    /// `application/octet-stream` and the bytes are of one of `allowed`).
     func store(_ request: Request, limit: Int, allowed: [SniffedType]) async throws -> Stored {
-        let declared = request.headers[.contentType].flatMap(Self.mediaType).flatMap(SniffedType.init(rawValue:))
-        guard let declared, allowed.contains(declared) else {
+        let mediaType = request.headers[.contentType].flatMap(Self.mediaType)
+        // `application/octet-stream` says "bytes of some type": the type is then read from the
+        // bytes alone (generated clients send it for every binary body).
+        let anyAllowed = mediaType == "application/octet-stream"
+        let declared = mediaType.flatMap(SniffedType.init(rawValue:))
+        guard anyAllowed || declared.map(allowed.contains) == true else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
                 detail: "send " + allowed.map(\.rawValue).joined(separator: ", "))
@@ -66,10 +71,11 @@ struct UploadStore: Sendable {
                 }
             }
         }
-        guard SniffedType.sniff(head) == declared else {
+        let sniffed = SniffedType.sniff(head)
+        guard let type = sniffed, anyAllowed ? allowed.contains(type) : type == declared else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
-                detail: "the content is not \(declared.rawValue)")
+                detail: "the content is not " + (declared.map(\.rawValue) ?? allowed.map(\.rawValue).joined(separator: ", ")))
         }
         let digest = hasher.finalize().lowercaseHex
         try await NIOThreadPool.singleton.runIfActive { guard fsync(fd) == 0 else { throw UploadError.cannotWrite } }
@@ -81,7 +87,7 @@ struct UploadStore: Sendable {
         // rename(2) replaces atomically: two uploads of the same bytes at once both succeed (the
         // file is named by its content, so either copy is the same), where a check-then-move raced.
         guard rename(path, final) == 0 else { throw UploadError.cannotWrite }
-        return Stored(sha256: digest, size: Int64(size), type: declared)
+        return Stored(sha256: digest, size: Int64(size), type: type)
     }
 
     /// The media type of a `Content-Type` value (`type/subtype`, lowercased, parameters dropped),
