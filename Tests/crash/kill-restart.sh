@@ -35,8 +35,12 @@ for round in $(seq 1 "$ROUNDS"); do
   LOAD=$!
   sleep "$(python3 -c 'import random; print(round(random.uniform(1.5, 4), 2))')"
   if [ "$round" = 2 ]; then
-    # A backup taken during the load opens, migrates and verifies on its own.
+    # A backup taken during the load: every order acknowledged before it began must be in it.
+    cp "$DATA/acknowledged" "$DATA/acknowledged-before-backup"
     "$BIN" backup --data-dir "$DATA" --to "$DATA/backup.sqlite" --log-level warning
+    # While the server holds the data directory, restore refuses (exit 69) and changes nothing.
+    status=0; "$BIN" restore --data-dir "$DATA" --from "$DATA/backup.sqlite" --log-level warning 2>/dev/null || status=$?
+    [ "$status" = 69 ] || fail "restore while serving answered $status, expected 69"
   fi
   kill -9 $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
   echo "round $round: killed the server with $(wc -l < "$DATA/acknowledged") orders acknowledged so far"
@@ -62,9 +66,19 @@ sql "SELECT id || ':' || (stock + held) FROM products ORDER BY id" > "$DATA/stoc
 diff -q "$DATA/stock-before" "$DATA/stock-after" >/dev/null || fail "stock plus held changed"
 "$BIN" check --data-dir "$DATA" --log-level warning
 if [ "$ROUNDS" -ge 2 ]; then
-  mkdir -p "$DATA/restore"
-  "$BIN" migrate --data-dir "$DATA/restore" --database "sqlite://$DATA/backup.sqlite" --log-level warning
-  "$BIN" check --data-dir "$DATA/restore" --database "sqlite://$DATA/backup.sqlite" --log-level warning
-  echo "backup taken under load: migrates and verifies"
+  # Restored into a data directory of its own, the backup verifies and holds every order
+  # acknowledged before it was taken.
+  mkdir -p "$DATA/restored"
+  "$BIN" restore --data-dir "$DATA/restored" --from "$DATA/backup.sqlite" --log-level warning
+  "$BIN" check --data-dir "$DATA/restored" --log-level warning
+  python3 - "$DATA" <<'PY' || fail "orders acknowledged before the backup are missing from it"
+import sqlite3, sys
+data = sys.argv[1]
+acked = {l.strip() for l in open(data + "/acknowledged-before-backup") if l.strip()}
+present = {r[0] for r in sqlite3.connect(data + "/restored/bangfu.sqlite").execute("SELECT id FROM orders")}
+missing = acked - present
+print(f"backup restored: {len(acked)} orders acknowledged before it, {len(missing)} missing")
+sys.exit(1 if missing else 0)
+PY
 fi
 echo "crash safety: ok"
