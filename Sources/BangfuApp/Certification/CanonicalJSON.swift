@@ -54,7 +54,9 @@ enum CanonicalJSON: Sendable, Equatable {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// `s` as a JSON string literal (RFC 8259 escaping, which RFC 8785 keeps); also used by the
+    /// JSON log format.
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {

@@ -54,21 +54,10 @@ public struct JSONLogHandler: LogHandler {
 
     static func pair(_ key: String, _ value: String) -> String { quote(key) + ":" + quote(value) }
 
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
+    /// A JSON string literal, escaped as canonical JSON escapes it.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out: [UInt8] = []
+        CanonicalJSON.writeString(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }
