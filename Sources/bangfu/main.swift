@@ -67,7 +67,11 @@ enum Entry {
             } else {
                 try command.run()
             }
-        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+        } catch let error
+            where error is ExitCode || error is CleanExit || error is ValidationError
+            // `help`, `--help` and the like: swift-argument-parser's own (internal) errors.
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+        {
             Bangfu.exit(withError: error)
         } catch {
             let failure = OperatorError.describing(error)

@@ -70,6 +70,10 @@ BLOCKER=$!
 sleep 1
 expect_failure 69 "in use" "a port in use" -- ./bangfu serve --data-dir ./data --port $PORT --log-level error
 kill "$BLOCKER"; wait "$BLOCKER" 2>/dev/null || true; BLOCKER=
+for help in "--help" "serve --help" "help serve"; do
+  status=0; ./bangfu $help >/dev/null 2>&1 || status=$?
+  [ "$status" = 0 ] && ok "bangfu $help: exit 0" || bad "bangfu $help: exit $status"
+done
 status=0; ./bangfu migrate --no-such-option >/dev/null 2>&1 || status=$?
 [ "$status" = 64 ] && ok "an unknown option: exit 64" || bad "an unknown option: exit $status"
 
