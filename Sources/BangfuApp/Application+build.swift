@@ -16,11 +16,7 @@ public func withServices<T: Sendable>(
     var logger = Logger(label: "bangfu")
     logger.logLevel = configuration.logLevel
     try createDataDirectory(configuration.dataDirectory)
-    guard let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, exclusive: false) else {
-        throw OperatorError(
-            "bangfu restore is replacing the database in \(configuration.dataDirectory): wait for it to finish",
-            exitCode: ExitCodes.unavailable)
-    }
+    let lock = try DataDirectoryLock.forServing(configuration.dataDirectory)
     defer { withExtendedLifetime(lock) {} }
     let database = try await openDatabase(
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
@@ -48,12 +44,14 @@ public func buildApplication(configuration: AppConfiguration) async throws -> so
     var logger = Logger(label: "bangfu")
     logger.logLevel = configuration.logLevel
     try createDataDirectory(configuration.dataDirectory)
+    // Before the database is opened: a server started during a restore must not create one.
+    let lock = try DataDirectoryLock.forServing(configuration.dataDirectory)
     let database = try await openDatabase(
         url: configuration.databaseURL, dataDirectory: configuration.dataDirectory,
         durableCommits: configuration.durableCommits, logger: logger)
     let services = AppServices(configuration: configuration, database: database, registry: PrometheusCollectorRegistry())
     do {
-        return try makeApplication(services: services, logger: logger)
+        return try makeApplication(services: services, logger: logger, lock: lock)
     } catch {
         // Nothing will run the database's service: close it here (an unreadable TLS key, say).
         await database.close()
@@ -62,7 +60,9 @@ public func buildApplication(configuration: AppConfiguration) async throws -> so
 }
 
 /// The application over already-built services (tests reach the database through them).
-func makeApplication(services: AppServices, logger: Logger) throws -> Application<RouterResponder<AppRequestContext>> {
+func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryLock? = nil) throws
+    -> Application<RouterResponder<AppRequestContext>>
+{
     let configuration = services.configuration
     let router = buildRouter(services: services, logger: logger)
     let http1: HTTPServerBuilder = .http1(configuration: http1Configuration(configuration))
@@ -88,11 +88,7 @@ func makeApplication(services: AppServices, logger: Logger) throws -> Applicatio
         logger: logger
     )
     // Held while serving, so that `bangfu restore` refuses to replace the database under us.
-    guard let lock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory, exclusive: false) else {
-        throw OperatorError(
-            "bangfu restore is replacing the database in \(configuration.dataDirectory): wait for it to finish",
-            exitCode: ExitCodes.unavailable)
-    }
+    let lock = try lock ?? DataDirectoryLock.forServing(configuration.dataDirectory)
     app.addServices(DatabaseService(database: services.database, lock: lock))
     if let port = configuration.metricsPort {
         app.addServices(metricsApplication(services: services, port: port, logger: logger))

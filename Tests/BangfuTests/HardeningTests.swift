@@ -201,6 +201,22 @@ import Testing
         }
     }
 
+    /// `application/octet-stream` has the type read from the bytes (what generated clients send),
+    /// still within the route's allowed types.
+    @Test func anOctetStreamUploadIsTypedByItsBytes() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let application = try await client.apply(cast.merchant)
+            let pdf = try await client.upload(cast.merchant, application, bytes: pdfBytes, type: "application/octet-stream")
+            #expect(pdf.status == .created, "\(pdf.text)")
+            let shown = try await client.call(.get, "/api/v1/merchant-applications/\(application)", token: cast.merchant)
+            #expect((shown.object["documents"] as? [[String: Any]])?.first?["contentType"] as? String == "application/pdf")
+            let text = try await client.upload(cast.merchant, application, bytes: Array("hello".utf8), type: "application/octet-stream")
+            #expect(text.status == .unsupportedMediaType)
+        }
+    }
+
     /// A file stored for a record that was then refused is removed, unless another record uses
     /// the same bytes.
     @Test func aRefusedUploadLeavesNoFileThatNothingNames() async throws {

@@ -96,6 +96,13 @@ import Testing
 }
 
 @Suite struct BackupTests {
+    @Test func onlyBackupNamesArePruned() {
+        #expect(BackupService.isBackupName("bangfu-20261202-081500.sqlite"))
+        for other in ["bangfu-notes.sqlite", "bangfu-20261202-081500.sqlite.partial", "bangfu-2026120-0815000.sqlite", "bangfu.sqlite", "x-20261202-081500.sqlite"] {
+            #expect(!BackupService.isBackupName(other), "\(other)")
+        }
+    }
+
     @Test func intervalsAreParsedAndBounded() {
         #expect(BackupSettings.interval("6h") == .seconds(21600))
         #expect(BackupSettings.interval("30m") == .seconds(1800))
@@ -124,7 +131,9 @@ import Testing
                 test.clock.advance(seconds: 1)
             }
             let taken = box.withLockedValue { $0 }
-            let kept = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            try Data("keep me".utf8).write(to: URL(fileURLWithPath: directory + "/bangfu-notes.sqlite"))
+            let kept = try FileManager.default.contentsOfDirectory(atPath: directory).filter(BackupService.isBackupName).sorted()
+            #expect(FileManager.default.fileExists(atPath: directory + "/bangfu-notes.sqlite"))
             #expect(kept == taken.suffix(2).map { ($0 as NSString).lastPathComponent })
             let mode = try FileManager.default.attributesOfItem(atPath: taken[2])[.posixPermissions] as? Int
             #expect(mode == 0o600)
@@ -144,11 +153,21 @@ import Testing
         configuration.dataDirectory = test.dataDirectory
         let damaged = test.dataDirectory + "/damaged.sqlite"
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: damaged))
-        await #expect(throws: (any Error).self) {
+        let live = test.dataDirectory + "/bangfu.sqlite"
+        let before = try Data(contentsOf: URL(fileURLWithPath: live))
+        await #expect {
             _ = try await AppServices.restore(from: damaged, configuration: configuration, logger: logger)
+        } throws: { error in
+            [ExitCodes.dataError, ExitCodes.ioError].contains((error as? OperatorError)?.exitCode ?? OperatorError.describing(error).exitCode)
         }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: live)) == before, "a refused restore changed the database")
+        #expect(!FileManager.default.fileExists(atPath: live + ".restoring"))
+        // Twice in a row (within one second): each keeps the previous database under its own name.
         let message = try await AppServices.restore(from: taken[2], configuration: configuration, logger: logger)
         #expect(message.contains("restored"))
+        _ = try await AppServices.restore(from: taken[2], configuration: configuration, logger: logger)
+        let keptCopies = try FileManager.default.contentsOfDirectory(atPath: test.dataDirectory).filter { $0.contains(".before-restore-") }
+        #expect(keptCopies.count == 2)
         let database = try await openDatabase(url: nil, dataDirectory: test.dataDirectory, logger: logger)
         let names = try await database.read { db in
             try await db.raw("SELECT username FROM users ORDER BY username").all().map { try $0.decode(column: "username", as: String.self) }

@@ -40,15 +40,13 @@ struct EmbeddedFilesMiddleware: RouterMiddleware {
     let files: [String: File]
 
     init(files: [String: [UInt8]]) {
-        self.files = files.mapValues { bytes in
-            File(
-                body: ByteBuffer(bytes: bytes), contentType: "application/octet-stream",
+        var prepared: [String: File] = [:]
+        for (path, bytes) in files {
+            prepared[path] = File(
+                body: ByteBuffer(bytes: bytes), contentType: Self.contentType(of: path),
                 eTag: "\"" + SHA256.hash(data: bytes).lowercaseHex.prefix(32) + "\"")
         }
-        .reduce(into: [:]) { result, entry in
-            let (path, file) = entry
-            result[path] = File(body: file.body, contentType: Self.contentType(of: path), eTag: file.eTag)
-        }
+        self.files = prepared
     }
 
     static func contentType(of path: String) -> String {

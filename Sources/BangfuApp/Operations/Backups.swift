@@ -74,12 +74,17 @@ struct BackupService: Service {
     let logger: Logger
 
     func run() async throws {
+        // The first copy is due an interval after the newest one there is (at once when there is
+        // none), so a server restarted more often than the interval still takes its backups.
+        var wait = dueIn()
         while !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.every) }
+                let interval = wait
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return  // shutting down
             }
+            wait = settings.every
             if Task.isCancelled { return }
             do {
                 let path = try await takeBackup()
@@ -90,26 +95,62 @@ struct BackupService: Service {
         }
     }
 
-    /// One backup: copy, verify, prune. Answers the copy's path.
+    /// How long until the next backup is due: an interval after the newest existing one.
+    func dueIn() -> Duration {
+        let newest = (try? Self.backups(in: settings.directory))?.last.flatMap { name in
+            (try? FileManager.default.attributesOfItem(atPath: settings.directory + "/" + name))?[.modificationDate] as? Date
+        }
+        guard let newest else { return .seconds(5) }
+        let age = max(0, Date().timeIntervalSince(newest))
+        let every = Double(settings.every.components.seconds)
+        return .seconds(max(5, Int64(every - age)))
+    }
+
+    /// One backup: written under a `.partial` name, verified, fsynced, then renamed to its final
+    /// name (so a copy under a final name is always a verified one) and older ones pruned.
+    /// Answers the copy's path.
     func takeBackup() async throws -> String {
         try FileManager.default.createDirectory(
             atPath: settings.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let name = "bangfu-" + Self.stamp(services.clock.now) + ".sqlite"
-        let path = settings.directory + "/" + name
-        try await services.backup(to: path)
-        let problems = try await BackupVerification.problems(of: path, logger: logger)
-        guard problems.isEmpty else {
-            try? FileManager.default.removeItem(atPath: path)
-            throw OperatorError("the backup \(path) did not verify: " + problems.prefix(3).joined(separator: "; "), exitCode: ExitCodes.dataError)
+        let path = settings.directory + "/bangfu-" + Self.stamp(services.clock.now) + ".sqlite"
+        let partial = path + ".partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        do {
+            try await services.backup(to: partial)
+            let problems = try await BackupVerification.problems(of: partial, logger: logger)
+            guard problems.isEmpty else {
+                throw OperatorError(
+                    "the backup \(path) did not verify: " + problems.prefix(3).joined(separator: "; "), exitCode: ExitCodes.dataError)
+            }
+            try fsyncFile(partial)
+            guard rename(partial, path) == 0 else {
+                throw OperatorError("cannot rename \(partial) to \(path)", exitCode: ExitCodes.ioError)
+            }
+            try fsyncFile(settings.directory)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
         }
         try prune()
         return path
     }
 
-    /// Removes all but the newest `keep` backups (by name: the names sort by time).
+    /// The names of the backups in `directory`, oldest first (the names sort by time).
+    static func backups(in directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter(isBackupName).sorted()
+    }
+
+    /// `bangfu-YYYYMMDD-HHMMSS.sqlite`, exactly: nothing else in the directory is ever pruned.
+    static func isBackupName(_ name: String) -> Bool {
+        let digits = Array(name.utf8)
+        guard name.hasPrefix("bangfu-"), name.hasSuffix(".sqlite"), digits.count == 29 else { return false }
+        let stamp = digits[7..<22]
+        return stamp.enumerated().allSatisfy { index, byte in index == 8 ? byte == UInt8(ascii: "-") : (48...57).contains(byte) }
+    }
+
+    /// Removes all but the newest `keep` backups.
     func prune() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: settings.directory)
-            .filter { $0.hasPrefix("bangfu-") && $0.hasSuffix(".sqlite") }.sorted()
+        let names = try Self.backups(in: settings.directory)
         for name in names.dropLast(max(1, settings.keep)) {
             try? FileManager.default.removeItem(atPath: settings.directory + "/" + name)
         }
@@ -140,6 +181,16 @@ public final class DataDirectoryLock: Sendable {
         descriptor = NIOLockedValueBox(fd)
     }
 
+    /// The shared lock a server or command holds, or a one-line error while a restore runs.
+    static func forServing(_ dataDirectory: String) throws -> DataDirectoryLock {
+        guard let lock = try DataDirectoryLock(dataDirectory: dataDirectory, exclusive: false) else {
+            throw OperatorError(
+                "bangfu restore is replacing the database in \(dataDirectory): wait for it to finish",
+                exitCode: ExitCodes.unavailable)
+        }
+        return lock
+    }
+
     /// Gives the lock up (when the server has stopped); also done when the lock is freed.
     public func release() {
         descriptor.withLockedValue { fd in
@@ -165,32 +216,69 @@ extension AppServices {
             throw OperatorError(
                 "a Bangfu server holds \(configuration.dataDirectory): stop it before restoring", exitCode: ExitCodes.unavailable)
         }
-        let problems = try await BackupVerification.problems(of: source, logger: logger)
-        guard problems.isEmpty else {
-            throw OperatorError(
-                "\(source) is not a sound backup (" + problems.prefix(3).joined(separator: "; ") + "): nothing was replaced",
-                exitCode: ExitCodes.dataError)
-        }
         let target = configuration.databaseURL.map { String($0.dropFirst("sqlite://".count)) }
             ?? configuration.dataDirectory + "/bangfu.sqlite"
+        let directory = (target as NSString).deletingLastPathComponent
+        // The copy that will be installed is the one checked: copied next to the database first.
         let staged = target + ".restoring"
         try? FileManager.default.removeItem(atPath: staged)
         try FileManager.default.copyItem(atPath: source, toPath: staged)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: staged)
+        let problems: [String]
+        do {
+            problems = try await BackupVerification.problems(of: staged, logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: staged)
+            throw OperatorError(
+                "\(source) is not a sound backup (\(OperatorError.describing(error).message)): nothing was replaced",
+                exitCode: ExitCodes.dataError)
+        }
+        guard problems.isEmpty else {
+            try? FileManager.default.removeItem(atPath: staged)
+            throw OperatorError(
+                "\(source) is not a sound backup (" + problems.prefix(3).joined(separator: "; ") + "): nothing was replaced",
+                exitCode: ExitCodes.dataError)
+        }
+        try fsyncFile(staged)
         var kept = ""
         if FileManager.default.fileExists(atPath: target) {
-            kept = target + ".before-restore-" + BackupService.stamp(Date())
-            try FileManager.default.moveItem(atPath: target, toPath: kept)
-        }
-        for suffix in ["-wal", "-shm"] {
-            if FileManager.default.fileExists(atPath: target + suffix) {
-                try FileManager.default.moveItem(atPath: target + suffix, toPath: (kept.isEmpty ? target + ".old" : kept) + suffix)
+            // Fold the old WAL into its database, keep the old database under a name of its own
+            // (a hard link: the live name never goes missing), then replace the live name in one
+            // rename. A crash at any point leaves either the old database or the new one.
+            try await checkpoint(target, logger: logger)
+            kept = target + ".before-restore-" + BackupService.stamp(Date()) + "-" + String(UUID().uuidString.prefix(8))
+            guard link(target, kept) == 0 else {
+                throw OperatorError("cannot keep the old database as \(kept)", exitCode: ExitCodes.ioError)
             }
         }
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
         guard rename(staged, target) == 0 else {
             throw OperatorError("cannot put \(staged) in place of \(target)", exitCode: ExitCodes.ioError)
         }
+        try fsyncFile(directory)
         withExtendedLifetime(lock) {}
         return kept.isEmpty ? "restored \(source) to \(target)" : "restored \(source) to \(target) (the previous database is \(kept))"
     }
+
+    /// Moves everything in the database's WAL into the database file and empties the WAL.
+    private static func checkpoint(_ path: String, logger: Logger) async throws {
+        var quiet = logger
+        quiet.logLevel = .warning
+        let database = try await SQLiteDatabase.open(path: path, readerCount: 1, durableCommits: true, logger: quiet)
+        do {
+            try await database.checkpoint()
+            await database.close()
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
+
+/// fsync(2) of a file or directory, so that a copy (or a rename in a directory) is on disk.
+func fsyncFile(_ path: String) throws {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw OperatorError("cannot open \(path) to sync it", exitCode: ExitCodes.ioError) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw OperatorError("cannot sync \(path) to disk", exitCode: ExitCodes.ioError) }
 }

@@ -100,6 +100,12 @@ public final class SQLiteDatabase: Database {
         }
     }
 
+    /// `PRAGMA wal_checkpoint(TRUNCATE)` on the writer: the WAL's pages go into the database
+    /// file and the WAL is emptied (before the file is replaced by a restore).
+    func checkpoint() async throws {
+        try await writer.checkpoint()
+    }
+
     public func close() async {
         await writer.close()
         for reader in readers {
@@ -152,6 +158,13 @@ actor SQLiteWriter {
         } else {
             waiters.removeFirst().resume()
         }
+    }
+
+    /// Outside any transaction, in the writer's turn.
+    func checkpoint() async throws {
+        await acquire()
+        defer { release() }
+        _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     func close() async {
