@@ -118,7 +118,7 @@ actor SigningKeys {
             return try JSONDecoder().decode(File.self, from: data).keys
         } catch {
             throw OperatorError(
-                "the signing keys \(path) are not a key file Bangfu wrote (\(error)); restore them from a backup",
+                "the signing keys \(path) are not a key file Bangfu wrote (\(OperatorError.describing(error).message)); restore them from a backup",
                 exitCode: ExitCodes.dataError)
         }
     }

@@ -81,7 +81,7 @@ public enum ClientAddress {
 
     static func isLoopback(_ address: String) -> Bool {
         guard let bytes = CIDR.address(address) else { return false }
-        if bytes.count == 4 { return bytes[0] == 127 }
+        if bytes.count == 4 { return bytes.first == 127 }
         return bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 }
