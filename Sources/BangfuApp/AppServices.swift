@@ -96,11 +96,11 @@ public struct AppServices: Sendable {
         async throws -> String
     {
         guard AccountRules.isValidUsername(username) else {
-            throw APIError.invalid("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
+            throw DomainError.invalid("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
         }
-        if let problem = AccountRules.passwordProblem(password) { throw APIError.invalid("password", problem) }
+        if let problem = AccountRules.passwordProblem(password) { throw DomainError.invalid("password", problem) }
         if (role == .county) != (countyCode != nil) {
-            throw APIError.invalid("countyCode", "is required for county officers and only for them")
+            throw DomainError.invalid("countyCode", "is required for county officers and only for them")
         }
         let user = User(
             id: ids.next(), username: username, role: role, displayName: displayName, countyCode: countyCode,
@@ -116,9 +116,9 @@ public struct AppServices: Sendable {
         let known = try await database.read { db in
             try await reference.known(countyCode: countyCode, categoryId: categoryId, merchantId: merchantId, in: db)
         }
-        if !known.county { throw APIError.badRequest("countyCode is not a registered county", field: "countyCode") }
-        if !known.category { throw APIError.badRequest("categoryId is not a category", field: "categoryId") }
-        if !known.merchant { throw APIError.badRequest("merchantId is not a merchant", field: "merchantId") }
+        if !known.county { throw DomainError.badRequest("countyCode is not a registered county", field: "countyCode") }
+        if !known.category { throw DomainError.badRequest("categoryId is not a category", field: "categoryId") }
+        if !known.merchant { throw DomainError.badRequest("merchantId is not a merchant", field: "merchantId") }
     }
 
     /// The per-address rate limit for a route group (API.md: 429 with `Retry-After`).
@@ -129,10 +129,10 @@ public struct AppServices: Sendable {
     /// The caller's merchant, if it is active: what merchants need to change their products.
     func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
         guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else {
-            throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+            throw DomainError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
         }
         guard merchant.status == .active else {
-            throw APIError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
+            throw DomainError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
         }
         return merchant
     }
@@ -143,7 +143,7 @@ public struct AppServices: Sendable {
     }
 }
 
-extension APIError: CustomStringConvertible {
+extension DomainError: CustomStringConvertible {
     public var description: String { "\(code): \(detail)" }
 }
 

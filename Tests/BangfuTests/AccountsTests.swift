@@ -193,15 +193,15 @@ import Testing
     @Test func commandLineUserAddValidatesLikeTheRoute() async throws {
         let test = try await TestApp.make()
         try await test.run { _ in
-            await #expect(throws: APIError.self) {
+            await #expect(throws: DomainError.self) {
                 try await test.services.addUser(
                     username: "x", password: "correct horse 1", role: .admin, displayName: "x", countyCode: nil)
             }
-            await #expect(throws: APIError.self) {
+            await #expect(throws: DomainError.self) {
                 try await test.services.addUser(
                     username: "admin9", password: "short", role: .admin, displayName: "x", countyCode: nil)
             }
-            await #expect(throws: APIError.self) {
+            await #expect(throws: DomainError.self) {
                 try await test.services.addUser(
                     username: "county9", password: "correct horse 1", role: .county, displayName: "x", countyCode: nil)
             }

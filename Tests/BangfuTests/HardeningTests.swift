@@ -232,9 +232,9 @@ import Testing
                 return UploadStore.Stored(sha256: sha, size: Int64(text.utf8.count), type: .pdf)
             }
             let orphan = try stored("orphan")
-            await #expect(throws: APIError.self) {
+            await #expect(throws: DomainError.self) {
                 try await uploads.recording(orphan, database: test.services.database) { _ in
-                    throw APIError.conflict("refused")
+                    throw DomainError.conflict("refused")
                 }
             }
             #expect(!uploads.exists(sha256: orphan.sha256))
@@ -245,8 +245,8 @@ import Testing
             let first = try await client.upload(cast.merchant, application, bytes: pdfBytes, type: "application/pdf")
             let sha = try #require(first.object["sha256"] as? String)
             let shared = UploadStore.Stored(sha256: sha, size: Int64(pdfBytes.count), type: .pdf)
-            await #expect(throws: APIError.self) {
-                try await uploads.recording(shared, database: test.services.database) { _ in throw APIError.conflict("refused") }
+            await #expect(throws: DomainError.self) {
+                try await uploads.recording(shared, database: test.services.database) { _ in throw DomainError.conflict("refused") }
             }
             #expect(uploads.exists(sha256: sha))
         }

@@ -17,10 +17,10 @@ struct AccountService: Sendable {
     func create(_ user: User, passwordHash: String, actorId: String?) async throws {
         try await database.write { db in
             if let county = user.countyCode, try await reference.county(code: county, in: db) == nil {
-                throw APIError.invalid("countyCode", "is not a registered county")
+                throw DomainError.invalid("countyCode", "is not a registered county")
             }
             guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
-                throw APIError.conflict("username is taken", field: "username")
+                throw DomainError.conflict("username is taken", field: "username")
             }
             try await audit.append(
                 AuditEvent(
@@ -44,12 +44,12 @@ struct AccountService: Sendable {
         let attempt: String
         switch reservation {
         case .success(let id): attempt = id
-        case .failure(let wait): throw APIError.rateLimited(retryAfterSeconds: (wait.milliseconds + 999) / 1000)
+        case .failure(let wait): throw DomainError.rateLimited(retryAfterSeconds: (wait.milliseconds + 999) / 1000)
         }
         let found = try await database.read { db in try await users.credentials(username: username, in: db) }
         let ok = try await passwords.verify(password, hash: found?.1)
         guard ok, let user = found?.0 else {
-            throw APIError(.unauthorized, code: "unauthenticated", detail: "wrong username or password")
+            throw DomainError(.unauthorized, code: "unauthenticated", detail: "wrong username or password")
         }
         let lifetime = sessionLifetime
         let session = try await database.write { db in

@@ -56,11 +56,11 @@ struct AccountsController {
             validator.fail("countyCode", "is only for county officers")
         }
         try validator.check()
-        guard let role, let displayName else { throw APIError.validation(validator.errors) }
+        guard let role, let displayName else { throw DomainError.validation(validator.errors) }
         if !role.isSelfService {
             // Only an admin creates county officers and admins.
             let caller = try context.requireIdentity()
-            guard caller.role == .admin else { throw APIError.forbidden }
+            guard caller.role == .admin else { throw DomainError.forbidden }
         }
         let user = User(
             id: services.ids.next(), username: input.username, role: role, displayName: displayName,

@@ -35,7 +35,7 @@ struct AuditController {
         _ = try context.require(.admin)
         let paging = try Paging.parse(request, tag: "audit")
         let after: Int64 = try paging.position.map {
-            guard let seq = Int64($0) else { throw APIError.badRequest("cursor was not issued by this list", field: "cursor") }
+            guard let seq = Int64($0) else { throw DomainError.badRequest("cursor was not issued by this list", field: "cursor") }
             return seq
         } ?? 0
         let entityType = request.uri.queryParameters["entityType"].map(String.init)

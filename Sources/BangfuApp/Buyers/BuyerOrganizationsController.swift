@@ -133,7 +133,7 @@ struct BuyerOrganizationsController {
         }
         try v.check()
         guard let name, let code, let department, let address, let contactName, let phone else {
-            throw APIError.validation(v.errors)
+            throw DomainError.validation(v.errors)
         }
         let now = services.clock.now
         let organization = BuyerOrganization(
@@ -142,21 +142,21 @@ struct BuyerOrganizationsController {
             createdBy: user.userId, verifiedAt: nil, createdAt: now, updatedAt: now)
         try await services.database.write { db in
             if let countyCode, try await services.reference.county(code: countyCode, in: db) == nil {
-                throw APIError.invalid("countyCode", "is not a registered county")
+                throw DomainError.invalid("countyCode", "is not a registered county")
             }
             if try await store.organization(memberId: user.userId, in: db) != nil {
-                throw APIError.conflict("you already buy for an organization")
+                throw DomainError.conflict("you already buy for an organization")
             }
             if try await store.creditCodeInUse(organization.creditCode, in: db) {
-                throw APIError.conflict("an organization with this credit code is registered", field: "creditCode")
+                throw DomainError.conflict("an organization with this credit code is registered", field: "creditCode")
             }
             do {
                 try await store.insert(organization, in: db)
             } catch where isUniqueViolation(error, on: "credit_code") {
-                throw APIError.conflict("an organization with this credit code is registered", field: "creditCode")
+                throw DomainError.conflict("an organization with this credit code is registered", field: "creditCode")
             } catch where isUniqueViolation(error) {
                 // The buyer's membership: a concurrent registration by the same buyer.
-                throw APIError.conflict("you already buy for an organization")
+                throw DomainError.conflict("you already buy for an organization")
             }
             try await services.audit.append(
                 AuditEvent(
@@ -197,16 +197,16 @@ struct BuyerOrganizationsController {
         let now = services.clock.now
         let organization = try await services.database.write { db in
             guard let organization = try await store.organization(id: id, in: db) else {
-                throw APIError.notFound("buyer organization")
+                throw DomainError.notFound("buyer organization")
             }
             guard try await store.activate(id: id, at: now, in: db) else {
-                throw APIError.invalidTransition(current: organization.status.rawValue, action: "verify")
+                throw DomainError.invalidTransition(current: organization.status.rawValue, action: "verify")
             }
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: "buyer_organization.verify", entityType: "buyer_organization",
                     entityId: id, data: ["from": .string("pending"), "to": .string("active")]), in: db)
-            guard let verified = try await store.organization(id: id, in: db) else { throw APIError.notFound("organization") }
+            guard let verified = try await store.organization(id: id, in: db) else { throw DomainError.notFound("organization") }
             return verified
         }
         return try .json(Output(organization))
@@ -220,7 +220,7 @@ struct BuyerOrganizationsController {
         {
             return organization
         }
-        throw APIError.notFound("buyer organization")
+        throw DomainError.notFound("buyer organization")
     }
 
     // MARK: Quota plans
@@ -229,7 +229,7 @@ struct BuyerOrganizationsController {
 
     private func year(_ context: AppRequestContext) throws -> Int {
         guard let year = Int(try context.parameters.require("year")), Self.years.contains(year) else {
-            throw APIError.badRequest("year must be a year from 2000 to 2100", field: "year")
+            throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
         }
         return year
     }
@@ -253,7 +253,7 @@ struct BuyerOrganizationsController {
             let existing = try await store.plan(organizationId: organization.id, year: year, lock: true, in: db)
             let used = (existing?.committedFen ?? 0) + (existing?.completedFen ?? 0)
             let problems = QuotaRules.problems(input, minimumRatioBp: minimum, alreadyUsedFen: used)
-            if !problems.isEmpty { throw APIError.validation(problems.map { FieldError($0.field, $0.message) }) }
+            if !problems.isEmpty { throw DomainError.validation(problems.map { FieldError($0.field, $0.message) }) }
             var plan =
                 existing
                 ?? QuotaPlan(
@@ -285,7 +285,7 @@ struct BuyerOrganizationsController {
         let plan = try await services.database.read { db in
             let organization = try await visible(id, to: user, in: db)
             guard let plan = try await store.plan(organizationId: organization.id, year: year, in: db) else {
-                throw APIError.notFound("quota plan")
+                throw DomainError.notFound("quota plan")
             }
             return plan
         }
@@ -303,13 +303,13 @@ struct BuyerOrganizationsController {
         var year = QuotaRules.quotaYear(of: now)
         if let raw = query["year"] {
             guard let parsed = Int(String(raw)), Self.years.contains(parsed) else {
-                throw APIError.badRequest("year must be a year from 2000 to 2100", field: "year")
+                throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
             }
             year = parsed
         }
         var behind = false
         if let raw = query["behind"] {
-            guard raw == "true" || raw == "false" else { throw APIError.badRequest("behind must be true or false", field: "behind") }
+            guard raw == "true" || raw == "false" else { throw DomainError.badRequest("behind must be true or false", field: "behind") }
             behind = raw == "true"
         }
         let expected = QuotaRules.expectedBp(at: now, year: year)

@@ -201,7 +201,7 @@ struct CatalogInvalidationMiddleware: RouterMiddleware {
             if changes, response.status.code < 400 || response.status.code >= 500 { invalidate() }
             return response
         } catch {
-            let status = (error as? APIError)?.status.code ?? (error as? any HTTPResponseError)?.status.code ?? 500
+            let status = (error as? DomainError)?.kind.status.code ?? (error as? any HTTPResponseError)?.status.code ?? 500
             if changes, status >= 500 { invalidate() }
             throw error
         }

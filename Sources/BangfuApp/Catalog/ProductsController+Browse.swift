@@ -11,18 +11,18 @@ extension ProductsController {
             "q", "categoryId", "countyCode", "label", "minPriceFen", "maxPriceFen", "sort", "limit", "cursor",
         ]
         if let unknown = parameters.map({ String($0.key) }).first(where: { !known.contains($0) }) {
-            throw APIError.badRequest("unknown parameter \(unknown)", field: unknown)
+            throw DomainError.badRequest("unknown parameter \(unknown)", field: unknown)
         }
         var filter = ProductFilter()
         let rawQuery = parameters["q"].map(String.init) ?? ""
-        if rawQuery.unicodeScalars.count > 100 { throw APIError.badRequest("q must be at most 100 characters", field: "q") }
+        if rawQuery.unicodeScalars.count > 100 { throw DomainError.badRequest("q must be at most 100 characters", field: "q") }
         let hasQuery = !rawQuery.trimmingCharacters(in: .whitespaces).isEmpty
         filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
         filter.categoryId = parameters["categoryId"].map(String.init)
         filter.countyCode = parameters["countyCode"].map(String.init)
         try await services.checkFilters(countyCode: filter.countyCode, categoryId: filter.categoryId)
         if let label = parameters["label"].map(String.init) {
-            guard ProductLabel(rawValue: label) != nil else { throw APIError.badRequest("unknown label", field: "label") }
+            guard ProductLabel(rawValue: label) != nil else { throw DomainError.badRequest("unknown label", field: "label") }
             filter.label = label
         }
         filter.minPriceFen = try Self.price(parameters["minPriceFen"].map(String.init), "minPriceFen")
@@ -74,7 +74,7 @@ extension ProductsController {
     static func price(_ raw: String?, _ field: String) throws -> Int64? {
         guard let raw else { return nil }
         guard let value = Int64(raw), value >= 0 else {
-            throw APIError.badRequest("\(field) must be a whole number of fen, 0 or more", field: field)
+            throw DomainError.badRequest("\(field) must be a whole number of fen, 0 or more", field: field)
         }
         return value
     }
@@ -82,7 +82,7 @@ extension ProductsController {
     static func position(_ text: String) throws -> ProductStore.Position {
         let parts = text.split(separator: "|", maxSplits: 2)
         guard parts.count == 3, let key = Int64(parts[0]), let at = Int64(parts[1]) else {
-            throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
+            throw DomainError.badRequest("cursor was not issued by this list", field: "cursor")
         }
         return ProductStore.Position(key: key, createdAt: at, id: String(parts[2]))
     }

@@ -57,16 +57,16 @@ extension ProductsController {
     /// product must have room for another image (409).
     private func checkImageUpload(_ user: Identity, productId: String, in db: any SQLDatabase) async throws {
         guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
-            throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+            throw DomainError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
         }
         guard let row = try await store.product(id: productId, in: db), row.product.merchantId == merchant.id else {
-            throw APIError.notFound("product")
+            throw DomainError.notFound("product")
         }
         guard merchant.status == .active else {
-            throw APIError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
+            throw DomainError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
         }
         guard try await store.imageCount(productId: productId, in: db) < Self.maxImages else {
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "a product holds at most \(Self.maxImages) images", code: "image_limit_reached", field: "images")
         }
     }
@@ -78,7 +78,7 @@ extension ProductsController {
         let found = try await services.database.read { db in try await store.productWithImages(id: id, in: db) }
         guard let (row, images) = found, try await canSee(row, context.identity),
             let image = images.first(where: { $0.id == imageId })
-        else { throw APIError.notFound("image") }
+        else { throw DomainError.notFound("image") }
         let body = try await services.uploads.read(sha256: image.sha256)
         return Response(
             status: .ok,

@@ -180,7 +180,7 @@ struct ProductsController {
     /// The product if it belongs to the caller's merchant; otherwise it does not exist for them.
     private func ownProduct(_ id: String, _ merchant: Merchant, in db: any SQLDatabase) async throws -> ProductRow {
         guard let row = try await store.product(id: id, in: db), row.product.merchantId == merchant.id else {
-            throw APIError.notFound("product")
+            throw DomainError.notFound("product")
         }
         return row
     }
@@ -207,7 +207,7 @@ struct ProductsController {
             try await originCounty(input.originCountyCode, &v, in: db)
             try v.check()
             guard let title, let description, let specification, let unit, let top else {
-                throw APIError.validation(v.errors)
+                throw DomainError.validation(v.errors)
             }
             let product = Product(
                 id: id, merchantId: merchant.id, title: title, categoryId: input.categoryId, topCategoryId: top,
@@ -264,7 +264,7 @@ struct ProductsController {
                         certified
                         ? "is named by a valid certificate of the product; surrender it (POST /api/v1/certificates/{number}/surrender) to change it"
                         : "is under review in a certification application"
-                    throw APIError(
+                    throw DomainError(
                         .conflict, code: "certified_field_locked",
                         detail: locked.joined(separator: ", ") + " " + why,
                         errors: locked.map { FieldError($0, why) })
@@ -301,7 +301,7 @@ struct ProductsController {
     /// The product as stored now, after a change the caller made to it.
     private func current(_ id: String, now: Date) async throws -> Response {
         guard let stored = try await services.database.read({ db in try await store.product(id: id, in: db) }) else {
-            throw APIError.notFound("product")
+            throw DomainError.notFound("product")
         }
         return try .json(Output(stored, now: now))
     }
@@ -314,7 +314,7 @@ struct ProductsController {
         let generation = services.catalogCache.generation
         let now = services.clock.now
         let found = try await services.database.read { db in try await store.productWithImages(id: id, in: db) }
-        guard let (row, images) = found, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
+        guard let (row, images) = found, try await canSee(row, context.identity) else { throw DomainError.notFound("product") }
         let body = try Response.jsonBytes(Output(row, now: now, images: images))
         if Self.isOnSale(row.product, now: now) {
             services.catalogCache.store(key, body: body, deadline: row.product.certificateExpiresAt, generation: generation)
@@ -347,7 +347,7 @@ struct ProductsController {
         let (row, prices) = try await services.database.read { db in
             (try await store.product(id: id, in: db), try await store.prices(productId: id, in: db))
         }
-        guard let row, try await canSee(row, context.identity) else { throw APIError.notFound("product") }
+        guard let row, try await canSee(row, context.identity) else { throw DomainError.notFound("product") }
         return try .json(prices.map { PricePoint(priceFen: $0.0, from: $0.1.rfc3339) })
     }
 
@@ -369,19 +369,19 @@ struct ProductsController {
             v.fail("delta", "must be a whole number from -\(ProductRules.maxStock) to \(ProductRules.maxStock)")
         }
         try v.check()
-        guard let reason = text else { throw APIError.validation(v.errors) }
+        guard let reason = text else { throw DomainError.validation(v.errors) }
         let now = services.clock.now
         try await services.database.write { db in
             let merchant = try await activeMerchant(user, in: db)
             let product = try await ownProduct(id, merchant, in: db).product
             guard let stock = ProductRules.adjustedStock(stock: product.stock, delta: input.delta) else {
-                throw APIError(
+                throw DomainError(
                     .conflict, code: "insufficient_stock",
                     detail: "the stock still for sale is \(product.stock) (at most \(ProductRules.maxStock)); units in open orders (\(product.held)) cannot be removed",
                     errors: [FieldError("delta", "from \(-product.stock) to \(ProductRules.maxStock - product.stock)")])
             }
             guard try await store.setStock(productId: id, expected: product.stock, to: stock, in: db) else {
-                throw APIError.conflict("the stock changed meanwhile; try again")
+                throw DomainError.conflict("the stock changed meanwhile; try again")
             }
             try await store.addStockAdjustment(
                 id: services.ids.next(), productId: id, delta: input.delta, reason: reason, actorId: user.userId,
@@ -409,7 +409,7 @@ struct ProductsController {
         let now = services.clock.now
         try await services.database.write { db in
             guard let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db) else {
-                throw APIError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+                throw DomainError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
             }
             let product = try await ownProduct(id, merchant, in: db).product
             let target: ProductStatus = listed ? .listed : .delisted
@@ -419,14 +419,14 @@ struct ProductsController {
                     merchantActive: merchant.status == .active, certificateExpiresAt: product.certificateExpiresAt,
                     now: now)
                 {
-                    throw APIError(.conflict, code: "product_unavailable", detail: "cannot list: \(problem)")
+                    throw DomainError(.conflict, code: "product_unavailable", detail: "cannot list: \(problem)")
                 }
             } else if product.status == .draft {
-                throw APIError.invalidTransition(current: product.status.rawValue, action: "delist")
+                throw DomainError.invalidTransition(current: product.status.rawValue, action: "delist")
             }
             if listed {
                 guard try await store.list(productId: id, at: now, in: db) else {
-                    throw APIError(.conflict, code: "product_unavailable", detail: "cannot list: the certificate or the merchant changed meanwhile")
+                    throw DomainError(.conflict, code: "product_unavailable", detail: "cannot list: the certificate or the merchant changed meanwhile")
                 }
             } else {
                 try await store.setStatus(productId: id, target, at: now, in: db)

@@ -65,7 +65,7 @@ struct ReferenceController {
             validator.fail("level", "is required")
         }
         try validator.check()
-        guard let name, let prefecture, let province, let level else { throw APIError.validation(validator.errors) }
+        guard let name, let prefecture, let province, let level else { throw DomainError.validation(validator.errors) }
         return County(code: code, name: name, prefecture: prefecture, province: province, level: level)
     }
 
@@ -74,7 +74,7 @@ struct ReferenceController {
         let county = try Self.validate(try await request.decodeJSON(CountyInput.self, context: context), base: nil)
         let createdAt = try await services.database.write { db in
             guard try await services.reference.insert(county, in: db) else {
-                throw APIError.conflict("a county with this code exists", field: "code")
+                throw DomainError.conflict("a county with this code exists", field: "code")
             }
             try await services.audit.append(
                 AuditEvent(
@@ -90,12 +90,12 @@ struct ReferenceController {
         let code = try context.parameters.require("code")
         let input = try await request.decodeJSON(CountyInput.self, context: context)
         if let newCode = input.code, newCode != code {
-            throw APIError.invalid("code", "cannot be changed")
+            throw DomainError.invalid("code", "cannot be changed")
         }
         let (county, createdAt) = try await services.database.write { db in
             guard let existing = try await services.reference.county(code: code, in: db),
                 let createdAt = try await services.reference.countyCreatedAt(code: code, in: db)
-            else { throw APIError.notFound("county") }
+            else { throw DomainError.notFound("county") }
             let county = try Self.validate(input, base: existing)
             try await services.reference.update(county, in: db)
             try await services.audit.append(

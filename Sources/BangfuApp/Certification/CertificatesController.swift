@@ -63,7 +63,7 @@ struct CertificatesController {
         let number = try context.parameters.require("number")
         guard CertificateNumber.isWellFormed(number),
             let certificate = try await services.database.read({ db in try await store.certificate(number: number, in: db) })
-        else { throw APIError.notFound("certificate") }
+        else { throw DomainError.notFound("certificate") }
         return try .json(Output(certificate, now: services.clock.now))
     }
 
@@ -115,11 +115,11 @@ struct CertificatesController {
         let now = services.clock.now
         let certificate = try await services.database.write { db in
             guard let certificate = try await store.certificate(number: number, in: db) else {
-                throw APIError.notFound("certificate")
+                throw DomainError.notFound("certificate")
             }
-            guard let reason else { throw APIError.invalid("reason", "is required") }
+            guard let reason else { throw DomainError.invalid("reason", "is required") }
             guard try await store.revoke(number: number, reason: reason, by: user.userId, at: now, in: db) else {
-                throw APIError.invalidTransition(current: certificate.status(now: now).rawValue, action: "revoke")
+                throw DomainError.invalidTransition(current: certificate.status(now: now).rawValue, action: "revoke")
             }
             let wasListed = try await services.products.product(id: certificate.payload.productId, in: db)?.product.status == .listed
             let current = try await services.products.revokeCertificate(
@@ -132,7 +132,7 @@ struct CertificatesController {
                         "reason": .string(reason), "productId": .string(certificate.payload.productId),
                         "productDelisted": .bool(delisted),
                     ]), in: db)
-            guard let revoked = try await store.certificate(number: number, in: db) else { throw APIError.notFound("certificate") }
+            guard let revoked = try await store.certificate(number: number, in: db) else { throw DomainError.notFound("certificate") }
             return revoked
         }
         return try .json(Output(certificate, now: now))
@@ -149,9 +149,9 @@ struct CertificatesController {
             let merchant = try await services.merchants.merchant(ownerId: user.userId, in: db)
             guard let certificate = try await store.certificate(number: number, in: db),
                 let merchant, certificate.payload.merchantId == merchant.id
-            else { throw APIError.notFound("certificate") }
+            else { throw DomainError.notFound("certificate") }
             guard try await store.surrender(number: number, at: now, in: db) else {
-                throw APIError.invalidTransition(current: certificate.status(now: now).rawValue, action: "surrender")
+                throw DomainError.invalidTransition(current: certificate.status(now: now).rawValue, action: "surrender")
             }
             let delisted = try await services.products.revokeCertificate(
                 productId: certificate.payload.productId, number: number, at: now, in: db)
@@ -161,7 +161,7 @@ struct CertificatesController {
                     data: ["productId": .string(certificate.payload.productId), "productDelisted": .bool(delisted)]),
                 in: db)
             guard let surrendered = try await store.certificate(number: number, in: db) else {
-                throw APIError.notFound("certificate")
+                throw DomainError.notFound("certificate")
             }
             return surrendered
         }

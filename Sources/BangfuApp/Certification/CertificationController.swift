@@ -56,7 +56,7 @@ struct CertificationController {
         var updatedAt: String
 
         init(
-            _ a: CertificationApplication, reviews: [ApplicationReview]? = nil, certificate: Certificate? = nil,
+            _ a: CertificationApplication, reviews: [HistoryRecord]? = nil, certificate: Certificate? = nil,
             now: Date
         ) {
             id = a.id
@@ -88,7 +88,7 @@ struct CertificationController {
         }
         let productId = v.text(input.productId, "productId", max: 64)
         try v.check()
-        guard let productId, let description else { throw APIError.validation(v.errors) }
+        guard let productId, let description else { throw DomainError.validation(v.errors) }
         let now = services.clock.now
         let application = try await services.database.write { db in
             let merchant = try await services.activeMerchant(user, in: db)
@@ -96,10 +96,10 @@ struct CertificationController {
             guard let row = try await services.products.product(id: productId, in: db),
                 row.product.merchantId == merchant.id
             else {
-                throw APIError.invalid("productId", "is not one of your products")
+                throw DomainError.invalid("productId", "is not one of your products")
             }
             if try await store.hasOpenApplication(productId: productId, in: db) {
-                throw APIError.conflict("this product already has a certification application in progress", field: "productId")
+                throw DomainError.conflict("this product already has a certification application in progress", field: "productId")
             }
             // The title as submitted is what the certificate will sign; it cannot change while
             // the application is open (certified_field_locked).
@@ -121,7 +121,7 @@ struct CertificationController {
         do {
             return try await body()
         } catch where isUniqueViolation(error) {
-            throw APIError.conflict("this product already has a certification application in progress", field: "productId")
+            throw DomainError.conflict("this product already has a certification application in progress", field: "productId")
         }
     }
 
@@ -166,7 +166,7 @@ struct CertificationController {
             try await store.certificate(number: $0, in: db)
         }
         return Output(
-            application, reviews: try await store.reviews(applicationId: id, in: db), certificate: certificate ?? nil,
+            application, reviews: try await HistoryStore.certifications.records(ownerId: id, in: db), certificate: certificate ?? nil,
             now: services.clock.now)
     }
 
@@ -187,7 +187,7 @@ struct CertificationController {
         let input = try await request.decodeJSON(ApproveInput.self, context: context)
         let days = input.validDays ?? services.configuration.certificateValidDays
         guard CertificationRules.validDaysRange.contains(days) else {
-            throw APIError.invalid("validDays", "must be a whole number from 1 to 3650")
+            throw DomainError.invalid("validDays", "must be a whole number from 1 to 3650")
         }
         return try await transition(context, user, .approve, note: nil, validDays: days)
     }
@@ -212,17 +212,17 @@ struct CertificationController {
         let output = try await services.database.write { db in
             var application = try await visible(id, to: user, lock: true, in: db)
             guard let next = CertificationRules.next(from: application.status, action, by: user.role) else {
-                throw APIError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
+                throw DomainError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
             }
             let from = application.status
             if next == .certified {
                 try await services.products.lock(productId: application.productId, in: db)
                 guard let row = try await services.products.product(id: application.productId, in: db) else {
-                    throw APIError.notFound("product")
+                    throw DomainError.notFound("product")
                 }
                 // Only an active merchant's products are certified (SPEC.md "Certification").
                 guard row.product.merchantActive else {
-                    throw APIError(
+                    throw DomainError(
                         .conflict, code: "product_unavailable", detail: "the merchant is suspended; its products are not certified",
                         errors: [FieldError("merchantId", "is suspended")])
                 }
@@ -230,7 +230,7 @@ struct CertificationController {
                     productId: row.product.id, productTitle: application.productTitle, merchantId: row.product.merchantId,
                     merchantName: row.merchantName, countyCode: application.countyCode, applicationId: application.id)
                 guard let certificate = try await services.issuer.issue([subject], validDays: validDays, now: now, in: db).first
-                else { throw APIError.conflict("no certificate was issued; try again") }
+                else { throw DomainError.conflict("no certificate was issued; try again") }
                 application.certificateNumber = certificate.number
             }
             application.status = next
@@ -248,7 +248,7 @@ struct CertificationController {
         -> CertificationApplication
     {
         guard let application = try await store.application(id: id, lock: lock, in: db) else {
-            throw APIError.notFound("certification application")
+            throw DomainError.notFound("certification application")
         }
         switch user.role {
         case .admin: return application
@@ -258,7 +258,7 @@ struct CertificationController {
             if merchant?.id == application.merchantId { return application }
         default: break
         }
-        throw APIError.notFound("certification application")
+        throw DomainError.notFound("certification application")
     }
 
     private func record(
@@ -266,11 +266,11 @@ struct CertificationController {
         by user: Identity, in db: any SQLDatabase
     ) async throws {
         let now = services.clock.now
-        try await store.addReview(
-            ApplicationReview(
+        try await HistoryStore.certifications.add(
+            HistoryRecord(
                 action: action, actorId: user.userId, actorRole: user.role.rawValue, fromStatus: from?.rawValue,
                 toStatus: application.status.rawValue, note: note, at: now),
-            applicationId: application.id, id: services.ids.next(), in: db)
+            ownerId: application.id, id: services.ids.next(), in: db)
         try await services.audit.append(
             AuditEvent(
                 actorId: user.userId, action: "certification.\(action)", entityType: "certification_application",

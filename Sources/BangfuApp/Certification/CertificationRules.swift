@@ -16,16 +16,19 @@ enum CertificationRules {
         case reject
     }
 
+    /// The table; whose application it is (the origin county's officer) is checked when it is loaded.
+    static let workflow = Workflow<CertificationStatus, Action, Role>(
+        subject: "a certification application",
+        [
+            .init(from: .submitted, action: .countyApprove, by: [.county], to: .countyApproved),
+            .init(from: .submitted, action: .reject, by: [.county], to: .rejected),
+            .init(from: .countyApproved, action: .approve, by: [.admin], to: .certified),
+            .init(from: .countyApproved, action: .reject, by: [.admin], to: .rejected),
+        ])
+
     /// The status after `action` by `role`, or nil when the current status does not allow it.
-    /// Whose application it is (the origin county's officer) is checked by the caller.
     static func next(from status: CertificationStatus, _ action: Action, by role: Role) -> CertificationStatus? {
-        switch (status, action, role) {
-        case (.submitted, .countyApprove, .county): .countyApproved
-        case (.submitted, .reject, .county): .rejected
-        case (.countyApproved, .approve, .admin): .certified
-        case (.countyApproved, .reject, .admin): .rejected
-        default: nil
-        }
+        workflow.next(from: status, action, by: role)
     }
 
     /// Applications that hold their product against a second application.

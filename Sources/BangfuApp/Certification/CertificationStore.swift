@@ -108,24 +108,7 @@ struct CertificationStore: Sendable {
         return try await db.raw(sql).all().map(Self.application)
     }
 
-    func addReview(_ review: ApplicationReview, applicationId: String, id: String, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO certification_reviews (id, application_id, position, actor_id, actor_role, action,
-              from_status, to_status, note, at)
-            VALUES (\(bind: id), \(bind: applicationId),
-              (SELECT COUNT(*) + 1 FROM certification_reviews WHERE application_id = \(bind: applicationId)),
-              \(bind: review.actorId), \(bind: review.actorRole), \(bind: review.action), \(bind: review.fromStatus),
-              \(bind: review.toStatus), \(bind: review.note), \(bind: review.at.millis))
-            """
-        ).run()
-    }
 
-    func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
-        try await db.raw(
-            "SELECT * FROM certification_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
-        ).all().map(ApplicationReview.init(row:))
-    }
 
     // MARK: Certificates
 

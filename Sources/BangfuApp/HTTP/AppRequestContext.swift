@@ -1,19 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// Who is calling: resolved from the session token by `AuthMiddleware`.
-public struct Identity: Sendable, Equatable {
-    public var userId: String
-    public var username: String
-    public var role: Role
-    public var displayName: String
-    public var countyCode: String?
-    /// SHA-256 of the session token, so sign-out can end exactly this session.
-    var tokenHash: String
-    /// True when the token came from the session cookie rather than the Authorization header.
-    var viaCookie: Bool
-}
-
+/// A request's context: the caller's identity, resolved from the session token by `AuthMiddleware`.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
@@ -42,7 +30,7 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The signed-in identity, or 401.
     func requireIdentity() throws -> Identity {
-        guard let identity else { throw APIError.unauthenticated }
+        guard let identity else { throw DomainError.unauthenticated }
         return identity
     }
 
@@ -53,7 +41,7 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     func require(_ roles: Set<Role>) throws -> Identity {
         let identity = try requireIdentity()
-        guard roles.contains(identity.role) else { throw APIError.forbidden }
+        guard roles.contains(identity.role) else { throw DomainError.forbidden }
         return identity
     }
 }

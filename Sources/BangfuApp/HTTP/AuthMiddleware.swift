@@ -20,7 +20,7 @@ struct AuthMiddleware: RouterMiddleware {
             if var identity = try await database.read({ db in try await sessions.identity(tokenHash: tokenHash, in: db) }) {
                 identity.viaCookie = viaCookie
                 if viaCookie && !Self.isSafe(request.method) && !Self.sameOrigin(request) {
-                    throw APIError(
+                    throw DomainError(
                         .forbidden, code: "forbidden",
                         detail: "a cookie-authenticated change must come from this site's own pages")
                 }

@@ -12,7 +12,7 @@ enum CSV {
             switch format {
             case "csv": return true
             case "json": return false
-            default: throw APIError.badRequest("format must be json or csv", field: "format")
+            default: throw DomainError.badRequest("format must be json or csv", field: "format")
             }
         }
         return request.headers[.accept]?.contains("text/csv") ?? false

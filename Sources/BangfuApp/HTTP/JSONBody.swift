@@ -11,7 +11,7 @@ extension Request {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             if mediaType != "application/json" && !(mediaType?.hasSuffix("+json") ?? false) {
-                throw APIError(
+                throw DomainError(
                     .unsupportedMediaType, code: "unsupported_media_type",
                     detail: "send the body as application/json")
             }
@@ -30,7 +30,7 @@ func decodeJSONBytes<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -
             let field = outOfRangeNumber(in: bytes)
         {
             // Foundation reports a number it cannot represent at the root; name its field.
-            throw APIError.invalid(field, "must be a whole number within range")
+            throw DomainError.invalid(field, "must be a whole number within range")
         }
         throw problem(for: error)
     }
@@ -76,7 +76,7 @@ private func fieldPath(_ path: [any CodingKey], _ last: (any CodingKey)? = nil) 
     return parts.joined()
 }
 
-private func problem(for error: DecodingError) -> APIError {
+private func problem(for error: DecodingError) -> DomainError {
     switch error {
     case .keyNotFound(let key, let context):
         return .invalid(fieldPath(context.codingPath, key), "is required")

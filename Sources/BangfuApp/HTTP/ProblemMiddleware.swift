@@ -12,7 +12,7 @@ struct ProblemMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
+        } catch let error as DomainError {
             return Self.response(error)
         } catch let error as HTTPResponseError {
             return Self.response(Self.translate(error.status))
@@ -20,21 +20,22 @@ struct ProblemMiddleware: RouterMiddleware {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             context.logger.debug("unhandled error detail", metadata: ["error": "\(error)"])
             return Self.response(
-                APIError(.internalServerError, code: "internal_error", detail: "an internal error occurred"))
+                DomainError(.internalServerError, code: "internal_error", detail: "an internal error occurred"))
         }
     }
 
-    static func translate(_ status: HTTPResponse.Status) -> APIError {
+    /// An error of the HTTP layer itself (no route, a body too large) as a problem.
+    static func translate(_ status: HTTPResponse.Status) -> DomainError {
         switch status.code {
-        case 400: APIError(.badRequest, code: "bad_request", detail: "the request is malformed")
+        case 400: DomainError(.badRequest, code: "bad_request", detail: "the request is malformed")
         case 401: .unauthenticated
         case 403: .forbidden
-        case 404: APIError(.notFound, code: "not_found", detail: "no such resource")
-        case 405: APIError(.methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this resource")
-        case 413: APIError(.contentTooLarge, code: "payload_too_large", detail: "the request body is too large")
+        case 404: DomainError(.notFound, code: "not_found", detail: "no such resource")
+        case 405: DomainError(.methodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this resource")
+        case 413: DomainError(.contentTooLarge, code: "payload_too_large", detail: "the request body is too large")
         case 415:
-            APIError(.unsupportedMediaType, code: "unsupported_media_type", detail: "unsupported content type")
-        default: APIError(status, code: "error", detail: status.reasonPhrase)
+            DomainError(.unsupportedMediaType, code: "unsupported_media_type", detail: "unsupported content type")
+        default: DomainError(.other(status.code), code: "error", detail: status.reasonPhrase)
         }
     }
 
@@ -48,19 +49,40 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 
     /// The problem+json bytes of `error` (also what an idempotency key keeps of a refusal).
-    static func body(_ error: APIError) -> Data {
+    static func body(_ error: DomainError) -> Data {
         let problem = Problem(
-            type: "about:blank", title: error.status.reasonPhrase, status: error.status.code, detail: error.detail,
+            type: "about:blank", title: error.kind.status.reasonPhrase, status: error.kind.status.code, detail: error.detail,
             code: error.code, errors: error.errors)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(problem)) ?? Data()
     }
 
-    static func response(_ error: APIError) -> Response {
+    static func response(_ error: DomainError) -> Response {
         let body = Self.body(error)
-        var headers = error.headers
-        headers[.contentType] = "application/problem+json"
-        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        return Response(status: error.kind.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension DomainError.Kind {
+    /// The one place a domain refusal becomes an HTTP status.
+    var status: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .conflict: .conflict
+        case .contentTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .unprocessableContent: .unprocessableContent
+        case .preconditionRequired: .preconditionRequired
+        case .tooManyRequests: .tooManyRequests
+        case .internalServerError: .internalServerError
+        case .other(let code): HTTPResponse.Status(code: code)
+        }
     }
 }

@@ -100,7 +100,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         -> Response
     {
         if limiter.perMinute > 0, counts(request), let wait = limiter.check(context.clientAddress, at: clock.now) {
-            throw APIError.rateLimited(retryAfterSeconds: Int64(wait.rounded(.up)))
+            throw DomainError.rateLimited(retryAfterSeconds: Int64(wait.rounded(.up)))
         }
         return try await next(request, context)
     }

@@ -32,7 +32,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             // ProblemMiddleware sits inside and answers every error; this is a last resort.
             response = ProblemMiddleware.response(
-                APIError(.internalServerError, code: "internal_error", detail: "an internal error occurred"))
+                DomainError(.internalServerError, code: "internal_error", detail: "an internal error occurred"))
         }
         let elapsed = ContinuousClock.now - start
         response.headers[.requestID] = requestID

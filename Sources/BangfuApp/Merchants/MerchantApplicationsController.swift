@@ -48,7 +48,7 @@ struct MerchantApplicationsController {
         @NullEncoded var note: String?
         var at: String
 
-        init(_ review: ApplicationReview) {
+        init(_ review: HistoryRecord) {
             action = review.action
             actorId = review.actorId
             actorRole = review.actorRole
@@ -105,7 +105,7 @@ struct MerchantApplicationsController {
 
         init(
             _ application: MerchantApplication, viewer: Identity, documents: [MerchantDocument]? = nil,
-            reviews: [ApplicationReview]? = nil
+            reviews: [HistoryRecord]? = nil
         ) {
             let f = application.fields
             id = application.id
@@ -166,7 +166,7 @@ struct MerchantApplicationsController {
         }
         try v.check()
         guard let companyName, let creditCode, let legal, let contactName, let phone, let address, let bankName else {
-            throw APIError.validation(v.errors)
+            throw DomainError.validation(v.errors)
         }
         return ApplicationFields(
             companyName: companyName, creditCode: creditCode, legalRepresentative: legal, contactName: contactName,
@@ -201,17 +201,17 @@ struct MerchantApplicationsController {
         do {
             return try await body()
         } catch where isUniqueViolation(error) {
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "this credit code belongs to a merchant or an application in progress", field: "creditCode")
         }
     }
 
     private func insertNew(_ application: MerchantApplication, by user: Identity, in db: any SQLDatabase) async throws {
         if try await store.ownerIsBusy(user.userId, in: db) {
-            throw APIError.conflict("you already have a merchant or an application in progress")
+            throw DomainError.conflict("you already have a merchant or an application in progress")
         }
         if try await store.creditCodeInUse(application.fields.creditCode, excluding: nil, in: db) {
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "this credit code belongs to a merchant or an application in progress", field: "creditCode")
         }
         try await store.insert(application, in: db)
@@ -232,10 +232,10 @@ struct MerchantApplicationsController {
         let (application, documents, reviews) = try await services.database.write { db in try await Self.uniqueAsConflict {
             var application = try await visible(id, to: user, in: db)
             guard let next = OnboardingRules.next(from: application.status, .resubmit, by: user.role) else {
-                throw APIError.invalidTransition(current: application.status.rawValue, action: "resubmit")
+                throw DomainError.invalidTransition(current: application.status.rawValue, action: "resubmit")
             }
             if try await store.creditCodeInUse(fields.creditCode, excluding: id, in: db) {
-                throw APIError.conflict(
+                throw DomainError.conflict(
                     "this credit code belongs to a merchant or an application in progress", field: "creditCode")
             }
             let from = application.status
@@ -246,7 +246,7 @@ struct MerchantApplicationsController {
             try await record(application, action: "resubmit", from: from, note: nil, by: user, in: db)
             return (
                 application, try await store.documents(applicationId: id, in: db),
-                try await store.reviews(applicationId: id, in: db)
+                try await HistoryStore.merchantApplications.records(ownerId: id, in: db)
             )
         } }
         return try .json(Output(application, viewer: user, documents: documents, reviews: reviews))
@@ -265,7 +265,7 @@ struct MerchantApplicationsController {
             filter.countyCode = countyParameter
         case .county:
             if let countyParameter, countyParameter != user.countyCode {
-                throw APIError(.forbidden, code: "forbidden", detail: "county officers see their own county only")
+                throw DomainError(.forbidden, code: "forbidden", detail: "county officers see their own county only")
             }
             filter.countyCode = user.countyCode ?? "-"
         default:
@@ -291,7 +291,7 @@ struct MerchantApplicationsController {
             let application = try await visible(id, to: user, in: db)
             return (
                 application, try await store.documents(applicationId: id, in: db),
-                try await store.reviews(applicationId: id, in: db)
+                try await HistoryStore.merchantApplications.records(ownerId: id, in: db)
             )
         }
         return try .json(Output(application, viewer: user, documents: documents, reviews: reviews))
@@ -315,7 +315,7 @@ struct MerchantApplicationsController {
         let expiresOn = request.uri.queryParameters["expiresOn"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         if let expiresOn, CalendarDate(expiresOn) == nil { v.fail("expiresOn", "must be a date YYYY-MM-DD") }
         try v.check()
-        guard let kind else { throw APIError.invalid("kind", "is required") }
+        guard let kind else { throw DomainError.invalid("kind", "is required") }
         let stored = try await services.uploads.store(
             request, limit: Self.documentLimit, allowed: [.pdf, .jpeg, .png])
         let document = MerchantDocument(
@@ -325,7 +325,7 @@ struct MerchantApplicationsController {
             // Again inside the transaction: the application may have moved on, or other uploads
             // filled it, while this body streamed.
             guard let current = try await store.application(id: id, lock: true, in: db) else {
-                throw APIError.notFound("application")
+                throw DomainError.notFound("application")
             }
             try OnboardingRules.checkDocumentUpload(
                 status: current.status, documents: try await store.documentCount(applicationId: id, in: db))
@@ -350,7 +350,7 @@ struct MerchantApplicationsController {
         let document = try await services.database.read { db in
             _ = try await visible(id, to: user, in: db)
             guard let document = try await store.document(id: documentId, applicationId: id, in: db) else {
-                throw APIError.notFound("document")
+                throw DomainError.notFound("document")
             }
             return document
         }
@@ -412,13 +412,13 @@ struct MerchantApplicationsController {
         let (application, documents, reviews) = try await services.database.write { db in try await Self.uniqueAsConflict {
             var application = try await visible(id, to: user, in: db)
             guard let next = OnboardingRules.next(from: application.status, action, by: user.role) else {
-                throw APIError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
+                throw DomainError.invalidTransition(current: application.status.rawValue, action: action.rawValue)
             }
             let from = application.status
             let now = services.clock.now
             if next == .approved {
                 if try await store.creditCodeInUse(application.fields.creditCode, excluding: id, in: db) {
-                    throw APIError.conflict("a merchant already holds this credit code", field: "creditCode")
+                    throw DomainError.conflict("a merchant already holds this credit code", field: "creditCode")
                 }
                 let merchantId = services.ids.next()
                 try await store.insertMerchant(id: merchantId, from: application, at: now, in: db)
@@ -430,7 +430,7 @@ struct MerchantApplicationsController {
             try await record(application, action: action.rawValue, from: from, note: note, by: user, in: db)
             return (
                 application, try await store.documents(applicationId: id, in: db),
-                try await store.reviews(applicationId: id, in: db)
+                try await HistoryStore.merchantApplications.records(ownerId: id, in: db)
             )
         } }
         return try .json(Output(application, viewer: user, documents: documents, reviews: reviews))
@@ -440,13 +440,13 @@ struct MerchantApplicationsController {
     /// Anyone else is told it does not exist.
     private func visible(_ id: String, to user: Identity, in db: any SQLDatabase) async throws -> MerchantApplication {
         guard let application = try await store.application(id: id, in: db) else {
-            throw APIError.notFound("application")
+            throw DomainError.notFound("application")
         }
         switch user.role {
         case .admin: return application
         case .merchant where application.ownerId == user.userId: return application
         case .county where application.fields.countyCode == user.countyCode: return application
-        default: throw APIError.notFound("application")
+        default: throw DomainError.notFound("application")
         }
     }
 
@@ -455,11 +455,11 @@ struct MerchantApplicationsController {
         in db: any SQLDatabase
     ) async throws {
         let now = services.clock.now
-        try await store.addReview(
-            ApplicationReview(
+        try await HistoryStore.merchantApplications.add(
+            HistoryRecord(
                 action: action, actorId: user.userId, actorRole: user.role.rawValue, fromStatus: from?.rawValue,
                 toStatus: application.status.rawValue, note: note, at: now),
-            applicationId: application.id, id: services.ids.next(), in: db)
+            ownerId: application.id, id: services.ids.next(), in: db)
         try await services.audit.append(
             AuditEvent(
                 actorId: user.userId, action: "merchant_application.\(action)", entityType: "merchant_application",

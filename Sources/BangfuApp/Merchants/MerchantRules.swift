@@ -77,23 +77,27 @@ enum MerchantStatus: String, Codable, Sendable {
 
 /// The onboarding state machine (主体自愿申请、县级部门推荐、平台审核) as a pure function.
 enum OnboardingRules {
-    enum Action: String {
+    enum Action: String, Sendable {
         case resubmit
         case recommend
         case approve
         case reject
     }
 
+    /// The table; who may act on which application (own county, owner) is checked when it is loaded.
+    static let workflow = Workflow<ApplicationStatus, Action, Role>(
+        subject: "a merchant application",
+        [
+            .init(from: .rejected, action: .resubmit, by: [.merchant], to: .submitted),
+            .init(from: .submitted, action: .recommend, by: [.county], to: .recommended),
+            .init(from: .recommended, action: .approve, by: [.admin], to: .approved),
+            .init(from: .submitted, action: .reject, by: [.county, .admin], to: .rejected),
+            .init(from: .recommended, action: .reject, by: [.admin], to: .rejected),
+        ])
+
     /// The status after `action` by `role`, or nil when the current status does not allow it.
-    /// Who may act on which application (own county, owner) is checked by the caller.
     static func next(from status: ApplicationStatus, _ action: Action, by role: Role) -> ApplicationStatus? {
-        switch (status, action, role) {
-        case (.rejected, .resubmit, .merchant): .submitted
-        case (.submitted, .recommend, .county): .recommended
-        case (.recommended, .approve, .admin): .approved
-        case (.submitted, .reject, .county), (.submitted, .reject, .admin), (.recommended, .reject, .admin): .rejected
-        default: nil
-        }
+        workflow.next(from: status, action, by: role)
     }
 
     /// Applications that hold their credit code (and their owner) against a new application.
@@ -108,13 +112,13 @@ extension OnboardingRules {
     /// `rejected` before it is resubmitted): what the reviewers approved stays as they saw it.
     static func checkDocumentUpload(status: ApplicationStatus, documents: Int) throws {
         guard status == .submitted || status == .rejected else {
-            throw APIError(
+            throw DomainError(
                 .conflict, code: "invalid_transition",
                 detail: "documents can be added only while the application is submitted or rejected; it is \(status.rawValue)",
                 errors: [FieldError("status", "current status is \(status.rawValue)")])
         }
         guard documents < maxDocuments else {
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "an application holds at most \(maxDocuments) documents", code: "document_limit_reached", field: "documents")
         }
     }

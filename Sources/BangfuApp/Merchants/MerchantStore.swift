@@ -25,30 +25,6 @@ struct MerchantApplication: Sendable {
     var updatedAt: Date
 }
 
-struct ApplicationReview: Sendable {
-    var action: String
-    var actorId: String
-    var actorRole: String
-    var fromStatus: String?
-    var toStatus: String
-    var note: String?
-    var at: Date
-}
-
-extension ApplicationReview {
-    /// A row of any history table (merchant and certification reviews, order events).
-    init(row: any SQLRow) throws {
-        self.init(
-            action: try row.decode(column: "action", as: String.self),
-            actorId: try row.decode(column: "actor_id", as: String.self),
-            actorRole: try row.decode(column: "actor_role", as: String.self),
-            fromStatus: try row.decode(column: "from_status", as: String?.self),
-            toStatus: try row.decode(column: "to_status", as: String.self),
-            note: try row.decode(column: "note", as: String?.self),
-            at: Date(millis: try row.decode(column: "at", as: Int64.self)))
-    }
-}
-
 struct MerchantDocument: Sendable {
     var id: String
     var applicationId: String
@@ -165,25 +141,7 @@ struct MerchantStore: Sendable {
 
     // MARK: Reviews
 
-    func addReview(_ review: ApplicationReview, applicationId: String, id: String, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO merchant_application_reviews (id, application_id, position, actor_id, actor_role, action,
-              from_status, to_status, note, at)
-            VALUES (\(bind: id), \(bind: applicationId),
-              (SELECT COUNT(*) + 1 FROM merchant_application_reviews WHERE application_id = \(bind: applicationId)),
-              \(bind: review.actorId), \(bind: review.actorRole),
-              \(bind: review.action), \(bind: review.fromStatus), \(bind: review.toStatus), \(bind: review.note),
-              \(bind: review.at.millis))
-            """
-        ).run()
-    }
 
-    func reviews(applicationId: String, in db: any SQLDatabase) async throws -> [ApplicationReview] {
-        try await db.raw(
-            "SELECT * FROM merchant_application_reviews WHERE application_id = \(bind: applicationId) ORDER BY position"
-        ).all().map(ApplicationReview.init(row:))
-    }
 
     // MARK: Documents
 

@@ -66,7 +66,7 @@ struct MerchantsController {
         let (found, counts) = try await services.database.read { db in
             (try await store.merchant(id: id, in: db), try await services.products.onSaleCounts(merchantIds: [id], now: now, in: db))
         }
-        guard let merchant = found, Self.isVisible(merchant, to: context.identity) else { throw APIError.notFound("merchant") }
+        guard let merchant = found, Self.isVisible(merchant, to: context.identity) else { throw DomainError.notFound("merchant") }
         return try .json(Output(merchant, productCount: counts[id] ?? 0, viewer: context.identity))
     }
 
@@ -98,9 +98,9 @@ struct MerchantsController {
     {
         let id = try context.parameters.require("id")
         let merchant = try await services.database.write { db in
-            guard var merchant = try await store.merchant(id: id, in: db) else { throw APIError.notFound("merchant") }
+            guard var merchant = try await store.merchant(id: id, in: db) else { throw DomainError.notFound("merchant") }
             guard merchant.status != status else {
-                throw APIError.invalidTransition(
+                throw DomainError.invalidTransition(
                     current: merchant.status.rawValue, action: status == .active ? "reinstate" : "suspend")
             }
             try await store.setStatus(merchantId: id, status, reason: reason, at: services.clock.now, in: db)

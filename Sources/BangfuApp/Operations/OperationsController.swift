@@ -32,7 +32,7 @@ struct OperationsController {
         if !context.isLoopback {
             // Relayed by the proxy, metrics are for signed-in admins only: anyone else is refused
             // outright (403), so the world behind the proxy learns nothing.
-            if context.viaProxy, context.identity?.role != .admin { throw APIError.forbidden }
+            if context.viaProxy, context.identity?.role != .admin { throw DomainError.forbidden }
             _ = try context.require(.admin)
         }
         return services.metricsResponse()
@@ -40,7 +40,7 @@ struct OperationsController {
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let data = try? FileSource.publicFiles(services.configuration).data("openapi.yaml") else {
-            throw APIError.notFound("OpenAPI document")
+            throw DomainError.notFound("OpenAPI document")
         }
         return Response(
             status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],

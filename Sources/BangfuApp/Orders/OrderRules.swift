@@ -33,35 +33,34 @@ enum OrderParty: String, Sendable, CaseIterable {
 ///   └──cancel (buyer)──▶ cancelled
 /// ```
 enum OrderRules {
-    /// Who may ask for an action (API.md "Orders" column "who"): confirm, reject, ship by the
-    /// merchant; cancel, accept by the buyer; pay by the buyer or an admin.
+    /// The table (API.md "Orders" column "who"): confirm, reject, ship by the merchant; cancel,
+    /// accept by the buyer; pay by the buyer or an admin.
+    static let workflow = Workflow<OrderStatus, OrderAction, OrderParty>(
+        subject: "an order",
+        [
+            .init(from: .placed, action: .confirm, by: [.merchant], to: .confirmed),
+            .init(from: .placed, action: .reject, by: [.merchant], to: .rejected),
+            .init(from: .placed, action: .cancel, by: [.buyer], to: .cancelled),
+            .init(from: .confirmed, action: .ship, by: [.merchant], to: .shipped),
+            .init(from: .shipped, action: .accept, by: [.buyer], to: .accepted),
+            .init(from: .accepted, action: .pay, by: [.buyer, .admin], to: .settled),
+        ])
+
+    /// Who may ask for an action.
     static func parties(for action: OrderAction) -> Set<OrderParty> {
-        switch action {
-        case .confirm, .reject, .ship: [.merchant]
-        case .cancel, .accept: [.buyer]
-        case .pay: [.buyer, .admin]
-        }
+        workflow.parties(for: action)
     }
 
     /// The state an action leads to from `status`, whoever asks; nil when the state does not allow
     /// it (409 `invalid_transition`, naming the current state).
     static func target(from status: OrderStatus, _ action: OrderAction) -> OrderStatus? {
-        switch (status, action) {
-        case (.placed, .confirm): .confirmed
-        case (.placed, .reject): .rejected
-        case (.placed, .cancel): .cancelled
-        case (.confirmed, .ship): .shipped
-        case (.shipped, .accept): .accepted
-        case (.accepted, .pay): .settled
-        default: nil
-        }
+        workflow.target(from: status, action)
     }
 
     /// The state an action by `party` leads to, or nil if either the party may not ask for it or
     /// the current state does not allow it. Exactly the SPEC state machine with its actors.
     static func next(from status: OrderStatus, _ action: OrderAction, by party: OrderParty) -> OrderStatus? {
-        guard parties(for: action).contains(party) else { return nil }
-        return target(from: status, action)
+        workflow.next(from: status, action, by: party)
     }
 
     /// `rejected` and `cancelled` return the stock and release the committed budget (SPEC "Orders").

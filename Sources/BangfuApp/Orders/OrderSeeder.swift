@@ -42,7 +42,7 @@ struct OrderSeeder {
         var written = 0
         while written < count {
             let size = min(500, count - written)
-            var entries: [(order: Order, items: [OrderItem], event: OrderEvent)] = []
+            var entries: [(order: Order, items: [OrderItem], event: HistoryRecord)] = []
             var checkouts: [(id: String, organizationId: String, buyerId: String, totalFen: Int64)] = []
             var completed: [String: Int64] = [:]
             var sums: [Slot: (orders: Int64, amount: Int64)] = [:]
@@ -66,7 +66,7 @@ struct OrderSeeder {
                     trackingNumber: nil, paymentReference: nil, shippedAt: nil, acceptedAt: nil, settledAt: nil, createdAt: at,
                     updatedAt: at)
                 entries.append(
-                    (order, items, OrderEvent(action: "place", actorId: buyer.user, actorRole: "buyer", fromStatus: nil, toStatus: "placed", note: nil, at: at)))
+                    (order, items, HistoryRecord(action: "place", actorId: buyer.user, actorRole: "buyer", fromStatus: nil, toStatus: "placed", note: nil, at: at)))
                 checkouts.append((checkoutId, buyer.organization, buyer.user, total))
                 completed[buyer.organization, default: 0] += total
                 for c in SalesRules.contributions(

@@ -39,7 +39,6 @@ struct OrderItem: Sendable {
 }
 
 /// An order's step: the same record as an application's review step.
-typealias OrderEvent = ApplicationReview
 
 struct Refund: Sendable {
     var id: String
@@ -151,7 +150,7 @@ struct OrderStore: Sendable {
     }
 
     /// Orders with their items and first events, in three statements.
-    func insert(_ orders: [(order: Order, items: [OrderItem], event: OrderEvent)], eventIds: [String], in db: any SQLDatabase)
+    func insert(_ orders: [(order: Order, items: [OrderItem], event: HistoryRecord)], eventIds: [String], in db: any SQLDatabase)
         async throws
     {
         let orderRows = orders.map { entry -> SQLQueryString in
@@ -250,22 +249,7 @@ struct OrderStore: Sendable {
         ).run()
     }
 
-    func addEvent(_ e: OrderEvent, orderId: String, id: String, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at)
-            VALUES (\(bind: id), \(bind: orderId),
-              (SELECT COUNT(*) + 1 FROM order_events WHERE order_id = \(bind: orderId)), \(bind: e.action),
-              \(bind: e.actorId), \(bind: e.actorRole), \(bind: e.fromStatus), \(bind: e.toStatus), \(bind: e.note),
-              \(bind: e.at.millis))
-            """
-        ).run()
-    }
 
-    func events(orderId: String, in db: any SQLDatabase) async throws -> [OrderEvent] {
-        try await db.raw("SELECT * FROM order_events WHERE order_id = \(bind: orderId) ORDER BY position").all()
-            .map(ApplicationReview.init(row:))
-    }
 
     /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
     func recomputedTotals(organizationId: String, year: Int, in db: any SQLDatabase) async throws -> QuotaTotals {

@@ -57,7 +57,7 @@ extension OrdersController {
         let carrier = v.text(input.carrier, "carrier", max: 50)
         let tracking = v.text(input.trackingNumber, "trackingNumber", max: 64)
         try v.check()
-        guard let carrier, let tracking else { throw APIError.validation(v.errors) }
+        guard let carrier, let tracking else { throw DomainError.validation(v.errors) }
         return try await transition(context, .ship, note: "\(carrier) \(tracking)") { order in
             order.carrier = carrier
             order.trackingNumber = tracking
@@ -78,7 +78,7 @@ extension OrdersController {
             if let problem = OrderRules.paymentProblem(
                 amountFen: input.amountFen, total: order.totalFen, approvedRefunds: order.refundedFen)
             {
-                throw APIError.invalid(problem.field, problem.message)
+                throw DomainError.invalid(problem.field, problem.message)
             }
             order.paymentReference = reference
         }
@@ -97,10 +97,10 @@ extension OrdersController {
         let output = try await services.database.write { db in
             var (order, party) = try await visible(id, to: user, lock: true, in: db)
             guard OrderRules.parties(for: action).contains(party) else {
-                throw APIError(.forbidden, code: "forbidden", detail: "the \(party.rawValue) may not \(action.rawValue) an order")
+                throw DomainError(.forbidden, code: "forbidden", detail: "the \(party.rawValue) may not \(action.rawValue) an order")
             }
             guard let next = OrderRules.target(from: order.status, action) else {
-                throw APIError.invalidTransition(current: order.status.rawValue, action: action.rawValue)
+                throw DomainError.invalidTransition(current: order.status.rawValue, action: action.rawValue)
             }
             try prepare(&order)
             let from = order.status
@@ -130,10 +130,10 @@ extension OrdersController {
             order.status = next
             order.updatedAt = now
             try await store.update(order, in: db)
-            try await store.addEvent(
-                OrderEvent(
+            try await HistoryStore.orders.add(
+                HistoryRecord(
                     action: action.rawValue, actorId: user.userId, actorRole: user.role.rawValue, fromStatus: from.rawValue,
-                    toStatus: next.rawValue, note: note, at: now), orderId: order.id, id: services.ids.next(), in: db)
+                    toStatus: next.rawValue, note: note, at: now), ownerId: order.id, id: services.ids.next(), in: db)
             try await services.audit.append(
                 AuditEvent(
                     actorId: user.userId, action: "order.\(action.rawValue)", entityType: "order", entityId: order.id,
@@ -169,12 +169,12 @@ extension OrdersController {
     private func refundVisible(_ id: String, to user: Identity, lock: Bool = false, in db: any SQLDatabase) async throws
         -> (Refund, Order, OrderParty)
     {
-        guard let refund = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
+        guard let refund = try await store.refund(id: id, in: db) else { throw DomainError.notFound("refund") }
         do {
             let (order, party) = try await visible(refund.orderId, to: user, lock: lock, in: db)
             return (refund, order, party)
-        } catch let error as APIError where error.code == "not_found" {
-            throw APIError.notFound("refund")
+        } catch let error as DomainError where error.code == "not_found" {
+            throw DomainError.notFound("refund")
         }
     }
 
@@ -194,23 +194,23 @@ extension OrdersController {
         let text = v.text(input.reason, "reason", max: 500, multiline: true)
         if input.amountFen < 1 { v.fail("amountFen", "must be at least 1 fen") }
         try v.check()
-        guard let reason = text else { throw APIError.validation(v.errors) }
+        guard let reason = text else { throw DomainError.validation(v.errors) }
         let now = services.clock.now
         let refund = try await services.database.write { db in
             let (order, party) = try await visible(id, to: user, lock: true, in: db)
             guard party == RefundRules.requester else {
-                throw APIError(.forbidden, code: "forbidden", detail: "only the buyer asks for a refund")
+                throw DomainError(.forbidden, code: "forbidden", detail: "only the buyer asks for a refund")
             }
             guard RefundRules.canRequest(on: order.status) else {
-                throw APIError.invalidTransition(current: order.status.rawValue, action: "request a refund")
+                throw DomainError.invalidTransition(current: order.status.rawValue, action: "request a refund")
             }
             let open = try await store.refunds(orderId: order.id, in: db).filter { $0.status != .rejected }
             switch RefundRules.refundProblem(
                 orderTotal: order.totalFen, requestedAndApprovedFen: open.reduce(0) { $0 + $1.amountFen }, amount: input.amountFen)
             {
-            case .amountNotPositive?: throw APIError.invalid("amountFen", "must be at least 1 fen")
+            case .amountNotPositive?: throw DomainError.invalid("amountFen", "must be at least 1 fen")
             case .exceedsOrderTotal(let available)?:
-                throw APIError.conflict(
+                throw DomainError.conflict(
                     "refunds would exceed the order total; at most \(available) fen can still be asked for", field: "amountFen")
             case nil: break
             }
@@ -251,14 +251,14 @@ extension OrdersController {
             let (refund, lockedOrder, party) = try await refundVisible(id, to: user, lock: true, in: db)
             var order = lockedOrder
             guard RefundRules.deciders.contains(party) else {
-                throw APIError(.forbidden, code: "forbidden", detail: "the merchant or an admin decides refunds")
+                throw DomainError(.forbidden, code: "forbidden", detail: "the merchant or an admin decides refunds")
             }
             guard let next = RefundRules.next(from: refund.status, action, by: party) else {
-                throw APIError.invalidTransition(current: refund.status.rawValue, action: action.rawValue)
+                throw DomainError.invalidTransition(current: refund.status.rawValue, action: action.rawValue)
             }
             guard try await store.decide(refundId: id, next, by: user.userId, note: note, at: now, in: db) else {
                 let current = try await store.refund(id: id, in: db)?.status.rawValue ?? "decided"
-                throw APIError.invalidTransition(current: current, action: action.rawValue)
+                throw DomainError.invalidTransition(current: current, action: action.rawValue)
             }
             if next == .approved {
                 order.refundedFen += refund.amountFen
@@ -286,7 +286,7 @@ extension OrdersController {
                         "orderId": .string(order.id), "amountFen": .int(refund.amountFen), "note": AuditValue(note),
                         "orderRefundedFen": .int(order.refundedFen),
                     ]), in: db)
-            guard let decided = try await store.refund(id: id, in: db) else { throw APIError.notFound("refund") }
+            guard let decided = try await store.refund(id: id, in: db) else { throw DomainError.notFound("refund") }
             return decided
         }
         return try .json(RefundOutput(refund))

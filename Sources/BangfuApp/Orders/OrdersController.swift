@@ -107,7 +107,7 @@ struct OrdersController {
         var createdAt: String
         var updatedAt: String
 
-        init(_ o: Order, organizationName: String, items: [OrderItem], events: [OrderEvent]? = nil, refunds: [Refund]? = nil) {
+        init(_ o: Order, organizationName: String, items: [OrderItem], events: [HistoryRecord]? = nil, refunds: [Refund]? = nil) {
             id = o.id
             checkoutId = o.checkoutId
             buyerOrganizationId = o.organizationId
@@ -149,12 +149,12 @@ struct OrdersController {
     @Sendable func place(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.require(.buyer)
         guard let key = request.headers[Self.keyHeader] else {
-            throw APIError(
+            throw DomainError(
                 .preconditionRequired, code: "idempotency_key_required",
                 detail: "send an Idempotency-Key header (a new random value per checkout)")
         }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", field: "Idempotency-Key")
+            throw DomainError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", field: "Idempotency-Key")
         }
         var input = try await request.decodeJSON(PlaceInput.self, context: context)
         var v = Validator()
@@ -171,10 +171,10 @@ struct OrdersController {
             try await services.buyers.organization(memberId: user.userId, in: db)
         }
         guard let organization else {
-            throw APIError(.forbidden, code: "forbidden", detail: "register your organization first")
+            throw DomainError(.forbidden, code: "forbidden", detail: "register your organization first")
         }
         guard organization.status == .active else {
-            throw APIError(.forbidden, code: "forbidden", detail: "your organization is not verified yet")
+            throw DomainError(.forbidden, code: "forbidden", detail: "your organization is not verified yet")
         }
         let answer = try await services.placements.submit(
             PlacementRequest(user: user, organization: organization, key: key, requestHash: hash, input: input))
@@ -183,7 +183,7 @@ struct OrdersController {
         ]
         if answer.replayed { headers[Self.replayedHeader] = "true" }
         // The stored answer's status was written by this server; anything else is a damaged row.
-        guard (100...599).contains(answer.status) else { throw APIError.conflict("the stored answer of this key is damaged") }
+        guard (100...599).contains(answer.status) else { throw DomainError.conflict("the stored answer of this key is damaged") }
         return Response(
             status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
@@ -316,13 +316,13 @@ struct OrdersController {
             order,
             organizationName: try await services.buyers.names(organizationIds: [order.organizationId], in: db)[order.organizationId] ?? "",
             items: try await store.items(orderIds: [order.id], in: db)[order.id] ?? [],
-            events: try await store.events(orderId: order.id, in: db), refunds: try await store.refunds(orderId: order.id, in: db))
+            events: try await HistoryStore.orders.records(ownerId: order.id, in: db), refunds: try await store.refunds(orderId: order.id, in: db))
     }
 
     /// The order and the caller's part in it: a buyer of its organization, its merchant, or an
     /// admin. Anyone else is told it does not exist.
     func visible(_ id: String, to user: Identity, lock: Bool = false, in db: any SQLDatabase) async throws -> (Order, OrderParty) {
-        guard let order = try await store.order(id: id, lock: lock, in: db) else { throw APIError.notFound("order") }
+        guard let order = try await store.order(id: id, lock: lock, in: db) else { throw DomainError.notFound("order") }
         switch user.role {
         case .admin: return (order, .admin)
         case .buyer:
@@ -335,6 +335,6 @@ struct OrdersController {
             }
         default: break
         }
-        throw APIError.notFound("order")
+        throw DomainError.notFound("order")
     }
 }

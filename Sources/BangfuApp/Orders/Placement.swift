@@ -36,7 +36,7 @@ struct Placer: Sendable {
         var request: PlacementRequest
         var checkoutId: String
         var totalFen: Int64
-        var orders: [(order: Order, items: [OrderItem], event: OrderEvent)]
+        var orders: [(order: Order, items: [OrderItem], event: HistoryRecord)]
     }
 
     func place(_ requests: [PlacementRequest]) async throws -> [PlacementAnswer] {
@@ -84,7 +84,7 @@ struct Placer: Sendable {
         status: 409,
         body: String(
             decoding: ProblemMiddleware.body(
-                APIError.conflict(
+                DomainError.conflict(
                     "this Idempotency-Key was used for another request", code: "idempotency_key_reused",
                     field: "Idempotency-Key")), as: UTF8.self), replayed: false)
 
@@ -114,10 +114,10 @@ struct Placer: Sendable {
                     })
                 answers.append(
                     PlacementAnswer(status: 201, body: String(decoding: try OrdersController.encode(output), as: UTF8.self), replayed: false))
-            } catch let refusal as APIError {
+            } catch let refusal as DomainError {
                 answers.append(
                     PlacementAnswer(
-                        status: Int(refusal.status.code), body: String(decoding: ProblemMiddleware.body(refusal), as: UTF8.self),
+                        status: Int(refusal.kind.status.code), body: String(decoding: ProblemMiddleware.body(refusal), as: UTF8.self),
                         replayed: false))
             }
         }
@@ -133,16 +133,16 @@ struct Placer: Sendable {
         var lines: [PricedLine] = []
         for (index, item) in request.input.items.enumerated() {
             guard let product = products[item.productId] else {
-                throw APIError.invalid("items[\(index)].productId", "is not a product")
+                throw DomainError.invalid("items[\(index)].productId", "is not a product")
             }
             if let problem = OrdersController.unavailability(product, now: now) {
-                throw APIError(
+                throw DomainError(
                     .conflict, code: "product_unavailable", detail: "\(product.title): \(problem)",
                     errors: [FieldError("items[\(index)].productId", problem)])
             }
             let left = stock[product.id] ?? 0
             if left < item.quantity {
-                throw APIError(
+                throw DomainError(
                     .conflict, code: "insufficient_stock", detail: "\(product.title): only \(left) left",
                     errors: [FieldError("items[\(index)].quantity", "at most \(left)")])
             }
@@ -153,16 +153,16 @@ struct Placer: Sendable {
         do {
             split = try CheckoutRules.split(lines)
         } catch {
-            throw APIError.invalid("items", "the amounts are too large")
+            throw DomainError.invalid("items", "the amounts are too large")
         }
         let organizationId = request.organization.id
         switch QuotaRules.placementProblem(
             checkoutTotalFen: split.totalFen, remainingBudgetFen: plans[organizationId] == nil ? nil : remaining[organizationId])
         {
         case .planMissing?:
-            throw APIError.conflict("declare your quota plan for \(year) first", code: "quota_plan_missing")
+            throw DomainError.conflict("declare your quota plan for \(year) first", code: "quota_plan_missing")
         case .budgetExceeded?:
-            throw APIError.conflict(
+            throw DomainError.conflict(
                 "the checkout's \(split.totalFen) fen exceed the remaining budget of \(remaining[organizationId] ?? 0) fen",
                 code: "quota_budget_exceeded")
         case nil: break
@@ -180,14 +180,14 @@ struct Placer: Sendable {
             // Every line's product was found and checked orderable (with a certificate) above.
             let items = try group.lines.map { line -> OrderItem in
                 guard let product = products[line.line.productId], let number = product.certificateNumber else {
-                    throw APIError(.conflict, code: "product_unavailable", detail: "a product changed meanwhile; try again")
+                    throw DomainError(.conflict, code: "product_unavailable", detail: "a product changed meanwhile; try again")
                 }
                 return OrderItem(
                     productId: product.id, title: product.title, unitPriceFen: line.line.unitPriceFen,
                     quantity: line.line.quantity, amountFen: line.amountFen, certificateNumber: number,
                     countyCode: product.originCountyCode, categoryId: product.topCategoryId)
             }
-            let event = OrderEvent(
+            let event = HistoryRecord(
                 action: "place", actorId: request.user.userId, actorRole: request.user.role.rawValue, fromStatus: nil,
                 toStatus: "placed", note: nil, at: now)
             return (order: order, items: items, event: event)

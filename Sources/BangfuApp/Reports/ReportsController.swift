@@ -54,7 +54,7 @@ struct ReportsController {
     private func year(_ request: Request) throws -> Int {
         guard let raw = request.uri.queryParameters["year"] else { return QuotaRules.quotaYear(of: services.clock.now) }
         guard let year = Int(String(raw)), BuyerOrganizationsController.years.contains(year) else {
-            throw APIError.badRequest("year must be a year from 2000 to 2100", field: "year")
+            throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
         }
         return year
     }
@@ -65,7 +65,7 @@ struct ReportsController {
         let year = try year(request)
         let raw = request.uri.queryParameters["groupBy"].map(String.init) ?? "county"
         guard let dimension = SalesRules.Dimension(rawValue: raw) else {
-            throw APIError.badRequest("groupBy must be county, category, merchant or month", field: "groupBy")
+            throw DomainError.badRequest("groupBy must be county, category, merchant or month", field: "groupBy")
         }
         // A county officer's figures are those of products from their own county.
         let scope = user.role == .county ? (user.countyCode ?? "-") : SalesRules.allScope
@@ -90,7 +90,7 @@ struct ReportsController {
         let year = try year(request)
         let raw = request.uri.queryParameters["groupBy"].map(String.init) ?? "organization"
         guard raw == "organization" || raw == "department" else {
-            throw APIError.badRequest("groupBy must be organization or department", field: "groupBy")
+            throw DomainError.badRequest("groupBy must be organization or department", field: "groupBy")
         }
         let rows = try await services.database.read { db in
             try await services.reports.quota(year: year, byDepartment: raw == "department", in: db)
@@ -118,7 +118,7 @@ struct ReportsController {
         var limit = 100
         if let raw = request.uri.queryParameters["limit"] {
             guard let value = Int(String(raw)), (1...1000).contains(value) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to 1000", field: "limit")
+                throw DomainError.badRequest("limit must be a whole number from 1 to 1000", field: "limit")
             }
             limit = value
         }

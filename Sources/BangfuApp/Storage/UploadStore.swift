@@ -33,7 +33,7 @@ struct UploadStore: Sendable {
         let anyAllowed = mediaType == "application/octet-stream"
         let declared = mediaType.flatMap(SniffedType.init(rawValue:))
         guard anyAllowed || declared.map(allowed.contains) == true else {
-            throw APIError(
+            throw DomainError(
                 .unsupportedMediaType, code: "unsupported_media_type",
                 detail: "send " + allowed.map(\.rawValue).joined(separator: ", "))
         }
@@ -73,7 +73,7 @@ struct UploadStore: Sendable {
         }
         let sniffed = SniffedType.sniff(head)
         guard let type = sniffed, anyAllowed ? allowed.contains(type) : type == declared else {
-            throw APIError(
+            throw DomainError(
                 .unsupportedMediaType, code: "unsupported_media_type",
                 detail: "the content is not " + (declared.map(\.rawValue) ?? allowed.map(\.rawValue).joined(separator: ", ")))
         }
@@ -141,7 +141,7 @@ struct UploadStore: Sendable {
             return try await database.write { db in
                 try await lock(sha256: stored.sha256, in: db)
                 guard exists(sha256: stored.sha256) else {
-                    throw APIError.conflict("the upload was removed meanwhile; send it again")
+                    throw DomainError.conflict("the upload was removed meanwhile; send it again")
                 }
                 return try await body(db)
             }
@@ -161,8 +161,8 @@ struct UploadStore: Sendable {
         return ByteBuffer(bytes: data)
     }
 
-    static func tooLarge(_ limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "payload_too_large", detail: "the upload is larger than \(limit >> 20) MiB")
+    static func tooLarge(_ limit: Int) -> DomainError {
+        DomainError(.contentTooLarge, code: "payload_too_large", detail: "the upload is larger than \(limit >> 20) MiB")
     }
 }
 

@@ -4,22 +4,19 @@ import Hummingbird
 /// `?limit=` (default 20, at most 100) and opaque `?cursor=` tokens (API.md "Lists"). A cursor is
 /// base64url of a tagged position, so a cursor from another list, or one the server did not
 /// issue, is a 400.
-struct Paging {
-    var limit: Int
-    var position: String?
-
+extension Paging {
     static func parse(_ request: Request, tag: String) throws -> Paging {
         var limit = 20
         if let raw = request.uri.queryParameters["limit"] {
             guard let value = Int(String(raw)), (1...100).contains(value) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to 100", field: "limit")
+                throw DomainError.badRequest("limit must be a whole number from 1 to 100", field: "limit")
             }
             limit = value
         }
         var position: String?
         if let raw = request.uri.queryParameters["cursor"] {
             guard let decoded = Self.decode(String(raw)), decoded.hasPrefix(tag + ":") else {
-                throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
+                throw DomainError.badRequest("cursor was not issued by this list", field: "cursor")
             }
             position = String(decoded.dropFirst(tag.count + 1))
         }
@@ -32,36 +29,9 @@ struct Paging {
     where T.RawValue == String {
         guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let value = T(rawValue: String(raw)) else {
-            throw APIError.badRequest(
+            throw DomainError.badRequest(
                 "\(name) must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "), field: name)
         }
         return value
     }
-
-    /// The `createdAt|id` position of newest-first lists.
-    static func timeAndId(_ position: String) throws -> (Int64, String) {
-        let parts = position.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2, let at = Int64(parts[0]) else {
-            throw APIError.badRequest("cursor was not issued by this list", field: "cursor")
-        }
-        return (at, String(parts[1]))
-    }
-
-    static func cursor(tag: String, position: String) -> String {
-        Data("\(tag):\(position)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    private static func decode(_ cursor: String) -> String? {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { return nil }
-        return String(data: data, encoding: .utf8)
-    }
-}
-
-struct Page<Item: Encodable>: Encodable {
-    var items: [Item]
-    @NullEncoded var nextCursor: String?
 }

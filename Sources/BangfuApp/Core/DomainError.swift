@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 
 /// One invalid field in a problem+json answer.
 public struct FieldError: Codable, Sendable, Equatable {
@@ -11,61 +10,69 @@ public struct FieldError: Codable, Sendable, Equatable {
     }
 }
 
-/// Every refusal the API gives: rendered as `application/problem+json` (RFC 9457) with a stable
-/// `code` by `ProblemMiddleware`.
-public struct APIError: Error, Sendable {
-    public var status: HTTPResponse.Status
+/// Every refusal a use case, rule or store gives, without HTTP: a kind, a stable `code`, a
+/// sentence and the fields at fault. Only the edge (`ProblemMiddleware`) turns it into
+/// `application/problem+json` (RFC 9457) with the status its kind maps to (`DomainError.Kind.status`).
+public struct DomainError: Error, Sendable {
+    /// What went wrong, as the caller should understand it; each maps to one HTTP status.
+    public enum Kind: Sendable, Equatable {
+        case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, conflict, contentTooLarge
+        case unsupportedMediaType, unprocessableContent, preconditionRequired, tooManyRequests, internalServerError
+        /// A status of the HTTP layer passed through (`ProblemMiddleware.translate`).
+        case other(Int)
+    }
+
+    public var kind: Kind
     public var code: String
     public var detail: String
     public var errors: [FieldError] = []
-    public var headers: HTTPFields = [:]
+    /// For `tooManyRequests`: when to try again (the edge sends `Retry-After`).
+    public var retryAfterSeconds: Int64?
 
     public init(
-        _ status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError] = [],
-        headers: HTTPFields = [:]
+        _ kind: Kind, code: String, detail: String, errors: [FieldError] = [], retryAfterSeconds: Int64? = nil
     ) {
-        self.status = status
+        self.kind = kind
         self.code = code
         self.detail = detail
         self.errors = errors
-        self.headers = headers
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
-    static let unauthenticated = APIError(.unauthorized, code: "unauthenticated", detail: "sign in first")
-    static let forbidden = APIError(.forbidden, code: "forbidden", detail: "your role may not do this")
+    static let unauthenticated = DomainError(.unauthorized, code: "unauthenticated", detail: "sign in first")
+    static let forbidden = DomainError(.forbidden, code: "forbidden", detail: "your role may not do this")
 
-    static func badRequest(_ detail: String, field: String? = nil) -> APIError {
-        APIError(.badRequest, code: "bad_request", detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
+    static func badRequest(_ detail: String, field: String? = nil) -> DomainError {
+        DomainError(.badRequest, code: "bad_request", detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
     }
 
-    static func validation(_ errors: [FieldError]) -> APIError {
+    static func validation(_ errors: [FieldError]) -> DomainError {
         let detail = errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-        return APIError(.unprocessableContent, code: "validation_failed", detail: detail, errors: errors)
+        return DomainError(.unprocessableContent, code: "validation_failed", detail: detail, errors: errors)
     }
 
-    static func invalid(_ field: String, _ message: String) -> APIError {
+    static func invalid(_ field: String, _ message: String) -> DomainError {
         validation([FieldError(field, message)])
     }
 
-    static func notFound(_ what: String) -> APIError {
-        APIError(.notFound, code: "not_found", detail: "\(what) not found")
+    static func notFound(_ what: String) -> DomainError {
+        DomainError(.notFound, code: "not_found", detail: "\(what) not found")
     }
 
-    static func conflict(_ detail: String, code: String = "conflict", field: String? = nil) -> APIError {
-        APIError(.conflict, code: code, detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
+    static func conflict(_ detail: String, code: String = "conflict", field: String? = nil) -> DomainError {
+        DomainError(.conflict, code: code, detail: detail, errors: field.map { [FieldError($0, detail)] } ?? [])
     }
 
-    static func invalidTransition(current: String, action: String) -> APIError {
-        APIError(
+    static func invalidTransition(current: String, action: String) -> DomainError {
+        DomainError(
             .conflict, code: "invalid_transition", detail: "cannot \(action) while the status is \(current)",
             errors: [FieldError("status", "current status is \(current)")])
     }
 
-    static func rateLimited(retryAfterSeconds: Int64) -> APIError {
-        var headers = HTTPFields()
-        headers[.retryAfter] = String(max(1, retryAfterSeconds))
-        return APIError(
-            .tooManyRequests, code: "rate_limited", detail: "too many attempts; try again later", headers: headers)
+    static func rateLimited(retryAfterSeconds: Int64) -> DomainError {
+        DomainError(
+            .tooManyRequests, code: "rate_limited", detail: "too many attempts; try again later",
+            retryAfterSeconds: max(1, retryAfterSeconds))
     }
 }
 
@@ -98,7 +105,7 @@ struct Validator {
     }
 
     func check() throws {
-        if !errors.isEmpty { throw APIError.validation(errors) }
+        if !errors.isEmpty { throw DomainError.validation(errors) }
     }
 }
 

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A page request (API.md "Lists"): at most `limit` items after an opaque position. The HTTP edge
+/// parses it from `?limit=` and `?cursor=` (`Paging.parse`); use cases and stores read it.
+struct Paging: Sendable {
+    var limit: Int
+    var position: String?
+
+    /// How many rows a store reads: one more than a page, to learn whether another follows.
+    var fetchLimit: Int { limit + 1 }
+
+    /// The `createdAt|id` position of newest-first lists.
+    static func timeAndId(_ position: String) throws -> (Int64, String) {
+        let parts = position.split(separator: "|", maxSplits: 1)
+        guard parts.count == 2, let at = Int64(parts[0]) else {
+            throw DomainError.badRequest("cursor was not issued by this list", field: "cursor")
+        }
+        return (at, String(parts[1]))
+    }
+
+    /// The position of `after` in a newest-first list.
+    static func timeAndId(_ at: Date, _ id: String) -> String { "\(at.millis)|\(id)" }
+
+    static func cursor(tag: String, position: String) -> String {
+        Data("\(tag):\(position)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String) -> String? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+}
+
+/// One page of a list and the cursor of the next, if any.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    @NullEncoded var nextCursor: String?
+}
+
+extension Page {
+    /// The page of `rows` (read with `paging.fetchLimit`): its first `paging.limit` rows as
+    /// items, and a cursor at the last of them when a further row was read.
+    init<Row>(
+        _ rows: [Row], _ paging: Paging, tag: String, position: (Row) -> String,
+        item: (Row) throws -> Item
+    ) rethrows {
+        let shown = rows.prefix(paging.limit)
+        self.init(
+            items: try shown.map(item),
+            nextCursor: rows.count > paging.limit ? shown.last.map { Paging.cursor(tag: tag, position: position($0)) } : nil)
+    }
+}
