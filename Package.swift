@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "bangfu",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // swift-configuration needs macOS 15
     products: [
         .executable(name: "bangfu", targets: ["bangfu"]),
         .library(name: "BangfuApp", targets: ["BangfuApp"]),
@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         // The web UI and the reference data, compiled in (Public/ and Catalog/ are symlinked here).
@@ -62,6 +63,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 
-/// Everything an operator can set. `bangfu` fills it from options and `BANGFU_*` variables; tests
-/// build it directly.
+/// Everything an operator can set. `bangfu` fills it once, through `ConfigurationReader`, from its
+/// options, the `BANGFU_*` variables and the `--config` file (README "Configuration"); tests build
+/// it directly. The initial values here are the defaults.
 public struct AppConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8443
@@ -56,8 +57,16 @@ public struct AppConfiguration: Sendable {
     /// `--backup-keep`); nil: none.
     public var backups: BackupSettings?
     public var logLevel: Logger.Level = .info
+    /// `text`, or `json` for one JSON object a line (`JSONLogHandler`).
+    public var logFormat: LogFormat = .text
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random
 
     public init() {}
+}
+
+/// How `bangfu` writes its log lines (`--log-format`).
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case json
 }

@@ -2,9 +2,15 @@ import ArgumentParser
 import BangfuApp
 import Foundation
 import Logging
+import Synchronization
 
-/// Options every command shares; each also comes from a `BANGFU_*` environment variable.
+/// Options every command shares. Every setting also comes from a `BANGFU_*` environment variable
+/// and from the `--config` file (README "Configuration"): `ConfigurationReader` reads them once,
+/// the command line first, then the environment, the file and the defaults.
 struct StorageOptions: ParsableArguments {
+    @Option(name: .long, help: "A JSON file of settings keyed by the long option names, e.g. {\"port\": 8080} (BANGFU_CONFIG); options and BANGFU_* variables win over it.")
+    var config: String?
+
     @Option(name: .long, help: "Data directory: SQLite database, keys, TLS material (BANGFU_DATA_DIR, default ./data).")
     var dataDir: String?
 
@@ -20,28 +26,36 @@ struct StorageOptions: ParsableArguments {
     @Option(name: .long, help: "Log format: text, or json for one JSON object a line (BANGFU_LOG_FORMAT, default text).")
     var logFormat: String?
 
-    func configuration() throws -> AppConfiguration {
-        let env = ProcessInfo.processInfo.environment
-        var configuration = AppConfiguration()
-        configuration.dataDirectory = dataDir ?? env["BANGFU_DATA_DIR"] ?? "./data"
-        configuration.databaseURL = database ?? env["BANGFU_DATABASE"]
-        configuration.keysDirectory = keysDir ?? env["BANGFU_KEYS_DIR"]
-        if let days = env["BANGFU_CERTIFICATE_VALID_DAYS"] {
-            guard let value = Int64(days), (1...3650).contains(value) else {
-                throw ValidationError("BANGFU_CERTIFICATE_VALID_DAYS must be 1 to 3650")
-            }
-            configuration.certificateValidDays = value
-        }
-        if let format = logFormat ?? env["BANGFU_LOG_FORMAT"], !["text", "json"].contains(format) {
-            throw ValidationError("log format is text or json")
-        }
-        if let level = logLevel ?? env["BANGFU_LOG_LEVEL"] {
-            guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
-            configuration.logLevel = parsed
-        }
-        configuration.publicDirectory = env["BANGFU_PUBLIC_DIR"] ?? configuration.publicDirectory
-        configuration.catalogDirectory = env["BANGFU_CATALOG_DIR"] ?? configuration.catalogDirectory
+    /// The configuration, read once from these options, the command's own `options` (given by
+    /// long name), the environment and the config file; logging is set up to match. A malformed
+    /// value from any source fails with one line naming it (exit 78).
+    func configuration(_ options: [String: [String]] = [:]) async throws -> AppConfiguration {
+        let given = options.merging(Self.given([
+            "config": config, "data-dir": dataDir, "database": database, "keys-dir": keysDir, "log-level": logLevel,
+            "log-format": logFormat,
+        ])) { $1 }
+        let configuration = try await ConfigurationReader.read(commandLine: given, environment: ProcessInfo.processInfo.environment)
+        setUpLogging(configuration.logFormat)
         return configuration
+    }
+
+    /// The options that were given, as `ConfigurationReader` takes them.
+    static func given(_ options: [String: String?]) -> [String: [String]] {
+        options.compactMapValues { $0.map { [$0] } }
+    }
+}
+
+/// Whether logging is set up: `LoggingSystem` takes one bootstrap a process.
+private let loggingIsSetUp = Mutex(false)
+
+/// `--log-format json`: one JSON object a line; `text` keeps swift-log's own handler.
+func setUpLogging(_ format: LogFormat) {
+    let first = loggingIsSetUp.withLock { done in
+        defer { done = true }
+        return !done
+    }
+    if first, format == .json {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
     }
 }
 
@@ -50,11 +64,8 @@ struct StorageOptions: ParsableArguments {
 @main
 enum Entry {
     static func main() async {
-        // Logging is set up before anything logs; the option itself is parsed (and checked)
-        // with the rest below.
-        if logFormat(CommandLine.arguments) == "json" {
-            LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
-        }
+        // Logging is set up with the configuration (`StorageOptions.configuration`), before
+        // anything logs.
         var command: any ParsableCommand
         do {
             command = try Bangfu.parseAsRoot()
@@ -82,15 +93,6 @@ enum Entry {
     }
 }
 
-/// The value of `--log-format` (or `BANGFU_LOG_FORMAT`), read before the command line is parsed.
-func logFormat(_ arguments: [String]) -> String? {
-    for (index, argument) in arguments.enumerated() {
-        if argument.hasPrefix("--log-format=") { return String(argument.dropFirst("--log-format=".count)) }
-        if argument == "--log-format", index + 1 < arguments.count { return arguments[index + 1] }
-    }
-    return ProcessInfo.processInfo.environment["BANGFU_LOG_FORMAT"]
-}
-
 struct Bangfu: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bangfu",
@@ -107,132 +109,62 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var storage: StorageOptions
     @Option(help: "Address to bind (BANGFU_HOST, default 127.0.0.1).") var host: String?
-    @Option(help: "Port (BANGFU_PORT, default 8443).") var port: Int?
+    @Option(help: "Port (BANGFU_PORT, default 8443).") var port: String?
     @Option(help: "PEM certificate chain (BANGFU_TLS_CERT); default: self-signed in the data directory.") var tlsCert: String?
     @Option(help: "Days without an order after which a listed product is slow-moving (BANGFU_SLOW_MOVING_DAYS, default 30).")
-    var slowMovingDays: Int?
+    var slowMovingDays: String?
     @Option(help: "Days after acceptance a payment is due (BANGFU_PAYMENT_DUE_DAYS, default 30).")
-    var paymentDueDays: Int?
+    var paymentDueDays: String?
     @Option(help: "Days before expiry a certificate alerts (BANGFU_CERTIFICATE_EXPIRING_DAYS, default 30).")
-    var certificateExpiringDays: Int?
+    var certificateExpiringDays: String?
     @Option(help: "Policy minimum of a quota plan's reserved ratio in basis points (BANGFU_MINIMUM_RESERVED_RATIO_BP, default 1000 = 10%).")
-    var minimumReservedRatioBp: Int64?
+    var minimumReservedRatioBp: String?
     @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
-    var certificateValidDays: Int64?
+    var certificateValidDays: String?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
     @Flag(help: "Serve plain HTTP (BANGFU_NO_TLS=1). Only behind a proxy that terminates TLS.") var noTls = false
     @Option(help: "Serve the web UI and OpenAPI document from this directory instead of the copy built in (BANGFU_PUBLIC_DIR; for development).") var publicDir: String?
     @Option(help: "Read the reference data from this directory instead of the copy built in (BANGFU_CATALOG_DIR; for development).") var catalogDir: String?
-    @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: UInt8?
-    @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: Int?
+    @Option(help: "bcrypt cost, at least 10 (BANGFU_BCRYPT_COST, default 10).") var bcryptCost: String?
+    @Option(help: "Session lifetime in hours (BANGFU_SESSION_HOURS, default 12).") var sessionHours: String?
     @Flag(help: "Load the demo marketplace (Catalog/demo.json) into an empty database (BANGFU_DEMO=1).") var demo = false
     @Option(help: "Password of every demo user (BANGFU_DEMO_PASSWORD, default bangfu-demo-2026).") var demoPassword: String?
     @Option(help: "County levels admitted, comma-separated: national,provincial (BANGFU_ELIGIBLE_COUNTY_LEVELS, default both).")
     var eligibleCountyLevels: String?
     @Option(help: "Requests a minute per client address on search, CSV, reports, uploads and registration; 0 turns it off (BANGFU_RATE_LIMIT, default 600).")
-    var rateLimit: Int?
-    @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: Int?
+    var rateLimit: String?
+    @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: String?
     @Option(help: "SQLite commits: full (fsynced, survive a power loss) or normal (survive a killed process) (BANGFU_DURABILITY, default full).")
     var durability: String?
     @Option(help: "Milliseconds rendered catalog pages are shared; 0 turns the cache off (BANGFU_CATALOG_CACHE_MS, default 1000).")
-    var catalogCacheMs: Int?
-    @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: Int?
+    var catalogCacheMs: String?
+    @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: String?
     @Option(help: "A reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several (BANGFU_TRUSTED_PROXIES, comma-separated).")
     var trustedProxy: [String] = []
-    @Option(help: "Also serve /metrics over plain HTTP on 127.0.0.1 at this port (BANGFU_METRICS_PORT).") var metricsPort: Int?
+    @Option(help: "Also serve /metrics over plain HTTP on 127.0.0.1 at this port (BANGFU_METRICS_PORT).") var metricsPort: String?
     @Option(help: "Take verified SQLite backups into this directory while serving (BANGFU_BACKUP_DIR).") var backupDir: String?
     @Option(help: "How often: 30m, 6h, 1d (BANGFU_BACKUP_EVERY, default 6h).") var backupEvery: String?
-    @Option(help: "How many backups to keep (BANGFU_BACKUP_KEEP, default 14).") var backupKeep: Int?
+    @Option(help: "How many backups to keep (BANGFU_BACKUP_KEEP, default 14).") var backupKeep: String?
+
+    /// The options given, by long name (their values are checked with the environment's and the
+    /// config file's, by `ConfigurationReader`).
+    var options: [String: [String]] {
+        var given = StorageOptions.given([
+            "host": host, "port": port, "tls-cert": tlsCert, "tls-key": tlsKey, "no-tls": noTls ? "true" : nil,
+            "slow-moving-days": slowMovingDays, "payment-due-days": paymentDueDays,
+            "certificate-expiring-days": certificateExpiringDays, "minimum-reserved-ratio-bp": minimumReservedRatioBp,
+            "certificate-valid-days": certificateValidDays, "public-dir": publicDir, "catalog-dir": catalogDir,
+            "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
+            "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,
+            "durability": durability, "catalog-cache-ms": catalogCacheMs, "body-timeout": bodyTimeout,
+            "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
+        ])
+        if !trustedProxy.isEmpty { given["trusted-proxy"] = trustedProxy }
+        return given
+    }
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        var configuration = try storage.configuration()
-        configuration.host = host ?? env["BANGFU_HOST"] ?? configuration.host
-        configuration.port = port ?? env["BANGFU_PORT"].flatMap(Int.init) ?? configuration.port
-        configuration.tlsCertificate = tlsCert ?? env["BANGFU_TLS_CERT"]
-        configuration.tlsKey = tlsKey ?? env["BANGFU_TLS_KEY"]
-        configuration.tls = !(noTls || ["1", "true", "yes"].contains(env["BANGFU_NO_TLS"]?.lowercased() ?? ""))
-        configuration.publicDirectory = publicDir ?? configuration.publicDirectory
-        configuration.catalogDirectory = catalogDir ?? configuration.catalogDirectory
-        if let cost = bcryptCost ?? env["BANGFU_BCRYPT_COST"].flatMap(UInt8.init) {
-            guard cost >= 10 && cost <= 16 else { throw ValidationError("bcrypt cost must be 10 to 16") }
-            configuration.bcryptCost = cost
-        }
-        if let hours = sessionHours ?? env["BANGFU_SESSION_HOURS"].flatMap(Int.init) {
-            guard hours >= 1 && hours <= 24 * 30 else { throw ValidationError("session hours must be 1 to 720") }
-            configuration.sessionLifetime = .seconds(hours * 3600)
-        }
-        if let levels = eligibleCountyLevels ?? env["BANGFU_ELIGIBLE_COUNTY_LEVELS"] {
-            let parsed = levels.split(separator: ",").map { CountyLevel(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("eligible county levels are national and/or provincial")
-            }
-            configuration.eligibleCountyLevels = Set(parsed.compactMap { $0 })
-        }
-        for (value, variable, apply) in [
-            (slowMovingDays, "BANGFU_SLOW_MOVING_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.slowMovingDays = d }),
-            (paymentDueDays, "BANGFU_PAYMENT_DUE_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.paymentDueDays = d }),
-            (certificateExpiringDays, "BANGFU_CERTIFICATE_EXPIRING_DAYS", { (c: inout AppConfiguration, d: Int) in c.alerts.certificateExpiringDays = d }),
-        ] {
-            if let days = value ?? env[variable].flatMap(Int.init) {
-                guard (1...3650).contains(days) else { throw ValidationError("\(variable) must be 1 to 3650 days") }
-                apply(&configuration, days)
-            }
-        }
-        if let ratio = minimumReservedRatioBp ?? env["BANGFU_MINIMUM_RESERVED_RATIO_BP"].flatMap(Int64.init) {
-            guard (0...10000).contains(ratio) else { throw ValidationError("minimum reserved ratio must be 0 to 10000 bp") }
-            configuration.minimumReservedRatioBp = ratio
-        }
-        if let days = certificateValidDays {
-            guard (1...3650).contains(days) else { throw ValidationError("certificate valid days must be 1 to 3650") }
-            configuration.certificateValidDays = days
-        }
-        switch durability ?? env["BANGFU_DURABILITY"] {
-        case nil, "full": configuration.durableCommits = true
-        case "normal": configuration.durableCommits = false
-        default: throw ValidationError("durability is full or normal")
-        }
-        if let ms = catalogCacheMs ?? env["BANGFU_CATALOG_CACHE_MS"].flatMap(Int.init) {
-            guard (0...60_000).contains(ms) else { throw ValidationError("catalog cache must be 0 to 60000 ms") }
-            configuration.catalogCacheTTL = .milliseconds(ms)
-        }
-        if let limit = rateLimit ?? env["BANGFU_RATE_LIMIT"].flatMap(Int.init) {
-            guard limit >= 0 else { throw ValidationError("rate limit must be 0 (off) or more requests a minute") }
-            configuration.rateLimitPerMinute = limit
-        }
-        for (value, variable, apply) in [
-            (headTimeout, "BANGFU_HEAD_TIMEOUT", { (c: inout AppConfiguration, s: Int) in c.headTimeout = .seconds(s) }),
-            (bodyTimeout, "BANGFU_BODY_TIMEOUT", { (c: inout AppConfiguration, s: Int) in c.bodyTimeout = .seconds(s) }),
-        ] {
-            if let seconds = value ?? env[variable].flatMap(Int.init) {
-                guard (1...3600).contains(seconds) else { throw ValidationError("\(variable) must be 1 to 3600 seconds") }
-                apply(&configuration, seconds)
-            }
-        }
-        let proxies = trustedProxy.isEmpty
-            ? (env["BANGFU_TRUSTED_PROXIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            : trustedProxy
-        configuration.trustedProxies = try proxies.map { text in
-            guard let cidr = CIDR(text) else { throw ValidationError("\(text) is not an address or CIDR (--trusted-proxy 127.0.0.1 or 10.0.0.0/8)") }
-            return cidr
-        }
-        if let port = metricsPort ?? env["BANGFU_METRICS_PORT"].flatMap(Int.init) {
-            guard (1...65535).contains(port) else { throw ValidationError("metrics port must be 1 to 65535") }
-            configuration.metricsPort = port
-        }
-        if let directory = backupDir ?? env["BANGFU_BACKUP_DIR"] {
-            let text = backupEvery ?? env["BANGFU_BACKUP_EVERY"] ?? "6h"
-            guard let every = BackupSettings.interval(text) else {
-                throw ValidationError("backup interval \(text): give 30m, 6h or 1d (a minute to a year)")
-            }
-            let keep = backupKeep ?? env["BANGFU_BACKUP_KEEP"].flatMap(Int.init) ?? 14
-            guard (1...10_000).contains(keep) else { throw ValidationError("backups to keep must be 1 to 10000") }
-            configuration.backups = BackupSettings(directory: directory, every: every, keep: keep)
-        } else if backupEvery != nil || backupKeep != nil {
-            throw ValidationError("--backup-every and --backup-keep need --backup-dir")
-        }
-        configuration.demo = demo || ["1", "true", "yes"].contains(env["BANGFU_DEMO"]?.lowercased() ?? "")
-        configuration.demoPassword = demoPassword ?? env["BANGFU_DEMO_PASSWORD"] ?? configuration.demoPassword
+        let configuration = try await storage.configuration(options)
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
         app.logger.notice("Bangfu stopped: requests drained, database closed")
@@ -244,7 +176,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        try await withServices(configuration: try storage.configuration()) { _ in }
+        try await withServices(configuration: try await storage.configuration()) { _ in }
         print("database is up to date")
     }
 }
@@ -265,7 +197,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
             let password = try readPassword()
-            let configuration = try storage.configuration()
+            let configuration = try await storage.configuration()
             let username = self.username
             let displayName = self.displayName ?? username
             let countyCode = self.countyCode
@@ -298,7 +230,7 @@ struct Backup: AsyncParsableCommand {
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists") }
         let to = self.to
-        try await withServices(configuration: try storage.configuration(), migrate: false) { services in
+        try await withServices(configuration: try await storage.configuration(), migrate: false) { services in
             try await services.backup(to: to)
         }
         print("backup written to \(to)")
@@ -312,7 +244,7 @@ struct Restore: AsyncParsableCommand {
     @Option(help: "The backup to restore (from bangfu backup or --backup-dir).") var from: String
 
     func run() async throws {
-        let configuration = try storage.configuration()
+        let configuration = try await storage.configuration()
         var logger = Logger(label: "bangfu")
         logger.logLevel = configuration.logLevel
         print(try await AppServices.restore(from: from, configuration: configuration, logger: logger))
@@ -328,7 +260,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let result = try await withServices(configuration: try storage.configuration(), migrate: false) {
+            let result = try await withServices(configuration: try await storage.configuration(), migrate: false) {
                 try await $0.verifyAudit()
             }
             if result.ok {
@@ -357,7 +289,7 @@ struct Seed: AsyncParsableCommand {
             self.products, self.merchants, self.buyers, self.buyerPassword, self.settledOrders
         )
         let start = ContinuousClock.now
-        let message = try await withServices(configuration: try storage.configuration()) { services in
+        let message = try await withServices(configuration: try await storage.configuration()) { services in
             try await services.seed(
                 products: products, merchants: merchants, buyers: buyers, buyerPassword: password, settledOrders: settled)
         }
@@ -375,7 +307,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            let kid = try SigningKeyFiles.rotate(configuration: try storage.configuration())
+            let kid = try SigningKeyFiles.rotate(configuration: try await storage.configuration())
             print("new signing key \(kid); running servers pick it up at their next signature")
         }
     }
@@ -385,7 +317,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
-            print(try await SigningKeyFiles.publishedJSON(configuration: try storage.configuration()))
+            print(try await SigningKeyFiles.publishedJSON(configuration: try await storage.configuration()))
         }
     }
 }
@@ -450,7 +382,7 @@ struct Check: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let problems = try await withServices(configuration: try storage.configuration(), migrate: false) {
+        let problems = try await withServices(configuration: try await storage.configuration(), migrate: false) {
             try await $0.checkInvariants()
         }
         if problems.isEmpty {
