@@ -66,49 +66,12 @@ public struct AppServices: Sendable {
             reference: reference, audit: audit, passwords: passwords, clock: clock,
             sessionLifetime: configuration.sessionLifetime)
     }
+}
 
-    /// Applies migrations and loads `Catalog/` (idempotent; run at every start).
-    public func prepare(logger: Logger) async throws {
-        let applied = try await Migrations.apply(to: database, now: clock.now)
-        if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
-        let data = try ReferenceData.load(FileSource.catalogFiles(configuration))
-        let reference = self.reference
-        let added = try await database.write { db in try await reference.load(data, in: db) }
-        if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
-        // Idempotency keys are kept 7 days (API.md asks for at least 24 hours).
-        let orders = self.orders, cutoff = clock.now.addingTimeInterval(-7 * 86400)
-        try await database.write { db in try await orders.purgeKeys(before: cutoff, in: db) }
-        if let kid = try await signingKeys.prepare(now: clock.now) {
-            logger.notice("created the certificate signing key", metadata: ["kid": .string(kid)])
-        }
-        try await optimize()
-    }
-
-    /// Refreshes the planner's statistics where it helps (SQLite's `PRAGMA optimize`; PostgreSQL's
-    /// autovacuum does this by itself).
-    func optimize() async throws {
-        guard database.engine == .sqlite else { return }
-        try await database.write { db in try await db.raw("PRAGMA optimize=0x10002").run() }
-    }
-
-    /// The `bangfu user add` path: the same validation and audit as the HTTP route.
-    public func addUser(username: String, password: String, role: Role, displayName: String, countyCode: String?)
-        async throws -> String
-    {
-        guard AccountRules.isValidUsername(username) else {
-            throw DomainError.invalid("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
-        }
-        if let problem = AccountRules.passwordProblem(password) { throw DomainError.invalid("password", problem) }
-        if (role == .county) != (countyCode != nil) {
-            throw DomainError.invalid("countyCode", "is required for county officers and only for them")
-        }
-        let user = User(
-            id: ids.next(), username: username, role: role, displayName: displayName, countyCode: countyCode,
-            createdAt: clock.now)
-        try await accounts.create(user, passwordHash: try await passwords.hash(password), actorId: nil)
-        return user.id
-    }
-
+/// Helpers that several domains' controllers share: the route groups' rate limit, and two checks
+/// that belong to the catalog's reference data and to merchants (their owners may move them into
+/// those domains' use cases, keeping these signatures as forwarders).
+extension AppServices {
     /// An unknown county or category in a list's filter is a 400 naming the parameter (API.md
     /// "Conventions"), not an empty list.
     func checkFilters(countyCode: String?, categoryId: String? = nil, merchantId: String? = nil) async throws {
@@ -136,35 +99,48 @@ public struct AppServices: Sendable {
         }
         return merchant
     }
-
-    public func verifyAudit() async throws -> (ok: Bool, events: Int64, firstBrokenSeq: Int64?) {
-        let result = try await database.read { db in try await audit.verify(in: db) }
-        return (result.ok, result.events, result.firstBrokenSeq)
-    }
 }
 
 extension DomainError: CustomStringConvertible {
     public var description: String { "\(code): \(detail)" }
 }
 
+/// The entry points of the command line (`Sources/bangfu`), of `buildApplication` and of the tests:
+/// each forwards to the use case that does the work, so `AppServices` stays the list of
+/// dependencies.
 extension AppServices {
+    /// Applies migrations and loads `Catalog/` (idempotent; run at every start).
+    public func prepare(logger: Logger) async throws {
+        try await Startup(self).prepare(logger: logger)
+    }
+
+    /// Refreshes the planner's statistics where it helps (after bulk loads).
+    func optimize() async throws {
+        try await Startup(self).optimize()
+    }
+
+    /// The `bangfu user add` path: the same validation and audit as the HTTP route.
+    public func addUser(username: String, password: String, role: Role, displayName: String, countyCode: String?)
+        async throws -> String
+    {
+        try await UserCreation(self).add(
+            username: username, password: password, role: role, displayName: displayName, countyCode: countyCode)
+    }
+
+    /// `bangfu audit verify`: recomputes the audit hash chain.
+    public func verifyAudit() async throws -> (ok: Bool, events: Int64, firstBrokenSeq: Int64?) {
+        let result = try await AuditTrail(self).verify()
+        return (result.ok, result.events, result.firstBrokenSeq)
+    }
+
     /// `bangfu backup`: SQLite only (PostgreSQL has pg_dump). The copy is written with mode 0600.
     public func backup(to path: String) async throws {
-        guard let sqlite = database as? SQLiteDatabase else {
-            throw ConfigurationError("bangfu backup copies the SQLite database; on PostgreSQL use pg_dump")
-        }
-        try await sqlite.backup(to: path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try await DatabaseBackup(self).copy(to: path)
     }
-}
 
-extension AppServices {
     /// `bangfu serve --demo`: the demo marketplace, into an empty database only.
     public func loadDemo(password: String) async throws -> String {
-        switch try await DemoLoader(services: self).loadDemo(password: password) {
-        case .loaded(let merchants, let products): "loaded demo data: \(merchants) merchants, \(products) products"
-        case .skippedNotEmpty: "demo data not loaded: the database already holds data"
-        }
+        try await Seeding(self).loadDemo(password: password)
     }
 
     /// `bangfu seed`: a synthetic catalog for benchmarks, and `buyers` verified organizations
@@ -172,13 +148,8 @@ extension AppServices {
     public func seed(
         products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026", settledOrders: Int = 0
     ) async throws -> String {
-        switch try await DemoLoader(services: self).seed(products: products, merchants: merchants) {
-        case .loaded(let merchants, let products):
-            try await BuyerSeeder(services: self).seed(count: buyers, password: buyerPassword)
-            try await OrderSeeder(services: self).seed(orders: settledOrders)
-            return "seeded \(merchants) merchants, \(products) products and \(buyers) buyer organizations"
-                + (settledOrders > 0 ? " with \(settledOrders) settled orders" : "")
-        case .skippedNotEmpty: return "not seeded: the database already holds data"
-        }
+        try await Seeding(self).seed(
+            products: products, merchants: merchants, buyers: buyers, buyerPassword: buyerPassword,
+            settledOrders: settledOrders)
     }
 }

@@ -14,7 +14,9 @@ struct AccountService: Sendable {
     let clock: AppClock
     let sessionLifetime: Duration
 
-    func create(_ user: User, passwordHash: String, actorId: String?) async throws {
+    /// Creates `user` for `caller` (nil on sign-up and on the command line, where the new user is
+    /// the actor of its own creation).
+    func create(_ user: User, passwordHash: String, by caller: Identity?) async throws {
         try await database.write { db in
             if let county = user.countyCode, try await reference.county(code: county, in: db) == nil {
                 throw DomainError.invalid("countyCode", "is not a registered county")
@@ -22,13 +24,11 @@ struct AccountService: Sendable {
             guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
                 throw DomainError.conflict("username is taken", field: "username")
             }
-            try await audit.append(
-                AuditEvent(
-                    actorId: actorId ?? user.id, action: "user.create", entityType: "user", entityId: user.id,
-                    data: [
-                        "username": .string(user.username), "role": .string(user.role.rawValue),
-                        "countyCode": AuditValue(user.countyCode),
-                    ]), in: db)
+            var event = AuditEvent(
+                caller, "user.create", .user(user.id),
+                ["username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode])
+            event.actorId = caller?.userId ?? user.id
+            try await audit.append(event, in: db)
         }
     }
 
@@ -55,9 +55,10 @@ struct AccountService: Sendable {
         let session = try await database.write { db in
             try await failures.succeeded(attempt: attempt, usernameKey: key, address: address, in: db)
             let session = try await sessions.create(userId: user.id, lifetime: lifetime, in: db)
-            try await audit.append(
-                AuditEvent(actorId: user.id, action: "session.create", entityType: "user", entityId: user.id, data: [:]),
-                in: db)
+            // The user signing in is the actor, before any session identifies them.
+            var event = AuditEvent(nil, "session.create", .user(user.id))
+            event.actorId = user.id
+            try await audit.append(event, in: db)
             return session
         }
         return (user, session.token, session.expiresAt)
@@ -66,10 +67,7 @@ struct AccountService: Sendable {
     func signOut(_ identity: Identity) async throws {
         try await database.write { db in
             try await sessions.delete(tokenHash: identity.tokenHash, in: db)
-            try await audit.append(
-                AuditEvent(
-                    actorId: identity.userId, action: "session.delete", entityType: "user", entityId: identity.userId,
-                    data: [:]), in: db)
+            try await audit.append(AuditEvent(identity, "session.delete", .user(identity.userId)), in: db)
         }
     }
 }

@@ -14,71 +14,14 @@ struct AccountsController {
         router.get("/api/v1/me", use: me)
     }
 
-    struct CreateUserInput: Decodable {
-        var username: String
-        var password: String
-        var role: String
-        var displayName: String
-        var countyCode: String?
-    }
-
-    struct UserOutput: Encodable {
-        var id: String
-        var username: String
-        var role: Role
-        var displayName: String
-        @NullEncoded var countyCode: String?
-        var createdAt: String
-
-        init(_ user: User) {
-            id = user.id
-            username = user.username
-            role = user.role
-            displayName = user.displayName
-            countyCode = user.countyCode
-            createdAt = user.createdAt.rfc3339
-        }
-    }
-
+    /// Anyone may sign up as a merchant or buyer; the role asked for decides whether a session is
+    /// needed, so the check is the use case's, after the body is read.
     @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(CreateUserInput.self, context: context)
-        var validator = Validator()
-        if !AccountRules.isValidUsername(input.username) {
-            validator.fail("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
-        }
-        if let problem = AccountRules.passwordProblem(input.password) { validator.fail("password", problem) }
-        let displayName = validator.text(input.displayName, "displayName", max: 64)
-        let role = Role(rawValue: input.role)
-        if role == nil { validator.fail("role", "must be one of merchant, buyer, county, admin") }
-        if role == .county {
-            if input.countyCode == nil { validator.fail("countyCode", "is required for a county officer") }
-        } else if input.countyCode != nil {
-            validator.fail("countyCode", "is only for county officers")
-        }
-        try validator.check()
-        guard let role, let displayName else { throw DomainError.validation(validator.errors) }
-        if !role.isSelfService {
-            // Only an admin creates county officers and admins.
-            let caller = try context.requireIdentity()
-            guard caller.role == .admin else { throw DomainError.forbidden }
-        }
-        let user = User(
-            id: services.ids.next(), username: input.username, role: role, displayName: displayName,
-            countyCode: input.countyCode, createdAt: services.clock.now)
-        let passwordHash = try await services.passwords.hash(input.password)
-        try await services.accounts.create(user, passwordHash: passwordHash, actorId: context.identity?.userId)
+        let user = try await UserCreation(services).register(
+            username: input.username, password: input.password, role: input.role, displayName: input.displayName,
+            countyCode: input.countyCode, by: context.identity)
         return try .json(UserOutput(user), status: .created)
-    }
-
-    struct SignInInput: Decodable {
-        var username: String
-        var password: String
-    }
-
-    struct SessionOutput: Encodable {
-        var token: String
-        var expiresAt: String
-        var user: UserOutput
     }
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -104,38 +47,9 @@ struct AccountsController {
         return "\(AuthMiddleware.cookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
     }
 
-    struct MeOutput: Encodable {
-        struct MeUser: Encodable {
-            var id: String
-            var username: String
-            var role: Role
-            var displayName: String
-        }
-        var user: MeUser
-        /// The user's merchant once approved; a buyer's organization once registered.
-        @NullEncoded var merchant: MerchantsController.Output?
-        @NullEncoded var buyerOrganization: BuyerOrganizationsController.Output?
-        @NullEncoded var countyCode: String?
-    }
-
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let merchant =
-            identity.role == .merchant
-            ? try await services.database.read { db in try await services.merchants.merchant(ownerId: identity.userId, in: db) }
-            : nil
-        let organization =
-            identity.role == .buyer
-            ? try await services.database.read { db in
-                try await services.buyers.organization(memberId: identity.userId, in: db)
-            }
-            : nil
-        return try .json(
-            MeOutput(
-                user: .init(
-                    id: identity.userId, username: identity.username, role: identity.role,
-                    displayName: identity.displayName),
-                merchant: merchant.map { MerchantsController.Output($0, productCount: 0, viewer: identity) },
-                buyerOrganization: organization.map(BuyerOrganizationsController.Output.init), countyCode: identity.countyCode))
+        let profile = try await AccountProfile(services).profile(of: identity)
+        return try .json(MeOutput(identity, profile))
     }
 }

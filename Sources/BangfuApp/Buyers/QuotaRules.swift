@@ -1,18 +1,5 @@
 import Foundation
 
-/// One invalid field of a request, ready for the `errors` array of a 422 problem (API.md "Conventions").
-struct FieldProblem: Sendable, Hashable, CustomStringConvertible {
-    let field: String
-    let message: String
-
-    init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-
-    var description: String { "\(field): \(message)" }
-}
-
 /// The body of `PUT /buyer-organizations/{id}/quota-plans/{year}` (API.md), absent numbers read as 0.
 struct QuotaPlanInput: Sendable, Hashable {
     var hasCanteen: Bool

@@ -34,10 +34,12 @@ enum ProductRules {
     /// Why a product may not be listed now, or nil when it may: its merchant must be active and
     /// it must hold a certificate that has not expired (SPEC.md "Products").
     static func listingProblem(merchantActive: Bool, certificateExpiresAt: Date?, now: Date) -> String? {
-        if !merchantActive { return "the merchant is suspended" }
-        guard let expiresAt = certificateExpiresAt else { return "the product has no valid 帮扶产品 certificate" }
-        if expiresAt <= now { return "the product's certificate has expired" }
-        return nil
+        switch OnSale.obstacle(listed: true, merchantActive: merchantActive, certificateExpiresAt: certificateExpiresAt, now: now) {
+        case .merchantSuspended: "the merchant is suspended"
+        case .noCertificate: "the product has no valid 帮扶产品 certificate"
+        case .certificateExpired: "the product's certificate has expired"
+        case .notListed, nil: nil
+        }
     }
 
     /// The identifying fields a certificate vouches for (SPEC.md "Certification"): while a
@@ -55,6 +57,54 @@ enum ProductRules {
             guard let value = changes[field] ?? nil else { return false }
             return value != current[field]
         }
+    }
+
+    // MARK: Validation
+
+    /// The free-text fields of a product, trimmed and checked; with `required` false only those
+    /// present are (a PATCH).
+    static func text(
+        _ v: inout Validator, title: String?, description: String?, specification: String?, unit: String?,
+        required: Bool
+    ) -> (title: String?, description: String?, specification: String?, unit: String?) {
+        (
+            v.text(title, "title", max: 100, required: required || title != nil),
+            v.text(description, "description", max: 2000, required: required || description != nil, multiline: true),
+            v.text(specification, "specification", max: 50, required: required || specification != nil),
+            v.text(unit, "unit", max: 10, required: required || unit != nil)
+        )
+    }
+
+    static func checkPrice(_ v: inout Validator, _ price: Int64?) {
+        if let price, !(1...maxPriceFen).contains(price) {
+            v.fail("priceFen", "must be a whole number of fen from 1 to \(maxPriceFen)")
+        }
+    }
+
+    static func checkStock(_ v: inout Validator, _ stock: Int64) {
+        if !(0...maxStock).contains(stock) {
+            v.fail("stock", "must be a whole number from 0 to \(maxStock)")
+        }
+    }
+
+    /// The labels, each known, without repeats and sorted (nil when absent).
+    static func checkLabels(_ v: inout Validator, _ labels: [String]?) -> [String]? {
+        guard let labels else { return nil }
+        let known = Set(ProductLabel.allCases.map(\.rawValue))
+        for (index, label) in labels.enumerated() where !known.contains(label) {
+            v.fail("labels[\(index)]", "must be one of " + ProductLabel.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return Array(Set(labels)).sorted()
+    }
+
+    /// The reason of a stock adjustment, after checking it and the delta.
+    static func checkAdjustment(_ v: inout Validator, delta: Int64, reason: String?) -> String? {
+        let text = v.text(reason, "reason", max: 200, multiline: true)
+        if delta == 0 { v.fail("delta", "must not be zero") }
+        if !(-maxStock...maxStock).contains(delta) {
+            v.fail("delta", "must be a whole number from -\(maxStock) to \(maxStock)")
+        }
+        return text
     }
 
     /// Available stock after an adjustment, or nil when it would go negative or past the maximum.

@@ -184,160 +184,6 @@ struct ProductStore: Sendable {
         return try await db.raw(query).all().map(Self.row)
     }
 
-    // MARK: Public catalog
-
-    /// The rows buyers may see: listed, of an active merchant, with an unexpired certificate.
-    private func publicWhere(_ filter: ProductFilter, now: Date) -> SQLQueryString {
-        // Nearly every product passes these three tests, so no index should be chosen for them:
-        // written as expressions (`|| ''`, `+ 0`), they leave the planner the index that gives the
-        // requested order, which answers a page without sorting the catalog (on both engines).
-        var query: SQLQueryString = """
-             WHERE p.status || '' = 'listed' AND p.merchant_active + 0 = 1
-              AND p.certificate_expires_at + 0 > \(bind: now.millis)
-            """
-        if let q = filter.query {
-            switch engine {
-            case .sqlite:
-                let match = q.terms.map { "\"\($0)\"" }.joined(separator: " AND ")
-                query += " AND p.id IN (SELECT product_id FROM product_search WHERE product_search MATCH \(bind: match))"
-            case .postgres:
-                query += " AND p.search_terms @> string_to_array(\(bind: q.terms.joined(separator: " ")), ' ')"
-            }
-            // A piece of one or two characters is itself a term, so the index match already proves
-            // the substring; longer pieces are checked (their bigrams may occur apart).
-            for piece in q.pieces where piece.count > 2 {
-                query += " AND p.search_text LIKE \(bind: SearchTerms.likePattern(piece)) ESCAPE '\\'"
-            }
-        }
-        if let category = filter.categoryId {
-            query += " AND (p.category_id = \(bind: category) OR p.top_category_id = \(bind: category))"
-        }
-        if let county = filter.countyCode { query += " AND p.origin_county_code = \(bind: county)" }
-        if let label = filter.label {
-            query += " AND p.id IN (SELECT product_id FROM product_labels WHERE label = \(bind: label))"
-        }
-        if let min = filter.minPriceFen { query += " AND p.price_fen >= \(bind: min)" }
-        if let max = filter.maxPriceFen { query += " AND p.price_fen <= \(bind: max)" }
-        return query
-    }
-
-    /// Relevance: a match in the title counts most, then in the merchant's name; ties newest first.
-    /// The merchants whose name matches are found once per query (an uncorrelated subquery), not
-    /// looked up for each of the thousands of candidates a common bigram has.
-    private func relevance(_ filter: ProductFilter) -> SQLQueryString {
-        guard let first = filter.query?.pieces.first else { return "0" }
-        let pattern = SearchTerms.likePattern(first)
-        return """
-            (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
-              + CASE WHEN p.merchant_id IN (SELECT id FROM merchants WHERE lower(company_name) LIKE \(bind: pattern)
-                ESCAPE '\\') THEN 1 ELSE 0 END)
-            """
-    }
-
-    /// A keyset position: the sort key (score or price or sales or time), the time, the id.
-    struct Position: Sendable {
-        var key: Int64
-        var createdAt: Int64
-        var id: String
-    }
-
-    func publicProducts(
-        _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
-    ) async throws -> [(ProductRow, Position)] {
-        let score = relevance(filter)
-        var query: SQLQueryString = "SELECT p.*, \(unsafeRaw: Self.names), CAST("
-        query += score
-        query += " AS BIGINT) AS score FROM products p"
-        query += publicWhere(filter, now: now)
-        let keyColumn: SQLQueryString =
-            switch sort {
-            case .relevance: score
-            case .newest: "p.created_at"
-            case .priceAsc, .priceDesc: "p.price_fen"
-            case .sales: "p.sales"
-            }
-        let ascending = sort == .priceAsc
-        let op = ascending ? ">" : "<"
-        let direction = ascending ? "ASC" : "DESC"
-        // Each order has an index of its own: (created_at, id), (price_fen, id), (sales, id).
-        // Relevance ranks only the candidates of a query, so it may sort.
-        switch sort {
-        case .relevance:
-            if let after {
-                query += " AND (" + keyColumn + " < \(bind: after.key) OR (" + keyColumn
-                query += " = \(bind: after.key) AND (p.created_at < \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id < \(bind: after.id)))))"
-            }
-            query += " ORDER BY " + keyColumn + " DESC, p.created_at DESC, p.id DESC"
-        case .newest, .priceAsc, .priceDesc, .sales:
-            if let after {
-                query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
-                query += " = \(bind: after.key) AND p.id \(unsafeRaw: op) \(bind: after.id)))"
-            }
-            query += " ORDER BY " + keyColumn + " \(unsafeRaw: direction), p.id \(unsafeRaw: direction)"
-        }
-        query += " LIMIT \(literal: limit)"
-        return try await db.raw(query).all().map { row in
-            let product = try Self.row(row)
-            let key: Int64 =
-                switch sort {
-                case .relevance: try row.decode(column: "score", as: Int64.self)
-                case .newest: product.product.createdAt.millis
-                case .priceAsc, .priceDesc: product.product.priceFen
-                case .sales: product.product.sales
-                }
-            return (product, Position(key: key, createdAt: product.product.createdAt.millis, id: product.product.id))
-        }
-    }
-
-    struct FacetCount: Sendable {
-        var key: String
-        var label: String
-        var count: Int64
-    }
-
-    /// Counts of the filtered public set by top-level category, origin county and label.
-    func facets(_ filter: ProductFilter, now: Date, in db: any SQLDatabase) async throws
-        -> (category: [FacetCount], county: [FacetCount], label: [FacetCount])
-    {
-        func counts(_ sql: SQLQueryString) async throws -> [FacetCount] {
-            try await db.raw(sql).all().map {
-                FacetCount(
-                    key: try $0.decode(column: "k", as: String.self), label: try $0.decode(column: "l", as: String.self),
-                    count: try $0.decode(column: "n", as: Int64.self))
-            }
-        }
-        let from: SQLQueryString = " FROM products p"
-        let categoryCounts = try await counts(
-            "SELECT p.top_category_id AS k, (SELECT name FROM categories WHERE id = p.top_category_id) AS l, COUNT(*) AS n"
-                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY n DESC, k")
-        let county = try await counts(
-            "SELECT p.origin_county_code AS k, (SELECT name FROM counties WHERE code = p.origin_county_code) AS l, COUNT(*) AS n"
-                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
-        let labels = try await counts(
-            "SELECT pl.label AS k, pl.label AS l, COUNT(*) AS n" + from
-                + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
-                + " GROUP BY pl.label ORDER BY n DESC, k")
-        return (
-            categoryCounts, county,
-            labels.map { FacetCount(key: $0.key, label: ProductLabel(rawValue: $0.key)?.chineseName ?? $0.key, count: $0.count) }
-        )
-    }
-
-    /// How many products each merchant has on sale now (listed, merchant active, unexpired certificate).
-    func onSaleCounts(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws -> [String: Int64] {
-        guard !merchantIds.isEmpty else { return [:] }
-        let rows = try await db.raw(
-            """
-            SELECT merchant_id, COUNT(*) AS n FROM products
-            WHERE merchant_id IN (\(binds: merchantIds)) AND status = 'listed' AND merchant_active = 1
-              AND certificate_expires_at > \(bind: now.millis)
-            GROUP BY merchant_id
-            """
-        ).all()
-        return try Dictionary(
-            uniqueKeysWithValues: rows.map { (try $0.decode(column: "merchant_id", as: String.self), try $0.decode(column: "n", as: Int64.self)) })
-    }
-
     // MARK: Price history, stock, visibility
 
     func addPrice(productId: String, priceFen: Int64, at: Date, id: String, in db: any SQLDatabase) async throws {
@@ -383,7 +229,7 @@ struct ProductStore: Sendable {
         try await db.raw(
             """
             UPDATE products SET status = 'listed', updated_at = \(bind: at.millis)
-            WHERE id = \(bind: productId) AND merchant_active = 1 AND certificate_expires_at > \(bind: at.millis) RETURNING id
+            WHERE id = \(bind: productId) AND \(OnSale.listableSQL("products", at: at)) RETURNING id
             """
         ).first() != nil
     }
@@ -424,67 +270,17 @@ struct ProductStore: Sendable {
         ).run()
     }
 
-    // MARK: Images
-
-    struct Image: Sendable {
-        var id: String
-        var productId: String
-        var sha256: String
-        var contentType: String
-        var size: Int64
-        var createdAt: Date
-    }
-
-    func imageCount(productId: String, in db: any SQLDatabase) async throws -> Int {
-        let row = try await db.raw("SELECT COUNT(*) AS n FROM product_images WHERE product_id = \(bind: productId)").first()
-        return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
-    }
-
-    func addImage(_ image: Image, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO product_images (id, product_id, sha256, content_type, size, position, created_at)
-            VALUES (\(bind: image.id), \(bind: image.productId), \(bind: image.sha256), \(bind: image.contentType),
-              \(bind: image.size), (SELECT COUNT(*) + 1 FROM product_images WHERE product_id = \(bind: image.productId)),
-              \(bind: image.createdAt.millis))
-            """
-        ).run()
-    }
-
-    /// A product with its images in one statement (one round trip to the database instead of two:
-    /// the product detail is the catalog's busiest read).
-    func productWithImages(id: String, in db: any SQLDatabase) async throws -> (ProductRow, [Image])? {
-        let rows = try await db.raw(
-            """
-            SELECT p.*, \(unsafeRaw: Self.names), i.id AS image_id, i.sha256 AS image_sha256,
-              i.content_type AS image_content_type, i.size AS image_size, i.created_at AS image_created_at
-            FROM products p LEFT JOIN product_images i ON i.product_id = p.id
-            WHERE p.id = \(bind: id) ORDER BY i.position
-            """
-        ).all()
-        guard let first = rows.first else { return nil }
-        let images = try rows.compactMap { row -> Image? in
-            guard let imageId = try row.decode(column: "image_id", as: String?.self) else { return nil }
-            return Image(
-                id: imageId, productId: id, sha256: try row.decode(column: "image_sha256", as: String.self),
-                contentType: try row.decode(column: "image_content_type", as: String.self),
-                size: try row.decode(column: "image_size", as: Int64.self),
-                createdAt: Date(millis: try row.decode(column: "image_created_at", as: Int64.self)))
-        }
-        return (try Self.row(first), images)
-    }
-
     // MARK: Rows
 
     /// The merchant's and county's names come from correlated subqueries rather than joins, so
     /// the products table always drives the plan (and its ordered indexes answer `LIMIT` at once).
-    private static let names = """
+    static let names = """
         (SELECT company_name FROM merchants WHERE id = p.merchant_id) AS merchant_name,
         (SELECT name FROM counties WHERE code = p.origin_county_code) AS county_name
         """
-    private static let select = "SELECT p.*, \(names) FROM products p"
+    static let select = "SELECT p.*, \(names) FROM products p"
 
-    private static func row(_ row: any SQLRow) throws -> ProductRow {
+    static func row(_ row: any SQLRow) throws -> ProductRow {
         let labels = try row.decode(column: "labels", as: String.self)
         let product = Product(
             id: try row.decode(column: "id", as: String.self),

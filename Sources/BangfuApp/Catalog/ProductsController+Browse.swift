@@ -13,6 +13,7 @@ extension ProductsController {
         if let unknown = parameters.map({ String($0.key) }).first(where: { !known.contains($0) }) {
             throw DomainError.badRequest("unknown parameter \(unknown)", field: unknown)
         }
+        let browsing = self.browsing
         var filter = ProductFilter()
         let rawQuery = parameters["q"].map(String.init) ?? ""
         if rawQuery.unicodeScalars.count > 100 { throw DomainError.badRequest("q must be at most 100 characters", field: "q") }
@@ -20,7 +21,7 @@ extension ProductsController {
         filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
         filter.categoryId = parameters["categoryId"].map(String.init)
         filter.countyCode = parameters["countyCode"].map(String.init)
-        try await services.checkFilters(countyCode: filter.countyCode, categoryId: filter.categoryId)
+        try await browsing.checkFilters(countyCode: filter.countyCode, categoryId: filter.categoryId)
         if let label = parameters["label"].map(String.init) {
             guard ProductLabel(rawValue: label) != nil else { throw DomainError.badRequest("unknown label", field: "label") }
             filter.label = label
@@ -35,40 +36,14 @@ extension ProductsController {
         let paging = try Paging.parse(request, tag: tag)
         let after = try paging.position.map(Self.position)
         // A query with nothing searchable in it (only punctuation) matches nothing.
-        if hasQuery && filter.query == nil {
-            return try .json(ListOutput(items: [], nextCursor: nil, facets: .init(category: [], county: [], label: [])))
-        }
-        let (query, order, limit) = (filter, sort, paging.limit)
+        if hasQuery && filter.query == nil { return try .json(CatalogDTO.ListOutput.empty) }
+        let (query, order) = (filter, sort)
         // The page depends only on the query string, not on who asks: rendered pages are shared.
-        let body = try await services.catalogCache.page("list?" + (request.uri.query ?? "")) { [self] in
-            try await self.page(query, sort: order, after: after, limit: limit, tag: tag)
+        let body = try await services.catalogCache.page("list?" + (request.uri.query ?? "")) {
+            let page = try await browsing.page(query, sort: order, after: after, paging: paging, tag: tag)
+            return (try Response.jsonBytes(page.list), page.deadline)
         }
         return .json(bytes: body)
-    }
-
-    /// One rendered page and the instant it stops being true (its earliest certificate expiry).
-    private func page(_ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, limit: Int, tag: String)
-        async throws -> (body: ByteBuffer, deadline: Date?)
-    {
-        let now = services.clock.now
-        let rows = try await services.database.read { db in
-            try await store.publicProducts(filter, sort: sort, after: after, limit: limit + 1, now: now, in: db)
-        }
-        let (database, products) = (services.database, store)
-        let facets = try await services.facetCache.facets(for: filter) {
-            try await database.read { db in try await products.facets(filter, now: now, in: db) }
-        }
-        let shown = rows.prefix(limit)
-        let next = rows.count > limit ? rows[limit - 1].1 : nil
-        func out(_ counts: [ProductStore.FacetCount]) -> [FacetOutput] {
-            counts.map { FacetOutput(key: $0.key, label: $0.label, count: $0.count) }
-        }
-        let body = try Response.jsonBytes(
-            ListOutput(
-                items: shown.map { Output($0.0, now: now) },
-                nextCursor: next.map { Paging.cursor(tag: tag, position: "\($0.key)|\($0.createdAt)|\($0.id)") },
-                facets: .init(category: out(facets.category), county: out(facets.county), label: out(facets.label))))
-        return (body, shown.compactMap { $0.0.product.certificateExpiresAt }.min())
     }
 
     static func price(_ raw: String?, _ field: String) throws -> Int64? {

@@ -108,8 +108,6 @@ struct CertificationStore: Sendable {
         return try await db.raw(sql).all().map(Self.application)
     }
 
-
-
     // MARK: Certificates
 
     /// The next sequence number of `year`, taken inside the caller's transaction (the counter
@@ -124,7 +122,10 @@ struct CertificationStore: Sendable {
             RETURNING CAST(last AS BIGINT) AS last
             """
         ).first()
-        return try row!.decode(column: "last", as: Int64.self) - count + 1
+        guard let row else {
+            throw DomainError(.internalServerError, code: "internal_error", detail: "the certificate sequence was not advanced")
+        }
+        return try row.decode(column: "last", as: Int64.self) - count + 1
     }
 
     func insert(_ certificate: Certificate, in db: any SQLDatabase) async throws {

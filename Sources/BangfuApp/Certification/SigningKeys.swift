@@ -173,6 +173,6 @@ public enum SigningKeyFiles {
         try await keys.prepare(now: configuration.clock.now)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(CertificatesController.KeysOutput(keys: try await keys.published())), as: UTF8.self)
+        return String(decoding: try encoder.encode(CertificationDTO.KeysOutput(keys: try await keys.published())), as: UTF8.self)
     }
 }

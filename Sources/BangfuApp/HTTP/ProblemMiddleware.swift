@@ -39,50 +39,10 @@ struct ProblemMiddleware: RouterMiddleware {
         }
     }
 
-    struct Problem: Encodable {
-        var type: String
-        var title: String
-        var status: Int
-        var detail: String
-        var code: String
-        var errors: [FieldError]
-    }
-
-    /// The problem+json bytes of `error` (also what an idempotency key keeps of a refusal).
-    static func body(_ error: DomainError) -> Data {
-        let problem = Problem(
-            type: "about:blank", title: error.kind.status.reasonPhrase, status: error.kind.status.code, detail: error.detail,
-            code: error.code, errors: error.errors)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(problem)) ?? Data()
-    }
-
     static func response(_ error: DomainError) -> Response {
-        let body = Self.body(error)
+        let body = ProblemDocument.encode(error)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return Response(status: error.kind.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-extension DomainError.Kind {
-    /// The one place a domain refusal becomes an HTTP status.
-    var status: HTTPResponse.Status {
-        switch self {
-        case .badRequest: .badRequest
-        case .unauthorized: .unauthorized
-        case .forbidden: .forbidden
-        case .notFound: .notFound
-        case .methodNotAllowed: .methodNotAllowed
-        case .conflict: .conflict
-        case .contentTooLarge: .contentTooLarge
-        case .unsupportedMediaType: .unsupportedMediaType
-        case .unprocessableContent: .unprocessableContent
-        case .preconditionRequired: .preconditionRequired
-        case .tooManyRequests: .tooManyRequests
-        case .internalServerError: .internalServerError
-        case .other(let code): HTTPResponse.Status(code: code)
-        }
     }
 }

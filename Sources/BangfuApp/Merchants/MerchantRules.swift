@@ -38,8 +38,9 @@ enum CreditCode {
         for (index, character) in characters.enumerated() where !alphabet.contains(character) {
             return .character(position: index + 1)
         }
-        let expected = checkCharacter(characters.prefix(17))!
-        return characters[17] == expected ? nil : .checkCharacter(expected: expected)
+        // Every character is in the alphabet by now, so the check character exists.
+        guard let expected = checkCharacter(characters.prefix(17)), let last = characters.last else { return .length }
+        return last == expected ? nil : .checkCharacter(expected: expected)
     }
 
     /// Characters 3 to 8: the GB/T 2260 area code of the registering authority.
@@ -167,8 +168,9 @@ struct CalendarDate: Sendable, Equatable, Comparable {
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
+        guard let utc = TimeZone(identifier: "UTC") else { return nil }
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = utc
         let components = DateComponents(year: year, month: month, day: day)
         guard let date = calendar.date(from: components),
             calendar.dateComponents([.year, .month, .day], from: date) == components

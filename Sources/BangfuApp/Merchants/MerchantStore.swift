@@ -139,10 +139,6 @@ struct MerchantStore: Sendable {
         return row != nil
     }
 
-    // MARK: Reviews
-
-
-
     // MARK: Documents
 
     func addDocument(_ document: MerchantDocument, in db: any SQLDatabase) async throws {
@@ -201,6 +197,18 @@ struct MerchantStore: Sendable {
 
     func merchant(ownerId: String, in db: any SQLDatabase) async throws -> Merchant? {
         try await db.raw("\(unsafeRaw: Self.merchantSelect) WHERE m.owner_id = \(bind: ownerId)").first().map(Self.merchant)
+    }
+
+    /// The owner's merchant, if it is active: what merchants need to change their products or
+    /// apply for certification (403 otherwise).
+    func activeMerchant(ownerId: String, in db: any SQLDatabase) async throws -> Merchant {
+        guard let merchant = try await merchant(ownerId: ownerId, in: db) else {
+            throw DomainError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
+        }
+        guard merchant.status == .active else {
+            throw DomainError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
+        }
+        return merchant
     }
 
     /// Newest first; `activeOnly` for the public directory.

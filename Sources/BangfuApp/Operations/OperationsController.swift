@@ -22,10 +22,8 @@ struct OperationsController {
     }
 
     @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let ok = await services.database.ping()
-        let current = ok ? await Migrations.isCurrent(services.database) : false
-        if ok && current { return try .json(Status(status: "ready")) }
-        return try .json(Status(status: ok ? "migrations pending" : "database unavailable"), status: .serviceUnavailable)
+        let state = await Readiness(services).check()
+        return try .json(Status(status: state.rawValue), status: state == .ready ? .ok : .serviceUnavailable)
     }
 
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {

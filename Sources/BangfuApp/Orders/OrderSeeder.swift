@@ -70,7 +70,7 @@ struct OrderSeeder {
                 checkouts.append((checkoutId, buyer.organization, buyer.user, total))
                 completed[buyer.organization, default: 0] += total
                 for c in SalesRules.contributions(
-                    lines: OrdersController.salesLines(order, items), amount: total, month: SalesRules.month(of: at), countsOrder: true)
+                    lines: OrderWorkflow.salesLines(order, items), amount: total, month: SalesRules.month(of: at), countsOrder: true)
                 {
                     let slot = Slot(scope: c.scope, dimension: c.dimension, key: c.key)
                     sums[slot, default: (0, 0)].orders += c.orders

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct Order: Sendable {
+struct Order: RowModel {
     var id: String
     var checkoutId: String
     var organizationId: String
@@ -11,21 +11,55 @@ struct Order: Sendable {
     var totalFen: Int64
     var refundedFen: Int64
     var shipWithinDays: Int
-    var shipBy: Date
+    @Millis var shipBy: Date
     var deliveryAddress: String?
     var note: String?
     var quotaYear: Int
     var carrier: String?
     var trackingNumber: String?
     var paymentReference: String?
-    var shippedAt: Date?
-    var acceptedAt: Date?
-    var settledAt: Date?
-    var createdAt: Date
-    var updatedAt: Date
+    @OptionalMillis var shippedAt: Date?
+    @OptionalMillis var acceptedAt: Date?
+    @OptionalMillis var settledAt: Date?
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
 }
 
 /// A line as it was at ordering: title, price and certificate are copies, not references.
+extension Order {
+    static let columns = [
+        "id", "checkout_id", "organization_id", "merchant_id", "buyer_id", "status", "total_fen", "refunded_fen",
+        "ship_within_days", "ship_by", "delivery_address", "note", "quota_year", "carrier", "tracking_number",
+        "payment_reference", "shipped_at", "accepted_at", "settled_at", "created_at", "updated_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: checkoutId), \(bind: organizationId), \(bind: merchantId), \(bind: buyerId),
+         \(bind: status.rawValue), \(bind: totalFen), \(bind: refundedFen), \(bind: Int64(shipWithinDays)),
+         \(bind: shipBy.millis), \(bind: deliveryAddress), \(bind: note), \(bind: Int64(quotaYear)), \(bind: carrier),
+         \(bind: trackingNumber), \(bind: paymentReference), \(bind: shippedAt?.millis), \(bind: acceptedAt?.millis),
+         \(bind: settledAt?.millis), \(bind: createdAt.millis), \(bind: updatedAt.millis))
+        """
+    }
+}
+
+extension Refund {
+    static let columns = [
+        "id", "order_id", "amount_fen", "reason", "status", "requested_by", "decided_by", "decision_note", "decided_at",
+        "created_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: orderId), \(bind: amountFen), \(bind: reason), \(bind: status.rawValue), \(bind: requestedBy),
+         \(bind: decidedBy), \(bind: decisionNote), \(bind: decidedAt?.millis), \(bind: createdAt.millis))
+        """
+    }
+}
+
 struct OrderItem: Sendable {
     var productId: String
     var title: String
@@ -38,9 +72,7 @@ struct OrderItem: Sendable {
     var categoryId: String
 }
 
-/// An order's step: the same record as an application's review step.
-
-struct Refund: Sendable {
+struct Refund: RowModel {
     var id: String
     var orderId: String
     var amountFen: Int64
@@ -49,8 +81,8 @@ struct Refund: Sendable {
     var requestedBy: String
     var decidedBy: String?
     var decisionNote: String?
-    var decidedAt: Date?
-    var createdAt: Date
+    @OptionalMillis var decidedAt: Date?
+    @Millis var createdAt: Date
 }
 
 /// What placing an order needs to know of a product, read (and on PostgreSQL locked) in the
@@ -153,21 +185,7 @@ struct OrderStore: Sendable {
     func insert(_ orders: [(order: Order, items: [OrderItem], event: HistoryRecord)], eventIds: [String], in db: any SQLDatabase)
         async throws
     {
-        let orderRows = orders.map { entry -> SQLQueryString in
-            let o = entry.order
-            return """
-                (\(bind: o.id), \(bind: o.checkoutId), \(bind: o.organizationId), \(bind: o.merchantId), \(bind: o.buyerId),
-                 \(bind: o.status.rawValue), \(bind: o.totalFen), \(bind: o.refundedFen), \(bind: Int64(o.shipWithinDays)),
-                 \(bind: o.shipBy.millis), \(bind: o.deliveryAddress), \(bind: o.note), \(bind: Int64(o.quotaYear)),
-                 \(bind: o.createdAt.millis), \(bind: o.updatedAt.millis))
-                """
-        }
-        try await db.raw(
-            """
-            INSERT INTO orders (id, checkout_id, organization_id, merchant_id, buyer_id, status, total_fen, refunded_fen,
-              ship_within_days, ship_by, delivery_address, note, quota_year, created_at, updated_at) VALUES
-            """ + .values(orderRows)
-        ).run()
+        try await db.raw("INSERT INTO orders (\(Order.columnList)) VALUES" + .values(orders.map(\.order.row))).run()
         let itemRows = orders.flatMap { entry in
             entry.items.enumerated().map { position, item -> SQLQueryString in
                 """
@@ -249,8 +267,6 @@ struct OrderStore: Sendable {
         ).run()
     }
 
-
-
     /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
     func recomputedTotals(organizationId: String, year: Int, in db: any SQLDatabase) async throws -> QuotaTotals {
         let rows = try await db.raw(
@@ -271,14 +287,7 @@ struct OrderStore: Sendable {
     // MARK: Refunds
 
     func insert(_ r: Refund, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO refunds (id, order_id, amount_fen, reason, status, requested_by, decided_by, decision_note,
-              decided_at, created_at)
-            VALUES (\(bind: r.id), \(bind: r.orderId), \(bind: r.amountFen), \(bind: r.reason), \(bind: r.status.rawValue),
-              \(bind: r.requestedBy), NULL, NULL, NULL, \(bind: r.createdAt.millis))
-            """
-        ).run()
+        try await db.raw("INSERT INTO refunds (\(Refund.columnList)) VALUES \(r.row)").run()
     }
 
     func refund(id: String, in db: any SQLDatabase) async throws -> Refund? {
@@ -388,40 +397,10 @@ struct OrderStore: Sendable {
     // MARK: Rows
 
     private static func order(_ row: any SQLRow) throws -> Order {
-        Order(
-            id: try row.decode(column: "id", as: String.self),
-            checkoutId: try row.decode(column: "checkout_id", as: String.self),
-            organizationId: try row.decode(column: "organization_id", as: String.self),
-            merchantId: try row.decode(column: "merchant_id", as: String.self),
-            buyerId: try row.decode(column: "buyer_id", as: String.self),
-            status: OrderStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .placed,
-            totalFen: try row.decode(column: "total_fen", as: Int64.self),
-            refundedFen: try row.decode(column: "refunded_fen", as: Int64.self),
-            shipWithinDays: Int(try row.decode(column: "ship_within_days", as: Int64.self)),
-            shipBy: Date(millis: try row.decode(column: "ship_by", as: Int64.self)),
-            deliveryAddress: try row.decode(column: "delivery_address", as: String?.self),
-            note: try row.decode(column: "note", as: String?.self),
-            quotaYear: Int(try row.decode(column: "quota_year", as: Int64.self)),
-            carrier: try row.decode(column: "carrier", as: String?.self),
-            trackingNumber: try row.decode(column: "tracking_number", as: String?.self),
-            paymentReference: try row.decode(column: "payment_reference", as: String?.self),
-            shippedAt: try row.decode(column: "shipped_at", as: Int64?.self).map(Date.init(millis:)),
-            acceptedAt: try row.decode(column: "accepted_at", as: Int64?.self).map(Date.init(millis:)),
-            settledAt: try row.decode(column: "settled_at", as: Int64?.self).map(Date.init(millis:)),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+        try row.model(Order.self)
     }
 
     private static func refund(_ row: any SQLRow) throws -> Refund {
-        Refund(
-            id: try row.decode(column: "id", as: String.self), orderId: try row.decode(column: "order_id", as: String.self),
-            amountFen: try row.decode(column: "amount_fen", as: Int64.self),
-            reason: try row.decode(column: "reason", as: String.self),
-            status: RefundStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .requested,
-            requestedBy: try row.decode(column: "requested_by", as: String.self),
-            decidedBy: try row.decode(column: "decided_by", as: String?.self),
-            decisionNote: try row.decode(column: "decision_note", as: String?.self),
-            decidedAt: try row.decode(column: "decided_at", as: Int64?.self).map(Date.init(millis:)),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        try row.model(Refund.self)
     }
 }

@@ -7,7 +7,7 @@ struct PlacementRequest: Sendable {
     var organization: BuyerOrganization
     var key: String
     var requestHash: String
-    var input: OrdersController.PlaceInput
+    var input: OrderDTO.PlaceInput
     var lines: Int { input.items.count }
 }
 
@@ -83,7 +83,7 @@ struct Placer: Sendable {
     static let reused = PlacementAnswer(
         status: 409,
         body: String(
-            decoding: ProblemMiddleware.body(
+            decoding: ProblemDocument.encode(
                 DomainError.conflict(
                     "this Idempotency-Key was used for another request", code: "idempotency_key_reused",
                     field: "Idempotency-Key")), as: UTF8.self), replayed: false)
@@ -107,17 +107,17 @@ struct Placer: Sendable {
                 }
                 remaining[request.organization.id, default: 0] -= checkout.totalFen
                 accepted.append(checkout)
-                let output = OrdersController.CheckoutOutput(
+                let output = OrderDTO.CheckoutOutput(
                     checkoutId: checkout.checkoutId, totalFen: checkout.totalFen,
                     orders: checkout.orders.map {
-                        OrdersController.Output($0.order, organizationName: request.organization.name, items: $0.items)
+                        OrderDTO.Output($0.order, organizationName: request.organization.name, items: $0.items)
                     })
                 answers.append(
-                    PlacementAnswer(status: 201, body: String(decoding: try OrdersController.encode(output), as: UTF8.self), replayed: false))
+                    PlacementAnswer(status: 201, body: String(decoding: try Checkout.encode(output), as: UTF8.self), replayed: false))
             } catch let refusal as DomainError {
                 answers.append(
                     PlacementAnswer(
-                        status: Int(refusal.kind.status.code), body: String(decoding: ProblemMiddleware.body(refusal), as: UTF8.self),
+                        status: Int(refusal.kind.status.code), body: String(decoding: ProblemDocument.encode(refusal), as: UTF8.self),
                         replayed: false))
             }
         }
@@ -135,7 +135,7 @@ struct Placer: Sendable {
             guard let product = products[item.productId] else {
                 throw DomainError.invalid("items[\(index)].productId", "is not a product")
             }
-            if let problem = OrdersController.unavailability(product, now: now) {
+            if let problem = Self.unavailability(product, now: now) {
                 throw DomainError(
                     .conflict, code: "product_unavailable", detail: "\(product.title): \(problem)",
                     errors: [FieldError("items[\(index)].productId", problem)])
@@ -206,7 +206,7 @@ struct Placer: Sendable {
                 for item in order.items { holds[item.productId, default: 0] += item.quantity }
             }
         }
-        guard try await store.hold(holds, at: now, in: db) else { throw OrdersController.WriteConflict() }
+        guard try await store.hold(holds, at: now, in: db) else { throw WriteConflict() }
         try await buyers.commit(committed, year: year, at: now, in: db)
         try await store.insertCheckouts(
             accepted.map { ($0.checkoutId, $0.request.organization.id, $0.request.user.userId, $0.totalFen) }, at: now, in: db)
@@ -294,5 +294,22 @@ actor PlacementQueue {
             await purgeKeysHourly()
         }
         draining = false
+    }
+}
+
+extension Placer {
+    /// A write that the checks said would succeed did not: roll back (500, logged).
+    struct WriteConflict: Error {}
+
+    /// Why buyers may not order the product now, if they may not (SPEC: listed, of an active
+    /// merchant, with a valid certificate; validity read from the clock).
+    static func unavailability(_ product: OrderableProduct, now: Date) -> String? {
+        if product.status != .listed { return "is not listed" }
+        if !product.merchantActive { return "its merchant is suspended" }
+        guard product.certificateNumber != nil, let expiresAt = product.certificateExpiresAt else {
+            return "has no valid 帮扶产品 certificate"
+        }
+        if expiresAt <= now { return "its certificate has expired" }
+        return nil
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The bodies the account routes read and write (API.md "Accounts and sessions").
+extension AccountsController {
+    struct CreateUserInput: Decodable {
+        var username: String
+        var password: String
+        var role: String
+        var displayName: String
+        var countyCode: String?
+    }
+
+    struct UserOutput: Encodable {
+        var id: String
+        var username: String
+        var role: Role
+        var displayName: String
+        @NullEncoded var countyCode: String?
+        var createdAt: String
+
+        init(_ user: User) {
+            id = user.id
+            username = user.username
+            role = user.role
+            displayName = user.displayName
+            countyCode = user.countyCode
+            createdAt = user.createdAt.rfc3339
+        }
+    }
+
+    struct SignInInput: Decodable {
+        var username: String
+        var password: String
+    }
+
+    struct SessionOutput: Encodable {
+        var token: String
+        var expiresAt: String
+        var user: UserOutput
+    }
+
+    struct MeOutput: Encodable {
+        struct MeUser: Encodable {
+            var id: String
+            var username: String
+            var role: Role
+            var displayName: String
+        }
+        var user: MeUser
+        /// The user's merchant once approved; a buyer's organization once registered.
+        @NullEncoded var merchant: MerchantsController.Output?
+        @NullEncoded var buyerOrganization: BuyerOrganizationsController.Output?
+        @NullEncoded var countyCode: String?
+
+        init(_ identity: Identity, _ profile: AccountProfile.Profile) {
+            user = MeUser(
+                id: identity.userId, username: identity.username, role: identity.role, displayName: identity.displayName)
+            merchant = profile.merchant.map { MerchantsController.Output($0, productCount: 0, viewer: identity) }
+            buyerOrganization = profile.organization.map(BuyerOrganizationsController.Output.init)
+            countyCode = identity.countyCode
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Creating users: by sign-up or an admin on `POST /api/v1/users`, and by `bangfu user add` on the
+/// command line. Both end in `AccountService.create` (one transaction with its audit event); they
+/// differ in how they validate, as they always have.
+struct UserCreation: Sendable {
+    let accounts: AccountService
+    let passwords: PasswordHasher
+    let ids: IDGenerator
+    let clock: AppClock
+
+    init(_ services: AppServices) {
+        accounts = services.accounts
+        passwords = services.passwords
+        ids = services.ids
+        clock = services.clock
+    }
+
+    /// The route: every field problem at once (422), then only an admin creates county officers
+    /// and admins (401 without a session, 403 for another role); merchants and buyers sign up.
+    func register(
+        username: String, password: String, role rawRole: String, displayName rawDisplayName: String,
+        countyCode: String?, by caller: Identity?
+    ) async throws -> User {
+        var validator = Validator()
+        if !AccountRules.isValidUsername(username) {
+            validator.fail("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
+        }
+        if let problem = AccountRules.passwordProblem(password) { validator.fail("password", problem) }
+        let displayName = validator.text(rawDisplayName, "displayName", max: 64)
+        let role = Role(rawValue: rawRole)
+        if role == nil { validator.fail("role", "must be one of merchant, buyer, county, admin") }
+        if role == .county {
+            if countyCode == nil { validator.fail("countyCode", "is required for a county officer") }
+        } else if countyCode != nil {
+            validator.fail("countyCode", "is only for county officers")
+        }
+        try validator.check()
+        guard let role, let displayName else { throw DomainError.validation(validator.errors) }
+        if !role.isSelfService {
+            // Only an admin creates county officers and admins.
+            guard let caller else { throw DomainError.unauthenticated }
+            guard caller.role == .admin else { throw DomainError.forbidden }
+        }
+        let user = User(
+            id: ids.next(), username: username, role: role, displayName: displayName, countyCode: countyCode,
+            createdAt: clock.now)
+        let passwordHash = try await passwords.hash(password)
+        try await accounts.create(user, passwordHash: passwordHash, by: caller)
+        return user
+    }
+
+    /// The `bangfu user add` path: the same rules and audit as the route, the first problem
+    /// refused. Returns the new user's id.
+    func add(username: String, password: String, role: Role, displayName: String, countyCode: String?)
+        async throws -> String
+    {
+        guard AccountRules.isValidUsername(username) else {
+            throw DomainError.invalid("username", "must be 3 to 32 characters of A-Z a-z 0-9 _ . -")
+        }
+        if let problem = AccountRules.passwordProblem(password) { throw DomainError.invalid("password", problem) }
+        if (role == .county) != (countyCode != nil) {
+            throw DomainError.invalid("countyCode", "is required for county officers and only for them")
+        }
+        let user = User(
+            id: ids.next(), username: username, role: role, displayName: displayName, countyCode: countyCode,
+            createdAt: clock.now)
+        try await accounts.create(user, passwordHash: try await passwords.hash(password), by: nil)
+        return user.id
+    }
+}

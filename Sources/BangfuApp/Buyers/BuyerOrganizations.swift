@@ -1,0 +1,145 @@
+import Foundation
+import SQLKit
+
+/// The steps of a buyer organization: registered `pending` by one of its buyers, made `active`
+/// by an admin's verification.
+enum BuyerOrganizationAction: String, Sendable, CaseIterable {
+    case verify
+}
+
+/// Buyer organizations (预算单位) and their yearly quota plans (API.md "Buyer organizations and
+/// quota plans"): a buyer registers the organization it buys for, an admin verifies it, its
+/// buyers (or an admin) declare a plan per quota year, and admins follow every plan's progress.
+/// An organization is visible to its buyers and to admins only; to anyone else it does not exist.
+struct BuyerOrganizations: Sendable {
+    let database: any Database
+    let clock: AppClock
+    let ids: IDGenerator
+    let store: BuyerStore
+    let reference: ReferenceStore
+    let audit: AuditStore
+    let minimumReservedRatioBp: Int64
+
+    /// The quota years a plan may be declared for.
+    static let years: ClosedRange<Int> = 2000...2100
+
+    static let workflow = Workflow<BuyerOrganizationStatus, BuyerOrganizationAction, Role>(
+        subject: "a buyer organization", [.init(from: .pending, action: .verify, by: [.admin], to: .active)])
+
+    init(_ services: AppServices) {
+        database = services.database
+        clock = services.clock
+        ids = services.ids
+        store = services.buyers
+        reference = services.reference
+        audit = services.audit
+        minimumReservedRatioBp = services.configuration.minimumReservedRatioBp
+    }
+
+    // MARK: Organizations
+
+    /// Registers the organization the buyer buys for (one per buyer), pending verification.
+    func register(_ input: BuyerDTO.OrganizationInput, by user: Identity) async throws -> BuyerOrganization {
+        var v = Validator()
+        let name = v.text(input.name, "name", max: 100)
+        let code = v.text(input.creditCode, "creditCode", max: 18)?.uppercased()
+        if let code {
+            if let problem = CreditCode.problem(code) {
+                v.fail("creditCode", problem.message)
+            } else if !code.hasPrefix("1") {
+                v.fail("creditCode", "must be the code of a 机关 or 事业单位 (registered by 机构编制, starting with 1)")
+            }
+        }
+        let department = v.text(input.department, "department", max: 100)
+        let countyCode = v.text(input.countyCode, "countyCode", max: 6, required: false)
+        let address = v.text(input.canteenAddress, "canteenAddress", max: 200)
+        let contactName = v.text(input.contactName, "contactName", max: 50)
+        let phone = v.text(input.contactPhone, "contactPhone", max: 20)
+        if let phone, !PhoneNumber.isValid(phone) {
+            v.fail("contactPhone", "must be a mobile number (1[3-9] and 9 digits) or a fixed line with its area code")
+        }
+        try v.check()
+        guard let name, let code, let department, let address, let contactName, let phone else {
+            throw DomainError.validation(v.errors)
+        }
+        let now = clock.now
+        let organization = BuyerOrganization(
+            id: ids.next(), name: name, creditCode: code, department: department, countyCode: countyCode,
+            canteenAddress: address, contactName: contactName, contactPhone: phone, status: .pending,
+            createdBy: user.userId, verifiedAt: nil, createdAt: now, updatedAt: now)
+        try await database.write { db in
+            if let countyCode, try await reference.county(code: countyCode, in: db) == nil {
+                throw DomainError.invalid("countyCode", "is not a registered county")
+            }
+            if try await store.organization(memberId: user.userId, in: db) != nil {
+                throw DomainError.conflict("you already buy for an organization")
+            }
+            if try await store.creditCodeInUse(organization.creditCode, in: db) {
+                throw DomainError.conflict("an organization with this credit code is registered", field: "creditCode")
+            }
+            do {
+                try await store.insert(organization, in: db)
+            } catch where isUniqueViolation(error, on: "credit_code") {
+                throw DomainError.conflict("an organization with this credit code is registered", field: "creditCode")
+            } catch where isUniqueViolation(error) {
+                // The buyer's membership: a concurrent registration by the same buyer.
+                throw DomainError.conflict("you already buy for an organization")
+            }
+            try await audit.append(
+                AuditEvent(
+                    user, "buyer_organization.register", .buyerOrganization(organization.id),
+                    ["name": organization.name, "creditCode": organization.creditCode]),
+                in: db)
+        }
+        return organization
+    }
+
+    /// The admins' queue, newest first, optionally of one status.
+    func organizations(status: BuyerOrganizationStatus?, paging: Paging) async throws -> Page<BuyerDTO.OrganizationOutput> {
+        let after = try paging.position.map(Paging.timeAndId)
+        let rows = try await database.read { db in
+            try await store.organizations(status: status, after: after, limit: paging.fetchLimit, in: db)
+        }
+        return Page(
+            rows, paging, tag: "buyer-organizations", position: { Paging.timeAndId($0.createdAt, $0.id) },
+            item: BuyerDTO.OrganizationOutput.init)
+    }
+
+    /// The organization, if `user` may see it.
+    func organization(_ id: String, for user: Identity) async throws -> BuyerOrganization {
+        try await database.read { db in try await visible(id, to: user, in: db) }
+    }
+
+    /// pending → active, by an admin.
+    func verify(_ id: String, by user: Identity) async throws -> BuyerOrganization {
+        let now = clock.now
+        return try await database.write { db in
+            guard let organization = try await store.organization(id: id, in: db) else {
+                throw DomainError.notFound("buyer organization")
+            }
+            let next = try Self.workflow.check(.verify, from: organization.status, by: user.role)
+            // Conditional, so that of two verifications at once only one succeeds.
+            guard try await store.activate(id: id, at: now, in: db) else {
+                throw DomainError.invalidTransition(current: organization.status.rawValue, action: "verify")
+            }
+            try await audit.append(
+                AuditEvent(
+                    user, "buyer_organization.verify", .buyerOrganization(id),
+                    ["from": organization.status.rawValue, "to": next.rawValue]),
+                in: db)
+            guard let verified = try await store.organization(id: id, in: db) else { throw DomainError.notFound("organization") }
+            return verified
+        }
+    }
+
+    /// The organization if `user` may see it: one of its buyers, or an admin (404 for others).
+    func visible(_ id: String, to user: Identity, in db: any SQLDatabase) async throws -> BuyerOrganization {
+        if user.role == .admin, let organization = try await store.organization(id: id, in: db) { return organization }
+        if user.role == .buyer, let organization = try await store.organization(memberId: user.userId, in: db),
+            organization.id == id
+        {
+            return organization
+        }
+        throw DomainError.notFound("buyer organization")
+    }
+}

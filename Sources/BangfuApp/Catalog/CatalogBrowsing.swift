@@ -1,0 +1,88 @@
+import Foundation
+import SQLKit
+
+/// What buyers and the public see of the catalog (API.md "Products"): pages of the products on
+/// sale, searched, filtered and sorted, with facet counts; a product's detail and price history.
+/// Buyers and the public see only what is on sale (`OnSale`); a merchant also sees its own
+/// products, and admins everything.
+struct CatalogBrowsing: Sendable {
+    let database: any Database
+    let clock: AppClock
+    let store: ProductStore
+    let merchants: MerchantStore
+    let facetCache: FacetCache
+    /// Refuses an unknown county or category in a filter (400 naming the parameter).
+    let knownFilters: @Sendable (_ countyCode: String?, _ categoryId: String?) async throws -> Void
+
+    init(_ services: AppServices) {
+        database = services.database
+        clock = services.clock
+        store = services.products
+        merchants = services.merchants
+        facetCache = services.facetCache
+        knownFilters = { county, category in try await services.checkFilters(countyCode: county, categoryId: category) }
+    }
+
+    /// An unknown county or category in a filter is a 400 naming the parameter, not an empty list.
+    func checkFilters(countyCode: String?, categoryId: String?) async throws {
+        try await knownFilters(countyCode, categoryId)
+    }
+
+    /// One page of the products on sale after `after` in `sort` order, with the facet counts of
+    /// the whole filtered set, and the instant the page stops being true (its earliest
+    /// certificate expiry).
+    func page(
+        _ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, paging: Paging, tag: String
+    ) async throws -> (list: CatalogDTO.ListOutput, deadline: Date?) {
+        let now = clock.now
+        let rows = try await database.read { db in
+            try await store.publicProducts(filter, sort: sort, after: after, limit: paging.fetchLimit, now: now, in: db)
+        }
+        let (database, products) = (self.database, store)
+        let facets = try await facetCache.facets(for: filter) {
+            try await database.read { db in try await products.facets(filter, now: now, in: db) }
+        }
+        let page = Page(
+            rows, paging, tag: tag, position: { "\($0.1.key)|\($0.1.createdAt)|\($0.1.id)" },
+            item: { CatalogDTO.ProductOutput($0.0, now: now) })
+        let list = CatalogDTO.ListOutput(
+            items: page.items, nextCursor: page.nextCursor,
+            facets: .init(
+                category: facets.category.map(CatalogDTO.FacetOutput.init),
+                county: facets.county.map(CatalogDTO.FacetOutput.init),
+                label: facets.label.map(CatalogDTO.FacetOutput.init)))
+        return (list, rows.prefix(paging.limit).compactMap { $0.0.product.certificateExpiresAt }.min())
+    }
+
+    /// A product's detail with its images, if the viewer may see it; whether it is on sale (then
+    /// it looks the same to everyone) and until when (its certificate's expiry).
+    func detail(_ id: String, viewer: Identity?) async throws
+        -> (product: CatalogDTO.ProductOutput, onSale: Bool, deadline: Date?)
+    {
+        let now = clock.now
+        let found = try await database.read { db in try await store.productWithImages(id: id, in: db) }
+        guard let (row, images) = found, try await canSee(row, viewer) else { throw DomainError.notFound("product") }
+        return (
+            CatalogDTO.ProductOutput(row, now: now, images: images), OnSale.isOnSale(row.product, now: now),
+            row.product.certificateExpiresAt
+        )
+    }
+
+    /// The prices of a product the viewer may see, oldest first.
+    func priceHistory(_ id: String, viewer: Identity?) async throws -> [CatalogDTO.PricePoint] {
+        let (row, prices) = try await database.read { db in
+            (try await store.product(id: id, in: db), try await store.prices(productId: id, in: db))
+        }
+        guard let row, try await canSee(row, viewer) else { throw DomainError.notFound("product") }
+        return prices.map { CatalogDTO.PricePoint(priceFen: $0.0, from: $0.1.rfc3339) }
+    }
+
+    /// Buyers and the public see what is on sale; the merchant and admins see everything of its own.
+    func canSee(_ row: ProductRow, _ viewer: Identity?) async throws -> Bool {
+        if viewer?.role == .admin { return true }
+        if OnSale.isOnSale(row.product, now: clock.now) { return true }
+        guard let viewer, viewer.role == .merchant else { return false }
+        let merchant = try await database.read { db in try await merchants.merchant(ownerId: viewer.userId, in: db) }
+        return merchant?.id == row.product.merchantId
+    }
+}

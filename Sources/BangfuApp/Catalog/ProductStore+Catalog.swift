@@ -1,0 +1,151 @@
+import Foundation
+import SQLKit
+
+/// The public catalog: what buyers may see (`OnSale`), searched, filtered, sorted and counted.
+extension ProductStore {
+    /// The rows buyers may see: those on sale (`OnSale`), which leaves the planner the index that
+    /// gives the requested order, so a page is answered without sorting the catalog.
+    private func publicWhere(_ filter: ProductFilter, now: Date) -> SQLQueryString {
+        var query: SQLQueryString = " WHERE " + OnSale.sql("p", at: now)
+        if let q = filter.query {
+            switch engine {
+            case .sqlite:
+                let match = q.terms.map { "\"\($0)\"" }.joined(separator: " AND ")
+                query += " AND p.id IN (SELECT product_id FROM product_search WHERE product_search MATCH \(bind: match))"
+            case .postgres:
+                query += " AND p.search_terms @> string_to_array(\(bind: q.terms.joined(separator: " ")), ' ')"
+            }
+            // A piece of one or two characters is itself a term, so the index match already proves
+            // the substring; longer pieces are checked (their bigrams may occur apart).
+            for piece in q.pieces where piece.count > 2 {
+                query += " AND p.search_text LIKE \(bind: SearchTerms.likePattern(piece)) ESCAPE '\\'"
+            }
+        }
+        if let category = filter.categoryId {
+            query += " AND (p.category_id = \(bind: category) OR p.top_category_id = \(bind: category))"
+        }
+        if let county = filter.countyCode { query += " AND p.origin_county_code = \(bind: county)" }
+        if let label = filter.label {
+            query += " AND p.id IN (SELECT product_id FROM product_labels WHERE label = \(bind: label))"
+        }
+        if let min = filter.minPriceFen { query += " AND p.price_fen >= \(bind: min)" }
+        if let max = filter.maxPriceFen { query += " AND p.price_fen <= \(bind: max)" }
+        return query
+    }
+
+    /// Relevance: a match in the title counts most, then in the merchant's name; ties newest first.
+    /// The merchants whose name matches are found once per query (an uncorrelated subquery), not
+    /// looked up for each of the thousands of candidates a common bigram has.
+    private func relevance(_ filter: ProductFilter) -> SQLQueryString {
+        guard let first = filter.query?.pieces.first else { return "0" }
+        let pattern = SearchTerms.likePattern(first)
+        return """
+            (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
+              + CASE WHEN p.merchant_id IN (SELECT id FROM merchants WHERE lower(company_name) LIKE \(bind: pattern)
+                ESCAPE '\\') THEN 1 ELSE 0 END)
+            """
+    }
+
+    /// A keyset position: the sort key (score or price or sales or time), the time, the id.
+    struct Position: Sendable {
+        var key: Int64
+        var createdAt: Int64
+        var id: String
+    }
+
+    func publicProducts(
+        _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
+    ) async throws -> [(ProductRow, Position)] {
+        let score = relevance(filter)
+        var query: SQLQueryString = "SELECT p.*, \(unsafeRaw: Self.names), CAST("
+        query += score
+        query += " AS BIGINT) AS score FROM products p"
+        query += publicWhere(filter, now: now)
+        let keyColumn: SQLQueryString =
+            switch sort {
+            case .relevance: score
+            case .newest: "p.created_at"
+            case .priceAsc, .priceDesc: "p.price_fen"
+            case .sales: "p.sales"
+            }
+        let ascending = sort == .priceAsc
+        let op = ascending ? ">" : "<"
+        let direction = ascending ? "ASC" : "DESC"
+        // Each order has an index of its own: (created_at, id), (price_fen, id), (sales, id).
+        // Relevance ranks only the candidates of a query, so it may sort.
+        switch sort {
+        case .relevance:
+            if let after {
+                query += " AND (" + keyColumn + " < \(bind: after.key) OR (" + keyColumn
+                query += " = \(bind: after.key) AND (p.created_at < \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id < \(bind: after.id)))))"
+            }
+            query += " ORDER BY " + keyColumn + " DESC, p.created_at DESC, p.id DESC"
+        case .newest, .priceAsc, .priceDesc, .sales:
+            if let after {
+                query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
+                query += " = \(bind: after.key) AND p.id \(unsafeRaw: op) \(bind: after.id)))"
+            }
+            query += " ORDER BY " + keyColumn + " \(unsafeRaw: direction), p.id \(unsafeRaw: direction)"
+        }
+        query += " LIMIT \(literal: limit)"
+        return try await db.raw(query).all().map { row in
+            let product = try Self.row(row)
+            let key: Int64 =
+                switch sort {
+                case .relevance: try row.decode(column: "score", as: Int64.self)
+                case .newest: product.product.createdAt.millis
+                case .priceAsc, .priceDesc: product.product.priceFen
+                case .sales: product.product.sales
+                }
+            return (product, Position(key: key, createdAt: product.product.createdAt.millis, id: product.product.id))
+        }
+    }
+
+    struct FacetCount: Sendable {
+        var key: String
+        var label: String
+        var count: Int64
+    }
+
+    /// Counts of the filtered public set by top-level category, origin county and label.
+    func facets(_ filter: ProductFilter, now: Date, in db: any SQLDatabase) async throws
+        -> (category: [FacetCount], county: [FacetCount], label: [FacetCount])
+    {
+        func counts(_ sql: SQLQueryString) async throws -> [FacetCount] {
+            try await db.raw(sql).all().map {
+                FacetCount(
+                    key: try $0.decode(column: "k", as: String.self), label: try $0.decode(column: "l", as: String.self),
+                    count: try $0.decode(column: "n", as: Int64.self))
+            }
+        }
+        let from: SQLQueryString = " FROM products p"
+        let categoryCounts = try await counts(
+            "SELECT p.top_category_id AS k, (SELECT name FROM categories WHERE id = p.top_category_id) AS l, COUNT(*) AS n"
+                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY n DESC, k")
+        let county = try await counts(
+            "SELECT p.origin_county_code AS k, (SELECT name FROM counties WHERE code = p.origin_county_code) AS l, COUNT(*) AS n"
+                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
+        let labels = try await counts(
+            "SELECT pl.label AS k, pl.label AS l, COUNT(*) AS n" + from
+                + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
+                + " GROUP BY pl.label ORDER BY n DESC, k")
+        return (
+            categoryCounts, county,
+            labels.map { FacetCount(key: $0.key, label: ProductLabel(rawValue: $0.key)?.chineseName ?? $0.key, count: $0.count) }
+        )
+    }
+
+    /// How many products each merchant has on sale now (listed, merchant active, unexpired certificate).
+    func onSaleCounts(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws -> [String: Int64] {
+        guard !merchantIds.isEmpty else { return [:] }
+        let rows = try await db.raw(
+            """
+            SELECT merchant_id, COUNT(*) AS n FROM products
+            WHERE merchant_id IN (\(binds: merchantIds)) AND \(OnSale.sql("products", at: now))
+            GROUP BY merchant_id
+            """
+        ).all()
+        return try Dictionary(
+            uniqueKeysWithValues: rows.map { (try $0.decode(column: "merchant_id", as: String.self), try $0.decode(column: "n", as: Int64.self)) })
+    }
+}

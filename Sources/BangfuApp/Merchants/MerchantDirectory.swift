@@ -1,0 +1,88 @@
+import Foundation
+import SQLKit
+
+/// A merchant as its public profile shows it, with the number of its products on sale.
+struct MerchantProfile: Sendable {
+    var merchant: Merchant
+    var productCount: Int64
+}
+
+/// Public merchant profiles and suspension (API.md "Merchant onboarding", last rows). Knows
+/// nothing of HTTP.
+struct MerchantDirectory: Sendable {
+    let database: any Database
+    let clock: AppClock
+    let store: MerchantStore
+    let products: ProductStore
+    let audit: AuditStore
+
+    init(_ services: AppServices) {
+        database = services.database
+        clock = services.clock
+        store = services.merchants
+        products = services.products
+        audit = services.audit
+    }
+
+    /// Newest first, read with `paging.fetchLimit`; suspended merchants for admins only.
+    func merchants(countyCode: String?, paging: Paging, viewer: Identity?) async throws -> [MerchantProfile] {
+        let after = try paging.position.map(Paging.timeAndId)
+        let activeOnly = viewer?.role != .admin
+        let now = clock.now
+        return try await database.read { db in
+            let rows = try await store.merchants(
+                countyCode: countyCode, activeOnly: activeOnly, after: after, limit: paging.fetchLimit, in: db)
+            let counts = try await products.onSaleCounts(merchantIds: rows.map(\.id), now: now, in: db)
+            return rows.map { MerchantProfile(merchant: $0, productCount: counts[$0.id] ?? 0) }
+        }
+    }
+
+    /// The merchant if `viewer` may see it (`isVisible`); otherwise it does not exist.
+    func profile(_ id: String, viewer: Identity?) async throws -> MerchantProfile {
+        let now = clock.now
+        let (found, counts) = try await database.read { db in
+            (try await store.merchant(id: id, in: db), try await products.onSaleCounts(merchantIds: [id], now: now, in: db))
+        }
+        guard let merchant = found, Self.isVisible(merchant, to: viewer) else { throw DomainError.notFound("merchant") }
+        return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0)
+    }
+
+    /// Active merchants are public; a suspended one only to itself and admins.
+    static func isVisible(_ merchant: Merchant, to viewer: Identity?) -> Bool {
+        merchant.status == .active || viewer?.role == .admin || viewer?.userId == merchant.ownerId
+    }
+
+    func suspend(_ id: String, reason: String?, by admin: Identity) async throws -> MerchantProfile {
+        var v = Validator()
+        let reason = v.text(reason, "reason", max: 500, multiline: true)
+        try v.check()
+        return try await change(id, admin, to: .suspended, reason: reason)
+    }
+
+    func reinstate(_ id: String, by admin: Identity) async throws -> MerchantProfile {
+        try await change(id, admin, to: .active, reason: nil)
+    }
+
+    private func change(_ id: String, _ admin: Identity, to status: MerchantStatus, reason: String?) async throws
+        -> MerchantProfile
+    {
+        try await database.write { db in
+            guard var merchant = try await store.merchant(id: id, in: db) else { throw DomainError.notFound("merchant") }
+            guard merchant.status != status else {
+                throw DomainError.invalidTransition(
+                    current: merchant.status.rawValue, action: status == .active ? "reinstate" : "suspend")
+            }
+            try await store.setStatus(merchantId: id, status, reason: reason, at: clock.now, in: db)
+            // Its products leave the catalog at once, and come back on reinstatement.
+            try await products.setMerchantActive(merchantId: id, status == .active, in: db)
+            try await audit.append(
+                AuditEvent(
+                    admin, status == .active ? "merchant.reinstate" : "merchant.suspend", .merchant(id),
+                    ["reason": reason]), in: db)
+            merchant.status = status
+            merchant.suspensionReason = reason
+            let counts = try await products.onSaleCounts(merchantIds: [id], now: clock.now, in: db)
+            return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Whether this instance can serve (`/readyz`): the database answers and its migrations are current.
+struct Readiness: Sendable {
+    let database: any Database
+
+    init(_ services: AppServices) {
+        database = services.database
+    }
+
+    enum State: String, Sendable {
+        case ready
+        case migrationsPending = "migrations pending"
+        case databaseUnavailable = "database unavailable"
+    }
+
+    func check() async -> State {
+        guard await database.ping() else { return .databaseUnavailable }
+        return await Migrations.isCurrent(database) ? .ready : .migrationsPending
+    }
+}

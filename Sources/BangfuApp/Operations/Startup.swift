@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+
+/// What every start runs before serving (idempotent): migrations, the reference data of
+/// `Catalog/`, the purge of old idempotency keys, the certificate signing key, the planner's
+/// statistics.
+struct Startup: Sendable {
+    let configuration: AppConfiguration
+    let database: any Database
+    let clock: AppClock
+    let reference: ReferenceStore
+    let orders: OrderStore
+    let signingKeys: SigningKeys
+
+    init(_ services: AppServices) {
+        configuration = services.configuration
+        database = services.database
+        clock = services.clock
+        reference = services.reference
+        orders = services.orders
+        signingKeys = services.signingKeys
+    }
+
+    /// Applies migrations and loads `Catalog/` (idempotent; run at every start).
+    func prepare(logger: Logger) async throws {
+        let applied = try await Migrations.apply(to: database, now: clock.now)
+        if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
+        let data = try ReferenceData.load(FileSource.catalogFiles(configuration))
+        let reference = self.reference
+        let added = try await database.write { db in try await reference.load(data, in: db) }
+        if added > 0 { logger.info("loaded reference data", metadata: ["rows": "\(added)"]) }
+        // Idempotency keys are kept 7 days (API.md asks for at least 24 hours).
+        let orders = self.orders, cutoff = clock.now.addingTimeInterval(-7 * 86400)
+        try await database.write { db in try await orders.purgeKeys(before: cutoff, in: db) }
+        if let kid = try await signingKeys.prepare(now: clock.now) {
+            logger.notice("created the certificate signing key", metadata: ["kid": .string(kid)])
+        }
+        try await optimize()
+    }
+
+    /// Refreshes the planner's statistics where it helps (SQLite's `PRAGMA optimize`; PostgreSQL's
+    /// autovacuum does this by itself).
+    func optimize() async throws {
+        guard database.engine == .sqlite else { return }
+        try await database.write { db in try await db.raw("PRAGMA optimize=0x10002").run() }
+    }
+}

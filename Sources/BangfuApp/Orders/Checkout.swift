@@ -1,0 +1,46 @@
+import Crypto
+import Foundation
+
+/// A canteen buyer's checkout (API.md `POST /orders`): one order per merchant, placed all or
+/// nothing through the placement queue, answered once per Idempotency-Key.
+struct Checkout: Sendable {
+    let database: any Database
+    let buyers: BuyerStore
+    let placements: PlacementQueue
+
+    init(_ services: AppServices) {
+        database = services.database
+        buyers = services.buyers
+        placements = services.placements
+    }
+
+    /// Places `input` for the actor's verified organization; the answer is the one the key keeps
+    /// (a replay when the key was used before for the same request).
+    func place(_ input: OrderDTO.PlaceInput, key: String, by actor: Identity) async throws -> PlacementAnswer {
+        let hash = try Self.requestHash(input)
+        let organization = try await database.read { db in
+            try await buyers.organization(memberId: actor.userId, in: db)
+        }
+        guard let organization else {
+            throw DomainError(.forbidden, code: "forbidden", detail: "register your organization first")
+        }
+        guard organization.status == .active else {
+            throw DomainError(.forbidden, code: "forbidden", detail: "your organization is not verified yet")
+        }
+        return try await placements.submit(
+            PlacementRequest(user: actor, organization: organization, key: key, requestHash: hash, input: input))
+    }
+
+    /// The canonical JSON of a value: sorted keys, unescaped slashes.
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// SHA-256 of the normalised request (decoded and re-encoded with sorted keys), so the same
+    /// checkout with other whitespace or key order is the same request.
+    static func requestHash(_ input: OrderDTO.PlaceInput) throws -> String {
+        SHA256.hash(data: try encode(input)).lowercaseHex
+    }
+}

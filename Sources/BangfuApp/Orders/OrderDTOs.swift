@@ -1,0 +1,164 @@
+import Foundation
+
+/// What the order routes read and write (API.md "Orders"); no logic beyond mapping.
+enum OrderDTO {
+
+    struct PlaceInput: Codable {
+        struct Line: Codable {
+            var productId: String
+            var quantity: Int64
+        }
+        var items: [Line]
+        var shipWithinDays: Int?
+        var deliveryAddress: String?
+        var note: String?
+    }
+
+    struct ItemOutput: Encodable {
+        var productId: String
+        var title: String
+        var unitPriceFen: Int64
+        var quantity: Int64
+        var amountFen: Int64
+        var certificateNumber: String
+
+        init(_ item: OrderItem) {
+            productId = item.productId
+            title = item.title
+            unitPriceFen = item.unitPriceFen
+            quantity = item.quantity
+            amountFen = item.amountFen
+            certificateNumber = item.certificateNumber
+        }
+    }
+
+    struct RefundOutput: Encodable {
+        var id: String
+        var orderId: String
+        var amountFen: Int64
+        var reason: String
+        var status: RefundStatus
+        @NullEncoded var decisionNote: String?
+        @NullEncoded var decidedAt: String?
+        var createdAt: String
+
+        init(_ r: Refund) {
+            id = r.id
+            orderId = r.orderId
+            amountFen = r.amountFen
+            reason = r.reason
+            status = r.status
+            decisionNote = r.decisionNote
+            decidedAt = r.decidedAt?.rfc3339
+            createdAt = r.createdAt.rfc3339
+        }
+    }
+
+    struct Output: Encodable {
+        var id: String
+        var checkoutId: String
+        var buyerOrganizationId: String
+        var buyerOrganizationName: String
+        var merchantId: String
+        var status: OrderStatus
+        var totalFen: Int64
+        var refundedFen: Int64
+        /// What the buyer still has to pay: the total less approved refunds.
+        var owedFen: Int64
+        var shipWithinDays: Int
+        var shipBy: String
+        @NullEncoded var deliveryAddress: String?
+        @NullEncoded var note: String?
+        @NullEncoded var carrier: String?
+        @NullEncoded var trackingNumber: String?
+        @NullEncoded var paymentReference: String?
+        @NullEncoded var shippedAt: String?
+        @NullEncoded var acceptedAt: String?
+        @NullEncoded var settledAt: String?
+        var items: [ItemOutput]
+        /// In an order's detail; null in lists and in the placement's answer.
+        @NullEncoded var events: [MerchantApplicationsController.ReviewOutput]?
+        @NullEncoded var refunds: [RefundOutput]?
+        var createdAt: String
+        var updatedAt: String
+
+        init(_ o: Order, organizationName: String, items: [OrderItem], events: [HistoryRecord]? = nil, refunds: [Refund]? = nil) {
+            id = o.id
+            checkoutId = o.checkoutId
+            buyerOrganizationId = o.organizationId
+            buyerOrganizationName = organizationName
+            merchantId = o.merchantId
+            status = o.status
+            totalFen = o.totalFen
+            refundedFen = o.refundedFen
+            owedFen = OrderRules.owedFen(total: o.totalFen, approvedRefunds: o.refundedFen)
+            shipWithinDays = o.shipWithinDays
+            shipBy = o.shipBy.rfc3339
+            deliveryAddress = o.deliveryAddress
+            note = o.note
+            carrier = o.carrier
+            trackingNumber = o.trackingNumber
+            paymentReference = o.paymentReference
+            shippedAt = o.shippedAt?.rfc3339
+            acceptedAt = o.acceptedAt?.rfc3339
+            settledAt = o.settledAt?.rfc3339
+            self.items = items.map(ItemOutput.init)
+            self.events = events?.map(MerchantApplicationsController.ReviewOutput.init)
+            self.refunds = refunds?.map(RefundOutput.init)
+            createdAt = o.createdAt.rfc3339
+            updatedAt = o.updatedAt.rfc3339
+        }
+    }
+
+    struct CheckoutOutput: Encodable {
+        var checkoutId: String
+        var totalFen: Int64
+        var orders: [Output]
+    }
+
+    /// A refund in a list, with the order it belongs to summed up.
+    struct QueuedRefundOutput: Encodable {
+        struct OrderSummary: Encodable {
+            var id: String
+            var status: OrderStatus
+            var merchantId: String
+            var buyerOrganizationId: String
+            var totalFen: Int64
+            var refundedFen: Int64
+            var items: [ItemOutput]
+        }
+        var refund: RefundOutput
+        var order: OrderSummary
+
+        init(_ queued: OrderStore.QueuedRefund, items: [OrderItem]) {
+            refund = RefundOutput(queued.refund)
+            let o = queued.order
+            order = OrderSummary(
+                id: o.id, status: o.status, merchantId: o.merchantId, buyerOrganizationId: o.organizationId,
+                totalFen: o.totalFen, refundedFen: o.refundedFen, items: items.map(ItemOutput.init))
+        }
+    }
+
+    struct ReasonInput: Decodable {
+        var reason: String?
+    }
+
+    struct ShipmentInput: Decodable {
+        var carrier: String
+        var trackingNumber: String
+    }
+
+    struct PaymentInput: Decodable {
+        var reference: String
+        var amountFen: Int64
+    }
+
+    struct RefundInput: Decodable {
+        var amountFen: Int64
+        var reason: String
+    }
+
+    struct DecisionInput: Decodable {
+        var note: String?
+    }
+}

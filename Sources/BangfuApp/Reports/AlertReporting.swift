@@ -1,0 +1,37 @@
+import Foundation
+
+/// The alerts of 动态跟踪 (API.md "Reports and alerts"): county officers see their own county,
+/// merchants their own alerts, admins all.
+struct AlertReporting: Sendable {
+    let database: any Database
+    let merchants: MerchantStore
+    let alerts: AlertStore
+    let settings: AlertSettings
+    let clock: AppClock
+
+    init(_ services: AppServices) {
+        database = services.database
+        merchants = services.merchants
+        alerts = services.alerts
+        settings = services.configuration.alerts
+        clock = services.clock
+    }
+
+    /// At most `limit` alerts of `kinds` that `user` may see, oldest first by `since`; none for a
+    /// merchant user without a merchant.
+    func alerts(_ kinds: Set<AlertKind>, limit: Int, for user: Identity) async throws -> [Alert] {
+        let now = clock.now
+        let (merchants, alerts, settings) = (self.merchants, self.alerts, self.settings)
+        return try await database.read { db -> [Alert] in
+            let scope: AlertScope
+            switch user.role {
+            case .county: scope = .county(user.countyCode ?? "-")
+            case .merchant:
+                guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else { return [] }
+                scope = .merchant(merchant.id)
+            default: scope = .all
+            }
+            return try await alerts.alerts(kinds, scope: scope, settings: settings, now: now, limit: limit, in: db)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SQLKit
+
+/// A time stored as integer milliseconds since the epoch (BIGINT on both engines), so a row model
+/// decodes with SQLKit's `decode(model:)` (`@Millis var createdAt: Date`).
+@propertyWrapper
+struct Millis: Codable, Sendable, Hashable {
+    var wrappedValue: Date
+
+    init(wrappedValue: Date) { self.wrappedValue = wrappedValue }
+
+    init(from decoder: any Decoder) throws {
+        wrappedValue = Date(millis: try decoder.singleValueContainer().decode(Int64.self))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue.millis)
+    }
+}
+
+/// A nullable time in integer milliseconds (`@OptionalMillis var shippedAt: Date?`).
+@propertyWrapper
+struct OptionalMillis: Codable, Sendable, Hashable {
+    var wrappedValue: Date?
+
+    init(wrappedValue: Date?) { self.wrappedValue = wrappedValue }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        wrappedValue = container.decodeNil() ? nil : Date(millis: try container.decode(Int64.self))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue.millis) } else { try container.encodeNil() }
+    }
+}
+
+/// A table's row as a Swift value: decoded by name from snake_case columns (an unknown enum value
+/// fails loudly instead of falling back), with its column list written once.
+protocol RowModel: Decodable, Sendable {
+    /// The table's columns in the order inserts bind them.
+    static var columns: [String] { get }
+}
+
+extension SQLRow {
+    /// The row as `T`, its snake_case columns matched to `T`'s camelCase properties.
+    func model<T: RowModel>(_ type: T.Type) throws -> T {
+        try decode(model: type, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+}
+
+extension RowModel {
+    /// The column list for an INSERT or a SELECT (`id, checkout_id, …`).
+    static var columnList: SQLQueryString {
+        "\(idents: columns, joinedBy: ", ")"
+    }
+}
