@@ -88,22 +88,8 @@ extension AppServices {
     func rateLimited(_ when: RateLimitMiddleware.When = .always) -> RateLimitMiddleware {
         RateLimitMiddleware(limiter: rateLimiter, clock: clock, when: when)
     }
-
-    /// The caller's merchant, if it is active: what merchants need to change their products.
-    func activeMerchant(_ user: Identity, in db: any SQLDatabase) async throws -> Merchant {
-        guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else {
-            throw DomainError(.forbidden, code: "forbidden", detail: "only an approved merchant may do this")
-        }
-        guard merchant.status == .active else {
-            throw DomainError(.forbidden, code: "forbidden", detail: "the merchant is suspended")
-        }
-        return merchant
-    }
 }
 
-extension DomainError: CustomStringConvertible {
-    public var description: String { "\(code): \(detail)" }
-}
 
 /// The entry points of the command line (`Sources/bangfu`), of `buildApplication` and of the tests:
 /// each forwards to the use case that does the work, so `AppServices` stays the list of

@@ -207,4 +207,36 @@ import Testing
         #expect(results == Array(repeating: 7, count: 20))
         #expect(calls.withLockedValue { $0 } == 1)
     }
+
+    /// A computation that began before an invalidation finishes after a newer one started: its
+    /// late result must not take the slot (it used to, and was then served as fresh).
+    @Test func aLateResultDoesNotReplaceANewerComputation() async throws {
+        let cache = FacetCache(ttl: .seconds(60))
+        let release = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let old = Task {
+            try await cache.facets(for: ProductFilter()) {
+                await withCheckedContinuation { continuation in release.withLockedValue { $0 = continuation } }
+                return ([ProductStore.FacetCount(key: "k", label: "old", count: 1)], [], [])
+            }
+        }
+        while release.withLockedValue({ $0 == nil }) { await Task.yield() }
+        cache.invalidate()
+        let gate = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let newer = Task {
+            try await cache.facets(for: ProductFilter()) {
+                await withCheckedContinuation { continuation in gate.withLockedValue { $0 = continuation } }
+                return ([ProductStore.FacetCount(key: "k", label: "new", count: 2)], [], [])
+            }
+        }
+        while gate.withLockedValue({ $0 == nil }) { await Task.yield() }
+        release.withLockedValue { $0?.resume() }
+        #expect(try await old.value.category[0].label == "old")
+        gate.withLockedValue { $0?.resume() }
+        #expect(try await newer.value.category[0].label == "new")
+        // What is kept is the newer computation's result, not the late one's.
+        let kept = try await cache.facets(for: ProductFilter()) {
+            ([ProductStore.FacetCount(key: "k", label: "recomputed", count: 3)], [], [])
+        }
+        #expect(kept.category[0].label == "new")
+    }
 }

@@ -48,15 +48,15 @@ extension AccountsController {
         }
         var user: MeUser
         /// The user's merchant once approved; a buyer's organization once registered.
-        @NullEncoded var merchant: MerchantsController.Output?
-        @NullEncoded var buyerOrganization: BuyerOrganizationsController.Output?
+        @NullEncoded var merchant: MerchantDTO.MerchantOutput?
+        @NullEncoded var buyerOrganization: BuyerDTO.OrganizationOutput?
         @NullEncoded var countyCode: String?
 
         init(_ identity: Identity, _ profile: AccountProfile.Profile) {
             user = MeUser(
                 id: identity.userId, username: identity.username, role: identity.role, displayName: identity.displayName)
-            merchant = profile.merchant.map { MerchantsController.Output($0, productCount: 0, viewer: identity) }
-            buyerOrganization = profile.organization.map(BuyerOrganizationsController.Output.init)
+            merchant = profile.merchant.map { MerchantDTO.MerchantOutput($0, productCount: 0, viewer: identity) }
+            buyerOrganization = profile.organization.map(BuyerDTO.OrganizationOutput.init)
             countyCode = identity.countyCode
         }
     }

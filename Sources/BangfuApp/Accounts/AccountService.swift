@@ -24,10 +24,9 @@ struct AccountService: Sendable {
             guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
                 throw DomainError.conflict("username is taken", field: "username")
             }
-            var event = AuditEvent(
-                caller, "user.create", .user(user.id),
+            let event = AuditEvent(
+                actorId: caller?.userId ?? user.id, "user.create", .user(user.id),
                 ["username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode])
-            event.actorId = caller?.userId ?? user.id
             try await audit.append(event, in: db)
         }
     }
@@ -56,9 +55,7 @@ struct AccountService: Sendable {
             try await failures.succeeded(attempt: attempt, usernameKey: key, address: address, in: db)
             let session = try await sessions.create(userId: user.id, lifetime: lifetime, in: db)
             // The user signing in is the actor, before any session identifies them.
-            var event = AuditEvent(nil, "session.create", .user(user.id))
-            event.actorId = user.id
-            try await audit.append(event, in: db)
+            try await audit.append(AuditEvent(actorId: user.id, "session.create", .user(user.id)), in: db)
             return session
         }
         return (user, session.token, session.expiresAt)

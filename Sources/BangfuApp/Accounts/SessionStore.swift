@@ -2,6 +2,21 @@ import Crypto
 import Foundation
 import SQLKit
 
+/// A row of `sessions`: the token's hash (never the token), whose it is, and until when.
+struct Session: RowModel {
+    var tokenHash: String
+    var userId: String
+    @Millis var createdAt: Date
+    @Millis var expiresAt: Date
+
+    static let columns = ["token_hash", "user_id", "created_at", "expires_at"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        "(\(bind: tokenHash), \(bind: userId), \(bind: createdAt.millis), \(bind: expiresAt.millis))"
+    }
+}
+
 /// Sessions are opaque random tokens; only their SHA-256 is stored, so a copy of the database does
 /// not let anyone sign in.
 struct SessionStore: Sendable {
@@ -16,12 +31,8 @@ struct SessionStore: Sendable {
         let token = randomBase32(bytes: 32)
         let now = clock.now
         let expiresAt = now.addingTimeInterval(Double(lifetime.components.seconds))
-        try await db.raw(
-            """
-            INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
-            VALUES (\(bind: Self.hash(token: token)), \(bind: userId), \(bind: now.millis), \(bind: expiresAt.millis))
-            """
-        ).run()
+        let session = Session(tokenHash: Self.hash(token: token), userId: userId, createdAt: now, expiresAt: expiresAt)
+        try await db.raw("INSERT INTO sessions (\(Session.columnList)) VALUES \(session.row)").run()
         // Expired sessions are swept here rather than by a background job.
         try await db.raw("DELETE FROM sessions WHERE expires_at <= \(bind: now.millis)").run()
         return (token, expiresAt)
@@ -36,7 +47,7 @@ struct SessionStore: Sendable {
                 """
             ).first()
         else { return nil }
-        let user = try UserStore.user(row)
+        let user = try row.model(User.self)
         return Identity(
             userId: user.id, username: user.username, role: user.role, displayName: user.displayName,
             countyCode: user.countyCode, tokenHash: tokenHash, viaCookie: false)
@@ -44,6 +55,21 @@ struct SessionStore: Sendable {
 
     func delete(tokenHash: String, in db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM sessions WHERE token_hash = \(bind: tokenHash)").run()
+    }
+}
+
+/// A row of `signin_failures`. `at` stays in integer milliseconds: the throttle counts in them.
+struct SignInFailure: RowModel {
+    var id: String
+    var usernameKey: String
+    var address: String
+    var at: Int64
+
+    static let columns = ["id", "username_key", "address", "at"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        "(\(bind: id), \(bind: usernameKey), \(bind: address), \(bind: at))"
     }
 }
 
@@ -78,12 +104,8 @@ struct SignInFailureStore: Sendable {
             username: try await times("username_key = \(bind: usernameKey)", limit: throttle.perUsername))
         if let wait = throttle.retryAfter(failures, now: now) { return .failure(Wait(milliseconds: wait)) }
         let id = ids.next()
-        try await db.raw(
-            """
-            INSERT INTO signin_failures (id, username_key, address, at)
-            VALUES (\(bind: id), \(bind: usernameKey), \(bind: address), \(bind: now))
-            """
-        ).run()
+        let failure = SignInFailure(id: id, usernameKey: usernameKey, address: address, at: now)
+        try await db.raw("INSERT INTO signin_failures (\(SignInFailure.columnList)) VALUES \(failure.row)").run()
         try await db.raw("DELETE FROM signin_failures WHERE at <= \(bind: since)").run()
         return .success(id)
     }

@@ -1,13 +1,29 @@
 import Foundation
 import SQLKit
 
-struct User: Sendable, Equatable {
+struct User: RowModel, Equatable {
     var id: String
     var username: String
     var role: Role
     var displayName: String
     var countyCode: String?
-    var createdAt: Date
+    @Millis var createdAt: Date
+}
+
+extension User {
+    /// The columns of `users`: a user's own, then the sign-in key and password hash, which a `User`
+    /// does not carry (the key is derived from the username; the hash is read only at sign-in).
+    static let columns = [
+        "id", "username", "role", "display_name", "county_code", "created_at", "username_key", "password_hash",
+    ]
+
+    /// The row's values in the order of `columns`.
+    func row(passwordHash: String) -> SQLQueryString {
+        """
+        (\(bind: id), \(bind: username), \(bind: role.rawValue), \(bind: displayName), \(bind: countyCode),
+         \(bind: createdAt.millis), \(bind: AccountRules.usernameKey(username)), \(bind: passwordHash))
+        """
+    }
 }
 
 struct UserStore: Sendable {
@@ -15,10 +31,7 @@ struct UserStore: Sendable {
     func insert(_ user: User, passwordHash: String, in db: any SQLDatabase) async throws -> Bool {
         let rows = try await db.raw(
             """
-            INSERT INTO users (id, username, username_key, password_hash, role, display_name, county_code, created_at)
-            VALUES (\(bind: user.id), \(bind: user.username), \(bind: AccountRules.usernameKey(user.username)),
-              \(bind: passwordHash), \(bind: user.role.rawValue), \(bind: user.displayName), \(bind: user.countyCode),
-              \(bind: user.createdAt.millis))
+            INSERT INTO users (\(User.columnList)) VALUES \(user.row(passwordHash: passwordHash))
             ON CONFLICT (username_key) DO NOTHING
             RETURNING id
             """
@@ -33,21 +46,10 @@ struct UserStore: Sendable {
                 "SELECT * FROM users WHERE username_key = \(bind: AccountRules.usernameKey(username))"
             ).first()
         else { return nil }
-        return (try Self.user(row), try row.decode(column: "password_hash", as: String.self))
+        return (try row.model(User.self), try row.decode(column: "password_hash", as: String.self))
     }
 
     func find(id: String, in db: any SQLDatabase) async throws -> User? {
-        try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first().map(Self.user)
-    }
-
-    static func user(_ row: any SQLRow) throws -> User {
-        let role = try row.decode(column: "role", as: String.self)
-        return User(
-            id: try row.decode(column: "id", as: String.self),
-            username: try row.decode(column: "username", as: String.self),
-            role: Role(rawValue: role) ?? .buyer,
-            displayName: try row.decode(column: "display_name", as: String.self),
-            countyCode: try row.decode(column: "county_code", as: String?.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first().map { try $0.model(User.self) }
     }
 }

@@ -54,10 +54,10 @@ struct AuditStore: Sendable {
         let count = Int64(events.count)
         guard
             let head = try await db.raw("UPDATE audit_head SET seq = seq + \(bind: count) WHERE id = 1 RETURNING seq, hash")
-                .first()
+                .first().map({ try $0.model(AuditHead.self) })
         else { throw AuditError.missingHead }
-        var seq = try head.decode(column: "seq", as: Int64.self) - count
-        var prevHash = try head.decode(column: "hash", as: String.self)
+        var seq = head.seq - count
+        var prevHash = head.hash
         let at = clock.now.millis
         for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
             var rows: [SQLQueryString] = []
@@ -68,16 +68,13 @@ struct AuditStore: Sendable {
                     seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
                     entityId: event.entityId, data: data, prevHash: prevHash)
                 rows.append(
-                    """
-                    (\(bind: seq), \(bind: at), \(bind: event.actorId), \(bind: event.action), \(bind: event.entityType),
-                     \(bind: event.entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
-                    """)
+                    AuditEventRow(
+                        seq: seq, at: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
+                        entityId: event.entityId, data: data, prevHash: prevHash, hash: hash
+                    ).row)
                 prevHash = hash
             }
-            try await db.raw(
-                "INSERT INTO audit_events (seq, at, actor_id, action, entity_type, entity_id, data, prev_hash, hash) VALUES"
-                    + .values(rows)
-            ).run()
+            try await db.raw("INSERT INTO audit_events (\(AuditEventRow.columnList)) VALUES" + .values(rows)).run()
         }
         try await db.raw("UPDATE audit_head SET hash = \(bind: prevHash) WHERE id = 1").run()
     }
@@ -95,7 +92,7 @@ struct AuditStore: Sendable {
         if let entityType { query += " AND entity_type = \(bind: entityType)" }
         if let entityId { query += " AND entity_id = \(bind: entityId)" }
         query += " ORDER BY seq LIMIT \(literal: limit)"
-        return try await db.raw(query).all().map(Self.entry)
+        return try await db.raw(query).all().map { try $0.model(AuditEventRow.self).entry }
     }
 
     /// Recomputes the whole chain in pages of 1,000 and checks that the head row names the last
@@ -106,7 +103,7 @@ struct AuditStore: Sendable {
         while true {
             let page = try await db.raw(
                 "SELECT * FROM audit_events WHERE seq > \(bind: previous.seq) ORDER BY seq LIMIT 1000"
-            ).all().map(Self.entry)
+            ).all().map { try $0.model(AuditEventRow.self).entry }
             if let broken = AuditChain.firstBroken(page, after: previous) {
                 return .init(ok: false, events: count, headHash: previous.hash, firstBrokenSeq: broken)
             }
@@ -114,28 +111,54 @@ struct AuditStore: Sendable {
             count += Int64(page.count)
             previous = (last.seq, last.hash)
         }
-        let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first()
-        let headSeq = try head?.decode(column: "seq", as: Int64.self)
-        let headHash = try head?.decode(column: "hash", as: String.self)
-        if headSeq != previous.seq || headHash != previous.hash {
+        let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first().map { try $0.model(AuditHead.self) }
+        if head?.seq != previous.seq || head?.hash != previous.hash {
             // The head names events that are gone: the first missing one is the broken entry.
             return .init(ok: false, events: count, headHash: previous.hash, firstBrokenSeq: previous.seq + 1)
         }
         return .init(ok: true, events: count, headHash: previous.hash, firstBrokenSeq: nil)
     }
+}
 
-    private static func entry(_ row: any SQLRow) throws -> AuditChain.Entry {
-        AuditChain.Entry(
-            seq: try row.decode(column: "seq", as: Int64.self),
-            atMillis: try row.decode(column: "at", as: Int64.self),
-            actorId: try row.decode(column: "actor_id", as: String?.self),
-            action: try row.decode(column: "action", as: String.self),
-            entityType: try row.decode(column: "entity_type", as: String.self),
-            entityId: try row.decode(column: "entity_id", as: String.self),
-            data: try row.decode(column: "data", as: String.self),
-            prevHash: try row.decode(column: "prev_hash", as: String.self),
-            hash: try row.decode(column: "hash", as: String.self))
+/// A row of `audit_events`: exactly the fields the chain hashes, `at` kept in the integer
+/// milliseconds that are hashed (never through a `Date`), so what is read back hashes as written.
+struct AuditEventRow: RowModel {
+    var seq: Int64
+    var at: Int64
+    var actorId: String?
+    var action: String
+    var entityType: String
+    var entityId: String
+    /// The event's data as the exact JSON text that is hashed and stored.
+    var data: String
+    var prevHash: String
+    var hash: String
+
+    static let columns = ["seq", "at", "actor_id", "action", "entity_type", "entity_id", "data", "prev_hash", "hash"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: seq), \(bind: at), \(bind: actorId), \(bind: action), \(bind: entityType),
+         \(bind: entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
+        """
     }
+
+    /// The chain's view of the row.
+    var entry: AuditChain.Entry {
+        AuditChain.Entry(
+            seq: seq, atMillis: at, actorId: actorId, action: action, entityType: entityType, entityId: entityId,
+            data: data, prevHash: prevHash, hash: hash)
+    }
+}
+
+/// The single `audit_head` row (id 1): the last event's seq and hash.
+struct AuditHead: RowModel {
+    var seq: Int64
+    var hash: String
+
+    /// What its queries read (the row is created by the migration and only updated).
+    static let columns = ["seq", "hash"]
 }
 
 enum AuditError: Error {

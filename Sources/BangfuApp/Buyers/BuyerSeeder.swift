@@ -35,9 +35,7 @@ struct BuyerSeeder {
         }
         try await services.database.write { db in
             try await services.audit.append(
-                AuditEvent(
-                    actorId: nil, action: "seed.buyers", entityType: "catalog", entityId: "seed",
-                    data: ["organizations": .int(Int64(count))]), in: db)
+                AuditEvent(actorId: nil, "seed.buyers", .catalog("seed"), ["organizations": count]), in: db)
         }
     }
 }

@@ -6,7 +6,7 @@ enum BuyerOrganizationStatus: String, Codable, Sendable, CaseIterable {
     case active
 }
 
-struct BuyerOrganization: Sendable {
+struct BuyerOrganization: RowModel {
     var id: String
     var name: String
     var creditCode: String
@@ -17,26 +17,63 @@ struct BuyerOrganization: Sendable {
     var contactPhone: String
     var status: BuyerOrganizationStatus
     var createdBy: String
-    var verifiedAt: Date?
-    var createdAt: Date
-    var updatedAt: Date
+    @OptionalMillis var verifiedAt: Date?
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
+}
+
+extension BuyerOrganization {
+    static let columns = [
+        "id", "name", "credit_code", "department", "county_code", "canteen_address", "contact_name", "contact_phone",
+        "status", "created_by", "verified_at", "created_at", "updated_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: name), \(bind: creditCode), \(bind: department), \(bind: countyCode), \(bind: canteenAddress),
+         \(bind: contactName), \(bind: contactPhone), \(bind: status.rawValue), \(bind: createdBy), \(bind: verifiedAt?.millis),
+         \(bind: createdAt.millis), \(bind: updatedAt.millis))
+        """
+    }
 }
 
 /// One organization's plan for one quota year, with the sums its orders maintain.
-struct QuotaPlan: Sendable {
+struct QuotaPlan: RowModel {
     var organizationId: String
     var year: Int
-    var hasCanteen: Bool
+    @IntBool var hasCanteen: Bool
     var canteenBudgetFen: Int64
     var reservedRatioBp: Int64
     var committedFen: Int64
     var completedFen: Int64
     var refundedFen: Int64
-    var createdAt: Date
-    var updatedAt: Date
-    /// Read with the plan in the admin list.
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
+    /// Read with the plan in the admin list (not columns of the plan's row).
     var organizationName = ""
     var department = ""
+
+    /// `quota_plans`' columns in the order `row` binds them; `reserved_fen` is derived
+    /// (`reservedFen`), stored for the admin list's filter.
+    static let columns = [
+        "organization_id", "year", "has_canteen", "canteen_budget_fen", "reserved_ratio_bp", "reserved_fen",
+        "committed_fen", "completed_fen", "refunded_fen", "created_at", "updated_at",
+    ]
+
+    private enum CodingKeys: String, CodingKey {
+        case organizationId, year, hasCanteen, canteenBudgetFen, reservedRatioBp, committedFen, completedFen, refundedFen
+        case createdAt, updatedAt
+    }
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: organizationId), \(bind: Int64(year)), \(bind: hasCanteen.bit), \(bind: canteenBudgetFen),
+         \(bind: reservedRatioBp), \(bind: reservedFen), \(bind: committedFen), \(bind: completedFen), \(bind: refundedFen),
+         \(bind: createdAt.millis), \(bind: updatedAt.millis))
+        """
+    }
 
     var input: QuotaPlanInput {
         QuotaPlanInput(hasCanteen: hasCanteen, canteenBudgetFen: canteenBudgetFen, reservedRatioBp: reservedRatioBp)
@@ -60,15 +97,7 @@ struct BuyerStore: Sendable {
     var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
 
     func insert(_ o: BuyerOrganization, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO buyer_organizations (id, name, credit_code, department, county_code, canteen_address,
-              contact_name, contact_phone, status, created_by, verified_at, created_at, updated_at)
-            VALUES (\(bind: o.id), \(bind: o.name), \(bind: o.creditCode), \(bind: o.department), \(bind: o.countyCode),
-              \(bind: o.canteenAddress), \(bind: o.contactName), \(bind: o.contactPhone), \(bind: o.status.rawValue),
-              \(bind: o.createdBy), \(bind: o.verifiedAt?.millis), \(bind: o.createdAt.millis), \(bind: o.updatedAt.millis))
-            """
-        ).run()
+        try await db.raw("INSERT INTO buyer_organizations (\(BuyerOrganization.columnList)) VALUES \(o.row)").run()
         try await db.raw(
             """
             INSERT INTO buyer_members (user_id, organization_id, created_at)
@@ -88,7 +117,7 @@ struct BuyerStore: Sendable {
     }
 
     func organization(id: String, in db: any SQLDatabase) async throws -> BuyerOrganization? {
-        try await db.raw("SELECT * FROM buyer_organizations WHERE id = \(bind: id)").first().map(Self.organization)
+        try await db.raw("SELECT * FROM buyer_organizations WHERE id = \(bind: id)").first().map { try $0.model(BuyerOrganization.self) }
     }
 
     /// The organization `userId` buys for, if any.
@@ -98,7 +127,7 @@ struct BuyerStore: Sendable {
             SELECT o.* FROM buyer_members m JOIN buyer_organizations o ON o.id = m.organization_id
             WHERE m.user_id = \(bind: userId)
             """
-        ).first().map(Self.organization)
+        ).first().map { try $0.model(BuyerOrganization.self) }
     }
 
     func creditCodeInUse(_ code: String, in db: any SQLDatabase) async throws -> Bool {
@@ -112,7 +141,7 @@ struct BuyerStore: Sendable {
         if let status { sql += " AND status = \(bind: status.rawValue)" }
         if let after { sql += .after(after, time: "created_at", id: "id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
-        return try await db.raw(sql).all().map(Self.organization)
+        return try await db.raw(sql).all().map { try $0.model(BuyerOrganization.self) }
     }
 
     /// pending → active; false when it was not pending (a concurrent verification).
@@ -133,7 +162,7 @@ struct BuyerStore: Sendable {
             SELECT * FROM quota_plans WHERE organization_id = \(bind: organizationId) AND year = \(bind: Int64(year))
             \(unsafeRaw: lock ? forUpdate : "")
             """
-        ).first().map(Self.plan)
+        ).first().map { try $0.model(QuotaPlan.self) }
     }
 
     /// The plans of several organizations for one year, locked in organization order on
@@ -146,7 +175,7 @@ struct BuyerStore: Sendable {
             """
         var plans: [String: QuotaPlan] = [:]
         for row in try await db.raw(sql).all() {
-            let plan = try Self.plan(row)
+            let plan = try row.model(QuotaPlan.self)
             plans[plan.organizationId] = plan
         }
         return plans
@@ -170,15 +199,14 @@ struct BuyerStore: Sendable {
         try await db.raw(sql).run()
     }
 
-    /// Creates or replaces the declaration; the sums are left as the orders made them.
+    /// Creates or replaces the declaration; the sums are left as the orders made them (a new
+    /// plan starts with its sums at zero).
     func save(_ plan: QuotaPlan, in db: any SQLDatabase) async throws {
+        var fresh = plan
+        (fresh.committedFen, fresh.completedFen, fresh.refundedFen) = (0, 0, 0)
         try await db.raw(
             """
-            INSERT INTO quota_plans (organization_id, year, has_canteen, canteen_budget_fen, reserved_ratio_bp,
-              reserved_fen, committed_fen, completed_fen, refunded_fen, created_at, updated_at)
-            VALUES (\(bind: plan.organizationId), \(bind: Int64(plan.year)), \(bind: plan.hasCanteen ? Int64(1) : 0),
-              \(bind: plan.canteenBudgetFen), \(bind: plan.reservedRatioBp), \(bind: plan.reservedFen), 0, 0, 0,
-              \(bind: plan.createdAt.millis), \(bind: plan.updatedAt.millis))
+            INSERT INTO quota_plans (\(QuotaPlan.columnList)) VALUES \(fresh.row)
             ON CONFLICT (organization_id, year) DO UPDATE SET has_canteen = excluded.has_canteen,
               canteen_budget_fen = excluded.canteen_budget_fen, reserved_ratio_bp = excluded.reserved_ratio_bp,
               reserved_fen = excluded.reserved_fen, updated_at = excluded.updated_at
@@ -220,40 +248,17 @@ struct BuyerStore: Sendable {
         sql.appendInterpolation(unsafeRaw: " ORDER BY q.organization_id")
         if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
         return try await db.raw(sql).all().map { row in
-            var plan = try Self.plan(row)
-            plan.organizationName = try row.decode(column: "organization_name", as: String.self)
-            plan.department = try row.decode(column: "department", as: String.self)
+            var plan = try row.model(QuotaPlan.self)
+            let organization = try row.model(PlanOrganization.self)
+            (plan.organizationName, plan.department) = (organization.organizationName, organization.department)
             return plan
         }
     }
 
-    private static func organization(_ row: any SQLRow) throws -> BuyerOrganization {
-        BuyerOrganization(
-            id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self),
-            creditCode: try row.decode(column: "credit_code", as: String.self),
-            department: try row.decode(column: "department", as: String.self),
-            countyCode: try row.decode(column: "county_code", as: String?.self),
-            canteenAddress: try row.decode(column: "canteen_address", as: String.self),
-            contactName: try row.decode(column: "contact_name", as: String.self),
-            contactPhone: try row.decode(column: "contact_phone", as: String.self),
-            status: BuyerOrganizationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .pending,
-            createdBy: try row.decode(column: "created_by", as: String.self),
-            verifiedAt: try row.decode(column: "verified_at", as: Int64?.self).map(Date.init(millis:)),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
-    }
-
-    private static func plan(_ row: any SQLRow) throws -> QuotaPlan {
-        QuotaPlan(
-            organizationId: try row.decode(column: "organization_id", as: String.self),
-            year: Int(try row.decode(column: "year", as: Int64.self)),
-            hasCanteen: try row.decode(column: "has_canteen", as: Int64.self) != 0,
-            canteenBudgetFen: try row.decode(column: "canteen_budget_fen", as: Int64.self),
-            reservedRatioBp: try row.decode(column: "reserved_ratio_bp", as: Int64.self),
-            committedFen: try row.decode(column: "committed_fen", as: Int64.self),
-            completedFen: try row.decode(column: "completed_fen", as: Int64.self),
-            refundedFen: try row.decode(column: "refunded_fen", as: Int64.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+    /// The organization's name and department the admin list reads beside each plan.
+    private struct PlanOrganization: RowModel {
+        static let columns = ["organization_name", "department"]
+        var organizationName: String
+        var department: String
     }
 }

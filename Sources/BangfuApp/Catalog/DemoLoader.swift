@@ -88,8 +88,8 @@ struct DemoLoader {
                 merchants.append((merchantId, m.companyName))
                 try await services.audit.append(
                     AuditEvent(
-                        actorId: adminId, action: "demo.merchant", entityType: "merchant", entityId: merchantId,
-                        data: ["companyName": .string(m.companyName), "countyCode": .string(m.countyCode)]), in: db)
+                        actorId: adminId, "demo.merchant", .merchant(merchantId),
+                        ["companyName": m.companyName, "countyCode": m.countyCode]), in: db)
             }
             let ids = demo.products.map { _ in services.ids.next() }
             let certificates = try await services.issuer.sign(
@@ -114,9 +114,7 @@ struct DemoLoader {
             try await services.products.insertBatch(batch, in: db)
             try await services.certification.insertBatch(certificates, in: db)
             try await services.audit.append(
-                AuditEvent(
-                    actorId: adminId, action: "demo.products", entityType: "catalog", entityId: "demo",
-                    data: ["products": .int(Int64(batch.count))]), in: db)
+                AuditEvent(actorId: adminId, "demo.products", .catalog("demo"), ["products": batch.count]), in: db)
             return .loaded(merchants: merchants.count, products: batch.count)
         }
     }
@@ -160,9 +158,7 @@ struct DemoLoader {
                 merchants.append((merchantId, name))
             }
             try await services.audit.append(
-                AuditEvent(
-                    actorId: nil, action: "seed.merchants", entityType: "catalog", entityId: "seed",
-                    data: ["merchants": .int(Int64(merchantCount))]), in: db)
+                AuditEvent(actorId: nil, "seed.merchants", .catalog("seed"), ["merchants": merchantCount]), in: db)
             return (merchants, try await services.issuer.reserve(count, now: now, in: db))
         }
         guard let (merchants, firstNumber) = setup, !merchants.isEmpty else { return .skippedNotEmpty }
@@ -226,9 +222,7 @@ struct DemoLoader {
         try await writing?.value
         try await services.database.write { db in
             try await services.audit.append(
-                AuditEvent(
-                    actorId: nil, action: "seed.products", entityType: "catalog", entityId: "seed",
-                    data: ["products": .int(Int64(count))]), in: db)
+                AuditEvent(actorId: nil, "seed.products", .catalog("seed"), ["products": count]), in: db)
         }
         try await services.optimize()
         return .loaded(merchants: merchants.count, products: count)

@@ -83,9 +83,13 @@ final class FacetCache: Sendable {
     {
         do {
             let facets = try await task.value
+            // Only over this very computation: after an invalidation, a newer one may hold the slot,
+            // and a late result of the older must not replace it.
             slots.withLockedValue { slots in
                 switch slots[key] {
-                case .pending, .refreshing: slots[key] = .ready(expires: startedAt + ttl, facets: facets)
+                case .pending(let current) where current == task,
+                    .refreshing(_, let current) where current == task:
+                    slots[key] = .ready(expires: startedAt + ttl, facets: facets)
                 default: break
                 }
             }
@@ -93,8 +97,9 @@ final class FacetCache: Sendable {
         } catch {
             slots.withLockedValue { slots in
                 switch slots[key] {
-                case .pending: slots[key] = nil
-                case .refreshing(let stale, _): slots[key] = .ready(expires: startedAt, facets: stale)
+                case .pending(let current) where current == task: slots[key] = nil
+                case .refreshing(let stale, let current) where current == task:
+                    slots[key] = .ready(expires: startedAt, facets: stale)
                 default: break
                 }
             }

@@ -14,8 +14,6 @@ struct ProductEditing: Sendable {
     let certification: CertificationStore
     let audit: AuditStore
     let eligibleCountyLevels: Set<CountyLevel>
-    /// The caller's merchant, which must be active to create or change products.
-    let activeMerchant: @Sendable (Identity, any SQLDatabase) async throws -> Merchant
 
     init(_ services: AppServices) {
         database = services.database
@@ -27,7 +25,6 @@ struct ProductEditing: Sendable {
         certification = services.certification
         audit = services.audit
         eligibleCountyLevels = services.configuration.eligibleCountyLevels
-        activeMerchant = { user, db in try await services.activeMerchant(user, in: db) }
     }
 
     // MARK: Creating and editing
@@ -37,7 +34,7 @@ struct ProductEditing: Sendable {
         let now = clock.now
         let id = ids.next()
         let row = try await database.write { db in
-            let merchant = try await activeMerchant(user, db)
+            let merchant = try await merchants.activeMerchant(ownerId: user.userId, in: db)
             var v = Validator()
             let text = ProductRules.text(
                 &v, title: input.title, description: input.description, specification: input.specification,
@@ -75,7 +72,7 @@ struct ProductEditing: Sendable {
     func update(_ id: String, _ input: CatalogDTO.PatchInput, by user: Identity) async throws -> CatalogDTO.ProductOutput {
         let now = clock.now
         try await database.write { db in
-            let merchant = try await activeMerchant(user, db)
+            let merchant = try await merchants.activeMerchant(ownerId: user.userId, in: db)
             try await store.lock(productId: id, in: db)
             var product = try await ownProduct(id, merchant, in: db).product
             var v = Validator()
@@ -145,7 +142,7 @@ struct ProductEditing: Sendable {
 
     /// Another merchant's product is "not found" before the body of a stock adjustment is judged.
     func checkOwnProduct(_ id: String, by user: Identity) async throws {
-        _ = try await database.read { db in try await ownProduct(id, try await activeMerchant(user, db), in: db) }
+        _ = try await database.read { db in try await ownProduct(id, try await merchants.activeMerchant(ownerId: user.userId, in: db), in: db) }
     }
 
     /// Adds `delta` (negative: removes) to the stock still for sale, with its reason.
@@ -158,7 +155,7 @@ struct ProductEditing: Sendable {
         guard let reason = text else { throw DomainError.validation(v.errors) }
         let now = clock.now
         try await database.write { db in
-            let merchant = try await activeMerchant(user, db)
+            let merchant = try await merchants.activeMerchant(ownerId: user.userId, in: db)
             let product = try await ownProduct(id, merchant, in: db).product
             guard let stock = ProductRules.adjustedStock(stock: product.stock, delta: input.delta) else {
                 throw DomainError(

@@ -101,10 +101,17 @@ extension ProductStore {
         }
     }
 
-    struct FacetCount: Sendable {
+    struct FacetCount: RowModel {
         var key: String
         var label: String
         var count: Int64
+
+        /// What the facet queries select: the key, its label and the count.
+        static let columns = ["k", "l", "n"]
+
+        private enum CodingKeys: String, CodingKey {
+            case key = "k", label = "l", count = "n"
+        }
     }
 
     /// Counts of the filtered public set by top-level category, origin county and label.
@@ -112,11 +119,7 @@ extension ProductStore {
         -> (category: [FacetCount], county: [FacetCount], label: [FacetCount])
     {
         func counts(_ sql: SQLQueryString) async throws -> [FacetCount] {
-            try await db.raw(sql).all().map {
-                FacetCount(
-                    key: try $0.decode(column: "k", as: String.self), label: try $0.decode(column: "l", as: String.self),
-                    count: try $0.decode(column: "n", as: Int64.self))
-            }
+            try await db.raw(sql).all().map { try $0.model(FacetCount.self) }
         }
         let from: SQLQueryString = " FROM products p"
         let categoryCounts = try await counts(

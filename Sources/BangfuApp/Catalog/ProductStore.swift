@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct Product: Sendable {
+struct Product: RowModel {
     var id: String
     var merchantId: String
     var title: String
@@ -14,14 +14,36 @@ struct Product: Sendable {
     var stock: Int64
     var held: Int64
     var originCountyCode: String
-    var labels: [String]
+    @CommaList var labels: [String]
     var status: ProductStatus
     var sales: Int64
-    var merchantActive: Bool
+    @IntBool var merchantActive: Bool
     var certificateNumber: String?
-    var certificateExpiresAt: Date?
-    var createdAt: Date
-    var updatedAt: Date
+    @OptionalMillis var certificateExpiresAt: Date?
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
+}
+
+extension Product {
+    /// The columns of `products` a product holds, in the order `row` binds them. An insert adds
+    /// the search columns after them, which the product's text and its merchant's name make
+    /// (`ProductStore.insertRow`); `last_ordered_at` is left to orders.
+    static let columns = [
+        "id", "merchant_id", "title", "category_id", "top_category_id", "description", "specification", "unit",
+        "price_fen", "stock", "held", "origin_county_code", "labels", "status", "sales", "merchant_active",
+        "certificate_number", "certificate_expires_at", "created_at", "updated_at",
+    ]
+
+    /// The row's values in the order of `columns`, followed by `search` (the search columns' values).
+    func row(search: SQLQueryString) -> SQLQueryString {
+        """
+        (\(bind: id), \(bind: merchantId), \(bind: title), \(bind: categoryId), \(bind: topCategoryId),
+         \(bind: description), \(bind: specification), \(bind: unit), \(bind: priceFen), \(bind: stock), \(bind: held),
+         \(bind: originCountyCode), \(bind: labels.joined(separator: ",")), \(bind: status.rawValue), \(bind: sales),
+         \(bind: merchantActive.bit), \(bind: certificateNumber), \(bind: certificateExpiresAt?.millis),
+         \(bind: createdAt.millis), \(bind: updatedAt.millis), \(search))
+        """
+    }
 }
 
 /// What a public listing reads: the product with its merchant's and county's names.
@@ -29,6 +51,23 @@ struct ProductRow: Sendable {
     var product: Product
     var merchantName: String
     var countyName: String
+}
+
+extension ProductRow: RowModel {
+    /// What its queries select: the product's row and the two names (`ProductStore.names`).
+    static let columns = Product.columns + ["merchant_name", "county_name"]
+
+    private enum CodingKeys: String, CodingKey {
+        case merchantName, countyName
+    }
+
+    /// The row is flat: the product decodes from the same columns as the names.
+    init(from decoder: any Decoder) throws {
+        let names = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            product: try Product(from: decoder), merchantName: try names.decode(String.self, forKey: .merchantName),
+            countyName: try names.decode(String.self, forKey: .countyName))
+    }
 }
 
 enum ProductSort: String, Sendable, CaseIterable {
@@ -54,26 +93,8 @@ struct ProductStore: Sendable {
     let engine: DatabaseEngine
 
     func insert(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
-        let text = Self.searchText(product, merchantName: merchantName)
-        let terms = SearchTerms.documentTerms(text).joined(separator: " ")
-        var query: SQLQueryString = """
-            INSERT INTO products (id, merchant_id, title, category_id, top_category_id, description, specification, unit,
-              price_fen, stock, held, origin_county_code, labels, status, sales, merchant_active, certificate_number,
-              certificate_expires_at, search_text, created_at, updated_at
-            """
-        if engine == .postgres { query += ", search_terms" }
-        query += """
-            ) VALUES (\(bind: product.id), \(bind: product.merchantId), \(bind: product.title), \(bind: product.categoryId),
-              \(bind: product.topCategoryId), \(bind: product.description), \(bind: product.specification),
-              \(bind: product.unit), \(bind: product.priceFen), \(bind: product.stock), \(bind: product.held),
-              \(bind: product.originCountyCode), \(bind: product.labels.joined(separator: ",")),
-              \(bind: product.status.rawValue), \(bind: product.sales), \(bind: product.merchantActive ? Int64(1) : 0),
-              \(bind: product.certificateNumber), \(bind: product.certificateExpiresAt?.millis), \(bind: SearchTerms.normalize(text)),
-              \(bind: product.createdAt.millis), \(bind: product.updatedAt.millis)
-            """
-        if engine == .postgres { query += ", string_to_array(\(bind: terms), ' ')" }
-        query += ")"
-        try await db.raw(query).run()
+        let (row, terms) = insertRow(product, merchantName: merchantName)
+        try await db.raw("INSERT INTO products (\(Product.columnList)\(unsafeRaw: searchColumns)) VALUES \(row)").run()
         if engine == .sqlite {
             try await db.raw("INSERT INTO product_search (product_id, terms) VALUES (\(bind: product.id), \(bind: terms))").run()
         }
@@ -90,41 +111,36 @@ struct ProductStore: Sendable {
             var labelRows: [SQLQueryString] = []
             var priceRows: [SQLQueryString] = []
             for (product, merchantName) in chunk {
-                let text = Self.searchText(product, merchantName: merchantName)
-                let terms = SearchTerms.documentTerms(text).joined(separator: " ")
-                var row: SQLQueryString = """
-                    (\(bind: product.id), \(bind: product.merchantId), \(bind: product.title), \(bind: product.categoryId),
-                    \(bind: product.topCategoryId), \(bind: product.description), \(bind: product.specification),
-                    \(bind: product.unit), \(bind: product.priceFen), \(bind: product.stock), \(bind: product.held),
-                    \(bind: product.originCountyCode), \(bind: product.labels.joined(separator: ",")),
-                    \(bind: product.status.rawValue), \(bind: product.sales), \(bind: product.merchantActive ? Int64(1) : 0),
-                    \(bind: product.certificateNumber), \(bind: product.certificateExpiresAt?.millis),
-                    \(bind: SearchTerms.normalize(text)), \(bind: product.createdAt.millis), \(bind: product.updatedAt.millis)
-                    """
-                if engine == .postgres { row += ", string_to_array(\(bind: terms), ' ')" }
-                rows.append(row + ")")
+                let (row, terms) = insertRow(product, merchantName: merchantName)
+                rows.append(row)
                 searchRows.append("(\(bind: product.id), \(bind: terms))")
                 for label in product.labels { labelRows.append("(\(bind: product.id), \(bind: label))") }
                 priceRows.append(
                     "(\(bind: product.id + "-p1"), \(bind: product.id), \(bind: product.priceFen), \(bind: product.createdAt.millis), 1)")
             }
-            var insert: SQLQueryString = """
-                INSERT INTO products (id, merchant_id, title, category_id, top_category_id, description, specification, unit,
-                  price_fen, stock, held, origin_county_code, labels, status, sales, merchant_active, certificate_number,
-                  certificate_expires_at, search_text, created_at, updated_at
-                """
-            insert += engine == .postgres ? ", search_terms) VALUES " : ") VALUES "
-            try await db.raw(insert + rows.joined(separator: ", ")).run()
+            try await db.raw("INSERT INTO products (\(Product.columnList)\(unsafeRaw: searchColumns)) VALUES" + .values(rows)).run()
             if engine == .sqlite {
-                try await db.raw("INSERT INTO product_search (product_id, terms) VALUES " + searchRows.joined(separator: ", ")).run()
+                try await db.raw("INSERT INTO product_search (product_id, terms) VALUES" + .values(searchRows)).run()
             }
             if !labelRows.isEmpty {
-                try await db.raw("INSERT INTO product_labels (product_id, label) VALUES " + labelRows.joined(separator: ", ")).run()
+                try await db.raw("INSERT INTO product_labels (product_id, label) VALUES" + .values(labelRows)).run()
             }
-            try await db.raw(
-                "INSERT INTO product_prices (id, product_id, price_fen, from_at, position) VALUES " + priceRows.joined(separator: ", ")
-            ).run()
+            try await db.raw("INSERT INTO product_prices (id, product_id, price_fen, from_at, position) VALUES" + .values(priceRows)).run()
         }
+    }
+
+    /// The search columns an insert writes after `Product.columns`: the normalized text that
+    /// substring checks read and, on PostgreSQL, the indexed terms (SQLite keeps those in
+    /// `product_search`).
+    private var searchColumns: String { engine == .postgres ? ", search_text, search_terms" : ", search_text" }
+
+    /// The product's row for an insert, its search values included, and its search terms.
+    private func insertRow(_ product: Product, merchantName: String) -> (row: SQLQueryString, terms: String) {
+        let text = Self.searchText(product, merchantName: merchantName)
+        let terms = SearchTerms.documentTerms(text).joined(separator: " ")
+        var search: SQLQueryString = "\(bind: SearchTerms.normalize(text))"
+        if engine == .postgres { search += ", string_to_array(\(bind: terms), ' ')" }
+        return (product.row(search: search), terms)
     }
 
     /// Writes every field PATCH may change back and re-indexes the searchable text. Stock, held
@@ -198,7 +214,17 @@ struct ProductStore: Sendable {
 
     func prices(productId: String, in db: any SQLDatabase) async throws -> [(Int64, Date)] {
         try await db.raw("SELECT price_fen, from_at FROM product_prices WHERE product_id = \(bind: productId) ORDER BY position")
-            .all().map { (try $0.decode(column: "price_fen", as: Int64.self), Date(millis: try $0.decode(column: "from_at", as: Int64.self))) }
+            .all().map { row in
+                let price = try row.model(PricePoint.self)
+                return (price.priceFen, price.fromAt)
+            }
+    }
+
+    /// A price and the time it took effect, as the price history reads them.
+    private struct PricePoint: RowModel {
+        static let columns = ["price_fen", "from_at"]
+        var priceFen: Int64
+        @Millis var fromAt: Date
     }
 
     /// Sets the stock only if it still is `expected` (so a concurrent order cannot be overwritten).
@@ -255,7 +281,7 @@ struct ProductStore: Sendable {
     /// Copies a merchant's status onto its products (suspension hides them at once).
     func setMerchantActive(merchantId: String, _ active: Bool, in db: any SQLDatabase) async throws {
         try await db.raw(
-            "UPDATE products SET merchant_active = \(bind: active ? Int64(1) : 0) WHERE merchant_id = \(bind: merchantId)"
+            "UPDATE products SET merchant_active = \(bind: active.bit) WHERE merchant_id = \(bind: merchantId)"
         ).run()
     }
 
@@ -281,30 +307,6 @@ struct ProductStore: Sendable {
     static let select = "SELECT p.*, \(names) FROM products p"
 
     static func row(_ row: any SQLRow) throws -> ProductRow {
-        let labels = try row.decode(column: "labels", as: String.self)
-        let product = Product(
-            id: try row.decode(column: "id", as: String.self),
-            merchantId: try row.decode(column: "merchant_id", as: String.self),
-            title: try row.decode(column: "title", as: String.self),
-            categoryId: try row.decode(column: "category_id", as: String.self),
-            topCategoryId: try row.decode(column: "top_category_id", as: String.self),
-            description: try row.decode(column: "description", as: String.self),
-            specification: try row.decode(column: "specification", as: String.self),
-            unit: try row.decode(column: "unit", as: String.self),
-            priceFen: try row.decode(column: "price_fen", as: Int64.self),
-            stock: try row.decode(column: "stock", as: Int64.self),
-            held: try row.decode(column: "held", as: Int64.self),
-            originCountyCode: try row.decode(column: "origin_county_code", as: String.self),
-            labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init),
-            status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
-            sales: try row.decode(column: "sales", as: Int64.self),
-            merchantActive: try row.decode(column: "merchant_active", as: Int64.self) == 1,
-            certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
-            certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
-        return ProductRow(
-            product: product, merchantName: try row.decode(column: "merchant_name", as: String.self),
-            countyName: try row.decode(column: "county_name", as: String.self))
+        try row.model(ProductRow.self)
     }
 }

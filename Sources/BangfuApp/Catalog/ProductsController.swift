@@ -102,10 +102,3 @@ struct ProductsController {
         return try .json(try await browsing.priceHistory(id, viewer: context.identity))
     }
 }
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

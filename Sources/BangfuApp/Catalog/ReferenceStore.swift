@@ -6,7 +6,7 @@ public enum CountyLevel: String, Codable, Sendable, Hashable, CaseIterable {
     case provincial
 }
 
-struct County: Codable, Sendable, Equatable {
+struct County: Codable, Sendable, Equatable, RowModel {
     var code: String
     var name: String
     var prefecture: String
@@ -14,10 +14,32 @@ struct County: Codable, Sendable, Equatable {
     var level: CountyLevel
 }
 
-struct Category: Codable, Sendable, Equatable {
+extension County {
+    /// `counties`' columns in the order `row` binds them; the creation time is not held (read
+    /// beside the county as `ReferenceStore.Created`).
+    static let columns = ["code", "name", "prefecture", "province", "level", "created_at"]
+
+    /// The row's values in the order of `columns`.
+    func row(createdAt: Date) -> SQLQueryString {
+        "(\(bind: code), \(bind: name), \(bind: prefecture), \(bind: province), \(bind: level.rawValue), \(bind: createdAt.millis))"
+    }
+}
+
+struct Category: Codable, Sendable, Equatable, RowModel {
     var id: String
     var name: String
     var parentId: String?
+}
+
+extension Category {
+    /// `categories`' columns in the order `row` binds them; the position (the order of the
+    /// shipped tree) and the creation time are not held.
+    static let columns = ["id", "name", "parent_id", "position", "created_at"]
+
+    /// The row's values in the order of `columns`.
+    func row(position: Int, createdAt: Date) -> SQLQueryString {
+        "(\(bind: id), \(bind: name), \(bind: parentId), \(bind: Int64(position)), \(bind: createdAt.millis))"
+    }
 }
 
 /// Counties (脱贫县) and the category tree.
@@ -25,11 +47,11 @@ struct ReferenceStore: Sendable {
     let clock: AppClock
 
     func counties(in db: any SQLDatabase) async throws -> [(County, Date)] {
-        try await db.raw("SELECT * FROM counties ORDER BY code").all().map { (try Self.county($0), try Self.created($0)) }
+        try await db.raw("SELECT * FROM counties ORDER BY code").all().map { (try $0.model(County.self), try Self.created($0)) }
     }
 
     func county(code: String, in db: any SQLDatabase) async throws -> County? {
-        try await db.raw("SELECT * FROM counties WHERE code = \(bind: code)").first().map(Self.county)
+        try await db.raw("SELECT * FROM counties WHERE code = \(bind: code)").first().map { try $0.model(County.self) }
     }
 
     /// Whether a county code, a category id and a merchant id are known (nil: not asked), in one
@@ -60,9 +82,7 @@ struct ReferenceStore: Sendable {
     func insert(_ county: County, in db: any SQLDatabase) async throws -> Bool {
         let rows = try await db.raw(
             """
-            INSERT INTO counties (code, name, prefecture, province, level, created_at)
-            VALUES (\(bind: county.code), \(bind: county.name), \(bind: county.prefecture), \(bind: county.province),
-              \(bind: county.level.rawValue), \(bind: clock.now.millis))
+            INSERT INTO counties (\(County.columnList)) VALUES \(county.row(createdAt: clock.now))
             ON CONFLICT (code) DO NOTHING RETURNING code
             """
         ).all()
@@ -80,14 +100,8 @@ struct ReferenceStore: Sendable {
     }
 
     func categories(in db: any SQLDatabase) async throws -> [(Category, Date)] {
-        try await db.raw("SELECT * FROM categories ORDER BY position").all().map { row in
-            (
-                Category(
-                    id: try row.decode(column: "id", as: String.self),
-                    name: try row.decode(column: "name", as: String.self),
-                    parentId: try row.decode(column: "parent_id", as: String?.self)),
-                try Self.created(row)
-            )
+        try await db.raw("SELECT * FROM categories ORDER BY position").all().map {
+            (try $0.model(Category.self), try Self.created($0))
         }
     }
 
@@ -101,9 +115,7 @@ struct ReferenceStore: Sendable {
         for (position, category) in reference.categories.enumerated() {
             let rows = try await db.raw(
                 """
-                INSERT INTO categories (id, name, parent_id, position, created_at)
-                VALUES (\(bind: category.id), \(bind: category.name), \(bind: category.parentId),
-                  \(bind: Int64(position)), \(bind: clock.now.millis))
+                INSERT INTO categories (\(Category.columnList)) VALUES \(category.row(position: position, createdAt: clock.now))
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """
             ).all()
@@ -112,17 +124,14 @@ struct ReferenceStore: Sendable {
         return added
     }
 
-    private static func county(_ row: any SQLRow) throws -> County {
-        County(
-            code: try row.decode(column: "code", as: String.self),
-            name: try row.decode(column: "name", as: String.self),
-            prefecture: try row.decode(column: "prefecture", as: String.self),
-            province: try row.decode(column: "province", as: String.self),
-            level: CountyLevel(rawValue: try row.decode(column: "level", as: String.self)) ?? .provincial)
+    /// A county's or category's creation time, read beside it.
+    private struct Created: RowModel {
+        static let columns = ["created_at"]
+        @Millis var createdAt: Date
     }
 
     private static func created(_ row: any SQLRow) throws -> Date {
-        Date(millis: try row.decode(column: "created_at", as: Int64.self))
+        try row.model(Created.self).createdAt
     }
 }
 

@@ -15,6 +15,7 @@ struct CertificationController {
         router.only(.merchant).post("/api/v1/certification-applications", use: create)
         router.only(.merchant, .county, .admin).get("/api/v1/certification-applications", use: list)
         router.only(.merchant, .county, .admin).get("/api/v1/certification-applications/:id", use: show)
+        // Not read from the table: the county rejects through its review, so `reject` is the admin's route.
         router.only(.county).post("/api/v1/certification-applications/:id/county-review", use: countyReview)
         router.only(.admin).post("/api/v1/certification-applications/:id/approve", use: approve)
         router.only(.admin).post("/api/v1/certification-applications/:id/reject", use: reject)

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct CertificationApplication: Sendable {
+struct CertificationApplication: RowModel {
     var id: String
     var productId: String
     var merchantId: String
@@ -10,16 +10,34 @@ struct CertificationApplication: Sendable {
     var householdsDriven: Int64
     var description: String
     var certificateNumber: String?
-    var createdAt: Date
-    var updatedAt: Date
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
     /// The product's title as submitted (what the certificate signs; the product's title now for
     /// applications from before it was kept), and the merchant's name now.
     var productTitle = ""
     var merchantName = ""
 }
 
+extension CertificationApplication {
+    /// `submitted_title` is written from `productTitle`; reads take `product_title` (the submitted
+    /// title or the product's) and `merchant_name` from the join of `CertificationStore.select`.
+    static let columns = [
+        "id", "product_id", "merchant_id", "county_code", "status", "households_driven", "description",
+        "certificate_number", "created_at", "updated_at", "submitted_title",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: productId), \(bind: merchantId), \(bind: countyCode), \(bind: status.rawValue),
+         \(bind: householdsDriven), \(bind: description), \(bind: certificateNumber), \(bind: createdAt.millis),
+         \(bind: updatedAt.millis), \(bind: productTitle))
+        """
+    }
+}
+
 /// An issued certificate: its signed payload, its signature and what happened to it since.
-struct Certificate: Sendable {
+struct Certificate: RowModel {
     var payload: CertificatePayload
     var applicationId: String?
     var issuedAt: Date
@@ -36,6 +54,53 @@ struct Certificate: Sendable {
     }
 }
 
+extension Certificate {
+    /// Every column but `revoked_by`, which only a revocation writes. `created_at` is the issue time.
+    static let columns = [
+        "number", "application_id", "product_id", "product_title", "merchant_id", "merchant_name", "county_code",
+        "issued_at", "expires_at", "key_id", "signature", "revoked_at", "revocation_reason", "surrendered_at", "created_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        let p = payload
+        return """
+            (\(bind: p.number), \(bind: applicationId), \(bind: p.productId), \(bind: p.productTitle), \(bind: p.merchantId),
+             \(bind: p.merchantName), \(bind: p.countyCode), \(bind: issuedAt.millis), \(bind: expiresAt.millis),
+             \(bind: p.keyId), \(bind: signature), \(bind: revokedAt?.millis), \(bind: revocationReason),
+             \(bind: surrenderedAt?.millis), \(bind: issuedAt.millis))
+            """
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case number, applicationId, productId, productTitle, merchantId, merchantName, countyCode, issuedAt, expiresAt, keyId
+        case signature, revokedAt, revocationReason, surrenderedAt
+    }
+
+    /// The row is flat; the payload shows its times as RFC 3339, as they were signed.
+    init(from decoder: any Decoder) throws {
+        let row = try decoder.container(keyedBy: CodingKeys.self)
+        let issuedAt = try row.decode(Millis.self, forKey: .issuedAt).wrappedValue
+        let expiresAt = try row.decode(Millis.self, forKey: .expiresAt).wrappedValue
+        self.init(
+            payload: CertificatePayload(
+                number: try row.decode(String.self, forKey: .number),
+                productId: try row.decode(String.self, forKey: .productId),
+                productTitle: try row.decode(String.self, forKey: .productTitle),
+                merchantId: try row.decode(String.self, forKey: .merchantId),
+                merchantName: try row.decode(String.self, forKey: .merchantName),
+                countyCode: try row.decode(String.self, forKey: .countyCode),
+                issuedAt: issuedAt.rfc3339, expiresAt: expiresAt.rfc3339,
+                keyId: try row.decode(String.self, forKey: .keyId)),
+            applicationId: try row.decode(String?.self, forKey: .applicationId),
+            issuedAt: issuedAt, expiresAt: expiresAt,
+            signature: try row.decode(String.self, forKey: .signature),
+            revokedAt: try row.decode(OptionalMillis.self, forKey: .revokedAt).wrappedValue,
+            revocationReason: try row.decode(String?.self, forKey: .revocationReason),
+            surrenderedAt: try row.decode(OptionalMillis.self, forKey: .surrenderedAt).wrappedValue)
+    }
+}
+
 /// Certification applications, their reviews, and certificates with their numbering.
 struct CertificationStore: Sendable {
     let engine: DatabaseEngine
@@ -47,14 +112,7 @@ struct CertificationStore: Sendable {
 
     func insert(_ application: CertificationApplication, in db: any SQLDatabase) async throws {
         try await db.raw(
-            """
-            INSERT INTO certification_applications (id, product_id, merchant_id, county_code, status,
-              households_driven, description, certificate_number, created_at, updated_at, submitted_title)
-            VALUES (\(bind: application.id), \(bind: application.productId), \(bind: application.merchantId),
-              \(bind: application.countyCode), \(bind: application.status.rawValue), \(bind: application.householdsDriven),
-              \(bind: application.description), \(bind: application.certificateNumber),
-              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis), \(bind: application.productTitle))
-            """
+            "INSERT INTO certification_applications (\(CertificationApplication.columnList)) VALUES \(application.row)"
         ).run()
     }
 
@@ -134,20 +192,7 @@ struct CertificationStore: Sendable {
 
     func insertBatch(_ certificates: [Certificate], in db: any SQLDatabase) async throws {
         for chunk in stride(from: 0, to: certificates.count, by: 500).map({ certificates[$0..<min($0 + 500, certificates.count)] }) {
-            let rows = chunk.map { c -> SQLQueryString in
-                let p = c.payload
-                return """
-                    (\(bind: p.number), \(bind: c.applicationId), \(bind: p.productId), \(bind: p.productTitle),
-                     \(bind: p.merchantId), \(bind: p.merchantName), \(bind: p.countyCode), \(bind: c.issuedAt.millis),
-                     \(bind: c.expiresAt.millis), \(bind: p.keyId), \(bind: c.signature), \(bind: c.issuedAt.millis))
-                    """
-            }
-            try await db.raw(
-                """
-                INSERT INTO certificates (number, application_id, product_id, product_title, merchant_id, merchant_name,
-                  county_code, issued_at, expires_at, key_id, signature, created_at) VALUES
-                """ + .values(rows)
-            ).run()
+            try await db.raw("INSERT INTO certificates (\(Certificate.columnList)) VALUES" + .values(chunk.map(\.row))).run()
         }
     }
 
@@ -210,39 +255,10 @@ struct CertificationStore: Sendable {
         """
 
     private static func application(_ row: any SQLRow) throws -> CertificationApplication {
-        CertificationApplication(
-            id: try row.decode(column: "id", as: String.self),
-            productId: try row.decode(column: "product_id", as: String.self),
-            merchantId: try row.decode(column: "merchant_id", as: String.self),
-            countyCode: try row.decode(column: "county_code", as: String.self),
-            status: CertificationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .rejected,
-            householdsDriven: try row.decode(column: "households_driven", as: Int64.self),
-            description: try row.decode(column: "description", as: String.self),
-            certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)),
-            productTitle: try row.decode(column: "product_title", as: String.self),
-            merchantName: try row.decode(column: "merchant_name", as: String.self))
+        try row.model(CertificationApplication.self)
     }
 
     private static func certificate(_ row: any SQLRow) throws -> Certificate {
-        let issuedAt = Date(millis: try row.decode(column: "issued_at", as: Int64.self))
-        let expiresAt = Date(millis: try row.decode(column: "expires_at", as: Int64.self))
-        return Certificate(
-            payload: CertificatePayload(
-                number: try row.decode(column: "number", as: String.self),
-                productId: try row.decode(column: "product_id", as: String.self),
-                productTitle: try row.decode(column: "product_title", as: String.self),
-                merchantId: try row.decode(column: "merchant_id", as: String.self),
-                merchantName: try row.decode(column: "merchant_name", as: String.self),
-                countyCode: try row.decode(column: "county_code", as: String.self),
-                issuedAt: issuedAt.rfc3339, expiresAt: expiresAt.rfc3339,
-                keyId: try row.decode(column: "key_id", as: String.self)),
-            applicationId: try row.decode(column: "application_id", as: String?.self),
-            issuedAt: issuedAt, expiresAt: expiresAt,
-            signature: try row.decode(column: "signature", as: String.self),
-            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(millis:)),
-            revocationReason: try row.decode(column: "revocation_reason", as: String?.self),
-            surrenderedAt: try row.decode(column: "surrendered_at", as: Int64?.self).map(Date.init(millis:)))
+        try row.model(Certificate.self)
     }
 }

@@ -40,16 +40,16 @@ struct Certifying: Sendable {
         issuer = services.issuer
         defaultValidDays = services.configuration.certificateValidDays
         step = WorkflowStep(
-            workflow: CertificationRules.workflow, history: .certifications, audit: services.audit, ids: services.ids,
-            entityType: "certification_application", actionPrefix: "certification",
-            load: { id, actor, db in
-                (try await Self.visible(id, to: actor, lock: true, store: store, merchants: merchants, in: db), actor.role)
+            services, workflow: CertificationRules.workflow, history: .certifications,
+            entity: AuditEntity.certificationApplication, actionPrefix: "certification",
+            load: { id, actor, lock, db in
+                (try await Self.visible(id, to: actor, lock: lock, store: store, merchants: merchants, in: db), actor.role)
             },
             save: { application, db in try await store.update(application, in: db) },
             auditData: { application in
                 [
-                    "productId": .string(application.productId), "countyCode": .string(application.countyCode),
-                    "certificateNumber": AuditValue(application.certificateNumber),
+                    "productId": application.productId, "countyCode": application.countyCode,
+                    "certificateNumber": application.certificateNumber,
                 ]
             })
     }
@@ -195,9 +195,7 @@ struct Certifying: Sendable {
 
     /// Another county's officer is told the application does not exist before a body is judged.
     func checkVisible(_ id: String, to user: Identity) async throws {
-        _ = try await database.read { db in
-            try await Self.visible(id, to: user, store: store, merchants: merchants, in: db)
-        }
+        try await step.checkVisible(id, by: user, in: database)
     }
 
     private func detail(_ id: String, for user: Identity, in db: any SQLDatabase) async throws -> CertificationDetail {

@@ -53,8 +53,14 @@ extension AuditEvent {
     /// The one way to build an audit event: who (nil for the system), what (`order.confirm`), on
     /// which object, and plain Swift values for its data.
     init(_ actor: Identity?, _ action: String, _ entity: AuditEntity, _ data: [String: any AuditRecordable] = [:]) {
+        self.init(actorId: actor?.userId, action, entity, data)
+    }
+
+    /// The same for an actor known only by id: a user signing up or in before any session
+    /// identifies them, the admin a command-line load acts for, or nil for the system.
+    init(actorId: String?, _ action: String, _ entity: AuditEntity, _ data: [String: any AuditRecordable] = [:]) {
         self.init(
-            actorId: actor?.userId, action: action, entityType: entity.type, entityId: entity.id,
+            actorId: actorId, action: action, entityType: entity.type, entityId: entity.id,
             data: data.mapValues(\.auditValue))
     }
 }

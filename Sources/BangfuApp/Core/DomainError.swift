@@ -76,6 +76,10 @@ public struct DomainError: Error, Sendable {
     }
 }
 
+extension DomainError: CustomStringConvertible {
+    public var description: String { "\(code): \(detail)" }
+}
+
 /// Collects field errors during validation and throws them all at once.
 struct Validator {
     private(set) var errors: [FieldError] = []

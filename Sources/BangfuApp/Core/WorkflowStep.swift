@@ -25,15 +25,39 @@ where
     let history: HistoryStore
     let audit: AuditStore
     let ids: IDGenerator
-    /// The audit event's entity type (`order`) and the prefix of its action (`order.confirm`).
-    let entityType: String
+    /// What the audit event is about (`AuditEntity.order`) and the prefix of its action (`order.confirm`).
+    let entity: @Sendable (String) -> AuditEntity
     let actionPrefix: String
-    /// The object if the actor may see it, locked for the transaction, and the actor's party;
-    /// otherwise a `not_found` refusal, so strangers learn nothing.
-    let load: @Sendable (_ id: String, _ actor: Identity, _ db: any SQLDatabase) async throws -> (Object, Party)
+    /// The object if the actor may see it (with `lock`, locked until the transaction ends) and
+    /// the actor's party; otherwise a `not_found` refusal, so strangers learn nothing.
+    let load: @Sendable (_ id: String, _ actor: Identity, _ lock: Bool, _ db: any SQLDatabase) async throws -> (Object, Party)
     let save: @Sendable (_ object: Object, _ db: any SQLDatabase) async throws -> Void
     /// What the audit event records of the object besides `from`, `to` and `note`.
-    let auditData: @Sendable (_ object: Object) -> [String: AuditValue]
+    let auditData: @Sendable (_ object: Object) -> [String: any AuditRecordable]
+
+    init(
+        _ services: AppServices, workflow: Machine, history: HistoryStore, entity: @escaping @Sendable (String) -> AuditEntity,
+        actionPrefix: String,
+        load: @escaping @Sendable (_ id: String, _ actor: Identity, _ lock: Bool, _ db: any SQLDatabase) async throws -> (Object, Party),
+        save: @escaping @Sendable (_ object: Object, _ db: any SQLDatabase) async throws -> Void,
+        auditData: @escaping @Sendable (_ object: Object) -> [String: any AuditRecordable]
+    ) {
+        self.workflow = workflow
+        self.history = history
+        self.audit = services.audit
+        self.ids = services.ids
+        self.entity = entity
+        self.actionPrefix = actionPrefix
+        self.load = load
+        self.save = save
+        self.auditData = auditData
+    }
+
+    /// Refuses (404) an object the actor may not see, without locking: what a route checks
+    /// before it reads its body, so a stranger learns nothing from a 422.
+    func checkVisible(_ id: String, by actor: Identity, in database: any Database) async throws {
+        _ = try await database.read { db in try await load(id, actor, false, db) }
+    }
 
     /// Takes `action` on object `id` for `actor`; `effects` runs after the checks, before the
     /// status changes, with the status the step leads to. Returns the saved object.
@@ -42,7 +66,7 @@ where
         _ action: Action, on id: String, by actor: Identity, note: String?, at now: Date, in db: any SQLDatabase,
         effects: (inout Object, _ next: Object.Status) async throws -> Void = { _, _ in }
     ) async throws -> Object {
-        var (object, party) = try await load(id, actor, db)
+        var (object, party) = try await load(id, actor, true, db)
         let from = object.status
         let next = try workflow.check(action, from: from, by: party)
         try await effects(&object, next)
@@ -65,64 +89,10 @@ where
                 toStatus: object.status.rawValue, note: note, at: now),
             ownerId: object.id, id: ids.next(), in: db)
         var data = auditData(object)
+        // Assigned as AuditValue: an Optional assigned to a dictionary subscript would remove the key.
         data["from"] = AuditValue(from?.rawValue)
-        data["to"] = .string(object.status.rawValue)
+        data["to"] = AuditValue.string(object.status.rawValue)
         data["note"] = AuditValue(note)
-        try await audit.append(
-            AuditEvent(
-                actorId: actor.userId, action: "\(actionPrefix).\(action)", entityType: entityType, entityId: object.id,
-                data: data), in: db)
-    }
-}
-
-/// One entry of a reviewed object's history: who moved it from which status to which, and why.
-struct HistoryRecord: Sendable {
-    var action: String
-    var actorId: String
-    var actorRole: String
-    var fromStatus: String?
-    var toStatus: String
-    var note: String?
-    var at: Date
-}
-
-/// A history table. Every reviewed object's history has the same columns, so one store serves
-/// them all, named by its table and the column that points at the object.
-struct HistoryStore: Sendable {
-    let table: String
-    let ownerColumn: String
-
-    static let orders = HistoryStore(table: "order_events", ownerColumn: "order_id")
-    static let merchantApplications = HistoryStore(table: "merchant_application_reviews", ownerColumn: "application_id")
-    static let certifications = HistoryStore(table: "certification_reviews", ownerColumn: "application_id")
-
-    func add(_ record: HistoryRecord, ownerId: String, id: String, in db: any SQLDatabase) async throws {
-                try await db.raw(
-            """
-            INSERT INTO \(ident: table) (id, \(ident: ownerColumn), position, actor_id, actor_role, action, from_status, to_status, note, at)
-            VALUES (\(bind: id), \(bind: ownerId), (SELECT COUNT(*) + 1 FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId)),
-              \(bind: record.actorId), \(bind: record.actorRole), \(bind: record.action), \(bind: record.fromStatus),
-              \(bind: record.toStatus), \(bind: record.note), \(bind: record.at.millis))
-            """
-        ).run()
-    }
-
-    func records(ownerId: String, in db: any SQLDatabase) async throws -> [HistoryRecord] {
-                return try await db.raw("SELECT * FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId) ORDER BY position").all()
-            .map(HistoryRecord.init(row:))
-    }
-}
-
-extension HistoryRecord {
-    /// A row of any history table (merchant and certification reviews, order events).
-    init(row: any SQLRow) throws {
-        self.init(
-            action: try row.decode(column: "action", as: String.self),
-            actorId: try row.decode(column: "actor_id", as: String.self),
-            actorRole: try row.decode(column: "actor_role", as: String.self),
-            fromStatus: try row.decode(column: "from_status", as: String?.self),
-            toStatus: try row.decode(column: "to_status", as: String.self),
-            note: try row.decode(column: "note", as: String?.self),
-            at: Date(millis: try row.decode(column: "at", as: Int64.self)))
+        try await audit.append(AuditEvent(actor, "\(actionPrefix).\(action)", entity(object.id), data), in: db)
     }
 }

@@ -17,6 +17,12 @@ struct RequireRole: RouterMiddleware {
 extension RouterMethods where Context == AppRequestContext {
     /// The routes only these roles may call (`router.only(.admin).post(...)`).
     func only(_ roles: Role...) -> RouterGroup<AppRequestContext> {
-        group().add(middleware: RequireRole(roles: Set(roles)))
+        only(Set(roles))
+    }
+
+    /// The routes of a state machine's step: the roles its table lets take it
+    /// (`router.only(OrderRules.roles(for: .confirm))`), so the route follows the table.
+    func only(_ roles: Set<Role>) -> RouterGroup<AppRequestContext> {
+        group().add(middleware: RequireRole(roles: roles))
     }
 }

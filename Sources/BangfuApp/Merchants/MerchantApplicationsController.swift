@@ -15,13 +15,14 @@ struct MerchantApplicationsController {
         router.only(.merchant).post("/api/v1/merchant-applications", use: create)
         router.only(.merchant, .county, .admin).get("/api/v1/merchant-applications", use: list)
         router.only(.merchant, .county, .admin).get("/api/v1/merchant-applications/:id", use: show)
-        router.only(.merchant).put("/api/v1/merchant-applications/:id", use: resubmit)
+        router.only(OnboardingRules.workflow.parties(for: .resubmit)).put("/api/v1/merchant-applications/:id", use: resubmit)
         router.group().add(middleware: services.rateLimited()).only(.merchant)
             .post("/api/v1/merchant-applications/:id/documents", use: upload)
         router.only(.merchant, .county, .admin).get("/api/v1/merchant-applications/:id/documents/:documentId", use: download)
-        router.only(.county).post("/api/v1/merchant-applications/:id/recommend", use: recommend)
-        router.only(.admin).post("/api/v1/merchant-applications/:id/approve", use: approve)
-        router.only(.county, .admin).post("/api/v1/merchant-applications/:id/reject", use: reject)
+        // The review steps' roles are those the table lets take them.
+        router.only(OnboardingRules.workflow.parties(for: .recommend)).post("/api/v1/merchant-applications/:id/recommend", use: recommend)
+        router.only(OnboardingRules.workflow.parties(for: .approve)).post("/api/v1/merchant-applications/:id/approve", use: approve)
+        router.only(OnboardingRules.workflow.parties(for: .reject)).post("/api/v1/merchant-applications/:id/reject", use: reject)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {

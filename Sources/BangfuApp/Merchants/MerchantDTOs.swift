@@ -27,26 +27,6 @@ enum MerchantDTO {
     }
 
     /// One step of a history: application reviews and order events alike.
-    struct ReviewOutput: Encodable {
-        var action: String
-        var actorId: String
-        var actorRole: String
-        @NullEncoded var fromStatus: String?
-        var toStatus: String
-        @NullEncoded var note: String?
-        var at: String
-
-        init(_ review: HistoryRecord) {
-            action = review.action
-            actorId = review.actorId
-            actorRole = review.actorRole
-            fromStatus = review.fromStatus
-            toStatus = review.toStatus
-            note = review.note
-            at = review.at.rfc3339
-        }
-    }
-
     struct DocumentOutput: Encodable {
         var id: String
         var kind: String
@@ -87,7 +67,7 @@ enum MerchantDTO {
         /// Shown to reviewers: e.g. the credit code's area differs from the county.
         var warnings: [String]
         @NullEncoded var documents: [DocumentOutput]?
-        @NullEncoded var reviews: [ReviewOutput]?
+        @NullEncoded var reviews: [HistoryOutput]?
         var createdAt: String
         var updatedAt: String
 
@@ -113,7 +93,7 @@ enum MerchantDTO {
             merchantId = application.merchantId
             warnings = OnboardingRules.warnings(for: f)
             self.documents = documents?.map(DocumentOutput.init)
-            self.reviews = reviews?.map(ReviewOutput.init)
+            self.reviews = reviews?.map(HistoryOutput.init)
             createdAt = application.createdAt.rfc3339
             updatedAt = application.updatedAt.rfc3339
         }
@@ -154,14 +134,4 @@ enum MerchantDTO {
             self.init(profile.merchant, productCount: profile.productCount, viewer: viewer)
         }
     }
-}
-
-/// The names other domains know these by (orders show their events as `ReviewOutput`; `/me`
-/// shows the caller's merchant).
-extension MerchantApplicationsController {
-    typealias ReviewOutput = MerchantDTO.ReviewOutput
-}
-
-extension MerchantsController {
-    typealias Output = MerchantDTO.MerchantOutput
 }

@@ -40,15 +40,16 @@ struct MerchantOnboarding: Sendable {
         audit = services.audit
         eligibleCountyLevels = services.configuration.eligibleCountyLevels
         step = WorkflowStep(
-            workflow: OnboardingRules.workflow, history: .merchantApplications, audit: services.audit, ids: services.ids,
-            entityType: "merchant_application", actionPrefix: "merchant_application",
-            load: { id, actor, db in (try await Self.visible(id, to: actor, store: store, in: db), actor.role) },
+            services, workflow: OnboardingRules.workflow, history: .merchantApplications,
+            entity: AuditEntity.merchantApplication, actionPrefix: "merchant_application",
+            load: { id, actor, lock, db in
+                (try await Self.visible(id, to: actor, lock: lock, store: store, in: db), actor.role)
+            },
             save: { application, db in try await store.update(application, in: db) },
             auditData: { application in
                 [
-                    "creditCode": .string(application.fields.creditCode),
-                    "countyCode": .string(application.fields.countyCode),
-                    "merchantId": AuditValue(application.merchantId),
+                    "creditCode": application.fields.creditCode, "countyCode": application.fields.countyCode,
+                    "merchantId": application.merchantId,
                 ]
             })
     }
@@ -196,7 +197,7 @@ struct MerchantOnboarding: Sendable {
     /// Who may touch the application is settled before a body is read or judged (404 for
     /// another's), so a stranger learns nothing from validation errors.
     func checkVisible(_ id: String, to user: Identity) async throws {
-        _ = try await database.read { db in try await Self.visible(id, to: user, store: store, in: db) }
+        try await step.checkVisible(id, by: user, in: database)
     }
 
     private func detail(of application: MerchantApplication, in db: any SQLDatabase) async throws
@@ -209,10 +210,10 @@ struct MerchantOnboarding: Sendable {
 
     /// The application if `user` may see it: its owner, the officer of its county, or an admin.
     /// Anyone else is told it does not exist.
-    static func visible(_ id: String, to user: Identity, store: MerchantStore, in db: any SQLDatabase) async throws
-        -> MerchantApplication
-    {
-        guard let application = try await store.application(id: id, in: db) else {
+    static func visible(
+        _ id: String, to user: Identity, lock: Bool = false, store: MerchantStore, in db: any SQLDatabase
+    ) async throws -> MerchantApplication {
+        guard let application = try await store.application(id: id, lock: lock, in: db) else {
             throw DomainError.notFound("application")
         }
         switch user.role {

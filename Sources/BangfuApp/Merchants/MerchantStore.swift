@@ -1,7 +1,8 @@
 import Foundation
 import SQLKit
 
-struct ApplicationFields: Sendable, Equatable {
+/// What the applicant fills in; columns of the application's own row.
+struct ApplicationFields: Sendable, Equatable, Decodable {
     var companyName: String
     var creditCode: String
     var legalRepresentative: String
@@ -15,17 +16,52 @@ struct ApplicationFields: Sendable, Equatable {
     var householdsDriven: Int64
 }
 
-struct MerchantApplication: Sendable {
+struct MerchantApplication: RowModel {
     var id: String
     var ownerId: String
     var status: ApplicationStatus
     var fields: ApplicationFields
     var merchantId: String?
-    var createdAt: Date
-    var updatedAt: Date
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
 }
 
-struct MerchantDocument: Sendable {
+extension MerchantApplication {
+    static let columns = [
+        "id", "owner_id", "status", "company_name", "credit_code", "legal_representative", "contact_name", "contact_phone",
+        "county_code", "address", "food_license_number", "bank_name", "bank_account", "households_driven", "merchant_id",
+        "created_at", "updated_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        let f = fields
+        return """
+            (\(bind: id), \(bind: ownerId), \(bind: status.rawValue), \(bind: f.companyName), \(bind: f.creditCode),
+             \(bind: f.legalRepresentative), \(bind: f.contactName), \(bind: f.contactPhone), \(bind: f.countyCode),
+             \(bind: f.address), \(bind: f.foodLicenseNumber), \(bind: f.bankName), \(bind: f.bankAccount),
+             \(bind: f.householdsDriven), \(bind: merchantId), \(bind: createdAt.millis), \(bind: updatedAt.millis))
+            """
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, ownerId, status, merchantId, createdAt, updatedAt
+    }
+
+    /// The row is flat: `fields` decode from the same columns as the rest.
+    init(from decoder: any Decoder) throws {
+        let row = try decoder.container(keyedBy: CodingKeys.self)
+        id = try row.decode(String.self, forKey: .id)
+        ownerId = try row.decode(String.self, forKey: .ownerId)
+        status = try row.decode(ApplicationStatus.self, forKey: .status)
+        fields = try ApplicationFields(from: decoder)
+        merchantId = try row.decode(String?.self, forKey: .merchantId)
+        _createdAt = try row.decode(Millis.self, forKey: .createdAt)
+        _updatedAt = try row.decode(Millis.self, forKey: .updatedAt)
+    }
+}
+
+struct MerchantDocument: RowModel {
     var id: String
     var applicationId: String
     var kind: String
@@ -33,10 +69,24 @@ struct MerchantDocument: Sendable {
     var sha256: String
     var size: Int64
     var expiresOn: String?
-    var createdAt: Date
+    @Millis var createdAt: Date
 }
 
-struct Merchant: Sendable {
+extension MerchantDocument {
+    static let columns = ["id", "application_id", "kind", "content_type", "sha256", "size", "expires_on", "created_at"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: applicationId), \(bind: kind), \(bind: contentType), \(bind: sha256), \(bind: size),
+         \(bind: expiresOn), \(bind: createdAt.millis))
+        """
+    }
+}
+
+/// A merchant's row, with its county's name (`county_name`, from the join every read makes; not
+/// a column of `merchants`, so not in `columns` or `row`).
+struct Merchant: RowModel {
     var id: String
     var applicationId: String
     var ownerId: String
@@ -47,7 +97,24 @@ struct Merchant: Sendable {
     var householdsDriven: Int64
     var status: MerchantStatus
     var suspensionReason: String?
-    var createdAt: Date
+    @Millis var createdAt: Date
+    @Millis var updatedAt: Date
+}
+
+extension Merchant {
+    static let columns = [
+        "id", "application_id", "owner_id", "company_name", "credit_code", "county_code", "households_driven", "status",
+        "suspension_reason", "created_at", "updated_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: applicationId), \(bind: ownerId), \(bind: companyName), \(bind: creditCode), \(bind: countyCode),
+         \(bind: householdsDriven), \(bind: status.rawValue), \(bind: suspensionReason), \(bind: createdAt.millis),
+         \(bind: updatedAt.millis))
+        """
+    }
 }
 
 /// Applications, their reviews and documents, and merchants.
@@ -57,19 +124,7 @@ struct MerchantStore: Sendable {
     // MARK: Applications
 
     func insert(_ application: MerchantApplication, in db: any SQLDatabase) async throws {
-        let f = application.fields
-        try await db.raw(
-            """
-            INSERT INTO merchant_applications (id, owner_id, status, company_name, credit_code, legal_representative,
-              contact_name, contact_phone, county_code, address, food_license_number, bank_name, bank_account,
-              households_driven, merchant_id, created_at, updated_at)
-            VALUES (\(bind: application.id), \(bind: application.ownerId), \(bind: application.status.rawValue),
-              \(bind: f.companyName), \(bind: f.creditCode), \(bind: f.legalRepresentative), \(bind: f.contactName),
-              \(bind: f.contactPhone), \(bind: f.countyCode), \(bind: f.address), \(bind: f.foodLicenseNumber),
-              \(bind: f.bankName), \(bind: f.bankAccount), \(bind: f.householdsDriven), NULL,
-              \(bind: application.createdAt.millis), \(bind: application.updatedAt.millis))
-            """
-        ).run()
+        try await db.raw("INSERT INTO merchant_applications (\(MerchantApplication.columnList)) VALUES \(application.row)").run()
     }
 
     func update(_ application: MerchantApplication, in db: any SQLDatabase) async throws {
@@ -142,14 +197,7 @@ struct MerchantStore: Sendable {
     // MARK: Documents
 
     func addDocument(_ document: MerchantDocument, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO merchant_documents (id, application_id, kind, content_type, sha256, size, expires_on, created_at)
-            VALUES (\(bind: document.id), \(bind: document.applicationId), \(bind: document.kind),
-              \(bind: document.contentType), \(bind: document.sha256), \(bind: document.size), \(bind: document.expiresOn),
-              \(bind: document.createdAt.millis))
-            """
-        ).run()
+        try await db.raw("INSERT INTO merchant_documents (\(MerchantDocument.columnList)) VALUES \(document.row)").run()
     }
 
     func documentCount(applicationId: String, in db: any SQLDatabase) async throws -> Int {
@@ -173,19 +221,16 @@ struct MerchantStore: Sendable {
 
     // MARK: Merchants
 
+    /// The active merchant an approved application becomes.
     func insertMerchant(
         id: String, from application: MerchantApplication, at: Date, in db: any SQLDatabase
     ) async throws {
-        try await db.raw(
-            """
-            INSERT INTO merchants (id, application_id, owner_id, company_name, credit_code, county_code,
-              households_driven, status, suspension_reason, created_at, updated_at)
-            VALUES (\(bind: id), \(bind: application.id), \(bind: application.ownerId),
-              \(bind: application.fields.companyName), \(bind: application.fields.creditCode),
-              \(bind: application.fields.countyCode), \(bind: application.fields.householdsDriven), 'active', NULL,
-              \(bind: at.millis), \(bind: at.millis))
-            """
-        ).run()
+        let f = application.fields
+        let merchant = Merchant(
+            id: id, applicationId: application.id, ownerId: application.ownerId, companyName: f.companyName,
+            creditCode: f.creditCode, countyCode: f.countyCode, countyName: "", householdsDriven: f.householdsDriven,
+            status: .active, suspensionReason: nil, createdAt: at, updatedAt: at)
+        try await db.raw("INSERT INTO merchants (\(Merchant.columnList)) VALUES \(merchant.row)").run()
     }
 
     private static let merchantSelect =
@@ -244,51 +289,14 @@ struct MerchantStore: Sendable {
     // MARK: Rows
 
     private static func application(_ row: any SQLRow) throws -> MerchantApplication {
-        MerchantApplication(
-            id: try row.decode(column: "id", as: String.self),
-            ownerId: try row.decode(column: "owner_id", as: String.self),
-            status: ApplicationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .submitted,
-            fields: ApplicationFields(
-                companyName: try row.decode(column: "company_name", as: String.self),
-                creditCode: try row.decode(column: "credit_code", as: String.self),
-                legalRepresentative: try row.decode(column: "legal_representative", as: String.self),
-                contactName: try row.decode(column: "contact_name", as: String.self),
-                contactPhone: try row.decode(column: "contact_phone", as: String.self),
-                countyCode: try row.decode(column: "county_code", as: String.self),
-                address: try row.decode(column: "address", as: String.self),
-                foodLicenseNumber: try row.decode(column: "food_license_number", as: String?.self),
-                bankName: try row.decode(column: "bank_name", as: String.self),
-                bankAccount: try row.decode(column: "bank_account", as: String.self),
-                householdsDriven: try row.decode(column: "households_driven", as: Int64.self)),
-            merchantId: try row.decode(column: "merchant_id", as: String?.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(millis: try row.decode(column: "updated_at", as: Int64.self)))
+        try row.model(MerchantApplication.self)
     }
 
     private static func document(_ row: any SQLRow) throws -> MerchantDocument {
-        MerchantDocument(
-            id: try row.decode(column: "id", as: String.self),
-            applicationId: try row.decode(column: "application_id", as: String.self),
-            kind: try row.decode(column: "kind", as: String.self),
-            contentType: try row.decode(column: "content_type", as: String.self),
-            sha256: try row.decode(column: "sha256", as: String.self),
-            size: try row.decode(column: "size", as: Int64.self),
-            expiresOn: try row.decode(column: "expires_on", as: String?.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        try row.model(MerchantDocument.self)
     }
 
     private static func merchant(_ row: any SQLRow) throws -> Merchant {
-        Merchant(
-            id: try row.decode(column: "id", as: String.self),
-            applicationId: try row.decode(column: "application_id", as: String.self),
-            ownerId: try row.decode(column: "owner_id", as: String.self),
-            companyName: try row.decode(column: "company_name", as: String.self),
-            creditCode: try row.decode(column: "credit_code", as: String.self),
-            countyCode: try row.decode(column: "county_code", as: String.self),
-            countyName: try row.decode(column: "county_name", as: String.self),
-            householdsDriven: try row.decode(column: "households_driven", as: Int64.self),
-            status: MerchantStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .suspended,
-            suspensionReason: try row.decode(column: "suspension_reason", as: String?.self),
-            createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
+        try row.model(Merchant.self)
     }
 }

@@ -4,6 +4,8 @@ import Hummingbird
 /// Public merchant profiles and suspension (API.md "Merchant onboarding", last rows): the routes
 /// of `MerchantDirectory`.
 struct MerchantsController {
+    typealias Output = MerchantDTO.MerchantOutput
+
     let services: AppServices
     let directory: MerchantDirectory
 

@@ -21,26 +21,25 @@ struct Invariants {
                 FROM quota_plans q LEFT JOIN orders o ON o.organization_id = q.organization_id AND o.quota_year = q.year
                 GROUP BY q.organization_id, q.year, q.committed_fen, q.completed_fen, q.refunded_fen, q.canteen_budget_fen
                 """
-            ).all()
-            for row in plans {
-                let org = try row.decode(column: "organization_id", as: String.self)
-                let year = try row.decode(column: "year", as: Int64.self)
-                for (stored, computed) in [("committed_fen", "committed"), ("completed_fen", "completed"), ("refunded_fen", "refunded")] {
-                    let a = try row.decode(column: stored, as: Int64.self)
-                    let b = try row.decode(column: computed, as: Int64.self)
-                    if a != b { problems.append("plan \(org)/\(year): \(stored) is \(a), its orders say \(b)") }
+            ).all().map { try $0.model(PlanSums.self) }
+            for plan in plans {
+                let (org, year) = (plan.organizationId, plan.year)
+                for (stored, a, b) in [
+                    ("committed_fen", plan.committedFen, plan.committed), ("completed_fen", plan.completedFen, plan.completed),
+                    ("refunded_fen", plan.refundedFen, plan.refunded),
+                ] where a != b {
+                    problems.append("plan \(org)/\(year): \(stored) is \(a), its orders say \(b)")
                 }
-                let used = try row.decode(column: "committed_fen", as: Int64.self) + row.decode(column: "completed_fen", as: Int64.self)
-                let budget = try row.decode(column: "canteen_budget_fen", as: Int64.self)
+                let used = plan.committedFen + plan.completedFen
+                let budget = plan.canteenBudgetFen
                 if used > budget { problems.append("plan \(org)/\(year): \(used) fen used of a \(budget) fen budget") }
             }
             // Stock never negative; held units are exactly those of open (placed, confirmed) orders.
             let negative = try await db.raw(
                 "SELECT id, stock, held FROM products WHERE stock < 0 OR held < 0"
-            ).all()
-            for row in negative {
-                problems.append(
-                    "product \(try row.decode(column: "id", as: String.self)): stock \(try row.decode(column: "stock", as: Int64.self)), held \(try row.decode(column: "held", as: Int64.self))")
+            ).all().map { try $0.model(ProductStock.self) }
+            for product in negative {
+                problems.append("product \(product.id): stock \(product.stock), held \(product.held)")
             }
             let held = try await db.raw(
                 """
@@ -50,10 +49,9 @@ struct Invariants {
                   ON h.product_id = p.id
                 WHERE p.held <> COALESCE(h.quantity, 0)
                 """
-            ).all()
-            for row in held {
-                problems.append(
-                    "product \(try row.decode(column: "id", as: String.self)): held \(try row.decode(column: "held", as: Int64.self)) but open orders hold \(try row.decode(column: "open_quantity", as: Int64.self))")
+            ).all().map { try $0.model(HeldUnits.self) }
+            for product in held {
+                problems.append("product \(product.id): held \(product.held) but open orders hold \(product.openQuantity)")
             }
             // A checkout's total is the sum of its orders', an order's the sum of its items'.
             let orders = try await db.raw(
@@ -61,8 +59,8 @@ struct Invariants {
                 SELECT o.id FROM orders o JOIN (SELECT order_id, SUM(amount_fen) AS amount FROM order_items GROUP BY order_id) i
                   ON i.order_id = o.id WHERE i.amount <> o.total_fen
                 """
-            ).all()
-            for row in orders { problems.append("order \(try row.decode(column: "id", as: String.self)): total differs from its items") }
+            ).all().map { try $0.model(OrderId.self) }
+            for order in orders { problems.append("order \(order.id): total differs from its items") }
             // The maintained sales totals equal the settled orders' net amounts, year by year.
             let sales = try await db.raw(
                 """
@@ -74,11 +72,9 @@ struct Invariants {
                     AND s.dimension = 'merchant'), 0) AS BIGINT) AS reported_orders
                 FROM orders o WHERE o.status = 'settled' GROUP BY o.quota_year
                 """
-            ).all()
+            ).all().map { try $0.model(YearSales.self) }
             for row in sales {
-                let year = try row.decode(column: "year", as: Int64.self)
-                let (net, reported) = (try row.decode(column: "net", as: Int64.self), try row.decode(column: "reported", as: Int64.self))
-                let (orders, counted) = (try row.decode(column: "orders", as: Int64.self), try row.decode(column: "reported_orders", as: Int64.self))
+                let (year, net, reported, orders, counted) = (row.year, row.net, row.reported, row.orders, row.reportedOrders)
                 if net != reported || orders != counted {
                     problems.append("sales \(year): settled orders net \(net) fen in \(orders) orders, the report says \(reported) in \(counted)")
                 }
@@ -87,6 +83,60 @@ struct Invariants {
             if !audit.ok { problems.append("audit chain broken at seq \(audit.firstBrokenSeq ?? -1)") }
             return problems
         }
+    }
+}
+
+/// What each check selects.
+extension Invariants {
+    /// A plan's stored sums beside their recomputation from its orders.
+    private struct PlanSums: RowModel {
+        var organizationId: String
+        var year: Int64
+        var committedFen: Int64
+        var completedFen: Int64
+        var refundedFen: Int64
+        var canteenBudgetFen: Int64
+        var committed: Int64
+        var completed: Int64
+        var refunded: Int64
+
+        static let columns = [
+            "organization_id", "year", "committed_fen", "completed_fen", "refunded_fen", "canteen_budget_fen", "committed",
+            "completed", "refunded",
+        ]
+    }
+
+    private struct ProductStock: RowModel {
+        var id: String
+        var stock: Int64
+        var held: Int64
+
+        static let columns = ["id", "stock", "held"]
+    }
+
+    private struct HeldUnits: RowModel {
+        var id: String
+        var held: Int64
+        var openQuantity: Int64
+
+        static let columns = ["id", "held", "open_quantity"]
+    }
+
+    private struct OrderId: RowModel {
+        var id: String
+
+        static let columns = ["id"]
+    }
+
+    /// A year's settled orders beside the maintained sales totals.
+    private struct YearSales: RowModel {
+        var year: Int64
+        var net: Int64
+        var orders: Int64
+        var reported: Int64
+        var reportedOrders: Int64
+
+        static let columns = ["year", "net", "orders", "reported", "reported_orders"]
     }
 }
 

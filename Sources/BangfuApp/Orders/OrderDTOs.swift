@@ -77,7 +77,7 @@ enum OrderDTO {
         @NullEncoded var settledAt: String?
         var items: [ItemOutput]
         /// In an order's detail; null in lists and in the placement's answer.
-        @NullEncoded var events: [MerchantApplicationsController.ReviewOutput]?
+        @NullEncoded var events: [HistoryOutput]?
         @NullEncoded var refunds: [RefundOutput]?
         var createdAt: String
         var updatedAt: String
@@ -103,7 +103,7 @@ enum OrderDTO {
             acceptedAt = o.acceptedAt?.rfc3339
             settledAt = o.settledAt?.rfc3339
             self.items = items.map(ItemOutput.init)
-            self.events = events?.map(MerchantApplicationsController.ReviewOutput.init)
+            self.events = events?.map(HistoryOutput.init)
             self.refunds = refunds?.map(RefundOutput.init)
             createdAt = o.createdAt.rfc3339
             updatedAt = o.updatedAt.rfc3339

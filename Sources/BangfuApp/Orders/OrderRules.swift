@@ -24,6 +24,15 @@ enum OrderAction: String, Sendable, CaseIterable {
 /// Who acts on an order: its buyer organization, its merchant, or an admin.
 enum OrderParty: String, Sendable, CaseIterable {
     case buyer, merchant, admin
+
+    /// The role of the users who act as this party.
+    var role: Role {
+        switch self {
+        case .buyer: .buyer
+        case .merchant: .merchant
+        case .admin: .admin
+        }
+    }
 }
 
 /// The order state machine of SPEC "Orders":
@@ -49,6 +58,11 @@ enum OrderRules {
     /// Who may ask for an action.
     static func parties(for action: OrderAction) -> Set<OrderParty> {
         workflow.parties(for: action)
+    }
+
+    /// The roles whose users may ask for an action: the route's requirement, read from the table.
+    static func roles(for action: OrderAction) -> Set<Role> {
+        Set(parties(for: action).map(\.role))
     }
 
     /// The state an action leads to from `status`, whoever asks; nil when the state does not allow

@@ -25,7 +25,6 @@ struct Order: RowModel {
     @Millis var updatedAt: Date
 }
 
-/// A line as it was at ordering: title, price and certificate are copies, not references.
 extension Order {
     static let columns = [
         "id", "checkout_id", "organization_id", "merchant_id", "buyer_id", "status", "total_fen", "refunded_fen",
@@ -45,6 +44,23 @@ extension Order {
     }
 }
 
+extension OrderItem {
+    /// The columns of `order_items`: the order and the line's position in it, which the order
+    /// gives (an item does not carry them), then the line's own.
+    static let columns = [
+        "order_id", "position", "product_id", "title", "unit_price_fen", "quantity", "amount_fen", "certificate_number",
+        "county_code", "category_id",
+    ]
+
+    /// The row's values in the order of `columns`, as line `position` (from 1) of `orderId`.
+    func row(orderId: String, position: Int) -> SQLQueryString {
+        """
+        (\(bind: orderId), \(bind: Int64(position)), \(bind: productId), \(bind: title), \(bind: unitPriceFen),
+         \(bind: quantity), \(bind: amountFen), \(bind: certificateNumber), \(bind: countyCode), \(bind: categoryId))
+        """
+    }
+}
+
 extension Refund {
     static let columns = [
         "id", "order_id", "amount_fen", "reason", "status", "requested_by", "decided_by", "decision_note", "decided_at",
@@ -60,7 +76,8 @@ extension Refund {
     }
 }
 
-struct OrderItem: Sendable {
+/// A line as it was at ordering: title, price and certificate are copies, not references.
+struct OrderItem: RowModel {
     var productId: String
     var title: String
     var unitPriceFen: Int64
@@ -87,18 +104,64 @@ struct Refund: RowModel {
 
 /// What placing an order needs to know of a product, read (and on PostgreSQL locked) in the
 /// placing transaction.
-struct OrderableProduct: Sendable {
+struct OrderableProduct: RowModel {
     var id: String
     var merchantId: String
     var title: String
     var priceFen: Int64
     var stock: Int64
     var status: ProductStatus
-    var merchantActive: Bool
+    @IntBool var merchantActive: Bool
     var certificateNumber: String?
-    var certificateExpiresAt: Date?
+    @OptionalMillis var certificateExpiresAt: Date?
     var originCountyCode: String
     var topCategoryId: String
+
+    /// The columns of `products` it reads.
+    static let columns = [
+        "id", "merchant_id", "title", "price_fen", "stock", "status", "merchant_active", "certificate_number",
+        "certificate_expires_at", "origin_county_code", "top_category_id",
+    ]
+}
+
+/// A row of `checkouts`: one buyer's checkout, split into an order per merchant.
+struct CheckoutRow: RowModel {
+    var id: String
+    var organizationId: String
+    var buyerId: String
+    var totalFen: Int64
+    @Millis var createdAt: Date
+
+    static let columns = ["id", "organization_id", "buyer_id", "total_fen", "created_at"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        "(\(bind: id), \(bind: organizationId), \(bind: buyerId), \(bind: totalFen), \(bind: createdAt.millis))"
+    }
+}
+
+/// A row of `idempotency_keys`: a user's key, the hash of the request it was first used for, and
+/// the answer it keeps (status 0 and an empty body while its placing is under way).
+struct IdempotencyKey: RowModel {
+    var userId: String
+    var key: String
+    var requestHash: String
+    var status: Int
+    var body: String
+    @Millis var createdAt: Date
+
+    static let columns = ["user_id", "key", "request_hash", "status", "body", "created_at"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: userId), \(bind: key), \(bind: requestHash), \(bind: Int64(status)), \(bind: body),
+         \(bind: createdAt.millis))
+        """
+    }
+
+    /// How `claim` names a key among several users' keys.
+    var claimKey: String { userId + "\u{1F}" + key }
 }
 
 /// Checkouts, orders, their items, events and refunds; stock holds; idempotency keys.
@@ -113,24 +176,12 @@ struct OrderStore: Sendable {
     func orderable(ids: [String], in db: any SQLDatabase) async throws -> [String: OrderableProduct] {
         guard !ids.isEmpty else { return [:] }
         let sql: SQLQueryString = """
-            SELECT id, merchant_id, title, price_fen, stock, status, merchant_active, certificate_number,
-              certificate_expires_at, origin_county_code, top_category_id FROM products
+            SELECT \(OrderableProduct.columnList) FROM products
             WHERE id IN (\(SQLQueryString.list(ids.sorted()))) ORDER BY id\(unsafeRaw: forUpdate)
             """
         var found: [String: OrderableProduct] = [:]
         for row in try await db.raw(sql).all() {
-            let product = OrderableProduct(
-                id: try row.decode(column: "id", as: String.self),
-                merchantId: try row.decode(column: "merchant_id", as: String.self),
-                title: try row.decode(column: "title", as: String.self),
-                priceFen: try row.decode(column: "price_fen", as: Int64.self),
-                stock: try row.decode(column: "stock", as: Int64.self),
-                status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
-                merchantActive: try row.decode(column: "merchant_active", as: Int64.self) != 0,
-                certificateNumber: try row.decode(column: "certificate_number", as: String?.self),
-                certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self).map(Date.init(millis:)),
-                originCountyCode: try row.decode(column: "origin_county_code", as: String.self),
-                topCategoryId: try row.decode(column: "top_category_id", as: String.self))
+            let product = try row.model(OrderableProduct.self)
             found[product.id] = product
         }
         return found
@@ -175,10 +226,10 @@ struct OrderStore: Sendable {
         _ checkouts: [(id: String, organizationId: String, buyerId: String, totalFen: Int64)], at: Date, in db: any SQLDatabase
     ) async throws {
         guard !checkouts.isEmpty else { return }
-        let rows = checkouts.map { c -> SQLQueryString in
-            "(\(bind: c.id), \(bind: c.organizationId), \(bind: c.buyerId), \(bind: c.totalFen), \(bind: at.millis))"
+        let rows = checkouts.map { c in
+            CheckoutRow(id: c.id, organizationId: c.organizationId, buyerId: c.buyerId, totalFen: c.totalFen, createdAt: at).row
         }
-        try await db.raw("INSERT INTO checkouts (id, organization_id, buyer_id, total_fen, created_at) VALUES" + .values(rows)).run()
+        try await db.raw("INSERT INTO checkouts (\(CheckoutRow.columnList)) VALUES" + .values(rows)).run()
     }
 
     /// Orders with their items and first events, in three statements.
@@ -187,20 +238,9 @@ struct OrderStore: Sendable {
     {
         try await db.raw("INSERT INTO orders (\(Order.columnList)) VALUES" + .values(orders.map(\.order.row))).run()
         let itemRows = orders.flatMap { entry in
-            entry.items.enumerated().map { position, item -> SQLQueryString in
-                """
-                (\(bind: entry.order.id), \(bind: Int64(position + 1)), \(bind: item.productId), \(bind: item.title),
-                 \(bind: item.unitPriceFen), \(bind: item.quantity), \(bind: item.amountFen), \(bind: item.certificateNumber),
-                 \(bind: item.countyCode), \(bind: item.categoryId))
-                """
-            }
+            entry.items.enumerated().map { index, item in item.row(orderId: entry.order.id, position: index + 1) }
         }
-        try await db.raw(
-            """
-            INSERT INTO order_items (order_id, position, product_id, title, unit_price_fen, quantity, amount_fen,
-              certificate_number, county_code, category_id) VALUES
-            """ + .values(itemRows)
-        ).run()
+        try await db.raw("INSERT INTO order_items (\(OrderItem.columnList)) VALUES" + .values(itemRows)).run()
         let eventRows = orders.enumerated().map { index, entry -> SQLQueryString in
             let e = entry.event
             return """
@@ -215,7 +255,8 @@ struct OrderStore: Sendable {
     }
 
     func order(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> Order? {
-        try await db.raw("SELECT * FROM orders WHERE id = \(bind: id)\(unsafeRaw: lock ? forUpdate : "")").first().map(Self.order)
+        try await db.raw("SELECT * FROM orders WHERE id = \(bind: id)\(unsafeRaw: lock ? forUpdate : "")").first()
+            .map { try $0.model(Order.self) }
     }
 
     struct Filter: Sendable {
@@ -231,7 +272,7 @@ struct OrderStore: Sendable {
         if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
         if let after { sql += .after(after, time: "created_at", id: "id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
-        return try await db.raw(sql).all().map(Self.order)
+        return try await db.raw(sql).all().map { try $0.model(Order.self) }
     }
 
     func items(orderIds: [String], in db: any SQLDatabase) async throws -> [String: [OrderItem]] {
@@ -239,16 +280,8 @@ struct OrderStore: Sendable {
         let sql: SQLQueryString = "SELECT * FROM order_items WHERE order_id IN (\(SQLQueryString.list(orderIds))) ORDER BY order_id, position"
         var items: [String: [OrderItem]] = [:]
         for row in try await db.raw(sql).all() {
-            items[try row.decode(column: "order_id", as: String.self), default: []].append(
-                OrderItem(
-                    productId: try row.decode(column: "product_id", as: String.self),
-                    title: try row.decode(column: "title", as: String.self),
-                    unitPriceFen: try row.decode(column: "unit_price_fen", as: Int64.self),
-                    quantity: try row.decode(column: "quantity", as: Int64.self),
-                    amountFen: try row.decode(column: "amount_fen", as: Int64.self),
-                    certificateNumber: try row.decode(column: "certificate_number", as: String.self),
-                    countyCode: try row.decode(column: "county_code", as: String.self),
-                    categoryId: try row.decode(column: "category_id", as: String.self)))
+            // The order an item belongs to is a column of its row, not a property of the item.
+            items[try row.decode(column: "order_id", as: String.self), default: []].append(try row.model(OrderItem.self))
         }
         return items
     }
@@ -267,6 +300,15 @@ struct OrderStore: Sendable {
         ).run()
     }
 
+    /// What the quota sums need of an order.
+    private struct Amounts: RowModel {
+        var status: OrderStatus
+        var totalFen: Int64
+        var refundedFen: Int64
+
+        static let columns = ["status", "total_fen", "refunded_fen"]
+    }
+
     /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
     func recomputedTotals(organizationId: String, year: Int, in db: any SQLDatabase) async throws -> QuotaTotals {
         let rows = try await db.raw(
@@ -277,10 +319,8 @@ struct OrderStore: Sendable {
         ).all()
         return QuotaRules.totals(
             of: try rows.map { row in
-                OrderAmounts(
-                    status: OrderStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .placed,
-                    totalFen: try row.decode(column: "total_fen", as: Int64.self),
-                    approvedRefundFen: try row.decode(column: "refunded_fen", as: Int64.self))
+                let amounts = try row.model(Amounts.self)
+                return OrderAmounts(status: amounts.status, totalFen: amounts.totalFen, approvedRefundFen: amounts.refundedFen)
             })
     }
 
@@ -291,7 +331,7 @@ struct OrderStore: Sendable {
     }
 
     func refund(id: String, in db: any SQLDatabase) async throws -> Refund? {
-        try await db.raw("SELECT * FROM refunds WHERE id = \(bind: id)").first().map(Self.refund)
+        try await db.raw("SELECT * FROM refunds WHERE id = \(bind: id)").first().map { try $0.model(Refund.self) }
     }
 
     /// A refund with what its reader needs of the order.
@@ -311,16 +351,17 @@ struct OrderStore: Sendable {
         if let status { sql += " AND r.status = \(bind: status.rawValue)" }
         if let after { sql += .after(after, time: "r.created_at", id: "r.id") }
         sql.appendInterpolation(unsafeRaw: " ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit)")
-        let refunds = try await db.raw(sql).all().map(Self.refund)
+        let refunds = try await db.raw(sql).all().map { try $0.model(Refund.self) }
         guard !refunds.isEmpty else { return [] }
         let orders = try await db.raw("SELECT * FROM orders WHERE id IN (\(SQLQueryString.list(refunds.map(\.orderId))))")
-            .all().map(Self.order)
+            .all().map { try $0.model(Order.self) }
         let byId = Dictionary(orders.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return refunds.compactMap { refund in byId[refund.orderId].map { QueuedRefund(refund: refund, order: $0) } }
     }
 
     func refunds(orderId: String, in db: any SQLDatabase) async throws -> [Refund] {
-        try await db.raw("SELECT * FROM refunds WHERE order_id = \(bind: orderId) ORDER BY created_at, id").all().map(Self.refund)
+        try await db.raw("SELECT * FROM refunds WHERE order_id = \(bind: orderId) ORDER BY created_at, id").all()
+            .map { try $0.model(Refund.self) }
     }
 
     /// requested → approved or rejected; false when it was decided meanwhile.
@@ -353,27 +394,24 @@ struct OrderStore: Sendable {
     {
         guard !keys.isEmpty else { return [:] }
         let sorted = keys.sorted { ($0.userId, $0.key) < ($1.userId, $1.key) }
+        let rows = sorted.map { k in
+            IdempotencyKey(userId: k.userId, key: k.key, requestHash: k.requestHash, status: 0, body: "", createdAt: at).row
+        }
         let insert: SQLQueryString =
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES"
-            + .values(sorted.map { k in "(\(bind: k.userId), \(bind: k.key), \(bind: k.requestHash), 0, '', \(bind: at.millis))" })
-            + " ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key"
-        let claimed = Set(
-            try await db.raw(insert).all().map {
-                try $0.decode(column: "user_id", as: String.self) + "\u{1F}" + $0.decode(column: "key", as: String.self)
-            })
+            "INSERT INTO idempotency_keys (\(IdempotencyKey.columnList)) VALUES" + .values(rows)
+            + " ON CONFLICT (user_id, key) DO NOTHING RETURNING \(IdempotencyKey.columnList)"
+        let claimed = Set(try await db.raw(insert).all().map { try $0.model(IdempotencyKey.self).claimKey })
         let taken = sorted.filter { !claimed.contains($0.userId + "\u{1F}" + $0.key) }
         guard !taken.isEmpty else { return [:] }
-        var select = SQLQueryString("SELECT user_id, key, request_hash, status, body FROM idempotency_keys WHERE ")
+        var select = SQLQueryString("SELECT \(IdempotencyKey.columnList) FROM idempotency_keys WHERE ")
         for (index, k) in taken.enumerated() {
             select.appendInterpolation(unsafeRaw: index == 0 ? "(" : " OR (")
             select.appendInterpolation("user_id = \(bind: k.userId) AND key = \(bind: k.key))" as SQLQueryString)
         }
         var answers: [String: StoredAnswer] = [:]
         for row in try await db.raw(select).all() {
-            answers[try row.decode(column: "user_id", as: String.self) + "\u{1F}" + row.decode(column: "key", as: String.self)] =
-                StoredAnswer(
-                    requestHash: try row.decode(column: "request_hash", as: String.self),
-                    status: Int(try row.decode(column: "status", as: Int64.self)), body: try row.decode(column: "body", as: String.self))
+            let stored = try row.model(IdempotencyKey.self)
+            answers[stored.claimKey] = StoredAnswer(requestHash: stored.requestHash, status: stored.status, body: stored.body)
         }
         return answers
     }
@@ -381,9 +419,15 @@ struct OrderStore: Sendable {
     /// Keeps each claimed key's answer.
     func answer(_ answers: [(userId: String, key: String, status: Int, body: String)], in db: any SQLDatabase) async throws {
         for chunk in stride(from: 0, to: answers.count, by: 500).map({ answers[$0..<min($0 + 500, answers.count)] }) {
+            // A claimed key's row exists, so only its answer is written; the hash and time are those
+            // of a row that vanished meanwhile.
+            let rows = chunk.map { a in
+                IdempotencyKey(
+                    userId: a.userId, key: a.key, requestHash: "", status: a.status, body: a.body, createdAt: Date(millis: 0)
+                ).row
+            }
             let sql: SQLQueryString =
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES"
-                + .values(chunk.map { a in "(\(bind: a.userId), \(bind: a.key), '', \(bind: Int64(a.status)), \(bind: a.body), 0)" })
+                "INSERT INTO idempotency_keys (\(IdempotencyKey.columnList)) VALUES" + .values(rows)
                 + " ON CONFLICT (user_id, key) DO UPDATE SET status = excluded.status, body = excluded.body"
             try await db.raw(sql).run()
         }
@@ -392,15 +436,5 @@ struct OrderStore: Sendable {
     /// Forgets keys older than `before` (they are kept at least 24 hours; the server keeps 7 days).
     func purgeKeys(before: Date, in db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM idempotency_keys WHERE created_at < \(bind: before.millis)").run()
-    }
-
-    // MARK: Rows
-
-    private static func order(_ row: any SQLRow) throws -> Order {
-        try row.model(Order.self)
-    }
-
-    private static func refund(_ row: any SQLRow) throws -> Refund {
-        try row.model(Refund.self)
     }
 }

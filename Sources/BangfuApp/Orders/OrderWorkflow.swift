@@ -28,14 +28,13 @@ struct OrderWorkflow: Sendable {
         audit = services.audit
         self.reading = reading
         step = WorkflowStep(
-            workflow: OrderRules.workflow, history: .orders, audit: services.audit, ids: services.ids,
-            entityType: "order", actionPrefix: "order",
-            load: { id, actor, db in try await reading.visible(id, to: actor, lock: true, in: db) },
+            services, workflow: OrderRules.workflow, history: .orders, entity: AuditEntity.order, actionPrefix: "order",
+            load: { id, actor, lock, db in try await reading.visible(id, to: actor, lock: lock, in: db) },
             save: { order, db in try await store.update(order, in: db) },
             auditData: { order in
                 [
-                    "totalFen": .int(order.totalFen),
-                    "netFen": .int(QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)),
+                    "totalFen": order.totalFen,
+                    "netFen": QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen),
                 ]
             })
     }

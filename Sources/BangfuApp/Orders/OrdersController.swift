@@ -21,16 +21,18 @@ struct OrdersController {
         router.only(.buyer).post("/api/v1/orders", use: place)
         parties.get("/api/v1/orders", use: list)
         parties.get("/api/v1/orders/:id", use: show)
-        router.only(.merchant).post("/api/v1/orders/:id/confirm", use: confirm)
-        router.only(.merchant).post("/api/v1/orders/:id/rejection", use: reject)
-        router.only(.buyer).post("/api/v1/orders/:id/cancellation", use: cancel)
-        router.only(.merchant).post("/api/v1/orders/:id/shipment", use: ship)
-        router.only(.buyer).post("/api/v1/orders/:id/acceptance", use: accept)
-        router.only(.buyer, .admin).post("/api/v1/orders/:id/payment", use: pay)
-        router.only(.buyer).post("/api/v1/orders/:id/refunds", use: requestRefund)
+        // Each step's roles are those its table lets take it.
+        router.only(OrderRules.roles(for: .confirm)).post("/api/v1/orders/:id/confirm", use: confirm)
+        router.only(OrderRules.roles(for: .reject)).post("/api/v1/orders/:id/rejection", use: reject)
+        router.only(OrderRules.roles(for: .cancel)).post("/api/v1/orders/:id/cancellation", use: cancel)
+        router.only(OrderRules.roles(for: .ship)).post("/api/v1/orders/:id/shipment", use: ship)
+        router.only(OrderRules.roles(for: .accept)).post("/api/v1/orders/:id/acceptance", use: accept)
+        router.only(OrderRules.roles(for: .pay)).post("/api/v1/orders/:id/payment", use: pay)
+        router.only(RefundRules.requester.role).post("/api/v1/orders/:id/refunds", use: requestRefund)
         parties.get("/api/v1/refunds", use: listRefunds)
-        router.only(.merchant, .admin).post("/api/v1/refunds/:id/approval", use: approveRefund)
-        router.only(.merchant, .admin).post("/api/v1/refunds/:id/rejection", use: rejectRefund)
+        let deciders = router.only(Set(RefundRules.deciders.map(\.role)))
+        deciders.post("/api/v1/refunds/:id/approval", use: approveRefund)
+        deciders.post("/api/v1/refunds/:id/rejection", use: rejectRefund)
     }
 
     static let keyHeader = HTTPField.Name("Idempotency-Key")!

@@ -216,12 +216,10 @@ struct Placer: Sendable {
         try await audit.append(
             accepted.map { checkout in
                 AuditEvent(
-                    actorId: checkout.request.user.userId, action: "checkout.place", entityType: "checkout",
-                    entityId: checkout.checkoutId,
-                    data: [
-                        "organizationId": .string(checkout.request.organization.id), "totalFen": .int(checkout.totalFen),
-                        "orders": .string(checkout.orders.map(\.order.id).joined(separator: ",")),
-                        "quotaYear": .int(Int64(year)),
+                    checkout.request.user, "checkout.place", .checkout(checkout.checkoutId),
+                    [
+                        "organizationId": checkout.request.organization.id, "totalFen": checkout.totalFen,
+                        "orders": checkout.orders.map(\.order.id).joined(separator: ","), "quotaYear": year,
                     ])
             }, in: db)
     }
@@ -301,15 +299,19 @@ extension Placer {
     /// A write that the checks said would succeed did not: roll back (500, logged).
     struct WriteConflict: Error {}
 
-    /// Why buyers may not order the product now, if they may not (SPEC: listed, of an active
-    /// merchant, with a valid certificate; validity read from the clock).
+    /// Why buyers may not order the product now, if they may not: the on-sale rule (`OnSale`),
+    /// in the words a checkout refusal uses.
     static func unavailability(_ product: OrderableProduct, now: Date) -> String? {
-        if product.status != .listed { return "is not listed" }
-        if !product.merchantActive { return "its merchant is suspended" }
-        guard product.certificateNumber != nil, let expiresAt = product.certificateExpiresAt else {
-            return "has no valid 帮扶产品 certificate"
+        let expiresAt = product.certificateNumber == nil ? nil : product.certificateExpiresAt
+        switch OnSale.obstacle(
+            listed: product.status == .listed, merchantActive: product.merchantActive, certificateExpiresAt: expiresAt,
+            now: now)
+        {
+        case .notListed: return "is not listed"
+        case .merchantSuspended: return "its merchant is suspended"
+        case .noCertificate: return "has no valid 帮扶产品 certificate"
+        case .certificateExpired: return "its certificate has expired"
+        case nil: return nil
         }
-        if expiresAt <= now { return "its certificate has expired" }
-        return nil
     }
 }

@@ -113,23 +113,21 @@ struct AlertStore: Sendable {
             let rows = try await db.raw(
                 """
                 SELECT id, title, COALESCE(last_ordered_at, created_at) AS since, last_ordered_at FROM products
-                WHERE status = 'listed' AND stock > 0 AND merchant_active = 1 AND certificate_expires_at > \(bind: now.millis)
+                WHERE stock > 0 AND \(OnSale.sql("products", at: now))
                   AND ((last_ordered_at IS NOT NULL AND last_ordered_at <= \(bind: cutoff))
                     OR (last_ordered_at IS NULL AND created_at <= \(bind: cutoff)))
                   \(filter(["county": "origin_county_code", "merchant": "merchant_id"]))
                 ORDER BY since LIMIT \(unsafeRaw: String(limit))
                 """
-            ).all()
+            ).all().map { try $0.model(SlowMovingRow.self) }
             for row in rows {
-                let ordered = try row.decode(column: "last_ordered_at", as: Int64?.self)
-                let since = try row.decode(column: "since", as: Int64.self) + Int64(settings.slowMovingDays) * day
                 alerts.append(
                     Alert(
-                        kind: .slowMoving, subjectType: "product", subjectId: try row.decode(column: "id", as: String.self),
-                        detail: "\(try row.decode(column: "title", as: String.self)): "
-                            + (ordered == nil ? "never ordered" : "no order since \(Date(millis: ordered!).rfc3339)")
+                        kind: .slowMoving, subjectType: "product", subjectId: row.id,
+                        detail: "\(row.title): "
+                            + (row.lastOrderedAt.map { "no order since \($0.rfc3339)" } ?? "never ordered")
                             + " (滞销风险)",
-                        since: Date(millis: since)))
+                        since: Date(millis: row.since + Int64(settings.slowMovingDays) * day)))
             }
         }
         if kinds.contains(.behindSchedule) {
@@ -145,16 +143,13 @@ struct AlertStore: Sendable {
                       \(filter(["county": "o.county_code"]))
                     ORDER BY q.organization_id LIMIT \(unsafeRaw: String(limit))
                     """
-                ).all()
+                ).all().map { try $0.model(BehindScheduleRow.self) }
                 for row in rows {
-                    let reserved = try row.decode(column: "reserved_fen", as: Int64.self)
-                    let completed = try row.decode(column: "completed_fen", as: Int64.self)
-                    let completion = reserved > 0 ? completed * 10000 / reserved : 0
+                    let completion = row.reservedFen > 0 ? row.completedFen * 10000 / row.reservedFen : 0
                     alerts.append(
                         Alert(
-                            kind: .behindSchedule, subjectType: "buyer_organization",
-                            subjectId: try row.decode(column: "organization_id", as: String.self),
-                            detail: "\(try row.decode(column: "name", as: String.self)): \(completion) bp completed, \(expected) bp expected by now",
+                            kind: .behindSchedule, subjectType: "buyer_organization", subjectId: row.organizationId,
+                            detail: "\(row.name): \(completion) bp completed, \(expected) bp expected by now",
                             since: AlertRules.behindSince(year: year, completionBp: completion)))
                 }
             }
@@ -179,14 +174,13 @@ struct AlertStore: Sendable {
                 WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)\(orderFilter())
                 ORDER BY o.ship_by LIMIT \(unsafeRaw: String(limit))
                 """
-            ).all()
+            ).all().map { try $0.model(ShipmentOverdueRow.self) }
             for row in rows {
-                let shipBy = Date(millis: try row.decode(column: "ship_by", as: Int64.self))
                 alerts.append(
                     Alert(
-                        kind: .shipmentOverdue, subjectType: "order", subjectId: try row.decode(column: "id", as: String.self),
-                        detail: "\(try row.decode(column: "company_name", as: String.self)): still \(try row.decode(column: "status", as: String.self)), to ship by \(shipBy.rfc3339)",
-                        since: shipBy))
+                        kind: .shipmentOverdue, subjectType: "order", subjectId: row.id,
+                        detail: "\(row.companyName): still \(row.status.rawValue), to ship by \(row.shipBy.rfc3339)",
+                        since: row.shipBy))
             }
         }
         if kinds.contains(.paymentOverdue) {
@@ -199,14 +193,13 @@ struct AlertStore: Sendable {
                 WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)\(orderFilter())
                 ORDER BY o.accepted_at LIMIT \(unsafeRaw: String(limit))
                 """
-            ).all()
+            ).all().map { try $0.model(PaymentOverdueRow.self) }
             for row in rows {
-                let accepted = try row.decode(column: "accepted_at", as: Int64.self)
                 alerts.append(
                     Alert(
-                        kind: .paymentOverdue, subjectType: "order", subjectId: try row.decode(column: "id", as: String.self),
-                        detail: "\(try row.decode(column: "name", as: String.self)) owes \(try row.decode(column: "owed", as: Int64.self)) fen, accepted \(Date(millis: accepted).rfc3339)",
-                        since: Date(millis: accepted + due)))
+                        kind: .paymentOverdue, subjectType: "order", subjectId: row.id,
+                        detail: "\(row.name) owes \(row.owed) fen, accepted \(Date(millis: row.acceptedAt).rfc3339)",
+                        since: Date(millis: row.acceptedAt + due)))
             }
         }
         if kinds.contains(.certificateExpiring) {
@@ -219,15 +212,13 @@ struct AlertStore: Sendable {
                   \(filter(["county": "c.county_code", "merchant": "c.merchant_id"]))
                 ORDER BY c.expires_at LIMIT \(unsafeRaw: String(limit))
                 """
-            ).all()
+            ).all().map { try $0.model(CertificateExpiringRow.self) }
             for row in rows {
-                let expires = try row.decode(column: "expires_at", as: Int64.self)
                 alerts.append(
                     Alert(
-                        kind: .certificateExpiring, subjectType: "certificate",
-                        subjectId: try row.decode(column: "number", as: String.self),
-                        detail: "\(try row.decode(column: "product_title", as: String.self)): expires \(Date(millis: expires).rfc3339)",
-                        since: Date(millis: expires - window)))
+                        kind: .certificateExpiring, subjectType: "certificate", subjectId: row.number,
+                        detail: "\(row.productTitle): expires \(Date(millis: row.expiresAt).rfc3339)",
+                        since: Date(millis: row.expiresAt - window)))
             }
         }
         if kinds.contains(.documentExpiring), let widest = settings.documentExpiringDays.max() {
@@ -241,20 +232,78 @@ struct AlertStore: Sendable {
                   \(filter(["county": "a.county_code", "merchant": "a.merchant_id"]))
                 ORDER BY d.expires_on LIMIT \(unsafeRaw: String(limit))
                 """
-            ).all()
+            ).all().map { try $0.model(DocumentExpiringRow.self) }
             for row in rows {
-                guard let expires = CalendarDate(try row.decode(column: "expires_on", as: String.self)),
+                guard let expires = CalendarDate(row.expiresOn),
                     let tier = AlertRules.documentTier(expiresOn: expires, today: today, tiers: settings.documentExpiringDays)
                 else { continue }
                 let start = AlertRules.yearStart(1970).addingTimeInterval(Double(expires.dayNumber - tier) * 86400)
                 alerts.append(
                     Alert(
-                        kind: .documentExpiring, subjectType: "merchant_document",
-                        subjectId: try row.decode(column: "id", as: String.self),
-                        detail: "\(try row.decode(column: "company_name", as: String.self)): \(try row.decode(column: "kind", as: String.self)) expires \(expires.text) (within \(tier) days)",
+                        kind: .documentExpiring, subjectType: "merchant_document", subjectId: row.id,
+                        detail: "\(row.companyName): \(row.kind) expires \(expires.text) (within \(tier) days)",
                         since: start))
             }
         }
         return Array(alerts.sorted { ($0.since, $0.subjectId) < ($1.since, $1.subjectId) }.prefix(limit))
+    }
+}
+
+/// What each alert query selects. Times that alerts compute with stay integer milliseconds, as
+/// the queries compare them.
+extension AlertStore {
+    private struct SlowMovingRow: RowModel {
+        var id: String
+        var title: String
+        /// The last order, or the listing's creation when there was none.
+        var since: Int64
+        @OptionalMillis var lastOrderedAt: Date?
+
+        static let columns = ["id", "title", "since", "last_ordered_at"]
+    }
+
+    private struct BehindScheduleRow: RowModel {
+        var organizationId: String
+        var name: String
+        var reservedFen: Int64
+        var completedFen: Int64
+
+        static let columns = ["organization_id", "name", "reserved_fen", "completed_fen"]
+    }
+
+    private struct ShipmentOverdueRow: RowModel {
+        var id: String
+        @Millis var shipBy: Date
+        var status: OrderStatus
+        var companyName: String
+
+        static let columns = ["id", "ship_by", "status", "company_name"]
+    }
+
+    private struct PaymentOverdueRow: RowModel {
+        var id: String
+        var acceptedAt: Int64
+        var owed: Int64
+        var name: String
+
+        static let columns = ["id", "accepted_at", "owed", "name"]
+    }
+
+    private struct CertificateExpiringRow: RowModel {
+        var number: String
+        var productTitle: String
+        var expiresAt: Int64
+
+        static let columns = ["number", "product_title", "expires_at"]
+    }
+
+    private struct DocumentExpiringRow: RowModel {
+        var id: String
+        var kind: String
+        /// `YYYY-MM-DD`.
+        var expiresOn: String
+        var companyName: String
+
+        static let columns = ["id", "kind", "expires_on", "company_name"]
     }
 }

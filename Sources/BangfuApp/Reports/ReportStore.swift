@@ -8,11 +8,11 @@ struct ReportStore: Sendable {
     /// Adds contributions to the totals of `year` (one statement; contributions are distinct).
     func record(_ contributions: [SalesRules.Contribution], year: Int, in db: any SQLDatabase) async throws {
         guard !contributions.isEmpty else { return }
-        let rows = contributions.map { c -> SQLQueryString in
-            "(\(bind: Int64(year)), \(bind: c.scope), \(bind: c.dimension.rawValue), \(bind: c.key), \(bind: c.orders), \(bind: c.amountFen))"
+        let rows = contributions.map { c in
+            SalesTotal(year: year, scope: c.scope, dimension: c.dimension, key: c.key, orders: c.orders, amountFen: c.amountFen).row
         }
         try await db.raw(
-            "INSERT INTO sales_totals (year, scope, dimension, key, orders, amount_fen) VALUES" + .values(rows)
+            "INSERT INTO sales_totals (\(SalesTotal.columnList)) VALUES" + .values(rows)
                 + """
                  ON CONFLICT (year, scope, dimension, key) DO UPDATE SET orders = sales_totals.orders + excluded.orders,
                   amount_fen = sales_totals.amount_fen + excluded.amount_fen
@@ -20,11 +20,15 @@ struct ReportStore: Sendable {
         ).run()
     }
 
-    struct SalesRow: Sendable, Equatable {
+    /// One line of the sales report: a maintained total and its key's name.
+    struct SalesRow: RowModel, Equatable {
         var key: String
         var label: String
         var orders: Int64
         var amountFen: Int64
+
+        /// What `sales` selects.
+        static let columns = ["key", "label", "orders", "amount_fen"]
     }
 
     /// The totals of one dimension, largest amount first (months in order).
@@ -45,18 +49,18 @@ struct ReportStore: Sendable {
             WHERE s.year = \(bind: Int64(year)) AND s.scope = \(bind: scope) AND s.dimension = \(bind: dimension.rawValue)
             ORDER BY \(unsafeRaw: order)
             """
-        ).all().map { row in
-            SalesRow(
-                key: try row.decode(column: "key", as: String.self), label: try row.decode(column: "label", as: String.self),
-                orders: try row.decode(column: "orders", as: Int64.self), amountFen: try row.decode(column: "amount_fen", as: Int64.self))
-        }
+        ).all().map { try $0.model(SalesRow.self) }
     }
 
-    struct QuotaRow: Sendable, Equatable {
+    /// One line of the quota report: an organization's or a department's plan sums.
+    struct QuotaRow: RowModel, Equatable {
         var key: String
         var label: String
         var reservedFen: Int64
         var completedFen: Int64
+
+        /// What `quota` selects.
+        static let columns = ["key", "label", "reserved_fen", "completed_fen"]
     }
 
     /// Reserved and completed sums of the year's plans, per organization or per department.
@@ -64,21 +68,37 @@ struct ReportStore: Sendable {
         let sql: SQLQueryString =
             byDepartment
             ? """
-            SELECT o.department AS key, o.department AS label, CAST(SUM(q.reserved_fen) AS BIGINT) AS reserved,
-              CAST(SUM(q.completed_fen) AS BIGINT) AS completed
+            SELECT o.department AS key, o.department AS label, CAST(SUM(q.reserved_fen) AS BIGINT) AS reserved_fen,
+              CAST(SUM(q.completed_fen) AS BIGINT) AS completed_fen
             FROM quota_plans q JOIN buyer_organizations o ON o.id = q.organization_id
             WHERE q.year = \(bind: Int64(year)) GROUP BY o.department ORDER BY o.department
             """
             : """
-            SELECT o.id AS key, o.name AS label, q.reserved_fen AS reserved, q.completed_fen AS completed
+            SELECT o.id AS key, o.name AS label, q.reserved_fen, q.completed_fen
             FROM quota_plans q JOIN buyer_organizations o ON o.id = q.organization_id
             WHERE q.year = \(bind: Int64(year)) ORDER BY o.name, o.id
             """
-        return try await db.raw(sql).all().map { row in
-            QuotaRow(
-                key: try row.decode(column: "key", as: String.self), label: try row.decode(column: "label", as: String.self),
-                reservedFen: try row.decode(column: "reserved", as: Int64.self),
-                completedFen: try row.decode(column: "completed", as: Int64.self))
-        }
+        return try await db.raw(sql).all().map { try $0.model(QuotaRow.self) }
     }
 }
+
+/// A row of `sales_totals`: one maintained total of a year, scope (`*` or a county code),
+/// dimension and key.
+struct SalesTotal: RowModel {
+    var year: Int
+    var scope: String
+    var dimension: SalesRules.Dimension
+    var key: String
+    var orders: Int64
+    var amountFen: Int64
+
+    static let columns = ["year", "scope", "dimension", "key", "orders", "amount_fen"]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        "(\(bind: Int64(year)), \(bind: scope), \(bind: dimension.rawValue), \(bind: key), \(bind: orders), \(bind: amountFen))"
+    }
+}
+
+/// A stored dimension decodes strictly: an unknown one fails instead of being guessed.
+extension SalesRules.Dimension: Codable {}

@@ -16,7 +16,7 @@ struct ReportsController {
     /// `?year=`, nil when absent (the use case takes the current quota year).
     private func year(_ request: Request) throws -> Int? {
         guard let raw = request.uri.queryParameters["year"] else { return nil }
-        guard let year = Int(String(raw)), BuyerOrganizationsController.years.contains(year) else {
+        guard let year = Int(String(raw)), BuyerOrganizations.years.contains(year) else {
             throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
         }
         return year

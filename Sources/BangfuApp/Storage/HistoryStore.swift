@@ -1,0 +1,47 @@
+import Foundation
+import SQLKit
+
+/// One entry of a reviewed object's history: who moved it from which status to which, and why.
+/// A row of any history table (merchant and certification reviews, order events), without its id,
+/// owner column and position, which `HistoryStore` writes.
+struct HistoryRecord: RowModel {
+    static let columns = ["actor_id", "actor_role", "action", "from_status", "to_status", "note", "at"]
+
+    var action: String
+    var actorId: String
+    var actorRole: String
+    var fromStatus: String?
+    var toStatus: String
+    var note: String?
+    @Millis var at: Date
+}
+
+/// A history table. Every reviewed object's history has the same columns, so one store serves
+/// them all, named by its table and the column that points at the object.
+struct HistoryStore: Sendable {
+    let table: String
+    let ownerColumn: String
+
+    static let orders = HistoryStore(table: "order_events", ownerColumn: "order_id")
+    static let merchantApplications = HistoryStore(table: "merchant_application_reviews", ownerColumn: "application_id")
+    static let certifications = HistoryStore(table: "certification_reviews", ownerColumn: "application_id")
+
+    func add(_ record: HistoryRecord, ownerId: String, id: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO \(ident: table) (id, \(ident: ownerColumn), position, actor_id, actor_role, action, from_status,
+              to_status, note, at)
+            VALUES (\(bind: id), \(bind: ownerId),
+              (SELECT COUNT(*) + 1 FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId)),
+              \(bind: record.actorId), \(bind: record.actorRole), \(bind: record.action), \(bind: record.fromStatus),
+              \(bind: record.toStatus), \(bind: record.note), \(bind: record.at.millis))
+            """
+        ).run()
+    }
+
+    func records(ownerId: String, in db: any SQLDatabase) async throws -> [HistoryRecord] {
+        try await db.raw(
+            "SELECT * FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId) ORDER BY position"
+        ).all().map { try $0.model(HistoryRecord.self) }
+    }
+}
