@@ -132,10 +132,11 @@ extension AppServices {
     /// `bangfu seed`: a synthetic catalog for benchmarks, and `buyers` verified organizations
     /// with plans (buyer users `seed-b1`… with `buyerPassword`), into an empty database only.
     public func seed(
-        products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026", settledOrders: Int = 0
+        products: Int, merchants: Int, buyers: Int = 0, buyerPassword: String = "bangfu-bench-2026", settledOrders: Int = 0,
+        progress: Progress = .silent
     ) async throws -> String {
         try await Seeding(self).seed(
             products: products, merchants: merchants, buyers: buyers, buyerPassword: buyerPassword,
-            settledOrders: settledOrders)
+            settledOrders: settledOrders, progress: progress)
     }
 }

@@ -5,8 +5,9 @@ import Foundation
 struct BuyerSeeder {
     let services: AppServices
 
-    func seed(count: Int, password: String, budgetFen: Int64 = 100_000_000_000) async throws {
+    func seed(count: Int, password: String, budgetFen: Int64 = 100_000_000_000, progress: Progress = .silent) async throws {
         guard count > 0 else { return }
+        progress.report("buyers", 0, count)
         let services = self.services
         let hash = try await services.passwords.hash(password)
         let now = services.clock.now
@@ -32,6 +33,7 @@ struct BuyerSeeder {
                             updatedAt: now), in: db)
                 }
             }
+            progress.report("buyers", min(start + 500, count), count)
         }
         try await services.database.write { db in
             try await services.audit.append(

@@ -122,7 +122,9 @@ struct DemoLoader {
     /// `bangfu seed`: `merchants` synthetic merchants (users that cannot sign in) and `products`
     /// listed, certified products with plausible titles, written in batches. Into an empty
     /// database only.
-    func seed(products count: Int, merchants merchantCount: Int, seed: UInt64 = 832) async throws -> Outcome {
+    func seed(products count: Int, merchants merchantCount: Int, seed: UInt64 = 832, progress: Progress = .silent) async throws
+        -> Outcome
+    {
         let now = services.clock.now
         let services = self.services
         var random = SeededRandom(seed)
@@ -162,6 +164,8 @@ struct DemoLoader {
             return (merchants, try await services.issuer.reserve(count, now: now, in: db))
         }
         guard let (merchants, firstNumber) = setup, !merchants.isEmpty else { return .skippedNotEmpty }
+        progress.report("merchants", merchants.count, merchantCount)
+        progress.report("products", 0, count)
         var written = 0
         // Each batch is made and signed here while the previous one is being written.
         var writing: Task<Void, any Error>?
@@ -211,6 +215,7 @@ struct DemoLoader {
                 return (product: product, merchantName: entry.merchantName)
             }
             try await writing?.value
+            progress.report("products", written, count)
             writing = Task {
                 try await services.database.write { db in
                     try await services.products.insertBatch(certified, in: db)
@@ -220,6 +225,7 @@ struct DemoLoader {
             written += size
         }
         try await writing?.value
+        progress.report("products", count, count)
         try await services.database.write { db in
             try await services.audit.append(
                 AuditEvent(actorId: nil, "seed.products", .catalog("seed"), ["products": count]), in: db)

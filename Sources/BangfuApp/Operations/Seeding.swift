@@ -19,11 +19,13 @@ struct Seeding: Sendable {
 
     /// A synthetic catalog for benchmarks, and `buyers` verified organizations with plans (buyer
     /// users `seed-b1`… with `buyerPassword`), into an empty database only.
-    func seed(products: Int, merchants: Int, buyers: Int, buyerPassword: String, settledOrders: Int) async throws -> String {
-        switch try await DemoLoader(services: services).seed(products: products, merchants: merchants) {
+    func seed(
+        products: Int, merchants: Int, buyers: Int, buyerPassword: String, settledOrders: Int, progress: Progress = .silent
+    ) async throws -> String {
+        switch try await DemoLoader(services: services).seed(products: products, merchants: merchants, progress: progress) {
         case .loaded(let merchants, let products):
-            try await BuyerSeeder(services: services).seed(count: buyers, password: buyerPassword)
-            try await OrderSeeder(services: services).seed(orders: settledOrders)
+            try await BuyerSeeder(services: services).seed(count: buyers, password: buyerPassword, progress: progress)
+            try await OrderSeeder(services: services).seed(orders: settledOrders, progress: progress)
             return "seeded \(merchants) merchants, \(products) products and \(buyers) buyer organizations"
                 + (settledOrders > 0 ? " with \(settledOrders) settled orders" : "")
         case .skippedNotEmpty: return "not seeded: the database already holds data"

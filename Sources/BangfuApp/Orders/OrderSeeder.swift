@@ -8,8 +8,9 @@ import SQLKit
 struct OrderSeeder {
     let services: AppServices
 
-    func seed(orders count: Int, seed: UInt64 = 2026) async throws {
+    func seed(orders count: Int, seed: UInt64 = 2026, progress: Progress = .silent) async throws {
         guard count > 0 else { return }
+        progress.report("orders", 0, count)
         let services = self.services
         let now = services.clock.now
         let year = QuotaRules.quotaYear(of: now)
@@ -88,6 +89,7 @@ struct OrderSeeder {
                 try await services.reports.record(totals, year: year, in: db)
             }
             written += size
+            progress.report("orders", written, count)
         }
         try await services.optimize()
     }

@@ -4,8 +4,12 @@ import Foundation
 /// RFC 3339 in UTC.
 extension Date {
     /// Saturates at the ends of Int64 (a Double near them rounds past it) instead of trapping.
+    /// Rounded to the nearest millisecond, so a time read back from the database
+    /// (`Date(millis:)`) gives exactly the stored value again: rounding down gave one less for
+    /// about one stored time in twenty, so rewriting an unchanged row moved its times and a
+    /// list's cursor could fall between two rows of the same millisecond.
     var millis: Int64 {
-        let value = (timeIntervalSince1970 * 1000).rounded(.down)
+        let value = (timeIntervalSince1970 * 1000).rounded()
         guard value.isFinite else { return value > 0 ? .max : .min }
         return Int64(exactly: value) ?? (value > 0 ? .max : .min)
     }
