@@ -291,9 +291,11 @@ struct Seed: AsyncParsableCommand {
         let start = ContinuousClock.now
         let message = try await withServices(configuration: try await storage.configuration()) { services in
             // Progress on standard error (redrawn in place on a terminal); the result on standard output.
-            try await services.seed(
+            let printer = ProgressPrinter.standardError()
+            defer { printer.finish() }
+            return try await services.seed(
                 products: products, merchants: merchants, buyers: buyers, buyerPassword: password, settledOrders: settled,
-                progress: ProgressPrinter.standardError().progress)
+                progress: printer.progress)
         }
         print("\(message) in \(ContinuousClock.now - start)")
     }

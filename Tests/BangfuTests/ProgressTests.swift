@@ -39,6 +39,25 @@ import Testing
         #expect(chunks[1].contains("5,000 / 10,000  50%"))
     }
 
+    /// Work that stops part way leaves no half line for the error message to land on.
+    @Test func finishEndsAnOpenLineOnly() {
+        let output = Output()
+        let printer = ProgressPrinter(isTerminal: true) { text in output.chunks.withLockedValue { $0.append(text) } }
+        printer.report("products", done: 5_000, total: 10_000)
+        printer.finish()
+        printer.finish()
+        #expect(output.chunks.withLockedValue { $0.last } == "\n")
+        #expect(output.chunks.withLockedValue { $0.count } == 2)
+        printer.report("orders", done: 10, total: 10)
+        printer.finish()
+        #expect(output.chunks.withLockedValue { $0.count } == 3)
+        let pipe = Output()
+        let plain = ProgressPrinter(isTerminal: false) { text in pipe.chunks.withLockedValue { $0.append(text) } }
+        plain.report("products", done: 5_000, total: 10_000)
+        plain.finish()
+        #expect(pipe.chunks.withLockedValue { $0.count } == 1)
+    }
+
     @Test func theLineItself() {
         #expect(ProgressPrinter.grouped(0) == "0")
         #expect(ProgressPrinter.grouped(999) == "999")

@@ -133,6 +133,7 @@ struct DemoLoader {
         let leaves = categories.filter { category in !categories.contains { $0.parentId == category.id } }
         let topOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.parentId ?? $0.id) })
         let nameOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.id, $0.name) })
+        progress.report("merchants", 0, merchantCount)
         // Merchants first, in one transaction, which also takes every certificate number needed.
         let setup: (merchants: [(id: String, name: String)], firstNumber: Int64)? = try await services.database.write { db in
             guard try await services.merchants.isEmpty(in: db) else { return nil }
@@ -165,7 +166,7 @@ struct DemoLoader {
         }
         guard let (merchants, firstNumber) = setup, !merchants.isEmpty else { return .skippedNotEmpty }
         progress.report("merchants", merchants.count, merchantCount)
-        progress.report("products", 0, count)
+        if count > 0 { progress.report("products", 0, count) }
         var written = 0
         // Each batch is made and signed here while the previous one is being written.
         var writing: Task<Void, any Error>?

@@ -21,6 +21,8 @@ public final class ProgressPrinter: Sendable {
         var step: String?
         var started = ContinuousClock.now
         var lastTenth = -1
+        /// A terminal line drawn without its line break yet.
+        var lineOpen = false
     }
 
     private let isTerminal: Bool
@@ -35,7 +37,8 @@ public final class ProgressPrinter: Sendable {
     /// To standard error, redrawn in place when it is a terminal.
     public static func standardError() -> ProgressPrinter {
         ProgressPrinter(isTerminal: isatty(STDERR_FILENO) != 0) { text in
-            FileHandle.standardError.write(Data(text.utf8))
+            // Not `write(_:)`, which traps on Linux when standard error is closed or full.
+            try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
         }
     }
 
@@ -52,6 +55,7 @@ public final class ProgressPrinter: Sendable {
             let tenth = Self.tenth(done: done, total: total)
             let line = Self.line(step: step, done: done, total: total, elapsed: now - state.started)
             if isTerminal {
+                state.lineOpen = done < total
                 return "\r\u{1B}[2K" + line + (done >= total ? "\n" : "")
             }
             guard tenth > state.lastTenth else { return nil }
@@ -59,6 +63,16 @@ public final class ProgressPrinter: Sendable {
             return line + "\n"
         }
         if let text { write(text) }
+    }
+
+    /// Ends a line left open on a terminal (the work stopped part way), so what is printed
+    /// next starts on a line of its own.
+    public func finish() {
+        let open = state.withLockedValue { state in
+            defer { state.lineOpen = false }
+            return state.lineOpen
+        }
+        if open { write("\n") }
     }
 
     /// Which tenth of the step is done (0…10); 10 only when all of it is.

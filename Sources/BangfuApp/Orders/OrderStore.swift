@@ -241,17 +241,11 @@ struct OrderStore: Sendable {
             entry.items.enumerated().map { index, item in item.row(orderId: entry.order.id, position: index + 1) }
         }
         try await db.raw("INSERT INTO order_items (\(OrderItem.columnList)) VALUES" + .values(itemRows)).run()
-        let eventRows = orders.enumerated().map { index, entry -> SQLQueryString in
-            let e = entry.event
-            return """
-                (\(bind: eventIds[index]), \(bind: entry.order.id), 1, \(bind: e.action), \(bind: e.actorId), \(bind: e.actorRole),
-                 \(bind: e.fromStatus), \(bind: e.toStatus), \(bind: e.note), \(bind: e.at.millis))
-                """
+        let history = HistoryStore.orders
+        let eventRows = orders.enumerated().map { index, entry in
+            history.values(entry.event, ownerId: entry.order.id, id: eventIds[index], position: "1")
         }
-        try await db.raw(
-            "INSERT INTO order_events (id, order_id, position, action, actor_id, actor_role, from_status, to_status, note, at) VALUES"
-                + .values(eventRows)
-        ).run()
+        try await db.raw("INSERT INTO order_events (\(history.insertColumns)) VALUES" + .values(eventRows)).run()
     }
 
     func order(id: String, lock: Bool = false, in db: any SQLDatabase) async throws -> Order? {

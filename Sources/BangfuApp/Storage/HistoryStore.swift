@@ -27,16 +27,24 @@ struct HistoryStore: Sendable {
     static let certifications = HistoryStore(table: "certification_reviews", ownerColumn: "application_id")
 
     func add(_ record: HistoryRecord, ownerId: String, id: String, in db: any SQLDatabase) async throws {
+        let position: SQLQueryString =
+            "(SELECT COUNT(*) + 1 FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId))"
         try await db.raw(
-            """
-            INSERT INTO \(ident: table) (id, \(ident: ownerColumn), position, actor_id, actor_role, action, from_status,
-              to_status, note, at)
-            VALUES (\(bind: id), \(bind: ownerId),
-              (SELECT COUNT(*) + 1 FROM \(ident: table) WHERE \(ident: ownerColumn) = \(bind: ownerId)),
-              \(bind: record.actorId), \(bind: record.actorRole), \(bind: record.action), \(bind: record.fromStatus),
-              \(bind: record.toStatus), \(bind: record.note), \(bind: record.at.millis))
-            """
+            "INSERT INTO \(ident: table) (\(insertColumns)) VALUES \(values(record, ownerId: ownerId, id: id, position: position))"
         ).run()
+    }
+
+    /// The columns an insert names: the entry's id, its object, its position, then `HistoryRecord.columns`.
+    var insertColumns: SQLQueryString {
+        "id, \(ident: ownerColumn), position, \(HistoryRecord.columnList)"
+    }
+
+    /// One entry's values in the order of `insertColumns`.
+    func values(_ record: HistoryRecord, ownerId: String, id: String, position: SQLQueryString) -> SQLQueryString {
+        """
+        (\(bind: id), \(bind: ownerId), \(position), \(bind: record.actorId), \(bind: record.actorRole), \(bind: record.action),
+         \(bind: record.fromStatus), \(bind: record.toStatus), \(bind: record.note), \(bind: record.at.millis))
+        """
     }
 
     func records(ownerId: String, in db: any SQLDatabase) async throws -> [HistoryRecord] {

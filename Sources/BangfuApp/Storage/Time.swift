@@ -46,7 +46,10 @@ extension Date {
 public struct AppClock: Sendable {
     private let read: @Sendable () -> Date
     public init(_ read: @escaping @Sendable () -> Date) { self.read = read }
-    public static let system = AppClock { Date() }
+    /// The system time cut to the millisecond, as the database keeps it: a time held in memory
+    /// (an answer encoded before the row is read back, an expiry compared in Swift) is then the
+    /// very time stored.
+    public static let system = AppClock { Date(millis: Date().millis) }
     public var now: Date { read() }
 }
 
