@@ -331,6 +331,32 @@ extension TestClientProtocol {
         }
     }
 
+    /// The county's officer recommends and rejects the same submitted application at once (two
+    /// tabs), several times over: each step needs `submitted`, so exactly one wins each time and the
+    /// history holds it alone. (The review
+    /// step locks the application; on PostgreSQL both used to pass the status check.)
+    @Test func racingReviewsOfOneApplication() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            for round in 0..<5 {
+                let owner = try await client.signUp("reviewed\(round)")
+                let body = "91230129MA1B2C3D\(round)"
+                let code = body + String(try #require(CreditCode.checkCharacter(Array(body))))
+                let id = try await client.apply(owner, applicationJSON(creditCode: code))
+                let path = "/api/v1/merchant-applications/\(id)"
+                async let recommend = client.call(.post, "\(path)/recommend", token: cast.yanshouOfficer, json: "{}")
+                async let reject = client.call(.post, "\(path)/reject", token: cast.yanshouOfficer, json: #"{"reason":"重复申请"}"#)
+                let statuses = [try await recommend.status, try await reject.status]
+                #expect(statuses.filter { $0 == .ok }.count == 1, "\(statuses)")
+                #expect(statuses.filter { $0 == .conflict }.count == 1, "\(statuses)")
+                let shown = try await client.call(.get, path, token: cast.admin)
+                let reviews = try #require(shown.object["reviews"] as? [[String: Any]])
+                #expect(reviews.count == 2, "\(reviews)")
+            }
+        }
+    }
+
     @Test func documentUploadsAreCheckedAndStreamedUnderTheLimit() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

@@ -4,6 +4,14 @@ import Hummingbird
 /// Users, sessions and `/me` (API.md "Accounts and sessions").
 struct AccountsController {
     let services: AppServices
+    let creation: UserCreation
+    let profiles: AccountProfile
+
+    init(services: AppServices) {
+        self.services = services
+        creation = UserCreation(services)
+        profiles = AccountProfile(services)
+    }
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.group().add(middleware: services.rateLimited()).post("/api/v1/users", use: createUser)
@@ -18,7 +26,7 @@ struct AccountsController {
     /// needed, so the check is the use case's, after the body is read.
     @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(CreateUserInput.self, context: context)
-        let user = try await UserCreation(services).register(
+        let user = try await creation.register(
             username: input.username, password: input.password, role: input.role, displayName: input.displayName,
             countyCode: input.countyCode, by: context.identity)
         return try .json(UserOutput(user), status: .created)
@@ -49,7 +57,7 @@ struct AccountsController {
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let profile = try await AccountProfile(services).profile(of: identity)
+        let profile = try await profiles.profile(of: identity)
         return try .json(MeOutput(identity, profile))
     }
 }

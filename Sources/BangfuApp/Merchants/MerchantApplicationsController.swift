@@ -27,7 +27,7 @@ struct MerchantApplicationsController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
-        let input = try await request.decodeJSON(MerchantDTO.ApplicationInput.self, context: context)
+        let input = try await request.decodeJSON(ApplicationFields.self, context: context)
         let application = try await onboarding.submit(input, by: user)
         return try .json(MerchantDTO.ApplicationOutput(application, viewer: user, documents: [], reviews: []), status: .created)
     }
@@ -38,7 +38,7 @@ struct MerchantApplicationsController {
         // Who may touch the application is settled before its body is read or judged (404 for
         // another's), so a stranger learns nothing from validation errors.
         try await onboarding.checkVisible(id, to: user)
-        let input = try await request.decodeJSON(MerchantDTO.ApplicationInput.self, context: context)
+        let input = try await request.decodeJSON(ApplicationFields.self, context: context)
         return try .json(MerchantDTO.ApplicationOutput(try await onboarding.resubmit(id, input, by: user), viewer: user))
     }
 

@@ -4,20 +4,6 @@ import Foundation
 /// onboarding"); no logic beyond mapping.
 enum MerchantDTO {
 
-    struct ApplicationInput: Decodable, Sendable {
-        var companyName: String
-        var creditCode: String
-        var legalRepresentative: String
-        var contactName: String
-        var contactPhone: String
-        var countyCode: String
-        var address: String
-        var foodLicenseNumber: String?
-        var bankName: String
-        var bankAccount: String
-        var householdsDriven: Int64
-    }
-
     struct NoteInput: Decodable {
         var note: String?
     }

@@ -5,9 +5,10 @@ import SQLKit
 extension MerchantOnboarding {
     // MARK: Validation
 
-    /// Trimmed, bounded fields; the credit code checked (GB 32100-2015); the county registered
-    /// and of an eligible level; the phone a mobile or fixed line.
-    func validate(_ input: MerchantDTO.ApplicationInput) async throws -> ApplicationFields {
+    /// The fields as submitted (the request body decodes straight into `ApplicationFields`),
+    /// trimmed and bounded; the credit code checked (GB 32100-2015); the county registered and of
+    /// an eligible level; the phone a mobile or fixed line.
+    func validate(_ input: ApplicationFields) async throws -> ApplicationFields {
         let countyCode = input.countyCode.trimmingCharacters(in: .whitespaces)
         let county = try await database.read { db in try await reference.county(code: countyCode, in: db) }
         var v = Validator()

@@ -57,7 +57,7 @@ struct MerchantOnboarding: Sendable {
     // MARK: Applying
 
     /// A new application of `user`, `submitted`: one per owner in progress, one per credit code.
-    func submit(_ input: MerchantDTO.ApplicationInput, by user: Identity) async throws -> MerchantApplication {
+    func submit(_ input: ApplicationFields, by user: Identity) async throws -> MerchantApplication {
         let fields = try await validate(input)
         let now = clock.now
         let application = MerchantApplication(
@@ -79,7 +79,7 @@ struct MerchantOnboarding: Sendable {
     }
 
     /// A rejected application, corrected and `submitted` again.
-    func resubmit(_ id: String, _ input: MerchantDTO.ApplicationInput, by user: Identity) async throws
+    func resubmit(_ id: String, _ input: ApplicationFields, by user: Identity) async throws
         -> MerchantApplicationDetail
     {
         let fields = try await validate(input)

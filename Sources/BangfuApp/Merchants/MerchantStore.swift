@@ -1,7 +1,8 @@
 import Foundation
 import SQLKit
 
-/// What the applicant fills in; columns of the application's own row.
+/// What the applicant fills in: the body of `POST`/`PUT /merchant-applications` and columns of
+/// the application's own row.
 struct ApplicationFields: Sendable, Equatable, Decodable {
     var companyName: String
     var creditCode: String

@@ -5,6 +5,14 @@ import Hummingbird
 /// their own county, merchants their own alerts.
 struct ReportsController {
     let services: AppServices
+    let reporting: SalesReporting
+    let alerting: AlertReporting
+
+    init(services: AppServices) {
+        self.services = services
+        reporting = SalesReporting(services)
+        alerting = AlertReporting(services)
+    }
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let limited = router.group().add(middleware: services.rateLimited())
@@ -30,7 +38,7 @@ struct ReportsController {
         guard let dimension = SalesRules.Dimension(rawValue: raw) else {
             throw DomainError.badRequest("groupBy must be county, category, merchant or month", field: "groupBy")
         }
-        let report = try await SalesReporting(services).sales(year: year, by: dimension, for: user)
+        let report = try await reporting.sales(year: year, by: dimension, for: user)
         if csv {
             return CSV.response(
                 header: ["key", "名称 label", "订单数 orders", "金额(分) amountFen"],
@@ -47,7 +55,7 @@ struct ReportsController {
         guard raw == "organization" || raw == "department" else {
             throw DomainError.badRequest("groupBy must be organization or department", field: "groupBy")
         }
-        let report = try await SalesReporting(services).quota(year: year, byDepartment: raw == "department")
+        let report = try await reporting.quota(year: year, byDepartment: raw == "department")
         let output = report.rows.map(QuotaOutput.Row.init)
         if csv {
             return CSV.response(
@@ -70,7 +78,7 @@ struct ReportsController {
             }
             limit = value
         }
-        let alerts = try await AlertReporting(services).alerts(kinds, limit: limit, for: user)
+        let alerts = try await alerting.alerts(kinds, limit: limit, for: user)
         if csv {
             return CSV.response(
                 header: ["类型 kind", "对象 subjectType", "对象ID subjectId", "说明 detail", "起始 since"],
