@@ -145,20 +145,26 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
         router.add(middleware: EmbeddedFilesMiddleware(files: EmbeddedFiles.publicFiles))
     }
     OperationsController(services: services).addRoutes(to: router)
-    AccountsController(services: services).addRoutes(to: router)
-    AuditController(services: services).addRoutes(to: router)
-    MerchantApplicationsController(services: services).addRoutes(to: router)
+    AccountsController(services: services, creation: UserCreation(services), profiles: AccountProfile(services))
+        .addRoutes(to: router)
+    AuditController(services: services, trail: AuditTrail(services)).addRoutes(to: router)
+    MerchantApplicationsController(services: services, onboarding: MerchantOnboarding(services)).addRoutes(to: router)
     // The routes whose changes alter what the catalog shows empty its cache when they succeed.
     let catalog = router.group().add(
         middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
-    ReferenceController(services: services).addRoutes(to: catalog)
-    MerchantsController(services: services).addRoutes(to: catalog)
-    ProductsController(services: services).addRoutes(to: catalog)
-    CertificationController(services: services).addRoutes(to: catalog)
-    CertificatesController(services: services).addRoutes(to: catalog)
-    BuyerOrganizationsController(services: services).addRoutes(to: router)
-    OrdersController(services: services).addRoutes(to: router)
-    ReportsController(services: services).addRoutes(to: router)
+    ReferenceController(records: ReferenceRecords(services)).addRoutes(to: catalog)
+    MerchantsController(services: services, directory: MerchantDirectory(services)).addRoutes(to: catalog)
+    ProductsController(
+        services: services, editing: ProductEditing(services), images: ProductImages(services),
+        browsing: CatalogBrowsing(services)
+    ).addRoutes(to: catalog)
+    CertificationController(services: services, certifying: Certifying(services)).addRoutes(to: catalog)
+    CertificatesController(services: services, registry: CertificateRegistry(services)).addRoutes(to: catalog)
+    BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
+    OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
+        .addRoutes(to: router)
+    ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))
+        .addRoutes(to: router)
     return router
 }
 

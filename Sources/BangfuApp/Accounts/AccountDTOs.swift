@@ -10,24 +10,6 @@ extension AccountsController {
         var countyCode: String?
     }
 
-    struct UserOutput: Encodable {
-        var id: String
-        var username: String
-        var role: Role
-        var displayName: String
-        @NullEncoded var countyCode: String?
-        var createdAt: String
-
-        init(_ user: User) {
-            id = user.id
-            username = user.username
-            role = user.role
-            displayName = user.displayName
-            countyCode = user.countyCode
-            createdAt = user.createdAt.rfc3339
-        }
-    }
-
     struct SignInInput: Decodable {
         var username: String
         var password: String
@@ -36,7 +18,7 @@ extension AccountsController {
     struct SessionOutput: Encodable {
         var token: String
         var expiresAt: String
-        var user: UserOutput
+        var user: User
     }
 
     struct MeOutput: Encodable {
@@ -49,14 +31,14 @@ extension AccountsController {
         var user: MeUser
         /// The user's merchant once approved; a buyer's organization once registered.
         @NullEncoded var merchant: MerchantDTO.MerchantOutput?
-        @NullEncoded var buyerOrganization: BuyerDTO.OrganizationOutput?
+        @NullEncoded var buyerOrganization: BuyerOrganization?
         @NullEncoded var countyCode: String?
 
         init(_ identity: Identity, _ profile: AccountProfile.Profile) {
             user = MeUser(
                 id: identity.userId, username: identity.username, role: identity.role, displayName: identity.displayName)
             merchant = profile.merchant.map { MerchantDTO.MerchantOutput($0, productCount: 0, viewer: identity) }
-            buyerOrganization = profile.organization.map(BuyerDTO.OrganizationOutput.init)
+            buyerOrganization = profile.organization
             countyCode = identity.countyCode
         }
     }

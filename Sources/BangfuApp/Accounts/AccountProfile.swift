@@ -1,15 +1,11 @@
 import Foundation
 
 /// What `/me` shows besides the identity: a merchant's merchant, a buyer's organization.
-struct AccountProfile: Sendable {
-    let database: any Database
-    let merchants: MerchantStore
-    let buyers: BuyerStore
+struct AccountProfile: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
-        merchants = services.merchants
-        buyers = services.buyers
+        self.services = services
     }
 
     struct Profile: Sendable {

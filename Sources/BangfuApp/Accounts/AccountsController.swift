@@ -7,12 +7,6 @@ struct AccountsController {
     let creation: UserCreation
     let profiles: AccountProfile
 
-    init(services: AppServices) {
-        self.services = services
-        creation = UserCreation(services)
-        profiles = AccountProfile(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.group().add(middleware: services.rateLimited()).post("/api/v1/users", use: createUser)
         // Sign-in has its own throttle of failures (API.md); the route limit also bounds the
@@ -29,7 +23,7 @@ struct AccountsController {
         let user = try await creation.register(
             username: input.username, password: input.password, role: input.role, displayName: input.displayName,
             countyCode: input.countyCode, by: context.identity)
-        return try .json(UserOutput(user), status: .created)
+        return try .json(user, status: .created)
     }
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -37,7 +31,7 @@ struct AccountsController {
         let (user, token, expiresAt) = try await services.accounts.signIn(
             username: input.username, password: input.password, address: context.clientAddress)
         var response = try Response.json(
-            SessionOutput(token: token, expiresAt: expiresAt.rfc3339, user: UserOutput(user)), status: .created)
+            SessionOutput(token: token, expiresAt: expiresAt.rfc3339, user: user), status: .created)
         response.headers[.setCookie] = sessionCookie(token, maxAge: Int(expiresAt.timeIntervalSince(services.clock.now)))
         return response
     }

@@ -3,17 +3,11 @@ import Foundation
 /// Creating users: by sign-up or an admin on `POST /api/v1/users`, and by `bangfu user add` on the
 /// command line. Both end in `AccountService.create` (one transaction with its audit event); they
 /// differ in how they validate, as they always have.
-struct UserCreation: Sendable {
-    let accounts: AccountService
-    let passwords: PasswordHasher
-    let ids: IDGenerator
-    let clock: AppClock
+struct UserCreation: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        accounts = services.accounts
-        passwords = services.passwords
-        ids = services.ids
-        clock = services.clock
+        self.services = services
     }
 
     /// The route: every field problem at once (422), then only an admin creates county officers

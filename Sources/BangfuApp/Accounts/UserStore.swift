@@ -1,12 +1,12 @@
 import Foundation
 import SQLKit
 
-struct User: RowModel, Equatable {
+struct User: RowModel, Encodable, Equatable {
     var id: String
     var username: String
     var role: Role
     var displayName: String
-    var countyCode: String?
+    @NullEncoded var countyCode: String?
     @Millis var createdAt: Date
 }
 

@@ -6,11 +6,6 @@ struct AuditController {
     let services: AppServices
     let trail: AuditTrail
 
-    init(services: AppServices) {
-        self.services = services
-        trail = AuditTrail(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.admin).get("/api/v1/audit-events", use: list)
         router.group().add(middleware: services.rateLimited()).only(.admin)

@@ -1,13 +1,11 @@
 import Foundation
 
 /// Reading the audit log and verifying its hash chain (API.md "Audit"; `bangfu audit verify`).
-struct AuditTrail: Sendable {
-    let database: any Database
-    let audit: AuditStore
+struct AuditTrail: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
-        audit = services.audit
+        self.services = services
     }
 
     /// The events after the page's position (a `seq`), oldest first, optionally of one entity

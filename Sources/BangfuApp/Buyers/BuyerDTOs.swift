@@ -14,36 +14,6 @@ enum BuyerDTO {
         var contactPhone: String
     }
 
-    struct OrganizationOutput: Encodable, Sendable {
-        var id: String
-        var name: String
-        var creditCode: String
-        var department: String
-        @NullEncoded var countyCode: String?
-        var canteenAddress: String
-        var contactName: String
-        var contactPhone: String
-        var status: BuyerOrganizationStatus
-        @NullEncoded var verifiedAt: String?
-        var createdAt: String
-        var updatedAt: String
-
-        init(_ o: BuyerOrganization) {
-            id = o.id
-            name = o.name
-            creditCode = o.creditCode
-            department = o.department
-            countyCode = o.countyCode
-            canteenAddress = o.canteenAddress
-            contactName = o.contactName
-            contactPhone = o.contactPhone
-            status = o.status
-            verifiedAt = o.verifiedAt?.rfc3339
-            createdAt = o.createdAt.rfc3339
-            updatedAt = o.updatedAt.rfc3339
-        }
-    }
-
     struct PlanInput: Decodable, Sendable {
         var hasCanteen: Bool
         var canteenBudgetFen: Int64?

@@ -11,14 +11,10 @@ enum BuyerOrganizationAction: String, Sendable, CaseIterable {
 /// quota plans"): a buyer registers the organization it buys for, an admin verifies it, its
 /// buyers (or an admin) declare a plan per quota year, and admins follow every plan's progress.
 /// An organization is visible to its buyers and to admins only; to anyone else it does not exist.
-struct BuyerOrganizations: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: BuyerStore
-    let reference: ReferenceStore
-    let audit: AuditStore
-    let minimumReservedRatioBp: Int64
+struct BuyerOrganizations: UseCase {
+    let services: AppServices
+    var store: BuyerStore { services.buyers }
+    var minimumReservedRatioBp: Int64 { services.configuration.minimumReservedRatioBp }
 
     /// The quota years a plan may be declared for.
     static let years: ClosedRange<Int> = 2000...2100
@@ -27,13 +23,7 @@ struct BuyerOrganizations: Sendable {
         subject: "a buyer organization", [.init(from: .pending, action: .verify, by: [.admin], to: .active)])
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        store = services.buyers
-        reference = services.reference
-        audit = services.audit
-        minimumReservedRatioBp = services.configuration.minimumReservedRatioBp
+        self.services = services
     }
 
     // MARK: Organizations
@@ -95,14 +85,14 @@ struct BuyerOrganizations: Sendable {
     }
 
     /// The admins' queue, newest first, optionally of one status.
-    func organizations(status: BuyerOrganizationStatus?, paging: Paging) async throws -> Page<BuyerDTO.OrganizationOutput> {
+    func organizations(status: BuyerOrganizationStatus?, paging: Paging) async throws -> Page<BuyerOrganization> {
         let after = try paging.position.map(Paging.timeAndId)
         let rows = try await database.read { db in
             try await store.organizations(status: status, after: after, limit: paging.fetchLimit, in: db)
         }
         return Page(
             rows, paging, tag: "buyer-organizations", position: { Paging.timeAndId($0.createdAt, $0.id) },
-            item: BuyerDTO.OrganizationOutput.init)
+            item: { $0 })
     }
 
     /// The organization, if `user` may see it.

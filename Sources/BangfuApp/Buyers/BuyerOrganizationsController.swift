@@ -7,13 +7,7 @@ struct BuyerOrganizationsController {
     let services: AppServices
     let organizations: BuyerOrganizations
 
-    init(services: AppServices) {
-        self.services = services
-        organizations = BuyerOrganizations(services)
-    }
-
     /// An organization as the API shows it (also in `GET /me`).
-    typealias Output = BuyerDTO.OrganizationOutput
 
     /// The quota years a plan may be declared for.
     static let years = BuyerOrganizations.years
@@ -33,7 +27,7 @@ struct BuyerOrganizationsController {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let input = try await request.decodeJSON(BuyerDTO.OrganizationInput.self, context: context)
-        return try .json(Output(try await organizations.register(input, by: user)), status: .created)
+        return try .json(try await organizations.register(input, by: user), status: .created)
     }
 
     /// The admins' queue: `?status=pending|active`, newest first.
@@ -46,13 +40,13 @@ struct BuyerOrganizationsController {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
-        return try .json(Output(try await organizations.organization(id, for: user)))
+        return try .json(try await organizations.organization(id, for: user))
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
-        return try .json(Output(try await organizations.verify(id, by: user)))
+        return try .json(try await organizations.verify(id, by: user))
     }
 
     // MARK: Quota plans

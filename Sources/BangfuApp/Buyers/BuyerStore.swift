@@ -6,12 +6,12 @@ enum BuyerOrganizationStatus: String, Codable, Sendable, CaseIterable {
     case active
 }
 
-struct BuyerOrganization: RowModel {
+struct BuyerOrganization: RowModel, Encodable {
     var id: String
     var name: String
     var creditCode: String
     var department: String
-    var countyCode: String?
+    @NullEncoded var countyCode: String?
     var canteenAddress: String
     var contactName: String
     var contactPhone: String

@@ -5,27 +5,17 @@ import SQLKit
 /// sale, searched, filtered and sorted, with facet counts; a product's detail and price history.
 /// Buyers and the public see only what is on sale (`OnSale`); a merchant also sees its own
 /// products, and admins everything.
-struct CatalogBrowsing: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let store: ProductStore
-    let merchants: MerchantStore
-    let facetCache: FacetCache
-    /// Refuses an unknown county or category in a filter (400 naming the parameter).
-    let knownFilters: @Sendable (_ countyCode: String?, _ categoryId: String?) async throws -> Void
+struct CatalogBrowsing: UseCase {
+    let services: AppServices
+    var store: ProductStore { services.products }
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        store = services.products
-        merchants = services.merchants
-        facetCache = services.facetCache
-        knownFilters = { county, category in try await services.checkFilters(countyCode: county, categoryId: category) }
+        self.services = services
     }
 
     /// An unknown county or category in a filter is a 400 naming the parameter, not an empty list.
     func checkFilters(countyCode: String?, categoryId: String?) async throws {
-        try await knownFilters(countyCode, categoryId)
+        try await services.checkFilters(countyCode: countyCode, categoryId: categoryId)
     }
 
     /// One page of the products on sale after `after` in `sort` order, with the facet counts of

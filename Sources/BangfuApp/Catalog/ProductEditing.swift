@@ -4,27 +4,13 @@ import SQLKit
 /// A merchant's own products (API.md "Products"): creating and editing them, adjusting their
 /// stock, listing and delisting them, and the merchant's list of them. Only the merchant that
 /// owns a product sees it here (another's is "not found"), and every change is audited.
-struct ProductEditing: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: ProductStore
-    let reference: ReferenceStore
-    let merchants: MerchantStore
-    let certification: CertificationStore
-    let audit: AuditStore
-    let eligibleCountyLevels: Set<CountyLevel>
+struct ProductEditing: UseCase {
+    let services: AppServices
+    var store: ProductStore { services.products }
+    var eligibleCountyLevels: Set<CountyLevel> { services.configuration.eligibleCountyLevels }
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        store = services.products
-        reference = services.reference
-        merchants = services.merchants
-        certification = services.certification
-        audit = services.audit
-        eligibleCountyLevels = services.configuration.eligibleCountyLevels
+        self.services = services
     }
 
     // MARK: Creating and editing

@@ -4,14 +4,9 @@ import SQLKit
 
 /// A product's images (API.md "Products"): an active merchant adds JPEG or PNG files to its own
 /// products, at most `maxImages` a product; anyone who may see a product may fetch its images.
-struct ProductImages: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: ProductStore
-    let merchants: MerchantStore
-    let uploads: UploadStore
-    let audit: AuditStore
+struct ProductImages: UseCase {
+    let services: AppServices
+    var store: ProductStore { services.products }
     let browsing: CatalogBrowsing
 
     /// At most this many images on one product.
@@ -20,13 +15,7 @@ struct ProductImages: Sendable {
     static let sizeLimit = 5 << 20
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        store = services.products
-        merchants = services.merchants
-        uploads = services.uploads
-        audit = services.audit
+        self.services = services
         browsing = CatalogBrowsing(services)
     }
 

@@ -11,13 +11,6 @@ struct ProductsController {
     let images: ProductImages
     let browsing: CatalogBrowsing
 
-    init(services: AppServices) {
-        self.services = services
-        editing = ProductEditing(services)
-        images = ProductImages(services)
-        browsing = CatalogBrowsing(services)
-    }
-
     /// At most this many images on one product.
     static let maxImages = ProductImages.maxImages
 

@@ -5,10 +5,6 @@ import Hummingbird
 struct ReferenceController {
     let records: ReferenceRecords
 
-    init(services: AppServices) {
-        records = ReferenceRecords(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/counties", use: listCounties)
         router.only(.admin).post("/api/v1/counties", use: createCounty)

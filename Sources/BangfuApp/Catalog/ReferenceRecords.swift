@@ -3,17 +3,12 @@ import SQLKit
 
 /// Counties (脱贫县) and categories (API.md "Reference data"): everyone reads them; admins
 /// register counties and correct them, each change audited.
-struct ReferenceRecords: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let store: ReferenceStore
-    let audit: AuditStore
+struct ReferenceRecords: UseCase {
+    let services: AppServices
+    var store: ReferenceStore { services.reference }
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        store = services.reference
-        audit = services.audit
+        self.services = services
     }
 
     func counties() async throws -> [CatalogDTO.CountyOutput] {

@@ -4,23 +4,12 @@ import SQLKit
 /// Certificates (API.md "Certification"): public to read and verify; revoked by admins,
 /// surrendered by their merchants. Every answer comes with the instant its status is read at.
 /// Knows nothing of HTTP.
-struct CertificateRegistry: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let store: CertificationStore
-    let merchants: MerchantStore
-    let products: ProductStore
-    let audit: AuditStore
-    let signingKeys: SigningKeys
+struct CertificateRegistry: UseCase {
+    let services: AppServices
+    var store: CertificationStore { services.certification }
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        store = services.certification
-        merchants = services.merchants
-        products = services.products
-        audit = services.audit
-        signingKeys = services.signingKeys
+        self.services = services
     }
 
     /// The certificate numbered `number`; a malformed number is not found either.

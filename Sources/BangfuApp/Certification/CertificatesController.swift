@@ -7,11 +7,6 @@ struct CertificatesController {
     let services: AppServices
     let registry: CertificateRegistry
 
-    init(services: AppServices) {
-        self.services = services
-        registry = CertificateRegistry(services)
-    }
-
     typealias Output = CertificationDTO.CertificateOutput
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {

@@ -6,11 +6,6 @@ struct CertificationController {
     let services: AppServices
     let certifying: Certifying
 
-    init(services: AppServices) {
-        self.services = services
-        certifying = Certifying(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.merchant).post("/api/v1/certification-applications", use: create)
         router.only(.merchant, .county, .admin).get("/api/v1/certification-applications", use: list)

@@ -36,7 +36,7 @@ enum CertificationDTO {
         @NullEncoded var certificateNumber: String?
         /// In an application's detail (and the approval's answer); null in lists.
         @NullEncoded var certificate: CertificateOutput?
-        @NullEncoded var reviews: [HistoryOutput]?
+        @NullEncoded var reviews: [HistoryRecord]?
         var createdAt: String
         var updatedAt: String
 
@@ -52,7 +52,7 @@ enum CertificationDTO {
             description = a.description
             certificateNumber = a.certificateNumber
             self.certificate = certificate
-            self.reviews = reviews?.map(HistoryOutput.init)
+            self.reviews = reviews
             createdAt = a.createdAt.rfc3339
             updatedAt = a.updatedAt.rfc3339
         }

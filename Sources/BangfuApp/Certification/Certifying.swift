@@ -15,30 +15,18 @@ struct CertificationDetail: Sendable {
 /// 帮扶产品认定 (API.md "Certification"): the product's merchant applies, the officer of the
 /// product's origin county reviews, an admin approves and a signed certificate is issued. Each
 /// step is one transaction with its review record and audit event. Knows nothing of HTTP.
-struct Certifying: Sendable {
+struct Certifying: UseCase {
     typealias Action = CertificationRules.Action
 
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: CertificationStore
-    let merchants: MerchantStore
-    let products: ProductStore
-    let issuer: CertificateIssuer
-    let defaultValidDays: Int64
+    let services: AppServices
+    var store: CertificationStore { services.certification }
+    var defaultValidDays: Int64 { services.configuration.certificateValidDays }
     let step: WorkflowStep<CertificationApplication, Action, Role>
 
     init(_ services: AppServices) {
+        self.services = services
         let store = services.certification
         let merchants = services.merchants
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        self.store = store
-        self.merchants = merchants
-        products = services.products
-        issuer = services.issuer
-        defaultValidDays = services.configuration.certificateValidDays
         step = WorkflowStep(
             services, workflow: CertificationRules.workflow, history: .certifications,
             entity: AuditEntity.certificationApplication, actionPrefix: "certification",

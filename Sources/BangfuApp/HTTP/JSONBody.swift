@@ -121,19 +121,3 @@ extension Response {
         return ByteBuffer(bytes: try encoder.encode(value))
     }
 }
-
-/// Encodes `nil` as JSON `null` instead of leaving the key out: API.md wants every field present.
-@propertyWrapper
-public struct NullEncoded<Value: Encodable & Sendable>: Encodable, Sendable {
-    public var wrappedValue: Value?
-    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if let wrappedValue {
-            try container.encode(wrappedValue)
-        } else {
-            try container.encodeNil()
-        }
-    }
-}

@@ -6,11 +6,6 @@ struct MerchantApplicationsController {
     let services: AppServices
     let onboarding: MerchantOnboarding
 
-    init(services: AppServices) {
-        self.services = services
-        onboarding = MerchantOnboarding(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.merchant).post("/api/v1/merchant-applications", use: create)
         router.only(.merchant, .county, .admin).get("/api/v1/merchant-applications", use: list)
@@ -73,7 +68,7 @@ struct MerchantApplicationsController {
             request, limit: MerchantOnboarding.documentLimit, allowed: [.pdf, .jpeg, .png])
         let document = try await onboarding.addDocument(
             stored, to: id, kind: details.kind, expiresOn: details.expiresOn, by: user)
-        return try .json(MerchantDTO.DocumentOutput(document), status: .created)
+        return try .json(document, status: .created)
     }
 
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -12,27 +12,6 @@ enum MerchantDTO {
         var reason: String?
     }
 
-    /// One step of a history: application reviews and order events alike.
-    struct DocumentOutput: Encodable {
-        var id: String
-        var kind: String
-        var contentType: String
-        var sha256: String
-        var size: Int64
-        @NullEncoded var expiresOn: String?
-        var createdAt: String
-
-        init(_ document: MerchantDocument) {
-            id = document.id
-            kind = document.kind
-            contentType = document.contentType
-            sha256 = document.sha256
-            size = document.size
-            expiresOn = document.expiresOn
-            createdAt = document.createdAt.rfc3339
-        }
-    }
-
     struct ApplicationOutput: Encodable {
         var id: String
         var ownerId: String
@@ -52,8 +31,8 @@ enum MerchantDTO {
         @NullEncoded var merchantId: String?
         /// Shown to reviewers: e.g. the credit code's area differs from the county.
         var warnings: [String]
-        @NullEncoded var documents: [DocumentOutput]?
-        @NullEncoded var reviews: [HistoryOutput]?
+        @NullEncoded var documents: [MerchantDocument]?
+        @NullEncoded var reviews: [HistoryRecord]?
         var createdAt: String
         var updatedAt: String
 
@@ -78,8 +57,8 @@ enum MerchantDTO {
             householdsDriven = f.householdsDriven
             merchantId = application.merchantId
             warnings = OnboardingRules.warnings(for: f)
-            self.documents = documents?.map(DocumentOutput.init)
-            self.reviews = reviews?.map(HistoryOutput.init)
+            self.documents = documents
+            self.reviews = reviews
             createdAt = application.createdAt.rfc3339
             updatedAt = application.updatedAt.rfc3339
         }

@@ -9,19 +9,12 @@ struct MerchantProfile: Sendable {
 
 /// Public merchant profiles and suspension (API.md "Merchant onboarding", last rows). Knows
 /// nothing of HTTP.
-struct MerchantDirectory: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let store: MerchantStore
-    let products: ProductStore
-    let audit: AuditStore
+struct MerchantDirectory: UseCase {
+    let services: AppServices
+    var store: MerchantStore { services.merchants }
 
     init(_ services: AppServices) {
-        database = services.database
-        clock = services.clock
-        store = services.merchants
-        products = services.products
-        audit = services.audit
+        self.services = services
     }
 
     /// Newest first, read with `paging.fetchLimit`; suspended merchants for admins only.

@@ -13,32 +13,20 @@ struct MerchantApplicationDetail: Sendable {
 /// Merchant onboarding (API.md "Merchant onboarding"): the merchant applies, the county
 /// officer of the application's county recommends, an admin approves. Each step is one
 /// transaction with its review record and audit event. Knows nothing of HTTP.
-struct MerchantOnboarding: Sendable {
+struct MerchantOnboarding: UseCase {
     typealias Action = OnboardingRules.Action
 
     static let documentLimit = 10 << 20
     static let documentKinds = ["business_license", "food_license", "test_report", "other"]
 
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: MerchantStore
-    let reference: ReferenceStore
-    let uploads: UploadStore
-    let audit: AuditStore
-    let eligibleCountyLevels: Set<CountyLevel>
+    let services: AppServices
+    var store: MerchantStore { services.merchants }
+    var eligibleCountyLevels: Set<CountyLevel> { services.configuration.eligibleCountyLevels }
     let step: WorkflowStep<MerchantApplication, Action, Role>
 
     init(_ services: AppServices) {
+        self.services = services
         let store = services.merchants
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        self.store = store
-        reference = services.reference
-        uploads = services.uploads
-        audit = services.audit
-        eligibleCountyLevels = services.configuration.eligibleCountyLevels
         step = WorkflowStep(
             services, workflow: OnboardingRules.workflow, history: .merchantApplications,
             entity: AuditEntity.merchantApplication, actionPrefix: "merchant_application",

@@ -62,14 +62,14 @@ extension MerchantApplication {
     }
 }
 
-struct MerchantDocument: RowModel {
+struct MerchantDocument: RowModel, Encodable {
     var id: String
     var applicationId: String
     var kind: String
     var contentType: String
     var sha256: String
     var size: Int64
-    var expiresOn: String?
+    @NullEncoded var expiresOn: String?
     @Millis var createdAt: Date
 }
 

@@ -9,11 +9,6 @@ struct MerchantsController {
     let services: AppServices
     let directory: MerchantDirectory
 
-    init(services: AppServices) {
-        self.services = services
-        directory = MerchantDirectory(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/merchants", use: list)
         router.get("/api/v1/merchants/:id", use: show)

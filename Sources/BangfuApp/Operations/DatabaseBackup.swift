@@ -2,11 +2,11 @@ import Foundation
 
 /// `bangfu backup` and the scheduled backups (`BackupService`): a consistent copy of the SQLite
 /// database, also while the server runs.
-struct DatabaseBackup: Sendable {
-    let database: any Database
+struct DatabaseBackup: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
+        self.services = services
     }
 
     /// Writes the copy to `path` with mode 0600. SQLite only (PostgreSQL has pg_dump).

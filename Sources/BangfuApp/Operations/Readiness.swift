@@ -1,11 +1,11 @@
 import Foundation
 
 /// Whether this instance can serve (`/readyz`): the database answers and its migrations are current.
-struct Readiness: Sendable {
-    let database: any Database
+struct Readiness: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
+        self.services = services
     }
 
     enum State: String, Sendable {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Filling an empty database: the demo marketplace (`bangfu serve --demo`) and the synthetic
 /// benchmark data (`bangfu seed`). Each answers the sentence the command prints.
-struct Seeding: Sendable {
+struct Seeding: UseCase {
     let services: AppServices
 
     init(_ services: AppServices) {

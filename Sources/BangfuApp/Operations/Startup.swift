@@ -4,21 +4,11 @@ import Logging
 /// What every start runs before serving (idempotent): migrations, the reference data of
 /// `Catalog/`, the purge of old idempotency keys, the certificate signing key, the planner's
 /// statistics.
-struct Startup: Sendable {
-    let configuration: AppConfiguration
-    let database: any Database
-    let clock: AppClock
-    let reference: ReferenceStore
-    let orders: OrderStore
-    let signingKeys: SigningKeys
+struct Startup: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        configuration = services.configuration
-        database = services.database
-        clock = services.clock
-        reference = services.reference
-        orders = services.orders
-        signingKeys = services.signingKeys
+        self.services = services
     }
 
     /// Applies migrations and loads `Catalog/` (idempotent; run at every start).

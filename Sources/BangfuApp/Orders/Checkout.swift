@@ -3,15 +3,11 @@ import Foundation
 
 /// A canteen buyer's checkout (API.md `POST /orders`): one order per merchant, placed all or
 /// nothing through the placement queue, answered once per Idempotency-Key.
-struct Checkout: Sendable {
-    let database: any Database
-    let buyers: BuyerStore
-    let placements: PlacementQueue
+struct Checkout: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
-        buyers = services.buyers
-        placements = services.placements
+        self.services = services
     }
 
     /// Places `input` for the actor's verified organization; the answer is the one the key keeps

@@ -14,46 +14,6 @@ enum OrderDTO {
         var note: String?
     }
 
-    struct ItemOutput: Encodable {
-        var productId: String
-        var title: String
-        var unitPriceFen: Int64
-        var quantity: Int64
-        var amountFen: Int64
-        var certificateNumber: String
-
-        init(_ item: OrderItem) {
-            productId = item.productId
-            title = item.title
-            unitPriceFen = item.unitPriceFen
-            quantity = item.quantity
-            amountFen = item.amountFen
-            certificateNumber = item.certificateNumber
-        }
-    }
-
-    struct RefundOutput: Encodable {
-        var id: String
-        var orderId: String
-        var amountFen: Int64
-        var reason: String
-        var status: RefundStatus
-        @NullEncoded var decisionNote: String?
-        @NullEncoded var decidedAt: String?
-        var createdAt: String
-
-        init(_ r: Refund) {
-            id = r.id
-            orderId = r.orderId
-            amountFen = r.amountFen
-            reason = r.reason
-            status = r.status
-            decisionNote = r.decisionNote
-            decidedAt = r.decidedAt?.rfc3339
-            createdAt = r.createdAt.rfc3339
-        }
-    }
-
     struct Output: Encodable {
         var id: String
         var checkoutId: String
@@ -75,10 +35,10 @@ enum OrderDTO {
         @NullEncoded var shippedAt: String?
         @NullEncoded var acceptedAt: String?
         @NullEncoded var settledAt: String?
-        var items: [ItemOutput]
+        var items: [OrderItem]
         /// In an order's detail; null in lists and in the placement's answer.
-        @NullEncoded var events: [HistoryOutput]?
-        @NullEncoded var refunds: [RefundOutput]?
+        @NullEncoded var events: [HistoryRecord]?
+        @NullEncoded var refunds: [Refund]?
         var createdAt: String
         var updatedAt: String
 
@@ -102,9 +62,9 @@ enum OrderDTO {
             shippedAt = o.shippedAt?.rfc3339
             acceptedAt = o.acceptedAt?.rfc3339
             settledAt = o.settledAt?.rfc3339
-            self.items = items.map(ItemOutput.init)
-            self.events = events?.map(HistoryOutput.init)
-            self.refunds = refunds?.map(RefundOutput.init)
+            self.items = items
+            self.events = events
+            self.refunds = refunds
             createdAt = o.createdAt.rfc3339
             updatedAt = o.updatedAt.rfc3339
         }
@@ -125,17 +85,17 @@ enum OrderDTO {
             var buyerOrganizationId: String
             var totalFen: Int64
             var refundedFen: Int64
-            var items: [ItemOutput]
+            var items: [OrderItem]
         }
-        var refund: RefundOutput
+        var refund: Refund
         var order: OrderSummary
 
         init(_ queued: OrderStore.QueuedRefund, items: [OrderItem]) {
-            refund = RefundOutput(queued.refund)
+            refund = queued.refund
             let o = queued.order
             order = OrderSummary(
                 id: o.id, status: o.status, merchantId: o.merchantId, buyerOrganizationId: o.organizationId,
-                totalFen: o.totalFen, refundedFen: o.refundedFen, items: items.map(ItemOutput.init))
+                totalFen: o.totalFen, refundedFen: o.refundedFen, items: items)
         }
     }
 

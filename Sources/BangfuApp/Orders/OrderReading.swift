@@ -3,17 +3,12 @@ import SQLKit
 
 /// Orders and refunds as the caller may see them (API.md "Orders"): a buyer its organization's,
 /// a merchant its own, an admin all; anyone else is told an order does not exist.
-struct OrderReading: Sendable {
-    let database: any Database
-    let store: OrderStore
-    let buyers: BuyerStore
-    let merchants: MerchantStore
+struct OrderReading: UseCase {
+    let services: AppServices
+    var store: OrderStore { services.orders }
 
     init(_ services: AppServices) {
-        database = services.database
-        store = services.orders
-        buyers = services.buyers
-        merchants = services.merchants
+        self.services = services
     }
 
     /// A page of the caller's orders, newest first, optionally of one status.

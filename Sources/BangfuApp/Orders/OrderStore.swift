@@ -77,7 +77,7 @@ extension Refund {
 }
 
 /// A line as it was at ordering: title, price and certificate are copies, not references.
-struct OrderItem: RowModel {
+struct OrderItem: RowModel, Encodable {
     var productId: String
     var title: String
     var unitPriceFen: Int64
@@ -89,15 +89,15 @@ struct OrderItem: RowModel {
     var categoryId: String
 }
 
-struct Refund: RowModel {
+struct Refund: RowModel, Encodable {
     var id: String
     var orderId: String
     var amountFen: Int64
     var reason: String
     var status: RefundStatus
     var requestedBy: String
-    var decidedBy: String?
-    var decisionNote: String?
+    @NullEncoded var decidedBy: String?
+    @NullEncoded var decisionNote: String?
     @OptionalMillis var decidedAt: Date?
     @Millis var createdAt: Date
 }

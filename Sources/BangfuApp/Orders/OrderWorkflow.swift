@@ -5,27 +5,16 @@ extension Order: Reviewed {}
 
 /// The order state machine of SPEC.md "Orders" and the refunds: each step one transaction with
 /// its stock, quota, sales, history and audit effects. Knows nothing of HTTP.
-struct OrderWorkflow: Sendable {
-    let database: any Database
-    let clock: AppClock
-    let ids: IDGenerator
-    let store: OrderStore
-    let buyers: BuyerStore
-    let reports: ReportStore
-    let audit: AuditStore
+struct OrderWorkflow: UseCase {
+    let services: AppServices
+    var store: OrderStore { services.orders }
     let reading: OrderReading
     let step: WorkflowStep<Order, OrderAction, OrderParty>
 
     init(_ services: AppServices) {
+        self.services = services
         let reading = OrderReading(services)
         let store = services.orders
-        database = services.database
-        clock = services.clock
-        ids = services.ids
-        self.store = store
-        buyers = services.buyers
-        reports = services.reports
-        audit = services.audit
         self.reading = reading
         step = WorkflowStep(
             services, workflow: OrderRules.workflow, history: .orders, entity: AuditEntity.order, actionPrefix: "order",

@@ -82,7 +82,7 @@ extension OrdersController {
         try v.check()
         guard let reason = text else { throw DomainError.validation(v.errors) }
         let refund = try await workflow.requestRefund(on: id, by: user, amountFen: input.amountFen, reason: reason)
-        return try .json(OrderDTO.RefundOutput(refund), status: .created)
+        return try .json(refund, status: .created)
     }
 
     @Sendable func approveRefund(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -101,6 +101,6 @@ extension OrdersController {
         var v = Validator()
         let note = v.text(input.note, "note", max: 500, required: false, multiline: true)
         try v.check()
-        return try .json(OrderDTO.RefundOutput(try await workflow.decideRefund(id, action, by: user, note: note)))
+        return try .json(try await workflow.decideRefund(id, action, by: user, note: note))
     }
 }

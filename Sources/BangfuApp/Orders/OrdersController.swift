@@ -10,12 +10,6 @@ struct OrdersController {
     let reading: OrderReading
     let workflow: OrderWorkflow
 
-    init(services: AppServices) {
-        checkout = Checkout(services)
-        reading = OrderReading(services)
-        workflow = OrderWorkflow(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let parties = router.only(.buyer, .merchant, .admin)
         router.only(.buyer).post("/api/v1/orders", use: place)

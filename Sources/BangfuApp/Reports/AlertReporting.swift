@@ -2,19 +2,12 @@ import Foundation
 
 /// The alerts of 动态跟踪 (API.md "Reports and alerts"): county officers see their own county,
 /// merchants their own alerts, admins all.
-struct AlertReporting: Sendable {
-    let database: any Database
-    let merchants: MerchantStore
-    let alerts: AlertStore
-    let settings: AlertSettings
-    let clock: AppClock
+struct AlertReporting: UseCase {
+    let services: AppServices
+    var settings: AlertSettings { services.configuration.alerts }
 
     init(_ services: AppServices) {
-        database = services.database
-        merchants = services.merchants
-        alerts = services.alerts
-        settings = services.configuration.alerts
-        clock = services.clock
+        self.services = services
     }
 
     /// At most `limit` alerts of `kinds` that `user` may see, oldest first by `since`; none for a

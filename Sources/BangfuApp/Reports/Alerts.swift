@@ -24,12 +24,12 @@ enum AlertKind: String, CaseIterable, Codable, Sendable {
     case documentExpiring = "document_expiring"
 }
 
-struct Alert: Sendable, Equatable {
+struct Alert: Sendable, Equatable, Encodable {
     var kind: AlertKind
     var subjectType: String
     var subjectId: String
     var detail: String
-    var since: Date
+    @Millis var since: Date
 }
 
 /// Whose alerts: everything (admins), one county (its officer), one merchant.

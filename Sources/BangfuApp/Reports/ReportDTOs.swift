@@ -44,22 +44,8 @@ extension ReportsController {
         var rows: [Row]
     }
 
+    /// The alert list: each `Alert` as it is (its `since` in RFC 3339).
     struct AlertsOutput: Encodable {
-        struct Item: Encodable {
-            var kind: AlertKind
-            var subjectType: String
-            var subjectId: String
-            var detail: String
-            var since: String
-
-            init(_ alert: Alert) {
-                kind = alert.kind
-                subjectType = alert.subjectType
-                subjectId = alert.subjectId
-                detail = alert.detail
-                since = alert.since.rfc3339
-            }
-        }
-        var items: [Item]
+        var items: [Alert]
     }
 }

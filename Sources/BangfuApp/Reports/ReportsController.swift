@@ -8,12 +8,6 @@ struct ReportsController {
     let reporting: SalesReporting
     let alerting: AlertReporting
 
-    init(services: AppServices) {
-        self.services = services
-        reporting = SalesReporting(services)
-        alerting = AlertReporting(services)
-    }
-
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let limited = router.group().add(middleware: services.rateLimited())
         limited.only(.admin, .county).get("/api/v1/reports/sales", use: sales)
@@ -85,6 +79,6 @@ struct ReportsController {
                 rows: alerts.map { [$0.kind.rawValue, $0.subjectType, $0.subjectId, $0.detail, $0.since.rfc3339] },
                 filename: "alerts.csv")
         }
-        return try .json(AlertsOutput(items: alerts.map(AlertsOutput.Item.init)))
+        return try .json(AlertsOutput(items: alerts))
     }
 }

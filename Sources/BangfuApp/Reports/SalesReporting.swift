@@ -2,15 +2,11 @@ import Foundation
 
 /// The sales and quota reports (API.md "Reports and alerts"): figures of one quota year, read from
 /// the totals that settling orders keeps.
-struct SalesReporting: Sendable {
-    let database: any Database
-    let reports: ReportStore
-    let clock: AppClock
+struct SalesReporting: UseCase {
+    let services: AppServices
 
     init(_ services: AppServices) {
-        database = services.database
-        reports = services.reports
-        clock = services.clock
+        self.services = services
     }
 
     struct SalesReport: Sendable {

@@ -2,7 +2,9 @@ import Foundation
 import SQLKit
 
 /// A time stored as integer milliseconds since the epoch (BIGINT on both engines), so a row model
-/// decodes with SQLKit's `decode(model:)` (`@Millis var createdAt: Date`).
+/// decodes with SQLKit's `decode(model:)` (`@Millis var createdAt: Date`). It encodes as an API
+/// answer shows a time, RFC 3339 in UTC, so a row model can be its own answer; stores bind
+/// `date.millis` themselves and never encode a model.
 @propertyWrapper
 struct Millis: Codable, Sendable, Hashable {
     var wrappedValue: Date
@@ -15,11 +17,12 @@ struct Millis: Codable, Sendable, Hashable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.millis)
+        try container.encode(wrappedValue.rfc3339)
     }
 }
 
-/// A nullable time in integer milliseconds (`@OptionalMillis var shippedAt: Date?`).
+/// A nullable time in integer milliseconds (`@OptionalMillis var shippedAt: Date?`); encodes as
+/// RFC 3339 or `null`.
 @propertyWrapper
 struct OptionalMillis: Codable, Sendable, Hashable {
     var wrappedValue: Date?
@@ -33,7 +36,7 @@ struct OptionalMillis: Codable, Sendable, Hashable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let wrappedValue { try container.encode(wrappedValue.millis) } else { try container.encodeNil() }
+        if let wrappedValue { try container.encode(wrappedValue.rfc3339) } else { try container.encodeNil() }
     }
 }
 
