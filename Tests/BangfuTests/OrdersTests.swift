@@ -149,6 +149,9 @@ extension TestApp {
             let refund = try await client.call(
                 .post, "/api/v1/orders/\(firstId)/refunds", token: canteen.token, json: #"{"amountFen":3900,"reason":"两袋破损"}"#)
             #expect(refund.status == .created && refund.object["status"] as? String == "requested")
+            // The stored refund is the answer: who asked, and null (not absent) until decided.
+            #expect((refund.object["requestedBy"] as? String)?.isEmpty == false)
+            #expect(refund.object["decidedBy"] is NSNull && refund.object["decidedAt"] is NSNull)
             let tooMuch = try await client.call(
                 .post, "/api/v1/orders/\(firstId)/refunds", token: canteen.token, json: #"{"amountFen":80001,"reason":"x"}"#)
             #expect(tooMuch.status == .conflict && tooMuch.fields == ["amountFen"])
@@ -157,6 +160,8 @@ extension TestApp {
             #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", token: b.token, json: "{}").status == .notFound)
             let approved = try await client.call(.post, "/api/v1/refunds/\(refundId)/approval", token: a.token, json: "{}")
             #expect(approved.object["status"] as? String == "approved")
+            #expect((approved.object["decidedBy"] as? String)?.isEmpty == false)
+            #expect((approved.object["decidedAt"] as? String).map { $0.count == 20 && $0.hasSuffix("Z") } == true)
             #expect(try await client.call(.post, "/api/v1/refunds/\(refundId)/rejection", token: cast.admin, json: "{}").code == "invalid_transition")
             plan = try await canteen.plan(client)
             #expect(plan["completedFen"] as? Int == 80_000)
