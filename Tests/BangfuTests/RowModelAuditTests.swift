@@ -31,7 +31,7 @@ import Testing
             }
             #expect(entries.count == 2)
             let first = try #require(entries.first)
-            #expect(first.atMillis == test.clock.now.millis)
+            #expect(first.at == test.clock.now.millis)
             #expect(first.actorId == "u-1")
             #expect(first.data == #"{"count":3,"flag":true,"none":null,"note":"a/b 帮扶"}"#)
             #expect(entries.last?.actorId == nil)
@@ -40,7 +40,7 @@ import Testing
             #expect(entries.allSatisfy { AuditChain.hash(of: $0) == $0.hash })
             #expect(head?.seq == entries.last?.seq && head?.hash == entries.last?.hash)
             #expect(verification.ok)
-            #expect(AuditEventRow.columns.count == 9)
+            #expect(AuditChain.Entry.columns.count == 9)
         }
     }
 }

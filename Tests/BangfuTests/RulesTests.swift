@@ -9,7 +9,7 @@ import Testing
         var prev = AuditChain.genesisHash
         for seq in 1...Int64(count) {
             var entry = AuditChain.Entry(
-                seq: seq, atMillis: 1000 * seq, actorId: "u1", action: "user.create", entityType: "user",
+                seq: seq, at: 1000 * seq, actorId: "u1", action: "user.create", entityType: "user",
                 entityId: "e\(seq)", data: #"{"n":\#(seq)}"#, prevHash: prev, hash: "")
             entry.hash = AuditChain.hash(of: entry)
             prev = entry.hash
@@ -26,7 +26,7 @@ import Testing
         let base = chain(1)[0]
         #expect(base.hash.count == 64 && base.hash.allSatisfy { "0123456789abcdef".contains($0) })
         var variants: [AuditChain.Entry] = []
-        var e = base; e.atMillis += 1; variants.append(e)
+        var e = base; e.at += 1; variants.append(e)
         e = base; e.actorId = nil; variants.append(e)
         e = base; e.action = "user.delete"; variants.append(e)
         e = base; e.entityType = "county"; variants.append(e)

@@ -3,7 +3,7 @@ import Foundation
 import SQLKit
 
 /// A row of `sessions`: the token's hash (never the token), whose it is, and until when.
-struct Session: RowModel {
+struct Session: TableRow {
     var tokenHash: String
     var userId: String
     @Millis var createdAt: Date
@@ -59,7 +59,7 @@ struct SessionStore: Sendable {
 }
 
 /// A row of `signin_failures`. `at` stays in integer milliseconds: the throttle counts in them.
-struct SignInFailure: RowModel {
+struct SignInFailure: TableRow {
     var id: String
     var usernameKey: String
     var address: String

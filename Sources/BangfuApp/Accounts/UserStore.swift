@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct User: RowModel, Encodable, Equatable {
+struct User: TableRow, Encodable, Equatable {
     var id: String
     var username: String
     var role: Role

@@ -6,9 +6,11 @@ import Foundation
 enum AuditChain {
     static let genesisHash = String(repeating: "0", count: 64)
 
-    struct Entry: Sendable, Equatable {
+    struct Entry: Sendable, Equatable, Decodable {
         var seq: Int64
-        var atMillis: Int64
+        /// Milliseconds since the epoch, as hashed (never through a `Date`, so what is read back
+        /// hashes as written).
+        var at: Int64
         var actorId: String?
         var action: String
         var entityType: String
@@ -34,15 +36,15 @@ enum AuditChain {
 
     static func hash(of entry: Entry) -> String {
         hash(
-            seq: entry.seq, atMillis: entry.atMillis, actorId: entry.actorId, action: entry.action,
+            seq: entry.seq, atMillis: entry.at, actorId: entry.actorId, action: entry.action,
             entityType: entry.entityType, entityId: entry.entityId, data: entry.data, prevHash: entry.prevHash)
     }
 
-    struct Verification: Sendable, Equatable {
+    struct Verification: Sendable, Equatable, Encodable {
         var ok: Bool
         var events: Int64
         var headHash: String
-        var firstBrokenSeq: Int64?
+        @NullEncoded var firstBrokenSeq: Int64?
     }
 
     /// Walks entries in `seq` order, continuing from `previous` (the last verified hash and seq).

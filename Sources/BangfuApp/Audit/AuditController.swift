@@ -21,6 +21,6 @@ struct AuditController {
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try .json(VerificationOutput(try await trail.verify()))
+        try .json(try await trail.verify())
     }
 }

@@ -15,7 +15,7 @@ extension AuditController {
 
         init(_ entry: AuditChain.Entry) {
             seq = entry.seq
-            at = Date(millis: entry.atMillis).rfc3339
+            at = Date(millis: entry.at).rfc3339
             actorId = entry.actorId
             action = entry.action
             entityType = entry.entityType
@@ -32,20 +32,6 @@ extension AuditController {
         func encode(to encoder: any Encoder) throws {
             let value = try JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8))
             try value.encode(to: encoder)
-        }
-    }
-
-    struct VerificationOutput: Encodable {
-        var ok: Bool
-        var events: Int64
-        var headHash: String
-        @NullEncoded var firstBrokenSeq: Int64?
-
-        init(_ result: AuditChain.Verification) {
-            ok = result.ok
-            events = result.events
-            headHash = result.headHash
-            firstBrokenSeq = result.firstBrokenSeq
         }
     }
 }

@@ -68,13 +68,13 @@ struct AuditStore: Sendable {
                     seq: seq, atMillis: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
                     entityId: event.entityId, data: data, prevHash: prevHash)
                 rows.append(
-                    AuditEventRow(
+                    AuditChain.Entry(
                         seq: seq, at: at, actorId: event.actorId, action: event.action, entityType: event.entityType,
                         entityId: event.entityId, data: data, prevHash: prevHash, hash: hash
                     ).row)
                 prevHash = hash
             }
-            try await db.raw("INSERT INTO audit_events (\(AuditEventRow.columnList)) VALUES" + .values(rows)).run()
+            try await db.raw("INSERT INTO audit_events (\(AuditChain.Entry.columnList)) VALUES" + .values(rows)).run()
         }
         try await db.raw("UPDATE audit_head SET hash = \(bind: prevHash) WHERE id = 1").run()
     }
@@ -92,7 +92,7 @@ struct AuditStore: Sendable {
         if let entityType { query += " AND entity_type = \(bind: entityType)" }
         if let entityId { query += " AND entity_id = \(bind: entityId)" }
         query += " ORDER BY seq LIMIT \(literal: limit)"
-        return try await db.raw(query).all().map { try $0.model(AuditEventRow.self).entry }
+        return try await db.raw(query).all().map { try $0.model(AuditChain.Entry.self) }
     }
 
     /// Recomputes the whole chain in pages of 1,000 and checks that the head row names the last
@@ -103,7 +103,7 @@ struct AuditStore: Sendable {
         while true {
             let page = try await db.raw(
                 "SELECT * FROM audit_events WHERE seq > \(bind: previous.seq) ORDER BY seq LIMIT 1000"
-            ).all().map { try $0.model(AuditEventRow.self).entry }
+            ).all().map { try $0.model(AuditChain.Entry.self) }
             if let broken = AuditChain.firstBroken(page, after: previous) {
                 return .init(ok: false, events: count, headHash: previous.hash, firstBrokenSeq: broken)
             }
@@ -120,20 +120,8 @@ struct AuditStore: Sendable {
     }
 }
 
-/// A row of `audit_events`: exactly the fields the chain hashes, `at` kept in the integer
-/// milliseconds that are hashed (never through a `Date`), so what is read back hashes as written.
-struct AuditEventRow: RowModel {
-    var seq: Int64
-    var at: Int64
-    var actorId: String?
-    var action: String
-    var entityType: String
-    var entityId: String
-    /// The event's data as the exact JSON text that is hashed and stored.
-    var data: String
-    var prevHash: String
-    var hash: String
-
+/// `audit_events` holds `AuditChain.Entry` as it is: exactly the fields the chain hashes.
+extension AuditChain.Entry: TableRow {
     static let columns = ["seq", "at", "actor_id", "action", "entity_type", "entity_id", "data", "prev_hash", "hash"]
 
     /// The row's values in the order of `columns`.
@@ -143,22 +131,12 @@ struct AuditEventRow: RowModel {
          \(bind: entityId), \(bind: data), \(bind: prevHash), \(bind: hash))
         """
     }
-
-    /// The chain's view of the row.
-    var entry: AuditChain.Entry {
-        AuditChain.Entry(
-            seq: seq, atMillis: at, actorId: actorId, action: action, entityType: entityType, entityId: entityId,
-            data: data, prevHash: prevHash, hash: hash)
-    }
 }
 
 /// The single `audit_head` row (id 1): the last event's seq and hash.
 struct AuditHead: RowModel {
     var seq: Int64
     var hash: String
-
-    /// What its queries read (the row is created by the migration and only updated).
-    static let columns = ["seq", "hash"]
 }
 
 enum AuditError: Error {

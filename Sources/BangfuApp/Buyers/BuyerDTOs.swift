@@ -26,61 +26,50 @@ enum BuyerDTO {
         }
     }
 
-    struct PlanOutput: Encodable, Sendable {
-        var organizationId: String
-        var year: Int
-        var hasCanteen: Bool
-        var canteenBudgetFen: Int64
-        var reservedRatioBp: Int64
+    /// What a plan's answer adds to its row: its progress (SPEC "Its progress"; the row's own
+    /// committed, completed and refunded sums are shown as they are) and, in the admin list only,
+    /// the organization's name and department.
+    struct PlanExtra: Encodable, Sendable {
         var reservedFen: Int64
-        var committedFen: Int64
-        var completedFen: Int64
-        var refundedFen: Int64
         var remainingBudgetFen: Int64
         var completionBp: Int64
         var expectedBp: Int64
         var onTrack: Bool
-        /// In the admin list only.
         @NullEncoded var organizationName: String?
         @NullEncoded var department: String?
-        var createdAt: String
-        var updatedAt: String
+    }
 
-        init(_ plan: QuotaPlan, now: Date, named: Bool = false) {
-            let progress = plan.progress(expectedBp: QuotaRules.expectedBp(at: now, year: plan.year))
-            organizationId = plan.organizationId
-            year = plan.year
-            hasCanteen = plan.hasCanteen
-            canteenBudgetFen = plan.canteenBudgetFen
-            reservedRatioBp = plan.reservedRatioBp
-            reservedFen = progress.reservedFen
-            committedFen = progress.committedFen
-            completedFen = progress.completedFen
-            refundedFen = progress.refundedFen
-            remainingBudgetFen = progress.remainingBudgetFen
-            completionBp = progress.completionBp
-            expectedBp = progress.expectedBp
-            onTrack = progress.onTrack
-            organizationName = named ? plan.organizationName : nil
-            department = named ? plan.department : nil
-            createdAt = plan.createdAt.rfc3339
-            updatedAt = plan.updatedAt.rfc3339
-        }
+    typealias PlanOutput = Merged<QuotaPlan, PlanExtra>
+}
 
-        /// The header of the CSV export of the admin list.
-        static let csvHeader = [
+extension Merged where Base == QuotaPlan, Extra == BuyerDTO.PlanExtra {
+    init(_ plan: QuotaPlan, now: Date, named: Bool = false) {
+        let progress = plan.progress(expectedBp: QuotaRules.expectedBp(at: now, year: plan.year))
+        self.init(
+            plan,
+            .init(
+                reservedFen: progress.reservedFen, remainingBudgetFen: progress.remainingBudgetFen,
+                completionBp: progress.completionBp, expectedBp: progress.expectedBp, onTrack: progress.onTrack,
+                organizationName: named ? plan.organizationName : nil, department: named ? plan.department : nil))
+    }
+
+    /// The header of the CSV export of the admin list.
+    static var csvHeader: [String] {
+        [
             "单位 organization", "主管部门 department", "单位ID organizationId", "年度 year", "有食堂 hasCanteen",
             "食材采购总额 canteenBudgetFen", "预留比例 reservedRatioBp", "预留份额 reservedFen", "已完结 completedFen",
             "在途 committedFen", "已退款 refundedFen", "完成率 completionBp", "进度线 expectedBp", "正常 onTrack",
         ]
+    }
 
-        /// A row of the CSV export (built with `named: true`).
-        var csvRow: [String] {
-            [
-                organizationName ?? "", department ?? "", organizationId, String(year), String(hasCanteen),
-                String(canteenBudgetFen), String(reservedRatioBp), String(reservedFen), String(completedFen),
-                String(committedFen), String(refundedFen), String(completionBp), String(expectedBp), String(onTrack),
-            ]
-        }
+    /// A row of the CSV export (built with `named: true`).
+    var csvRow: [String] {
+        let (plan, figures) = (base, extra)
+        return [
+            figures.organizationName ?? "", figures.department ?? "", plan.organizationId, String(plan.year),
+            String(plan.hasCanteen), String(plan.canteenBudgetFen), String(plan.reservedRatioBp),
+            String(figures.reservedFen), String(plan.completedFen), String(plan.committedFen), String(plan.refundedFen),
+            String(figures.completionBp), String(figures.expectedBp), String(figures.onTrack),
+        ]
     }
 }

@@ -6,7 +6,7 @@ enum BuyerOrganizationStatus: String, Codable, Sendable, CaseIterable {
     case active
 }
 
-struct BuyerOrganization: RowModel, Encodable {
+struct BuyerOrganization: TableRow, Encodable {
     var id: String
     var name: String
     var creditCode: String
@@ -39,7 +39,7 @@ extension BuyerOrganization {
 }
 
 /// One organization's plan for one quota year, with the sums its orders maintain.
-struct QuotaPlan: RowModel {
+struct QuotaPlan: TableRow, Encodable {
     var organizationId: String
     var year: Int
     @IntBool var hasCanteen: Bool
@@ -61,6 +61,7 @@ struct QuotaPlan: RowModel {
         "committed_fen", "completed_fen", "refunded_fen", "created_at", "updated_at",
     ]
 
+    /// The plan's own columns (and answer fields); the names beside it are read apart.
     private enum CodingKeys: String, CodingKey {
         case organizationId, year, hasCanteen, canteenBudgetFen, reservedRatioBp, committedFen, completedFen, refundedFen
         case createdAt, updatedAt
@@ -139,8 +140,7 @@ struct BuyerStore: Sendable {
     {
         var sql = SQLQueryString("SELECT * FROM buyer_organizations WHERE 1 = 1")
         if let status { sql += " AND status = \(bind: status.rawValue)" }
-        if let after { sql += .after(after, time: "created_at", id: "id") }
-        sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
         return try await db.raw(sql).all().map { try $0.model(BuyerOrganization.self) }
     }
 
@@ -257,7 +257,6 @@ struct BuyerStore: Sendable {
 
     /// The organization's name and department the admin list reads beside each plan.
     private struct PlanOrganization: RowModel {
-        static let columns = ["organization_name", "department"]
         var organizationName: String
         var department: String
     }

@@ -5,25 +5,13 @@ struct QuotaPlanInput: Sendable, Hashable {
     var hasCanteen: Bool
     var canteenBudgetFen: Int64
     var reservedRatioBp: Int64
-
-    init(hasCanteen: Bool, canteenBudgetFen: Int64, reservedRatioBp: Int64) {
-        self.hasCanteen = hasCanteen
-        self.canteenBudgetFen = canteenBudgetFen
-        self.reservedRatioBp = reservedRatioBp
-    }
 }
 
 /// Committed, completed and refunded sums of one organization's orders in one quota year.
 struct QuotaTotals: Sendable, Hashable {
-    var committedFen: Int64
-    var completedFen: Int64
-    var refundedFen: Int64
-
-    init(committedFen: Int64 = 0, completedFen: Int64 = 0, refundedFen: Int64 = 0) {
-        self.committedFen = committedFen
-        self.completedFen = completedFen
-        self.refundedFen = refundedFen
-    }
+    var committedFen: Int64 = 0
+    var completedFen: Int64 = 0
+    var refundedFen: Int64 = 0
 }
 
 /// What the quota aggregation needs to know about one order.
@@ -31,12 +19,6 @@ struct OrderAmounts: Sendable, Hashable {
     var status: OrderStatus
     var totalFen: Int64
     var approvedRefundFen: Int64
-
-    init(status: OrderStatus, totalFen: Int64, approvedRefundFen: Int64) {
-        self.status = status
-        self.totalFen = totalFen
-        self.approvedRefundFen = approvedRefundFen
-    }
 }
 
 /// A plan's progress as answered by `GET .../quota-plans/{year}` (SPEC "Its progress").
@@ -49,20 +31,6 @@ struct QuotaProgress: Sendable, Equatable {
     var completionBp: Int64
     var expectedBp: Int64
     var onTrack: Bool
-
-    init(
-        reservedFen: Int64, committedFen: Int64, completedFen: Int64, refundedFen: Int64,
-        remainingBudgetFen: Int64, completionBp: Int64, expectedBp: Int64, onTrack: Bool
-    ) {
-        self.reservedFen = reservedFen
-        self.committedFen = committedFen
-        self.completedFen = completedFen
-        self.refundedFen = refundedFen
-        self.remainingBudgetFen = remainingBudgetFen
-        self.completionBp = completionBp
-        self.expectedBp = expectedBp
-        self.onTrack = onTrack
-    }
 }
 
 /// Why placing a checkout is refused on quota grounds (API.md "Orders", 409 codes).

@@ -38,9 +38,9 @@ struct CatalogBrowsing: UseCase {
         let list = CatalogDTO.ListOutput(
             items: page.items, nextCursor: page.nextCursor,
             facets: .init(
-                category: facets.category.map(CatalogDTO.FacetOutput.init),
-                county: facets.county.map(CatalogDTO.FacetOutput.init),
-                label: facets.label.map(CatalogDTO.FacetOutput.init)))
+                category: facets.category,
+                county: facets.county,
+                label: facets.label))
         return (list, rows.prefix(paging.limit).compactMap { $0.0.product.certificateExpiresAt }.min())
     }
 

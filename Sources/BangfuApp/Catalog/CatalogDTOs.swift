@@ -94,23 +94,11 @@ enum CatalogDTO {
         }
     }
 
-    struct FacetOutput: Encodable, Sendable {
-        var key: String
-        var label: String
-        var count: Int64
-
-        init(_ count: ProductStore.FacetCount) {
-            key = count.key
-            label = count.label
-            self.count = count.count
-        }
-    }
-
     struct ListOutput: Encodable, Sendable {
         struct Facets: Encodable, Sendable {
-            var category: [FacetOutput]
-            var county: [FacetOutput]
-            var label: [FacetOutput]
+            var category: [ProductStore.FacetCount]
+            var county: [ProductStore.FacetCount]
+            var label: [ProductStore.FacetCount]
         }
         var items: [ProductOutput]
         @NullEncoded var nextCursor: String?
@@ -151,37 +139,26 @@ enum CatalogDTO {
         var level: String?
     }
 
-    struct CountyOutput: Encodable, Sendable {
-        var id: String
-        var code: String
-        var name: String
-        var prefecture: String
-        var province: String
-        var level: CountyLevel
-        var createdAt: String
-
-        init(_ county: County, createdAt: Date) {
-            id = county.code
-            code = county.code
-            name = county.name
-            prefecture = county.prefecture
-            province = county.province
-            level = county.level
-            self.createdAt = createdAt.rfc3339
-        }
+    /// What a county's and a category's answers add to their rows: a county's `id` is its code,
+    /// and both show when they were added.
+    struct ReferenceExtra: Encodable, Sendable {
+        var id: String?
+        @Millis var createdAt: Date
     }
 
-    struct CategoryOutput: Encodable, Sendable {
-        var id: String
-        var name: String
-        @NullEncoded var parentId: String?
-        var createdAt: String
+    typealias CountyOutput = Merged<County, ReferenceExtra>
+    typealias CategoryOutput = Merged<Category, ReferenceExtra>
+}
 
-        init(_ category: Category, createdAt: Date) {
-            id = category.id
-            name = category.name
-            parentId = category.parentId
-            self.createdAt = createdAt.rfc3339
-        }
+extension Merged where Base == County, Extra == CatalogDTO.ReferenceExtra {
+    init(_ county: County, createdAt: Date) {
+        self.init(county, .init(id: county.code, createdAt: createdAt))
+    }
+}
+
+extension Merged where Base == Category, Extra == CatalogDTO.ReferenceExtra {
+    /// The category row has its own `id`; the extra leaves it out (a nil `id` is not encoded).
+    init(_ category: Category, createdAt: Date) {
+        self.init(category, .init(id: nil, createdAt: createdAt))
     }
 }

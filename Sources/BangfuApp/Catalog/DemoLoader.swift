@@ -8,34 +8,33 @@ struct DemoLoader {
     let services: AppServices
 
     struct Demo: Decodable {
+        /// A merchant: its user's name and what its application filled in, side by side in one object.
         struct DemoMerchant: Decodable {
             var username: String
-            var companyName: String
-            var creditCode: String
-            var countyCode: String
-            var legalRepresentative: String
-            var contactName: String
-            var contactPhone: String
-            var address: String
-            var bankName: String
-            var bankAccount: String
-            var householdsDriven: Int64
+            var fields: ApplicationFields
+
+            init(from decoder: any Decoder) throws {
+                username = try decoder.container(keyedBy: Key.self).decode(String.self, forKey: .username)
+                fields = try ApplicationFields(from: decoder)
+            }
+
+            private enum Key: String, CodingKey { case username }
         }
         struct DemoBuyer: Decodable {
             var username: String
             var displayName: String
         }
+        /// A product: the index of its merchant in `merchants` and what its merchant would list.
         struct DemoProduct: Decodable {
             var merchant: Int
-            var title: String
-            var categoryId: String
-            var description: String
-            var specification: String
-            var unit: String
-            var priceFen: Int64
-            var stock: Int64
-            var originCountyCode: String
-            var labels: [String]
+            var listing: CatalogDTO.CreateInput
+
+            init(from decoder: any Decoder) throws {
+                merchant = try decoder.container(keyedBy: Key.self).decode(Int.self, forKey: .merchant)
+                listing = try CatalogDTO.CreateInput(from: decoder)
+            }
+
+            private enum Key: String, CodingKey { case merchant }
         }
         var merchants: [DemoMerchant]
         var buyers: [DemoBuyer]
@@ -70,14 +69,10 @@ struct DemoLoader {
             for buyer in demo.buyers { _ = try await user(buyer.username, .buyer, buyer.displayName) }
             var merchants: [(id: String, name: String)] = []
             for m in demo.merchants {
-                let ownerId = try await user(m.username, .merchant, m.companyName)
+                let ownerId = try await user(m.username, .merchant, m.fields.companyName)
                 let application = MerchantApplication(
                     id: services.ids.next(), ownerId: ownerId, status: .approved,
-                    fields: ApplicationFields(
-                        companyName: m.companyName, creditCode: m.creditCode, legalRepresentative: m.legalRepresentative,
-                        contactName: m.contactName, contactPhone: m.contactPhone, countyCode: m.countyCode,
-                        address: m.address, foodLicenseNumber: nil, bankName: m.bankName, bankAccount: m.bankAccount,
-                        householdsDriven: m.householdsDriven),
+                    fields: m.fields,
                     merchantId: nil, createdAt: now, updatedAt: now)
                 try await services.merchants.insert(application, in: db)
                 let merchantId = services.ids.next()
@@ -85,28 +80,28 @@ struct DemoLoader {
                 var approved = application
                 approved.merchantId = merchantId
                 try await services.merchants.update(approved, in: db)
-                merchants.append((merchantId, m.companyName))
+                merchants.append((merchantId, m.fields.companyName))
                 try await services.audit.append(
                     AuditEvent(
                         actorId: adminId, "demo.merchant", .merchant(merchantId),
-                        ["companyName": m.companyName, "countyCode": m.countyCode]), in: db)
+                        ["companyName": m.fields.companyName, "countyCode": m.fields.countyCode]), in: db)
             }
             let ids = demo.products.map { _ in services.ids.next() }
             let certificates = try await services.issuer.sign(
                 demo.products.enumerated().map { index, p in
                     CertificateIssuer.Subject(
-                        productId: ids[index], productTitle: p.title, merchantId: merchants[p.merchant].id,
-                        merchantName: merchants[p.merchant].name, countyCode: p.originCountyCode, applicationId: nil)
+                        productId: ids[index], productTitle: p.listing.title, merchantId: merchants[p.merchant].id,
+                        merchantName: merchants[p.merchant].name, countyCode: p.listing.originCountyCode, applicationId: nil)
                 }, validDays: services.configuration.certificateValidDays, now: now, in: db)
             var batch: [(product: Product, merchantName: String)] = []
             for (index, p) in demo.products.enumerated() {
                 let merchant = merchants[p.merchant]
                 let created = now.addingTimeInterval(Double(index - demo.products.count))
                 let product = Product(
-                    id: ids[index], merchantId: merchant.id, title: p.title, categoryId: p.categoryId,
-                    topCategoryId: topOf[p.categoryId] ?? p.categoryId, description: p.description,
-                    specification: p.specification, unit: p.unit, priceFen: p.priceFen, stock: p.stock, held: 0,
-                    originCountyCode: p.originCountyCode, labels: p.labels, status: .listed, sales: 0,
+                    id: ids[index], merchantId: merchant.id, title: p.listing.title, categoryId: p.listing.categoryId,
+                    topCategoryId: topOf[p.listing.categoryId] ?? p.listing.categoryId, description: p.listing.description,
+                    specification: p.listing.specification, unit: p.listing.unit, priceFen: p.listing.priceFen, stock: p.listing.stock, held: 0,
+                    originCountyCode: p.listing.originCountyCode, labels: p.listing.labels ?? [], status: .listed, sales: 0,
                     merchantActive: true, certificateNumber: certificates[index].number,
                     certificateExpiresAt: certificates[index].expiresAt, createdAt: created, updatedAt: created)
                 batch.append((product, merchant.name))

@@ -101,17 +101,10 @@ extension ProductStore {
         }
     }
 
-    struct FacetCount: RowModel {
+    struct FacetCount: RowModel, Encodable {
         var key: String
         var label: String
         var count: Int64
-
-        /// What the facet queries select: the key, its label and the count.
-        static let columns = ["k", "l", "n"]
-
-        private enum CodingKeys: String, CodingKey {
-            case key = "k", label = "l", count = "n"
-        }
     }
 
     /// Counts of the filtered public set by top-level category, origin county and label.
@@ -123,15 +116,15 @@ extension ProductStore {
         }
         let from: SQLQueryString = " FROM products p"
         let categoryCounts = try await counts(
-            "SELECT p.top_category_id AS k, (SELECT name FROM categories WHERE id = p.top_category_id) AS l, COUNT(*) AS n"
-                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY n DESC, k")
+            "SELECT p.top_category_id AS \"key\", (SELECT name FROM categories WHERE id = p.top_category_id) AS \"label\", COUNT(*) AS \"count\""
+                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY \"count\" DESC, \"key\"")
         let county = try await counts(
-            "SELECT p.origin_county_code AS k, (SELECT name FROM counties WHERE code = p.origin_county_code) AS l, COUNT(*) AS n"
-                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY n DESC, k")
+            "SELECT p.origin_county_code AS \"key\", (SELECT name FROM counties WHERE code = p.origin_county_code) AS \"label\", COUNT(*) AS \"count\""
+                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY \"count\" DESC, \"key\"")
         let labels = try await counts(
-            "SELECT pl.label AS k, pl.label AS l, COUNT(*) AS n" + from
+            "SELECT pl.label AS \"key\", pl.label AS \"label\", COUNT(*) AS \"count\"" + from
                 + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
-                + " GROUP BY pl.label ORDER BY n DESC, k")
+                + " GROUP BY pl.label ORDER BY \"count\" DESC, \"key\"")
         return (
             categoryCounts, county,
             labels.map { FacetCount(key: $0.key, label: ProductLabel(rawValue: $0.key)?.chineseName ?? $0.key, count: $0.count) }

@@ -3,7 +3,7 @@ import SQLKit
 
 /// Products' images: their files live in the upload store, named by their SHA-256.
 extension ProductStore {
-    struct Image: RowModel {
+    struct Image: TableRow {
         var id: String
         var productId: String
         var sha256: String

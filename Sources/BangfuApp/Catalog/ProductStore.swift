@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct Product: RowModel {
+struct Product: TableRow {
     var id: String
     var merchantId: String
     var title: String
@@ -222,7 +222,6 @@ struct ProductStore: Sendable {
 
     /// A price and the time it took effect, as the price history reads them.
     private struct PricePoint: RowModel {
-        static let columns = ["price_fen", "from_at"]
         var priceFen: Int64
         @Millis var fromAt: Date
     }

@@ -6,7 +6,7 @@ public enum CountyLevel: String, Codable, Sendable, Hashable, CaseIterable {
     case provincial
 }
 
-struct County: Codable, Sendable, Equatable, RowModel {
+struct County: Codable, Sendable, Equatable, TableRow {
     var code: String
     var name: String
     var prefecture: String
@@ -25,10 +25,10 @@ extension County {
     }
 }
 
-struct Category: Codable, Sendable, Equatable, RowModel {
+struct Category: Codable, Sendable, Equatable, TableRow {
     var id: String
     var name: String
-    var parentId: String?
+    @NullEncoded var parentId: String?
 }
 
 extension Category {
@@ -126,7 +126,6 @@ struct ReferenceStore: Sendable {
 
     /// A county's or category's creation time, read beside it.
     private struct Created: RowModel {
-        static let columns = ["created_at"]
         @Millis var createdAt: Date
     }
 

@@ -20,16 +20,8 @@ public enum CertificateVerification {
         public var description: String
     }
 
-    private struct Signed: Decodable {
-        var number: String
-        var productId: String
-        var productTitle: String
-        var merchantId: String
-        var merchantName: String
-        var countyCode: String
-        var issuedAt: String
-        var expiresAt: String
-        var keyId: String
+    /// What a certificate's answer holds beside the payload it signs.
+    private struct Signature: Decodable {
         var signature: String
         var status: String?
     }
@@ -39,9 +31,9 @@ public enum CertificateVerification {
     }
 
     public static func verify(certificateJSON: Data, keysJSON: Data, now: Date) throws -> Outcome {
-        let signed: Signed
+        let signed: Merged<CertificatePayload, Signature>
         do {
-            signed = try JSONDecoder().decode(Signed.self, from: certificateJSON)
+            signed = try JSONDecoder().decode(Merged<CertificatePayload, Signature>.self, from: certificateJSON)
         } catch {
             throw Problem(description: "not a certificate: \(error)")
         }
@@ -50,22 +42,19 @@ public enum CertificateVerification {
             (try? decoder.decode(KeySet.self, from: keysJSON).keys) ?? (try? decoder.decode([JWK].self, from: keysJSON))
             ?? (try? decoder.decode(JWK.self, from: keysJSON)).map { [$0] }
         guard let keys else { throw Problem(description: "the key file holds no Ed25519 JWK") }
-        guard let jwk = keys.first(where: { $0.kid == signed.keyId }), let key = jwk.publicKey else {
-            throw Problem(description: "no Ed25519 key with kid \(signed.keyId) among \(keys.count) keys")
+        guard let jwk = keys.first(where: { $0.kid == signed.base.keyId }), let key = jwk.publicKey else {
+            throw Problem(description: "no Ed25519 key with kid \(signed.base.keyId) among \(keys.count) keys")
         }
-        let payload = CertificatePayload(
-            number: signed.number, productId: signed.productId, productTitle: signed.productTitle,
-            merchantId: signed.merchantId, merchantName: signed.merchantName, countyCode: signed.countyCode,
-            issuedAt: signed.issuedAt, expiresAt: signed.expiresAt, keyId: signed.keyId)
-        let valid = payload.isSigned(signed.signature, by: key)
-        let expiry = ISO8601DateFormatter().date(from: signed.expiresAt)
+        let payload = signed.base
+        let valid = payload.isSigned(signed.extra.signature, by: key)
+        let expiry = ISO8601DateFormatter().date(from: payload.expiresAt)
         let expired = expiry.map { $0 <= now } ?? true
         var summary = valid ? "signature valid" : "SIGNATURE INVALID"
-        summary += ": \(signed.number) for \(signed.productTitle) (\(signed.merchantName), county \(signed.countyCode))"
-        summary += ", issued \(signed.issuedAt), expires \(signed.expiresAt)\(expired ? " (expired)" : ""), key \(signed.keyId)"
-        if let status = signed.status { summary += "; the platform says: \(status)" }
+        summary += ": \(payload.number) for \(payload.productTitle) (\(payload.merchantName), county \(payload.countyCode))"
+        summary += ", issued \(payload.issuedAt), expires \(payload.expiresAt)\(expired ? " (expired)" : ""), key \(payload.keyId)"
+        if let status = signed.extra.status { summary += "; the platform says: \(status)" }
         return Outcome(
-            number: signed.number, keyId: signed.keyId, signatureValid: valid, expired: expired,
-            claimedStatus: signed.status, summary: summary)
+            number: payload.number, keyId: payload.keyId, signatureValid: valid, expired: expired,
+            claimedStatus: signed.extra.status, summary: summary)
     }
 }

@@ -23,83 +23,28 @@ enum CertificationDTO {
         var reason: String?
     }
 
-    struct ApplicationOutput: Encodable {
-        var id: String
-        var productId: String
-        var productTitle: String
-        var merchantId: String
-        var merchantName: String
-        var countyCode: String
-        var status: CertificationStatus
-        var householdsDriven: Int64
-        var description: String
-        @NullEncoded var certificateNumber: String?
-        /// In an application's detail (and the approval's answer); null in lists.
+    /// What a certification application's answer adds to its row: the certificate once issued
+    /// and the reviews, in a detail (null in lists).
+    struct ApplicationExtra: Encodable {
         @NullEncoded var certificate: CertificateOutput?
         @NullEncoded var reviews: [HistoryRecord]?
-        var createdAt: String
-        var updatedAt: String
-
-        init(_ a: CertificationApplication, reviews: [HistoryRecord]? = nil, certificate: CertificateOutput? = nil) {
-            id = a.id
-            productId = a.productId
-            productTitle = a.productTitle
-            merchantId = a.merchantId
-            merchantName = a.merchantName
-            countyCode = a.countyCode
-            status = a.status
-            householdsDriven = a.householdsDriven
-            description = a.description
-            certificateNumber = a.certificateNumber
-            self.certificate = certificate
-            self.reviews = reviews
-            createdAt = a.createdAt.rfc3339
-            updatedAt = a.updatedAt.rfc3339
-        }
-
-        /// An application's detail: with its reviews and its certificate, if one was issued.
-        init(_ detail: CertificationDetail) {
-            self.init(
-                detail.application, reviews: detail.reviews,
-                certificate: detail.certificate.map { CertificateOutput($0, now: detail.now) })
-        }
     }
 
-    /// The signed fields, the signature, and what the platform says now (`status`, revocation).
-    struct CertificateOutput: Encodable {
-        var number: String
-        var productId: String
-        var productTitle: String
-        var merchantId: String
-        var merchantName: String
-        var countyCode: String
-        var issuedAt: String
-        var expiresAt: String
-        var keyId: String
+    /// An application as the API shows it: its row and `ApplicationExtra`.
+    typealias ApplicationOutput = Merged<CertificationApplication, ApplicationExtra>
+
+    /// What a certificate's answer adds to its signed payload.
+    struct CertificateExtra: Encodable {
         var signature: String
         var status: CertificateStatus
         @NullEncoded var revocationReason: String?
-        @NullEncoded var revokedAt: String?
+        @OptionalMillis var revokedAt: Date?
+        /// The issue instant again, as every object of the API has its `createdAt`.
         var createdAt: String
-
-        init(_ c: Certificate, now: Date) {
-            let p = c.payload
-            number = p.number
-            productId = p.productId
-            productTitle = p.productTitle
-            merchantId = p.merchantId
-            merchantName = p.merchantName
-            countyCode = p.countyCode
-            issuedAt = p.issuedAt
-            expiresAt = p.expiresAt
-            keyId = p.keyId
-            signature = c.signature
-            status = c.status(now: now)
-            revocationReason = c.revocationReason
-            revokedAt = c.revokedAt?.rfc3339
-            createdAt = p.issuedAt
-        }
     }
+
+    /// A certificate as the API shows it: the payload it signs and `CertificateExtra`.
+    typealias CertificateOutput = Merged<CertificatePayload, CertificateExtra>
 
     struct KeysOutput: Encodable {
         var keys: [JWK]
@@ -107,5 +52,28 @@ enum CertificationDTO {
 
     struct RevocationInput: Decodable {
         var reason: String?
+    }
+}
+
+extension Merged where Base == CertificationApplication, Extra == CertificationDTO.ApplicationExtra {
+    init(_ application: CertificationApplication, reviews: [HistoryRecord]? = nil, certificate: CertificationDTO.CertificateOutput? = nil) {
+        self.init(application, .init(certificate: certificate, reviews: reviews))
+    }
+
+    init(_ detail: CertificationDetail) {
+        self.init(
+            detail.application, reviews: detail.reviews,
+            certificate: detail.certificate.map { CertificationDTO.CertificateOutput($0, now: detail.now) })
+    }
+}
+
+extension Merged where Base == CertificatePayload, Extra == CertificationDTO.CertificateExtra {
+    init(_ certificate: Certificate, now: Date) {
+        self.init(
+            certificate.payload,
+            .init(
+                signature: certificate.signature, status: certificate.status(now: now),
+                revocationReason: certificate.revocationReason, revokedAt: certificate.revokedAt,
+                createdAt: certificate.payload.issuedAt))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct CertificationApplication: RowModel {
+struct CertificationApplication: TableRow, Encodable {
     var id: String
     var productId: String
     var merchantId: String
@@ -9,7 +9,7 @@ struct CertificationApplication: RowModel {
     var status: CertificationStatus
     var householdsDriven: Int64
     var description: String
-    var certificateNumber: String?
+    @NullEncoded var certificateNumber: String?
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
     /// The product's title as submitted (what the certificate signs; the product's title now for
@@ -37,7 +37,7 @@ extension CertificationApplication {
 }
 
 /// An issued certificate: its signed payload, its signature and what happened to it since.
-struct Certificate: RowModel {
+struct Certificate: TableRow {
     var payload: CertificatePayload
     var applicationId: String?
     var issuedAt: Date
@@ -161,8 +161,7 @@ struct CertificationStore: Sendable {
         if let status = filter.status { sql += " AND a.status = \(bind: status.rawValue)" }
         if let merchantId = filter.merchantId { sql += " AND a.merchant_id = \(bind: merchantId)" }
         if let county = filter.countyCode { sql += " AND a.county_code = \(bind: county)" }
-        if let after { sql += .after(after, time: "a.created_at", id: "a.id") }
-        sql.appendInterpolation(unsafeRaw: " ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit)")
+        sql += .newestFirst(after: after, time: "a.created_at", id: "a.id", limit: limit)
         return try await db.raw(sql).all().map(Self.application)
     }
 
@@ -242,9 +241,7 @@ struct CertificationStore: Sendable {
         }
         if let countyCode { sql += " AND county_code = \(bind: countyCode)" }
         if let merchantId { sql += " AND merchant_id = \(bind: merchantId)" }
-        if let after { sql += .after(after, time: "issued_at", id: "number") }
-        sql.appendInterpolation(unsafeRaw: " ORDER BY issued_at DESC, number DESC")
-        if let limit { sql.appendInterpolation(unsafeRaw: " LIMIT \(limit)") }
+        sql += .newestFirst(after: after, time: "issued_at", id: "number", limit: limit)
         return try await db.raw(sql).all().map(Self.certificate)
     }
 

@@ -5,11 +5,6 @@ struct FieldProblem: Sendable, Hashable, CustomStringConvertible {
     let field: String
     let message: String
 
-    init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-
     var description: String { "\(field): \(message)" }
 }
 

@@ -27,3 +27,11 @@ extension NullEncoded: Decodable where Value: Decodable {
 
 extension NullEncoded: Equatable where Value: Equatable {}
 extension NullEncoded: Hashable where Value: Hashable {}
+
+extension KeyedDecodingContainer {
+    /// An absent key reads as `nil`, as it would for a plain optional (synthesized decoding asks
+    /// for the wrapper by `decode`, which would refuse a missing key).
+    func decode<Value: Decodable>(_ type: NullEncoded<Value>.Type, forKey key: Key) throws -> NullEncoded<Value> {
+        try decodeIfPresent(type, forKey: key) ?? NullEncoded(wrappedValue: nil)
+    }
+}

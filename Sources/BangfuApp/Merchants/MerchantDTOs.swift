@@ -12,62 +12,17 @@ enum MerchantDTO {
         var reason: String?
     }
 
-    struct ApplicationOutput: Encodable {
-        var id: String
-        var ownerId: String
-        var status: ApplicationStatus
-        var companyName: String
-        var creditCode: String
-        var legalRepresentative: String
-        var contactName: String
-        var contactPhone: String
-        var countyCode: String
-        var address: String
-        @NullEncoded var foodLicenseNumber: String?
-        var bankName: String
-        /// In full for the owner and admins; masked for county officers.
-        var bankAccount: String
-        var householdsDriven: Int64
-        @NullEncoded var merchantId: String?
-        /// Shown to reviewers: e.g. the credit code's area differs from the county.
+    /// What an application's answer adds to its row: the reviewers' warnings (e.g. the credit
+    /// code's area differs from the county), and in a detail its documents and reviews.
+    struct ApplicationExtra: Encodable {
         var warnings: [String]
         @NullEncoded var documents: [MerchantDocument]?
         @NullEncoded var reviews: [HistoryRecord]?
-        var createdAt: String
-        var updatedAt: String
-
-        init(
-            _ application: MerchantApplication, viewer: Identity, documents: [MerchantDocument]? = nil,
-            reviews: [HistoryRecord]? = nil
-        ) {
-            let f = application.fields
-            id = application.id
-            ownerId = application.ownerId
-            status = application.status
-            companyName = f.companyName
-            creditCode = f.creditCode
-            legalRepresentative = f.legalRepresentative
-            contactName = f.contactName
-            contactPhone = f.contactPhone
-            countyCode = f.countyCode
-            address = f.address
-            foodLicenseNumber = f.foodLicenseNumber
-            bankName = f.bankName
-            bankAccount = viewer.role == .county ? maskedAccount(f.bankAccount) : f.bankAccount
-            householdsDriven = f.householdsDriven
-            merchantId = application.merchantId
-            warnings = OnboardingRules.warnings(for: f)
-            self.documents = documents
-            self.reviews = reviews
-            createdAt = application.createdAt.rfc3339
-            updatedAt = application.updatedAt.rfc3339
-        }
-
-        /// An application's detail: with its documents and its reviews.
-        init(_ detail: MerchantApplicationDetail, viewer: Identity) {
-            self.init(detail.application, viewer: viewer, documents: detail.documents, reviews: detail.reviews)
-        }
     }
+
+    /// An application as the API shows it: its row, the fields the applicant filled in (the bank
+    /// account masked for county officers) and `ApplicationExtra`.
+    typealias ApplicationOutput = Merged<Merged<MerchantApplication, ApplicationFields>, ApplicationExtra>
 
     /// The public profile: never bank or contact details. `suspensionReason` is filled for the
     /// merchant itself and admins only.
@@ -98,5 +53,23 @@ enum MerchantDTO {
         init(_ profile: MerchantProfile, viewer: Identity?) {
             self.init(profile.merchant, productCount: profile.productCount, viewer: viewer)
         }
+    }
+}
+
+extension Merged where Base == Merged<MerchantApplication, ApplicationFields>, Extra == MerchantDTO.ApplicationExtra {
+    init(
+        _ application: MerchantApplication, viewer: Identity, documents: [MerchantDocument]? = nil,
+        reviews: [HistoryRecord]? = nil
+    ) {
+        var shown = application.fields
+        if viewer.role == .county { shown.bankAccount = maskedAccount(shown.bankAccount) }
+        self.init(
+            Merged<MerchantApplication, ApplicationFields>(application, shown),
+            .init(warnings: OnboardingRules.warnings(for: application.fields), documents: documents, reviews: reviews))
+    }
+
+    /// An application's detail: with its documents and its reviews.
+    init(_ detail: MerchantApplicationDetail, viewer: Identity) {
+        self.init(detail.application, viewer: viewer, documents: detail.documents, reviews: detail.reviews)
     }
 }

@@ -3,7 +3,7 @@ import SQLKit
 
 /// What the applicant fills in: the body of `POST`/`PUT /merchant-applications` and columns of
 /// the application's own row.
-struct ApplicationFields: Sendable, Equatable, Decodable {
+struct ApplicationFields: Sendable, Equatable, Codable {
     var companyName: String
     var creditCode: String
     var legalRepresentative: String
@@ -11,18 +11,18 @@ struct ApplicationFields: Sendable, Equatable, Decodable {
     var contactPhone: String
     var countyCode: String
     var address: String
-    var foodLicenseNumber: String?
+    @NullEncoded var foodLicenseNumber: String?
     var bankName: String
     var bankAccount: String
     var householdsDriven: Int64
 }
 
-struct MerchantApplication: RowModel {
+struct MerchantApplication: TableRow, Encodable {
     var id: String
     var ownerId: String
     var status: ApplicationStatus
     var fields: ApplicationFields
-    var merchantId: String?
+    @NullEncoded var merchantId: String?
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
 }
@@ -45,6 +45,7 @@ extension MerchantApplication {
             """
     }
 
+    /// Every property but `fields`, which are columns (and answer fields) of their own.
     private enum CodingKeys: String, CodingKey {
         case id, ownerId, status, merchantId, createdAt, updatedAt
     }
@@ -56,13 +57,13 @@ extension MerchantApplication {
         ownerId = try row.decode(String.self, forKey: .ownerId)
         status = try row.decode(ApplicationStatus.self, forKey: .status)
         fields = try ApplicationFields(from: decoder)
-        merchantId = try row.decode(String?.self, forKey: .merchantId)
+        _merchantId = try row.decode(NullEncoded<String>.self, forKey: .merchantId)
         _createdAt = try row.decode(Millis.self, forKey: .createdAt)
         _updatedAt = try row.decode(Millis.self, forKey: .updatedAt)
     }
 }
 
-struct MerchantDocument: RowModel, Encodable {
+struct MerchantDocument: TableRow, Encodable {
     var id: String
     var applicationId: String
     var kind: String
@@ -87,7 +88,7 @@ extension MerchantDocument {
 
 /// A merchant's row, with its county's name (`county_name`, from the join every read makes; not
 /// a column of `merchants`, so not in `columns` or `row`).
-struct Merchant: RowModel {
+struct Merchant: TableRow {
     var id: String
     var applicationId: String
     var ownerId: String
@@ -166,8 +167,7 @@ struct MerchantStore: Sendable {
         if let owner = filter.ownerId { query += " AND owner_id = \(bind: owner)" }
         if let county = filter.countyCode { query += " AND county_code = \(bind: county)" }
         if let status = filter.status { query += " AND status = \(bind: status.rawValue)" }
-        if let after { query += .after(after, time: "created_at", id: "id") }
-        query += " ORDER BY created_at DESC, id DESC LIMIT \(literal: limit)"
+        query += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
         return try await db.raw(query).all().map(Self.application)
     }
 

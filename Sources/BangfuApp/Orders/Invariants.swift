@@ -99,33 +99,22 @@ extension Invariants {
         var committed: Int64
         var completed: Int64
         var refunded: Int64
-
-        static let columns = [
-            "organization_id", "year", "committed_fen", "completed_fen", "refunded_fen", "canteen_budget_fen", "committed",
-            "completed", "refunded",
-        ]
     }
 
     private struct ProductStock: RowModel {
         var id: String
         var stock: Int64
         var held: Int64
-
-        static let columns = ["id", "stock", "held"]
     }
 
     private struct HeldUnits: RowModel {
         var id: String
         var held: Int64
         var openQuantity: Int64
-
-        static let columns = ["id", "held", "open_quantity"]
     }
 
     private struct OrderId: RowModel {
         var id: String
-
-        static let columns = ["id"]
     }
 
     /// A year's settled orders beside the maintained sales totals.
@@ -135,8 +124,6 @@ extension Invariants {
         var orders: Int64
         var reported: Int64
         var reportedOrders: Int64
-
-        static let columns = ["year", "net", "orders", "reported", "reported_orders"]
     }
 }
 

@@ -163,13 +163,6 @@ struct PricedLine: Sendable, Hashable {
     var merchantId: String
     var unitPriceFen: Int64
     var quantity: Int64
-
-    init(productId: String, merchantId: String, unitPriceFen: Int64, quantity: Int64) {
-        self.productId = productId
-        self.merchantId = merchantId
-        self.unitPriceFen = unitPriceFen
-        self.quantity = quantity
-    }
 }
 
 /// A priced line with its amount, unit × quantity.

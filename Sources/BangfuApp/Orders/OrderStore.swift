@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct Order: RowModel {
+struct Order: TableRow {
     var id: String
     var checkoutId: String
     var organizationId: String
@@ -77,7 +77,7 @@ extension Refund {
 }
 
 /// A line as it was at ordering: title, price and certificate are copies, not references.
-struct OrderItem: RowModel, Encodable {
+struct OrderItem: TableRow, Encodable {
     var productId: String
     var title: String
     var unitPriceFen: Int64
@@ -89,7 +89,7 @@ struct OrderItem: RowModel, Encodable {
     var categoryId: String
 }
 
-struct Refund: RowModel, Encodable {
+struct Refund: TableRow, Encodable {
     var id: String
     var orderId: String
     var amountFen: Int64
@@ -104,7 +104,7 @@ struct Refund: RowModel, Encodable {
 
 /// What placing an order needs to know of a product, read (and on PostgreSQL locked) in the
 /// placing transaction.
-struct OrderableProduct: RowModel {
+struct OrderableProduct: TableRow {
     var id: String
     var merchantId: String
     var title: String
@@ -125,7 +125,7 @@ struct OrderableProduct: RowModel {
 }
 
 /// A row of `checkouts`: one buyer's checkout, split into an order per merchant.
-struct CheckoutRow: RowModel {
+struct CheckoutRow: TableRow {
     var id: String
     var organizationId: String
     var buyerId: String
@@ -142,7 +142,7 @@ struct CheckoutRow: RowModel {
 
 /// A row of `idempotency_keys`: a user's key, the hash of the request it was first used for, and
 /// the answer it keeps (status 0 and an empty body while its placing is under way).
-struct IdempotencyKey: RowModel {
+struct IdempotencyKey: TableRow {
     var userId: String
     var key: String
     var requestHash: String
@@ -264,8 +264,7 @@ struct OrderStore: Sendable {
         if let id = filter.organizationId { sql += " AND organization_id = \(bind: id)" }
         if let id = filter.merchantId { sql += " AND merchant_id = \(bind: id)" }
         if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
-        if let after { sql += .after(after, time: "created_at", id: "id") }
-        sql.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
         return try await db.raw(sql).all().map { try $0.model(Order.self) }
     }
 
@@ -299,8 +298,6 @@ struct OrderStore: Sendable {
         var status: OrderStatus
         var totalFen: Int64
         var refundedFen: Int64
-
-        static let columns = ["status", "total_fen", "refunded_fen"]
     }
 
     /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
@@ -343,8 +340,7 @@ struct OrderStore: Sendable {
         if let id = filter.organizationId { sql += " AND o.organization_id = \(bind: id)" }
         if let id = filter.merchantId { sql += " AND o.merchant_id = \(bind: id)" }
         if let status { sql += " AND r.status = \(bind: status.rawValue)" }
-        if let after { sql += .after(after, time: "r.created_at", id: "r.id") }
-        sql.appendInterpolation(unsafeRaw: " ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit)")
+        sql += .newestFirst(after: after, time: "r.created_at", id: "r.id", limit: limit)
         let refunds = try await db.raw(sql).all().map { try $0.model(Refund.self) }
         guard !refunds.isEmpty else { return [] }
         let orders = try await db.raw("SELECT * FROM orders WHERE id IN (\(SQLQueryString.list(refunds.map(\.orderId))))")

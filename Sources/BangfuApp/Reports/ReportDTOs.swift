@@ -4,41 +4,26 @@ import Foundation
 /// columns.
 extension ReportsController {
     struct SalesOutput: Encodable {
-        struct Row: Encodable {
-            var key: String
-            var label: String
-            var orders: Int64
-            var amountFen: Int64
-        }
         var year: Int
         var groupBy: String
         @NullEncoded var countyCode: String?
-        var rows: [Row]
+        var rows: [ReportStore.SalesRow]
 
         init(_ report: SalesReporting.SalesReport) {
             year = report.year
             groupBy = report.dimension.rawValue
             countyCode = report.countyCode
-            rows = report.rows.map { Row(key: $0.key, label: $0.label, orders: $0.orders, amountFen: $0.amountFen) }
+            rows = report.rows
         }
     }
 
     struct QuotaOutput: Encodable {
-        struct Row: Encodable {
-            var key: String
-            var label: String
-            var reservedFen: Int64
-            var completedFen: Int64
+        /// What a line adds to the plans' sums: the completed share of the reservation.
+        struct Completion: Encodable {
             var completionBp: Int64
-
-            init(_ row: ReportStore.QuotaRow) {
-                key = row.key
-                label = row.label
-                reservedFen = row.reservedFen
-                completedFen = row.completedFen
-                completionBp = row.completionBp
-            }
         }
+        typealias Row = Merged<ReportStore.QuotaRow, Completion>
+
         var year: Int
         var groupBy: String
         var rows: [Row]

@@ -21,14 +21,11 @@ struct ReportStore: Sendable {
     }
 
     /// One line of the sales report: a maintained total and its key's name.
-    struct SalesRow: RowModel, Equatable {
+    struct SalesRow: RowModel, Equatable, Encodable {
         var key: String
         var label: String
         var orders: Int64
         var amountFen: Int64
-
-        /// What `sales` selects.
-        static let columns = ["key", "label", "orders", "amount_fen"]
     }
 
     /// The totals of one dimension, largest amount first (months in order).
@@ -53,14 +50,11 @@ struct ReportStore: Sendable {
     }
 
     /// One line of the quota report: an organization's or a department's plan sums.
-    struct QuotaRow: RowModel, Equatable {
+    struct QuotaRow: RowModel, Equatable, Encodable {
         var key: String
         var label: String
         var reservedFen: Int64
         var completedFen: Int64
-
-        /// What `quota` selects.
-        static let columns = ["key", "label", "reserved_fen", "completed_fen"]
     }
 
     /// Reserved and completed sums of the year's plans, per organization or per department.
@@ -84,7 +78,7 @@ struct ReportStore: Sendable {
 
 /// A row of `sales_totals`: one maintained total of a year, scope (`*` or a county code),
 /// dimension and key.
-struct SalesTotal: RowModel {
+struct SalesTotal: TableRow {
     var year: Int
     var scope: String
     var dimension: SalesRules.Dimension

@@ -50,14 +50,14 @@ struct ReportsController {
             throw DomainError.badRequest("groupBy must be organization or department", field: "groupBy")
         }
         let report = try await reporting.quota(year: year, byDepartment: raw == "department")
-        let output = report.rows.map(QuotaOutput.Row.init)
         if csv {
             return CSV.response(
                 header: ["key", "名称 label", "预留份额 reservedFen", "已完结 completedFen", "完成率 completionBp"],
-                rows: output.map { [$0.key, $0.label, String($0.reservedFen), String($0.completedFen), String($0.completionBp)] },
+                rows: report.rows.map { [$0.key, $0.label, String($0.reservedFen), String($0.completedFen), String($0.completionBp)] },
                 filename: "quota-\(report.year)-\(raw).csv")
         }
-        return try .json(QuotaOutput(year: report.year, groupBy: raw, rows: output))
+        let rows = report.rows.map { QuotaOutput.Row($0, .init(completionBp: $0.completionBp)) }
+        return try .json(QuotaOutput(year: report.year, groupBy: raw, rows: rows))
     }
 
     /// `?kind=` (one kind) and `?limit=` (default 100, at most 1000), oldest first by `since`.

@@ -80,3 +80,21 @@ func isUniqueViolation(_ error: any Error) -> Bool {
     if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraint }
     return false
 }
+
+extension SQLDatabase {
+    /// Runs `body` between `begin` and `COMMIT`, rolling back when it throws: the write
+    /// transaction of both engines (SQLite begins `IMMEDIATE` to take its lock up front).
+    func inTransaction<T: Sendable>(
+        begin: SQLQueryString = "BEGIN", _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await raw(begin).run()
+        do {
+            let result = try await body(self)
+            try await raw("COMMIT").run()
+            return result
+        } catch {
+            try? await raw("ROLLBACK").run()
+            throw error
+        }
+    }
+}

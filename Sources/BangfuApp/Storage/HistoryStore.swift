@@ -4,7 +4,7 @@ import SQLKit
 /// One entry of a reviewed object's history: who moved it from which status to which, and why.
 /// A row of any history table (merchant and certification reviews, order events), without its id,
 /// owner column and position, which `HistoryStore` writes.
-struct HistoryRecord: RowModel, Encodable {
+struct HistoryRecord: TableRow, Encodable {
     static let columns = ["actor_id", "actor_role", "action", "from_status", "to_status", "note", "at"]
 
     var action: String

@@ -2,7 +2,7 @@ import Foundation
 
 /// A yes/no stored as BIGINT 0 or 1 (SQLite has no boolean and the schema keeps both engines
 /// alike), so a row model decodes it by name (`@IntBool var merchantActive: Bool`). Any value but
-/// 0 reads as true.
+/// 0 reads as true. It encodes as a JSON boolean, as an answer shows it; stores bind `.bit`.
 @propertyWrapper
 struct IntBool: Codable, Sendable, Hashable {
     var wrappedValue: Bool
@@ -15,7 +15,7 @@ struct IntBool: Codable, Sendable, Hashable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.bit)
+        try container.encode(wrappedValue)
     }
 }
 

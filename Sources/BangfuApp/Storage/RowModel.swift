@@ -40,9 +40,14 @@ struct OptionalMillis: Codable, Sendable, Hashable {
     }
 }
 
-/// A table's row as a Swift value: decoded by name from snake_case columns (an unknown enum value
-/// fails loudly instead of falling back), with its column list written once.
-protocol RowModel: Decodable, Sendable {
+/// A row as a Swift value: decoded by name from snake_case columns (an unknown enum value fails
+/// loudly instead of falling back). A query's own result (a report's sums, a check's pairs) is
+/// just this; a table's row is a `TableRow`.
+protocol RowModel: Decodable, Sendable {}
+
+/// A table's row, with its column list written once: inserts name `columnList` and bind the row's
+/// values in the same order.
+protocol TableRow: RowModel {
     /// The table's columns in the order inserts bind them.
     static var columns: [String] { get }
 }
@@ -54,7 +59,7 @@ extension SQLRow {
     }
 }
 
-extension RowModel {
+extension TableRow {
     /// The column list for an INSERT or a SELECT (`id, checkout_id, …`).
     static var columnList: SQLQueryString {
         "\(idents: columns, joinedBy: ", ")"

@@ -8,6 +8,15 @@ extension SQLQueryString {
         " AND (\(unsafeRaw: time) < \(bind: position.0) OR (\(unsafeRaw: time) = \(bind: position.0) AND \(unsafeRaw: id) < \(bind: position.1)))"
     }
 
+    /// The tail of a newest-first page: rows after `position` (when there is one), ordered by
+    /// `time` then `id` descending, at most `limit` of them (every limit when `nil`).
+    static func newestFirst(after position: (Int64, String)?, time: String, id: String, limit: Int?) -> SQLQueryString {
+        var sql = position.map { after($0, time: time, id: id) } ?? ""
+        sql += " ORDER BY \(unsafeRaw: time) DESC, \(unsafeRaw: id) DESC"
+        if let limit { sql += " LIMIT \(literal: limit)" }
+        return sql
+    }
+
     /// `?, ?, ?` with `values` bound, for `IN (...)`.
     static func list<T: Encodable & Sendable>(_ values: [T]) -> SQLQueryString {
         var sql = SQLQueryString("")

@@ -132,16 +132,7 @@ actor SQLiteWriter {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         await acquire()
         defer { release() }
-        let db = connection.sql()
-        try await db.raw("BEGIN IMMEDIATE").run()
-        do {
-            let result = try await body(db)
-            try await db.raw("COMMIT").run()
-            return result
-        } catch {
-            try? await db.raw("ROLLBACK").run()
-            throw error
-        }
+        return try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     private func acquire() async {

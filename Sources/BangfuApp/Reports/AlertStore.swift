@@ -1,0 +1,234 @@
+import Foundation
+import SQLKit
+
+/// Reads each kind of alert with an indexed query: one method per kind, each with the row it
+/// selects beside it. Times that alerts compute with stay integer milliseconds, as the queries
+/// compare them.
+struct AlertStore: Sendable {
+    func alerts(
+        _ kinds: Set<AlertKind>, scope: AlertScope, settings: AlertSettings, now: Date, limit: Int, in db: any SQLDatabase
+    ) async throws -> [Alert] {
+        let query = Query(scope: scope, settings: settings, now: now, limit: limit, db: db)
+        var alerts: [Alert] = []
+        for kind in AlertKind.allCases where kinds.contains(kind) {
+            switch kind {
+            case .slowMoving: alerts += try await query.slowMoving()
+            case .behindSchedule: alerts += try await query.behindSchedule()
+            case .shipmentOverdue: alerts += try await query.shipmentOverdue()
+            case .paymentOverdue: alerts += try await query.paymentOverdue()
+            case .certificateExpiring: alerts += try await query.certificateExpiring()
+            case .documentExpiring: alerts += try await query.documentExpiring()
+            }
+        }
+        return Array(alerts.sorted { ($0.since, $0.subjectId) < ($1.since, $1.subjectId) }.prefix(limit))
+    }
+
+    /// One request's alert queries: the caller's scope, the operator's settings, the instant and
+    /// the page size.
+    private struct Query {
+        let scope: AlertScope
+        let settings: AlertSettings
+        let now: Date
+        let limit: Int
+        let db: any SQLDatabase
+        let day = 86_400_000 as Int64
+
+        /// The scope as a condition on the named columns (none named: nothing in scope).
+        func filter(county: String? = nil, merchant: String? = nil) -> SQLQueryString {
+            switch scope {
+            case .all: return ""
+            case .county(let code):
+                guard let county else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: county) = \(bind: code)"
+            case .merchant(let id):
+                guard let merchant else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: merchant) = \(bind: id)"
+            }
+        }
+
+        /// Orders drive their queries through their (status, time) indexes; names come from
+        /// subqueries, and a county's orders are those of its merchants.
+        var orderFilter: SQLQueryString {
+            switch scope {
+            case .all: return ""
+            case .county(let code): return " AND o.merchant_id IN (SELECT id FROM merchants WHERE county_code = \(bind: code))"
+            case .merchant(let id): return " AND o.merchant_id = \(bind: id)"
+            }
+        }
+
+        var pageLimit: SQLQueryString { " LIMIT \(unsafeRaw: String(limit))" }
+
+        func rows<Row: RowModel>(_ type: Row.Type, _ sql: SQLQueryString) async throws -> [Row] {
+            try await db.raw(sql + pageLimit).all().map { try $0.model(type) }
+        }
+
+        private struct SlowMovingRow: RowModel {
+            var id: String
+            var title: String
+            /// The last order, or the listing's creation when there was none.
+            var since: Int64
+            @OptionalMillis var lastOrderedAt: Date?
+        }
+
+        func slowMoving() async throws -> [Alert] {
+            let cutoff = now.millis - Int64(settings.slowMovingDays) * day
+            return try await rows(
+                SlowMovingRow.self,
+                """
+                SELECT id, title, COALESCE(last_ordered_at, created_at) AS since, last_ordered_at FROM products
+                WHERE stock > 0 AND \(OnSale.sql("products", at: now))
+                  AND ((last_ordered_at IS NOT NULL AND last_ordered_at <= \(bind: cutoff))
+                    OR (last_ordered_at IS NULL AND created_at <= \(bind: cutoff)))
+                  \(filter(county: "origin_county_code", merchant: "merchant_id"))
+                ORDER BY since
+                """
+            ).map { row in
+                Alert(
+                    kind: .slowMoving, subjectType: "product", subjectId: row.id,
+                    detail: "\(row.title): " + (row.lastOrderedAt.map { "no order since \($0.rfc3339)" } ?? "never ordered")
+                        + " (滞销风险)",
+                    since: Date(millis: row.since + Int64(settings.slowMovingDays) * day))
+            }
+        }
+
+        private struct BehindScheduleRow: RowModel {
+            var organizationId: String
+            var name: String
+            var reservedFen: Int64
+            var completedFen: Int64
+        }
+
+        /// Buyers' plans behind the expected line; not a merchant's concern.
+        func behindSchedule() async throws -> [Alert] {
+            if case .merchant = scope { return [] }
+            let year = QuotaRules.quotaYear(of: now)
+            let expected = QuotaRules.expectedBp(at: now, year: year)
+            return try await rows(
+                BehindScheduleRow.self,
+                """
+                SELECT q.organization_id, o.name, q.reserved_fen, q.completed_fen FROM quota_plans q
+                JOIN buyer_organizations o ON o.id = q.organization_id
+                WHERE q.year = \(bind: Int64(year)) AND q.has_canteen = 1 AND q.completed_fen < q.reserved_fen
+                  AND q.completed_fen * 10000 < \(bind: expected) * q.reserved_fen
+                  \(filter(county: "o.county_code"))
+                ORDER BY q.organization_id
+                """
+            ).map { row in
+                let completion = row.reservedFen > 0 ? row.completedFen * 10000 / row.reservedFen : 0
+                return Alert(
+                    kind: .behindSchedule, subjectType: "buyer_organization", subjectId: row.organizationId,
+                    detail: "\(row.name): \(completion) bp completed, \(expected) bp expected by now",
+                    since: AlertRules.behindSince(year: year, completionBp: completion))
+            }
+        }
+
+        private struct ShipmentOverdueRow: RowModel {
+            var id: String
+            @Millis var shipBy: Date
+            var status: OrderStatus
+            var companyName: String
+        }
+
+        func shipmentOverdue() async throws -> [Alert] {
+            try await rows(
+                ShipmentOverdueRow.self,
+                """
+                SELECT o.id, o.ship_by, o.status, (SELECT company_name FROM merchants WHERE id = o.merchant_id) AS company_name
+                FROM orders o
+                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)\(orderFilter)
+                ORDER BY o.ship_by
+                """
+            ).map { row in
+                Alert(
+                    kind: .shipmentOverdue, subjectType: "order", subjectId: row.id,
+                    detail: "\(row.companyName): still \(row.status.rawValue), to ship by \(row.shipBy.rfc3339)",
+                    since: row.shipBy)
+            }
+        }
+
+        private struct PaymentOverdueRow: RowModel {
+            var id: String
+            var acceptedAt: Int64
+            var owed: Int64
+            var name: String
+        }
+
+        func paymentOverdue() async throws -> [Alert] {
+            let due = Int64(settings.paymentDueDays) * day
+            return try await rows(
+                PaymentOverdueRow.self,
+                """
+                SELECT o.id, o.accepted_at, o.total_fen - o.refunded_fen AS owed,
+                  (SELECT name FROM buyer_organizations WHERE id = o.organization_id) AS name
+                FROM orders o
+                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)\(orderFilter)
+                ORDER BY o.accepted_at
+                """
+            ).map { row in
+                Alert(
+                    kind: .paymentOverdue, subjectType: "order", subjectId: row.id,
+                    detail: "\(row.name) owes \(row.owed) fen, accepted \(Date(millis: row.acceptedAt).rfc3339)",
+                    since: Date(millis: row.acceptedAt + due))
+            }
+        }
+
+        private struct CertificateExpiringRow: RowModel {
+            var number: String
+            var productTitle: String
+            var expiresAt: Int64
+        }
+
+        func certificateExpiring() async throws -> [Alert] {
+            let window = Int64(settings.certificateExpiringDays) * day
+            return try await rows(
+                CertificateExpiringRow.self,
+                """
+                SELECT c.number, c.product_title, c.expires_at FROM certificates c
+                JOIN products p ON p.certificate_number = c.number
+                WHERE c.revoked_at IS NULL AND c.surrendered_at IS NULL AND c.expires_at > \(bind: now.millis) AND c.expires_at <= \(bind: now.millis + window)
+                  \(filter(county: "c.county_code", merchant: "c.merchant_id"))
+                ORDER BY c.expires_at
+                """
+            ).map { row in
+                Alert(
+                    kind: .certificateExpiring, subjectType: "certificate", subjectId: row.number,
+                    detail: "\(row.productTitle): expires \(Date(millis: row.expiresAt).rfc3339)",
+                    since: Date(millis: row.expiresAt - window))
+            }
+        }
+
+        private struct DocumentExpiringRow: RowModel {
+            var id: String
+            var kind: String
+            /// `YYYY-MM-DD`.
+            var expiresOn: String
+            var companyName: String
+        }
+
+        /// Each document once, in the narrowest tier of `--document-expiring-days` it has entered.
+        func documentExpiring() async throws -> [Alert] {
+            guard let widest = settings.documentExpiringDays.max() else { return [] }
+            let today = CalendarDate(utc8: now)
+            let last = CalendarDate(utc8: now.addingTimeInterval(Double(widest) * 86400))
+            return try await rows(
+                DocumentExpiringRow.self,
+                """
+                SELECT d.id, d.kind, d.expires_on, a.company_name FROM merchant_documents d
+                JOIN merchant_applications a ON a.id = d.application_id
+                WHERE a.merchant_id IS NOT NULL AND d.expires_on >= \(bind: today.text) AND d.expires_on <= \(bind: last.text)
+                  \(filter(county: "a.county_code", merchant: "a.merchant_id"))
+                ORDER BY d.expires_on
+                """
+            ).compactMap { row in
+                guard let expires = CalendarDate(row.expiresOn),
+                    let tier = AlertRules.documentTier(expiresOn: expires, today: today, tiers: settings.documentExpiringDays)
+                else { return nil }
+                let start = AlertRules.yearStart(1970).addingTimeInterval(Double(expires.dayNumber - tier) * 86400)
+                return Alert(
+                    kind: .documentExpiring, subjectType: "merchant_document", subjectId: row.id,
+                    detail: "\(row.companyName): \(row.kind) expires \(expires.text) (within \(tier) days)",
+                    since: start)
+            }
+        }
+    }
+}
