@@ -78,4 +78,37 @@ import Testing
         try expectDisjoint(line, expected: ["key", "label", "reservedFen", "completedFen", "completionBp"])
         #expect(line.extra.completionBp == 2_500)
     }
+
+    @Test func quotaPlansShowTheirRowAndProgressWithoutSharingAKey() throws {
+        let plan = QuotaPlan(
+            organizationId: "o1", year: 2026, hasCanteen: true, canteenBudgetFen: 1_000_000, reservedRatioBp: 1_500,
+            committedFen: 20_000, completedFen: 30_000, refundedFen: 500, createdAt: now, updatedAt: now,
+            organizationName: "一中食堂", department: "教育局")
+        try expectDisjoint(
+            BuyerDTO.PlanOutput(plan, now: now, named: true),
+            expected: ["organizationId", "hasCanteen", "committedFen", "reservedFen", "remainingBudgetFen", "onTrack", "department"])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(BuyerDTO.PlanOutput(plan, now: now))) as? [String: Any])
+        #expect(object["hasCanteen"] as? Bool == true && object["reservedFen"] as? Int == 150_000)
+        #expect(object["remainingBudgetFen"] as? Int == 950_000 && object["organizationName"] is NSNull)
+    }
+
+    @Test func aMerchantApplicationDetailKeepsItsDocumentsAndReviews() throws {
+        let application = MerchantApplication(
+            id: "a1", ownerId: "u1", status: .submitted, fields: fields, merchantId: "m1", createdAt: now, updatedAt: now)
+        let document = MerchantDocument(
+            id: "d1", applicationId: "a1", kind: "business_license", contentType: "application/pdf", sha256: "00", size: 3,
+            expiresOn: nil, createdAt: now)
+        let review = HistoryRecord(
+            action: "submit", actorId: "u1", actorRole: "merchant", fromStatus: nil, toStatus: "submitted", note: nil, at: now)
+        let admin = Identity(
+            userId: "x", username: "a", role: .admin, displayName: "a", countyCode: nil, tokenHash: "", viaCookie: false)
+        let shown = MerchantDTO.ApplicationOutput(application, viewer: admin, documents: [document], reviews: [review])
+        try expectDisjoint(shown, expected: ["documents", "reviews", "merchantId", "bankAccount"])
+        let object = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(shown)) as? [String: Any])
+        let documents = try #require(object["documents"] as? [[String: Any]])
+        #expect(documents.first?["expiresOn"] is NSNull && documents.first?["createdAt"] as? String == now.rfc3339)
+        #expect((object["reviews"] as? [[String: Any]])?.first?["fromStatus"] is NSNull)
+        #expect(object["bankAccount"] as? String == fields.bankAccount && object["merchantId"] as? String == "m1")
+    }
 }

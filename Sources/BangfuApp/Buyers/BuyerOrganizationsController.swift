@@ -7,8 +7,6 @@ struct BuyerOrganizationsController {
     let services: AppServices
     let organizations: BuyerOrganizations
 
-    /// An organization as the API shows it (also in `GET /me`).
-
     /// The quota years a plan may be declared for.
     static let years = BuyerOrganizations.years
 

@@ -53,10 +53,8 @@ struct ProductRow: Sendable {
     var countyName: String
 }
 
+/// What its queries select: the product's row and the two names (`ProductStore.names`).
 extension ProductRow: RowModel {
-    /// What its queries select: the product's row and the two names (`ProductStore.names`).
-    static let columns = Product.columns + ["merchant_name", "county_name"]
-
     private enum CodingKeys: String, CodingKey {
         case merchantName, countyName
     }
@@ -193,10 +191,7 @@ struct ProductStore: Sendable {
     {
         var query: SQLQueryString = "\(unsafeRaw: Self.select) WHERE p.merchant_id = \(bind: merchantId)"
         if let status { query += " AND p.status = \(bind: status.rawValue)" }
-        if let (at, id) = after {
-            query += .after((at, id), time: "p.created_at", id: "p.id")
-        }
-        query += " ORDER BY p.created_at DESC, p.id DESC LIMIT \(literal: limit)"
+        query += .newestFirst(after: after, time: "p.created_at", id: "p.id", limit: limit)
         return try await db.raw(query).all().map(Self.row)
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// `application` and every field of the extra at the same level, so a row that matches its answer
 /// field for field needs no mirror DTO; it decodes the same way (`bangfu certificate verify`
 /// reads a certificate's answer as its signed payload and the signature beside it). The two sides
-/// never share a key (`MergedTests` checks every use).
+/// never share a key (`MergedTests` checks every answer; `CertificationTests` the decoding).
 struct Merged<Base, Extra> {
     var base: Base
     var extra: Extra

@@ -57,7 +57,7 @@ extension MerchantApplication {
         ownerId = try row.decode(String.self, forKey: .ownerId)
         status = try row.decode(ApplicationStatus.self, forKey: .status)
         fields = try ApplicationFields(from: decoder)
-        _merchantId = try row.decode(NullEncoded<String>.self, forKey: .merchantId)
+        merchantId = try row.decode(String?.self, forKey: .merchantId)
         _createdAt = try row.decode(Millis.self, forKey: .createdAt)
         _updatedAt = try row.decode(Millis.self, forKey: .updatedAt)
     }
@@ -264,10 +264,7 @@ struct MerchantStore: Sendable {
         var query: SQLQueryString = "\(unsafeRaw: Self.merchantSelect) WHERE 1 = 1"
         if let countyCode { query += " AND m.county_code = \(bind: countyCode)" }
         if activeOnly { query += " AND m.status = 'active'" }
-        if let (at, id) = after {
-            query += " AND (m.created_at < \(bind: at) OR (m.created_at = \(bind: at) AND m.id < \(bind: id)))"
-        }
-        query += " ORDER BY m.created_at DESC, m.id DESC LIMIT \(literal: limit)"
+        query += .newestFirst(after: after, time: "m.created_at", id: "m.id", limit: limit)
         return try await db.raw(query).all().map(Self.merchant)
     }
 

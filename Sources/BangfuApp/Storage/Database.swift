@@ -81,19 +81,22 @@ func isUniqueViolation(_ error: any Error) -> Bool {
     return false
 }
 
-extension SQLDatabase {
-    /// Runs `body` between `begin` and `COMMIT`, rolling back when it throws: the write
-    /// transaction of both engines (SQLite begins `IMMEDIATE` to take its lock up front).
-    func inTransaction<T: Sendable>(
-        begin: SQLQueryString = "BEGIN", _ body: @Sendable (any SQLDatabase) async throws -> T
+/// The write transaction of both engines: `body` between `begin` and `COMMIT`, rolled back when
+/// it throws (SQLite begins `IMMEDIATE` to take its lock up front). Only the engines call it, on
+/// a connection that holds no transaction; it is not a method of `SQLDatabase` so that a store,
+/// which is handed a transaction's `db`, cannot nest one by mistake.
+enum SQLTransaction {
+    static func run<T: Sendable>(
+        on connection: any SQLDatabase, begin: SQLQueryString = "BEGIN",
+        _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        try await raw(begin).run()
+        try await connection.raw(begin).run()
         do {
-            let result = try await body(self)
-            try await raw("COMMIT").run()
+            let result = try await body(connection)
+            try await connection.raw("COMMIT").run()
             return result
         } catch {
-            try? await raw("ROLLBACK").run()
+            try? await connection.raw("ROLLBACK").run()
             throw error
         }
     }

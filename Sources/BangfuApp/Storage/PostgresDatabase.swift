@@ -52,7 +52,7 @@ public final class PostgresDatabase: Database {
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await connection.sql(queryLogLevel: nil).inTransaction(body)
+            try await SQLTransaction.run(on: connection.sql(queryLogLevel: nil), body)
         }
     }
 

@@ -45,8 +45,8 @@ struct OptionalMillis: Codable, Sendable, Hashable {
 /// just this; a table's row is a `TableRow`.
 protocol RowModel: Decodable, Sendable {}
 
-/// A table's row, with its column list written once: inserts name `columnList` and bind the row's
-/// values in the same order.
+/// A table's row, with its column list written once: inserts (and selects of the whole row) name
+/// `columnList`, and an insert binds the row's values in the same order.
 protocol TableRow: RowModel {
     /// The table's columns in the order inserts bind them.
     static var columns: [String] { get }

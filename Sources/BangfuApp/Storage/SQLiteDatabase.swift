@@ -132,7 +132,7 @@ actor SQLiteWriter {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         await acquire()
         defer { release() }
-        return try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", body)
+        return try await SQLTransaction.run(on: connection.sql(), begin: "BEGIN IMMEDIATE", body)
     }
 
     private func acquire() async {
