@@ -10,6 +10,7 @@ public struct AppServices: Sendable {
     let clock: AppClock
     let ids: IDGenerator
     let audit: AuditStore
+    let notifications: NotificationStore
     let reference: ReferenceStore
     let accounts: AccountService
     let passwords: PasswordHasher
@@ -32,7 +33,8 @@ public struct AppServices: Sendable {
     public init(configuration: AppConfiguration, database: any Database, registry: PrometheusCollectorRegistry) {
         let clock = configuration.clock
         let ids = configuration.ids
-        let audit = AuditStore(clock: clock)
+        let notifications = NotificationStore()
+        let audit = AuditStore(clock: clock, notifier: Notifier(store: notifications, ids: ids))
         let reference = ReferenceStore(clock: clock)
         let passwords = PasswordHasher(cost: configuration.bcryptCost)
         let throttle = SignInThrottle()
@@ -41,6 +43,7 @@ public struct AppServices: Sendable {
         self.clock = clock
         self.ids = ids
         self.audit = audit
+        self.notifications = notifications
         self.reference = reference
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)

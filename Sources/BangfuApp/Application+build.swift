@@ -165,6 +165,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
         .addRoutes(to: router)
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))
         .addRoutes(to: router)
+    NotificationsController(inbox: Inbox(services)).addRoutes(to: router)
     return router
 }
 

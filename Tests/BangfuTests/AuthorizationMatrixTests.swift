@@ -28,6 +28,9 @@ import Testing
     struct Access {
         let route: String
         let allowed: Set<Caller>
+        /// Every role uses the route, each on its own objects: another caller's object is 404
+        /// whatever the role (a user's notification).
+        var everyRole = false
 
         var method: HTTPRequest.Method { HTTPRequest.Method(String(route.prefix { $0 != " " }))! }
         var pathTemplate: String { String(route.drop { $0 != " " }.dropFirst()) }
@@ -35,7 +38,7 @@ import Testing
         func expected(for caller: Caller) -> HTTPResponse.Status? {
             if allowed.contains(caller) { return nil }
             if caller == .anonymous { return .unauthorized }
-            if allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
+            if everyRole || allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
             return .forbidden
         }
     }
@@ -129,6 +132,10 @@ import Testing
         Access(route: "GET /api/v1/reports/quota", allowed: [.admin]),
         Access(route: "GET /api/v1/reports/alerts", allowed: merchants.union(counties).union([.admin])),
 
+        Access(route: "GET /api/v1/notifications", allowed: signedIn),
+        Access(route: "POST /api/v1/notifications/{notification}/read", allowed: [.merchantA], everyRole: true),
+        Access(route: "POST /api/v1/notifications/read-all", allowed: signedIn),
+
         Access(route: "DELETE /api/v1/sessions/current", allowed: signedIn),
     ]
 
@@ -218,6 +225,9 @@ import Testing
             try await client.walk(order, buyer: buyerA.token, merchant: merchantA, to: "settled", amountFen: 2000)
             let refund = try await client.call(
                 .post, "/api/v1/orders/\(order)/refunds", token: buyerA.token, json: #"{"amountFen":500,"reason":"破损"}"#)
+            // Merchant A was told of the order: that notification is its own.
+            let inbox = try await client.call(.get, "/api/v1/notifications", token: merchantA)
+            let notification = try #require((inbox.object["items"] as? [[String: Any]])?.first?["id"] as? String)
             return World(
                 tokens: [
                     .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token,
@@ -230,7 +240,7 @@ import Testing
                     "image": try #require((image.object["url"] as? String)?.split(separator: "/").last.map(String.init)),
                     "certification": certified.applicationId, "certificate": certified.number,
                     "organization": buyerA.organizationId, "year": "2026", "order": order,
-                    "refund": try #require(refund.object["id"] as? String),
+                    "refund": try #require(refund.object["id"] as? String), "notification": notification,
                 ])
         }
     }

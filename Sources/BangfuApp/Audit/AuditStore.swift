@@ -39,6 +39,8 @@ extension AuditValue {
 
 struct AuditStore: Sendable {
     let clock: AppClock
+    /// Told of every append, in its transaction (the inbox: `Notifier`); nil where nobody listens.
+    var notifier: Notifier? = nil
 
     /// Appends one event. The `UPDATE ... RETURNING` on the single `audit_head` row both reserves
     /// the next `seq` and, on PostgreSQL, locks the head until commit, so concurrent transactions
@@ -77,6 +79,7 @@ struct AuditStore: Sendable {
             try await db.raw("INSERT INTO audit_events (\(AuditChain.Entry.columnList)) VALUES" + .values(rows)).run()
         }
         try await db.raw("UPDATE audit_head SET hash = \(bind: prevHash) WHERE id = 1").run()
+        try await notifier?.notify(events, at: Date(millis: at), in: db)
     }
 
     static func encode(_ data: [String: AuditValue]) throws -> String {

@@ -306,6 +306,17 @@ enum Migrations {
                 "CREATE INDEX signin_failures_at ON signin_failures (at)",
             ]
         },
+        Migration(version: 11, name: "notifications: every user's inbox") { _ in
+            [
+                """
+                CREATE TABLE notifications (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+                  kind TEXT NOT NULL, subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, title TEXT NOT NULL,
+                  body TEXT NOT NULL, created_at BIGINT NOT NULL, read_at BIGINT)
+                """,
+                "CREATE INDEX notifications_inbox ON notifications (user_id, created_at, id)",
+                "CREATE INDEX notifications_unread ON notifications (user_id, read_at)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

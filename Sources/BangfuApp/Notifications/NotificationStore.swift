@@ -1,0 +1,162 @@
+import Foundation
+import SQLKit
+
+/// One line of a user's inbox (API.md "Notifications and webhooks").
+struct Notification: TableRow, Encodable {
+    var id: String
+    var userId: String
+    var kind: String
+    var subjectType: String
+    var subjectId: String
+    var title: String
+    var body: String
+    @Millis var createdAt: Date
+    @OptionalMillis var readAt: Date?
+
+    static let columns = [
+        "id", "user_id", "kind", "subject_type", "subject_id", "title", "body", "created_at", "read_at",
+    ]
+
+    /// The row's values in the order of `columns`.
+    var row: SQLQueryString {
+        """
+        (\(bind: id), \(bind: userId), \(bind: kind), \(bind: subjectType), \(bind: subjectId), \(bind: title),
+         \(bind: body), \(bind: createdAt.millis), \(bind: readAt?.millis))
+        """
+    }
+}
+
+/// The inbox rows, and who an audited change reaches.
+struct NotificationStore: Sendable {
+    /// A recipient of one event and what the notification is about.
+    struct Recipient: RowModel, Equatable {
+        var userId: String
+        var subjectType: String
+        var subjectId: String
+    }
+
+    /// The users `audience` names for the event's object (`entityType`, `entityId`), with the
+    /// subject each is told of: one query, inside the event's transaction.
+    func recipients(_ audience: Audience, of entityType: String, _ entityId: String, in db: any SQLDatabase)
+        async throws -> [Recipient]
+    {
+        let id = entityId
+        let sql: SQLQueryString =
+            switch audience {
+            case .orderMerchant:
+                """
+                SELECT m.owner_id AS user_id, 'order' AS subject_type, o.id AS subject_id
+                FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = \(bind: id)
+                """
+            case .orderBuyers:
+                """
+                SELECT b.user_id, 'order' AS subject_type, o.id AS subject_id
+                FROM orders o JOIN buyer_members b ON b.organization_id = o.organization_id WHERE o.id = \(bind: id)
+                """
+            case .checkoutMerchants:
+                """
+                SELECT m.owner_id AS user_id, 'order' AS subject_type, o.id AS subject_id
+                FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.checkout_id = \(bind: id)
+                """
+            case .refundMerchant:
+                """
+                SELECT m.owner_id AS user_id, 'refund' AS subject_type, r.id AS subject_id
+                FROM refunds r JOIN orders o ON o.id = r.order_id JOIN merchants m ON m.id = o.merchant_id
+                WHERE r.id = \(bind: id)
+                """
+            case .refundBuyers:
+                """
+                SELECT b.user_id, 'refund' AS subject_type, r.id AS subject_id
+                FROM refunds r JOIN orders o ON o.id = r.order_id
+                JOIN buyer_members b ON b.organization_id = o.organization_id WHERE r.id = \(bind: id)
+                """
+            case .applicationCounty:
+                """
+                SELECT u.id AS user_id, 'merchant_application' AS subject_type, a.id AS subject_id
+                FROM merchant_applications a JOIN users u ON u.role = 'county' AND u.county_code = a.county_code
+                WHERE a.id = \(bind: id)
+                """
+            case .applicationOwner:
+                """
+                SELECT owner_id AS user_id, 'merchant_application' AS subject_type, id AS subject_id
+                FROM merchant_applications WHERE id = \(bind: id)
+                """
+            case .certificationCounty:
+                """
+                SELECT u.id AS user_id, 'certification_application' AS subject_type, a.id AS subject_id
+                FROM certification_applications a JOIN users u ON u.role = 'county' AND u.county_code = a.county_code
+                WHERE a.id = \(bind: id)
+                """
+            case .certificationMerchant:
+                """
+                SELECT m.owner_id AS user_id, 'certification_application' AS subject_type, a.id AS subject_id
+                FROM certification_applications a JOIN merchants m ON m.id = a.merchant_id WHERE a.id = \(bind: id)
+                """
+            case .certificateMerchant:
+                """
+                SELECT m.owner_id AS user_id, 'certificate' AS subject_type, c.number AS subject_id
+                FROM certificates c JOIN merchants m ON m.id = c.merchant_id WHERE c.number = \(bind: id)
+                """
+            case .merchantOwner:
+                """
+                SELECT owner_id AS user_id, 'merchant' AS subject_type, id AS subject_id FROM merchants WHERE id = \(bind: id)
+                """
+            case .organizationMembers:
+                """
+                SELECT user_id, 'buyer_organization' AS subject_type, organization_id AS subject_id
+                FROM buyer_members WHERE organization_id = \(bind: id)
+                """
+            case .admins:
+                """
+                SELECT id AS user_id, \(bind: entityType) AS subject_type, \(bind: id) AS subject_id FROM users
+                WHERE role = 'admin'
+                """
+            }
+        return try await db.raw(sql).all().map { try $0.model(Recipient.self) }
+    }
+
+    func insert(_ notifications: [Notification], in db: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: notifications.count, by: 200).map({
+            notifications[$0..<min($0 + 200, notifications.count)]
+        }) {
+            try await db.raw("INSERT INTO notifications (\(Notification.columnList)) VALUES" + .values(chunk.map(\.row)))
+                .run()
+        }
+    }
+
+    /// `userId`'s notifications, newest first (only the unread ones when asked).
+    func inbox(of userId: String, unreadOnly: Bool, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
+        async throws -> [Notification]
+    {
+        var sql = SQLQueryString("SELECT * FROM notifications WHERE user_id = \(bind: userId)")
+        if unreadOnly { sql += " AND read_at IS NULL" }
+        sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
+        return try await db.raw(sql).all().map { try $0.model(Notification.self) }
+    }
+
+    func unreadCount(of userId: String, in db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw("SELECT COUNT(*) AS n FROM notifications WHERE user_id = \(bind: userId) AND read_at IS NULL")
+            .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0
+    }
+
+    /// Marks `id` read if it is `userId`'s (a first reading is kept); nil when it is not theirs.
+    func markRead(_ id: String, of userId: String, at now: Date, in db: any SQLDatabase) async throws -> Notification? {
+        try await db.raw(
+            """
+            UPDATE notifications SET read_at = COALESCE(read_at, \(bind: now.millis))
+            WHERE id = \(bind: id) AND user_id = \(bind: userId)
+            """
+        ).run()
+        return try await db.raw("SELECT * FROM notifications WHERE id = \(bind: id) AND user_id = \(bind: userId)")
+            .first().map { try $0.model(Notification.self) }
+    }
+
+    /// Marks every unread notification of `userId` read; returns how many.
+    func markAllRead(of userId: String, at now: Date, in db: any SQLDatabase) async throws -> Int64 {
+        let marked = try await unreadCount(of: userId, in: db)
+        try await db.raw(
+            "UPDATE notifications SET read_at = \(bind: now.millis) WHERE user_id = \(bind: userId) AND read_at IS NULL"
+        ).run()
+        return marked
+    }
+}

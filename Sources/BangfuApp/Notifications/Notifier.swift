@@ -1,0 +1,31 @@
+import Foundation
+import SQLKit
+
+/// Turns audited changes into inbox rows, in the transaction that appends the audit events: a
+/// change and its notifications commit or roll back together (SPEC.md "Notifications"). The
+/// `AuditStore` calls it after every append, so each state change that is audited, today's and
+/// every later one, notifies as `NotificationRules.table` says.
+struct Notifier: Sendable {
+    let store: NotificationStore
+    let ids: IDGenerator
+
+    func notify(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
+        var rows: [Notification] = []
+        for event in events {
+            guard let rule = NotificationRules.table[event.action] else { continue }
+            let recipients = try await store.recipients(rule.audience, of: event.entityType, event.entityId, in: db)
+            // A checkout's total is not any one merchant's order total: its text names the order only.
+            let data = rule.audience == .checkoutMerchants ? [:] : event.data
+            var told = Set<String>()
+            for recipient in recipients where recipient.userId != event.actorId && told.insert(recipient.userId + "\u{1F}" + recipient.subjectId).inserted {
+                rows.append(
+                    Notification(
+                        id: ids.next(), userId: recipient.userId, kind: rule.kind, subjectType: recipient.subjectType,
+                        subjectId: recipient.subjectId, title: rule.title,
+                        body: NotificationRules.body(subjectType: recipient.subjectType, subjectId: recipient.subjectId, data: data),
+                        createdAt: now, readAt: nil))
+            }
+        }
+        try await store.insert(rows, in: db)
+    }
+}
