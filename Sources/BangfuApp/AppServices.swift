@@ -11,6 +11,7 @@ public struct AppServices: Sendable {
     let ids: IDGenerator
     let audit: AuditStore
     let notifications: NotificationStore
+    let inboxHub: InboxHub
     let reference: ReferenceStore
     let accounts: AccountService
     let passwords: PasswordHasher
@@ -34,7 +35,8 @@ public struct AppServices: Sendable {
         let clock = configuration.clock
         let ids = configuration.ids
         let notifications = NotificationStore()
-        let audit = AuditStore(clock: clock, notifier: Notifier(store: notifications, ids: ids))
+        let inboxHub = InboxHub()
+        let audit = AuditStore(clock: clock, notifier: Notifier(store: notifications, ids: ids, hub: inboxHub))
         let reference = ReferenceStore(clock: clock)
         let passwords = PasswordHasher(cost: configuration.bcryptCost)
         let throttle = SignInThrottle()
@@ -44,6 +46,7 @@ public struct AppServices: Sendable {
         self.ids = ids
         self.audit = audit
         self.notifications = notifications
+        self.inboxHub = inboxHub
         self.reference = reference
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)

@@ -26,6 +26,12 @@ public struct AppConfiguration: Sendable {
     public var facetCacheTTL: Duration = .seconds(5)
     /// How long rendered public catalog pages are reused (`CatalogCache`; 0: never).
     public var catalogCacheTTL: Duration = .seconds(1)
+    /// How long one inbox stream (`GET /api/v1/notifications/stream`) stays open before the
+    /// server ends it; the client reconnects with `Last-Event-ID` and misses nothing.
+    public var notificationStreamDuration: Duration = .seconds(300)
+    /// How often an open inbox stream sends a keep-alive comment and rereads the inbox (which also
+    /// brings notifications written by other processes).
+    public var notificationHeartbeat: Duration = .seconds(15)
     /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
     /// on one PostgreSQL database must share it.
     public var keysDirectory: String?

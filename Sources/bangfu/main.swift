@@ -138,6 +138,8 @@ struct Serve: AsyncParsableCommand {
     var durability: String?
     @Option(help: "Milliseconds rendered catalog pages are shared; 0 turns the cache off (BANGFU_CATALOG_CACHE_MS, default 1000).")
     var catalogCacheMs: String?
+    @Option(help: "Seconds one inbox event stream stays open before the client reconnects (BANGFU_NOTIFICATION_STREAM_SECONDS, default 300).")
+    var notificationStreamSeconds: String?
     @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: String?
     @Option(help: "A reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several (BANGFU_TRUSTED_PROXIES, comma-separated).")
     var trustedProxy: [String] = []
@@ -157,6 +159,7 @@ struct Serve: AsyncParsableCommand {
             "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
             "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,
             "durability": durability, "catalog-cache-ms": catalogCacheMs, "body-timeout": bodyTimeout,
+            "notification-stream-seconds": notificationStreamSeconds,
             "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
         ])
         if !trustedProxy.isEmpty { given["trusted-proxy"] = trustedProxy }

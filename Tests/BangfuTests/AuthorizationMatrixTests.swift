@@ -133,6 +133,7 @@ import Testing
         Access(route: "GET /api/v1/reports/alerts", allowed: merchants.union(counties).union([.admin])),
 
         Access(route: "GET /api/v1/notifications", allowed: signedIn),
+        Access(route: "GET /api/v1/notifications/stream", allowed: signedIn),
         Access(route: "POST /api/v1/notifications/{notification}/read", allowed: [.merchantA], everyRole: true),
         Access(route: "POST /api/v1/notifications/read-all", allowed: signedIn),
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -135,6 +136,47 @@ extension TestClientProtocol {
             let told = try #require(try await client.inbox(applicant).items.first { $0["subjectId"] as? String == applicationId })
             #expect(told["kind"] as? String == "merchant_application.approved")
             #expect((told["body"] as? String)?.contains("材料齐全") == true)
+        }
+    }
+
+    @Test func theStreamBringsEachNewNotificationOnceAndResumesFromTheLastId() async throws {
+        let test = try await TestApp.make { $0.notificationStreamDuration = .seconds(2) }
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let (shop, canteen) = (market.shop, market.canteen)
+            let lastEventID = HTTPField.Name("Last-Event-ID")!
+            func stream(_ token: String, from position: String? = nil) async throws -> TestResponse {
+                var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+                if let position { headers[lastEventID] = position }
+                return try await client.execute(uri: "/api/v1/notifications/stream", method: .get, headers: headers, body: nil)
+            }
+            // Opened before the order (a second later than the shop's earlier notifications): the
+            // placement arrives while it is open, once, and nothing from before it opened.
+            async let open = stream(shop.token)
+            try await Task.sleep(for: .milliseconds(500))
+            test.clock.advance(seconds: 1)
+            let orderId = try #require(try await client.place(canteen.token, [(market.rice, 1)]).orderIds.first)
+            let live = try await open
+            #expect(live.status == .ok && live.headers[.contentType] == "text/event-stream; charset=utf-8")
+            let text = String(buffer: live.body)
+            #expect(text.hasPrefix("retry: 5000\n\n"))
+            let events = text.components(separatedBy: "\n\n").filter { $0.contains("event: notification") }
+            #expect(events.count == 1, "\(text)")
+            let event = try #require(events.first)
+            #expect(event.contains("\"kind\":\"order.placed\"") && event.contains(orderId) && event.contains("\"unreadCount\":"))
+            #expect(text.contains(": keep-alive"))
+            // A reconnection from before the order brings it again; from its own id, nothing.
+            let id = try #require(event.split(separator: "\n").first { $0.hasPrefix("id: ") }).dropFirst(4)
+            let before = try await stream(shop.token, from: "\(test.clock.now.millis - 1)|-")
+            #expect(String(buffer: before.body).components(separatedBy: "event: notification").count == 2)
+            #expect(String(buffer: before.body).contains(orderId))
+            let after = try await stream(shop.token, from: String(id))
+            #expect(!String(buffer: after.body).contains("event: notification"))
+            // Nobody else's stream sees it; a bad id is refused naming the header.
+            #expect(!String(buffer: try await stream(market.stranger.token, from: "0|-").body).contains(orderId))
+            #expect(try await stream(shop.token, from: "yesterday").status == .badRequest)
+            #expect(try await client.call(.get, "/api/v1/notifications/stream").status == .unauthorized)
+            #expect(test.services.inboxHub.openStreams == 0)
         }
     }
 

@@ -48,6 +48,9 @@ struct TestApp {
         configuration.logLevel = .warning
         configuration.facetCacheTTL = .zero
         configuration.rateLimitPerMinute = 0  // RateLimitTests turns it on
+        // Inbox streams end soon, so a sweep over every route never waits on one.
+        configuration.notificationStreamDuration = .milliseconds(400)
+        configuration.notificationHeartbeat = .milliseconds(100)
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
         var logger =

@@ -10,7 +10,7 @@ BIN=${BANGFU_BIN:-$(swift build --show-bin-path)/bangfu}
 DATA=$(mktemp -d /tmp/bangfu-fuzz.XXXXXX)
 PORT=18481
 command -v schemathesis >/dev/null || python3 -m pip install -q schemathesis
-"$BIN" serve --data-dir "$DATA" --port $PORT --demo --log-level error --rate-limit 0 &
+"$BIN" serve --data-dir "$DATA" --port $PORT --demo --log-level error --rate-limit 0 --notification-stream-seconds 1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.2; done

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 
 /// A user's inbox (API.md "Notifications and webhooks"): only ever the caller's own
 /// notifications; another user's is not found. Knows nothing of HTTP.
@@ -49,5 +50,92 @@ struct Inbox: UseCase {
         let now = clock.now
         let marked = try await database.write { db in try await store.markAllRead(of: user.userId, at: now, in: db) }
         return (marked, Unread(unreadCount: 0))
+    }
+
+    /// One event of the live stream: the notification and the unread count after it.
+    typealias StreamEvent = Merged<Notification, Unread>
+
+    /// Feeds `send` the notifications of `user` written after `resume` (the `Last-Event-ID` of a
+    /// reconnecting client: `createdAt|id`), or after now, as they commit; then every heartbeat a
+    /// keep-alive. Ends after `notificationStreamDuration`, when the server shuts down, or when
+    /// `send` throws (the client went away).
+    func stream(
+        to user: Identity, resume: (Int64, String)?, send: (StreamMessage) async throws -> Void
+    ) async throws {
+        let hub = services.inboxHub
+        let subscription = hub.subscribe(user.userId)
+        defer { hub.unsubscribe(user.userId, subscription.id) }
+        let heartbeat = configuration.notificationHeartbeat
+        let deadline = ContinuousClock.now + configuration.notificationStreamDuration
+        // Heartbeats, and the deadline itself, wake the same loop as notifications; the ticker
+        // ends with the stream.
+        let ticker = Task { [continuation = subscription.continuation] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: min(heartbeat, max(deadline - ContinuousClock.now, .zero)))
+                continuation.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        var cursor: StreamCursor
+        if let resume {
+            cursor = StreamCursor(at: resume.0, shown: [resume.1])
+        } else {
+            // From the moment it opens: what is already there (of this very instant too) is not new.
+            let now = clock.now.millis
+            let present = try await database.read { db in try await store.since(now, of: user.userId, limit: 1_000, in: db) }
+            cursor = StreamCursor(at: now, shown: Set(present.filter { $0.createdAt.millis == now }.map(\.id)))
+            if let last = present.last, last.createdAt.millis > now {
+                cursor = StreamCursor(at: last.createdAt.millis, shown: Set(present.filter { $0.createdAt == last.createdAt }.map(\.id)))
+            }
+        }
+        try await send(.retry(milliseconds: 5_000))
+        try await catchUp(user, &cursor, send: send)
+        for await _ in subscription.wakes.cancelOnGracefulShutdown() {
+            guard ContinuousClock.now < deadline else { break }
+            if try await catchUp(user, &cursor, send: send) == 0 { try await send(.keepAlive) }
+        }
+    }
+
+    /// Where a stream is: the instant of the last notification it showed and the ids it showed at
+    /// that instant (ids are not ordered in time, so the instant alone cannot say).
+    struct StreamCursor {
+        var at: Int64
+        var shown: Set<String>
+    }
+
+    /// What a stream sends.
+    enum StreamMessage: Sendable {
+        case retry(milliseconds: Int)
+        case keepAlive
+        case notification(position: String, event: StreamEvent)
+    }
+
+    /// Sends what is new since `cursor`, a hundred at a time, and moves it; returns how many
+    /// were sent.
+    @discardableResult
+    private func catchUp(_ user: Identity, _ cursor: inout StreamCursor, send: (StreamMessage) async throws -> Void)
+        async throws -> Int
+    {
+        let batch = 100
+        var total = 0
+        while true {
+            // The ids shown at the cursor's instant sort among its rows: read that many more.
+            let (rows, unread) = try await database.read { [cursor] db in
+                (
+                    try await store.since(cursor.at, of: user.userId, limit: batch + cursor.shown.count, in: db),
+                    try await store.unreadCount(of: user.userId, in: db)
+                )
+            }
+            var sent = 0
+            for row in rows where !(row.createdAt.millis == cursor.at && cursor.shown.contains(row.id)) {
+                if row.createdAt.millis != cursor.at { cursor = StreamCursor(at: row.createdAt.millis, shown: []) }
+                cursor.shown.insert(row.id)
+                sent += 1
+                let event = Merged(row, Unread(unreadCount: unread))
+                try await send(.notification(position: Paging.timeAndId(row.createdAt, row.id), event: event))
+            }
+            total += sent
+            if sent < batch { return total }
+        }
     }
 }

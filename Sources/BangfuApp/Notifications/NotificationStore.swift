@@ -134,6 +134,17 @@ struct NotificationStore: Sendable {
         return try await db.raw(sql).all().map { try $0.model(Notification.self) }
     }
 
+    /// `userId`'s notifications written at or after `atMillis`, oldest first: what a live stream
+    /// has not shown yet (it leaves out those of that instant it has shown).
+    func since(_ atMillis: Int64, of userId: String, limit: Int, in db: any SQLDatabase) async throws -> [Notification] {
+        try await db.raw(
+            """
+            SELECT * FROM notifications WHERE user_id = \(bind: userId) AND created_at >= \(bind: atMillis)
+            ORDER BY created_at, id LIMIT \(literal: limit)
+            """
+        ).all().map { try $0.model(Notification.self) }
+    }
+
     func unreadCount(of userId: String, in db: any SQLDatabase) async throws -> Int64 {
         try await db.raw("SELECT COUNT(*) AS n FROM notifications WHERE user_id = \(bind: userId) AND read_at IS NULL")
             .first().map { try $0.decode(column: "n", as: Int64.self) } ?? 0

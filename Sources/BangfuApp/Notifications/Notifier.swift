@@ -8,6 +8,8 @@ import SQLKit
 struct Notifier: Sendable {
     let store: NotificationStore
     let ids: IDGenerator
+    /// Woken for the recipients once the transaction commits.
+    let hub: InboxHub
 
     func notify(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
         var rows: [Notification] = []
@@ -27,5 +29,8 @@ struct Notifier: Sendable {
             }
         }
         try await store.insert(rows, in: db)
+        guard !rows.isEmpty else { return }
+        let recipients = Set(rows.map(\.userId))
+        AfterCommit.schedule { [hub] in hub.wake(recipients) }
     }
 }

@@ -34,7 +34,7 @@ enum ConfigurationSettings {
         Setting("minimum-reserved-ratio-bp"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
-        Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"),
+        Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"),
         Setting("trusted-proxy", environment: "BANGFU_TRUSTED_PROXIES", list: true), Setting("metrics-port"),
         Setting("backup-dir"), Setting("backup-every"), Setting("backup-keep"),
     ]
@@ -91,6 +91,11 @@ enum ConfigurationSettings {
         c.durableCommits = try values.parse("durability", expected: "full or normal", { ["full": true, "normal": false][$0] }) ?? c.durableCommits
         if let ms = try values.parse("catalog-cache-ms", expected: "a number of milliseconds 0-60000", within(0...60_000)) {
             c.catalogCacheTTL = .milliseconds(ms)
+        }
+        if let seconds = try values.parse(
+            "notification-stream-seconds", expected: "a number of seconds 1-3600", within(1...3600))
+        {
+            c.notificationStreamDuration = .seconds(seconds)
         }
         c.trustedProxies =
             try values.list("trusted-proxy", expected: "addresses or CIDRs (127.0.0.1, 10.0.0.0/8)") { CIDR($0) } ?? c.trustedProxies

@@ -90,10 +90,12 @@ enum SQLTransaction {
         on connection: any SQLDatabase, begin: SQLQueryString = "BEGIN",
         _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
+        let afterCommit = AfterCommit()
         try await connection.raw(begin).run()
         do {
-            let result = try await body(connection)
+            let result = try await AfterCommit.$current.withValue(afterCommit) { try await body(connection) }
             try await connection.raw("COMMIT").run()
+            afterCommit.run()
             return result
         } catch {
             try? await connection.raw("ROLLBACK").run()
