@@ -9,6 +9,7 @@ import { merchantPortal } from './merchant.js';
 import { buyerPortal } from './buyer.js';
 import { countyPortal } from './county.js';
 import { adminPortal } from './admin.js';
+import { bell, followInbox, stopInbox, inboxView } from './inbox.js';
 
 const main = document.getElementById('app');
 const nav = document.getElementById('nav');
@@ -33,12 +34,26 @@ function renderNav() {
       const n = cart.count();
       links.push(h('a', { href: '#/buyer/cart', testid: 'nav-cart' }, '采购车', n ? h('span', { class: 'count', testid: 'cart-count' }, String(n)) : null));
     }
+    links.push(bellLink());
     links.push(h('span', { class: 'who', testid: 'nav-user' }, `${me.user.displayName}（${ROLES[role]}）`));
     links.push(h('button', { type: 'button', class: 'link', testid: 'nav-logout', onclick: signOut }, '退出'));
   } else {
     links.push(h('a', { href: '#/login', testid: 'nav-login' }, '登录'), h('a', { href: '#/register', testid: 'nav-register' }, '注册'));
   }
   nav.append(...links);
+}
+
+/** The nav's bell: 通知 with the unread count; updated in place as the count changes. */
+function bellLink() {
+  const link = h('a', { href: '#/inbox', testid: 'nav-inbox' }, '通知');
+  showCount(link, bell.count);
+  return link;
+}
+
+function showCount(link, n) {
+  link.querySelector('.count')?.remove();
+  link.setAttribute('aria-label', n ? `通知（${n} 条未读）` : '通知');
+  if (n) link.appendChild(h('span', { class: 'count', testid: 'inbox-count' }, String(n)));
 }
 
 function portalName(role) {
@@ -49,16 +64,19 @@ async function signOut() {
   try { await api('DELETE', '/sessions/current'); } catch (e) { /* already gone */ }
   session.token = null;
   state.me = null;
+  stopInbox();
   flash('已退出登录。');
   go('#/login');
 }
 
 onSignedOut(() => {
   state.me = null;
+  stopInbox();
   flash('登录已过期，请重新登录。');
   go('#/login');
 });
 onCartChange(renderNav);
+bell.onChange((n) => { const link = nav.querySelector('[data-testid="nav-inbox"]'); if (link) showCount(link, n); });
 
 function loginView(params) {
   const next = params.get('next');
@@ -74,6 +92,7 @@ function loginView(params) {
         const r = await api('POST', '/sessions', { body: { username: v.username, password: v.password } });
         session.token = r.token;
         await loadMe();
+        followInbox();
         go(next && next.startsWith('#/') ? next : `#/${state.me.user.role}`);
       },
     }),
@@ -97,6 +116,7 @@ function registerView() {
         const r = await api('POST', '/sessions', { body: { username: v.username, password: v.password } });
         session.token = r.token;
         await loadMe();
+        followInbox();
         flash('注册成功，欢迎使用。');
         go(`#/${v.role}`);
       },
@@ -121,6 +141,10 @@ async function route() {
     else if (page === 'certificate') await certificateView(view, arg);
     else if (page === 'login') view.appendChild(loginView(params));
     else if (page === 'register') view.appendChild(registerView());
+    else if (page === 'inbox') {
+      if (!state.me) { go('#/login?next=' + encodeURIComponent(location.hash)); return; }
+      await inboxView(view);
+    }
     else if (PORTALS[page]) {
       if (!state.me) { go('#/login?next=' + encodeURIComponent(location.hash)); return; }
       if (state.me.user.role !== page) {
@@ -146,5 +170,6 @@ window.addEventListener('hashchange', () => { if (location.hash.startsWith('#/')
 (async function start() {
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', '#/catalog');
   try { await loadMe(); } catch (e) { /* offline: pages show their own errors */ }
+  if (state.me) followInbox();
   route();
 })();

@@ -14,6 +14,9 @@ import sys
 import time
 import zlib
 import base64
+import json
+import ssl
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -218,6 +221,24 @@ def sign_in(user, password):
     wait.until(lambda _: user in d.find_element(By.CSS_SELECTOR, '[data-testid="nav-user"]').text
                or d.find_elements(By.CSS_SELECTOR, '[data-testid="nav-portal"]'))
     step(f"signed in as {user}")
+
+
+def api(method, path, token=None, body=None):
+    """A call to the server beside the browser (another user acting while the browser watches)."""
+    request = urllib.request.Request(BASE + path, method=method, data=None if body is None else json.dumps(body).encode())
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with urllib.request.urlopen(request, context=context, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def bell_count():
+    """The unread count the nav's bell shows now (0 without a badge)."""
+    badges = d.find_elements(By.CSS_SELECTOR, '[data-testid="nav-inbox"] [data-testid="inbox-count"]')
+    return int(badges[0].text) if badges else 0
 
 
 def sign_out():
@@ -435,8 +456,15 @@ def story():
     step(f"checkout placed one order of ¥{TOTAL_FEN // 100}.{TOTAL_FEN % 100:02d}")
     sign_out()
 
-    # 12. The merchant confirms and ships.
+    # 12. The merchant's bell counts the new order; the inbox shows it; then it confirms and ships.
     sign_in(*MERCHANT)
+    wait.until(lambda _: bell_count() >= 1)
+    go("#/inbox")
+    expect_text('[data-testid="notification"]', "新订单")
+    screenshot("inbox.png")
+    tid("inbox-read-all").click()
+    wait.until(lambda _: bell_count() == 0)
+    step("merchant's bell counted the new order; the inbox showed it; all marked read")
     go("#/merchant/orders")
     order = css('[data-testid="order"][data-status="placed"]')
     rerendered(lambda: css('button[data-testid="confirm-order"]', order).click())
@@ -536,10 +564,16 @@ def story():
     submit_and_rerender(css("#checkout-form"))
     second = css('[data-testid="order"][data-status="placed"]').get_attribute("data-order-id")
     order_css = f'[data-testid="order"][data-order-id="{second}"]'
+    # The merchant confirms from its own system while the buyer watches: the bell counts it live.
+    before = bell_count()
+    merchant_token = api("POST", "/api/v1/sessions", body={"username": MERCHANT[0], "password": MERCHANT[1]})["token"]
+    api("POST", f"/api/v1/orders/{second}/confirm", merchant_token)
+    wait.until(lambda _: bell_count() == before + 1)
+    screenshot("bell.png")
+    step(f"buyer's bell went from {before} to {before + 1} without a reload")
     sign_out()
     sign_in(*MERCHANT)
     go("#/merchant/orders")
-    rerendered(lambda: css('button[data-testid="confirm-order"]', css(order_css + '[data-status="placed"]')).click())
     ship = css('[data-testid="ship-form"]', css(order_css + '[data-status="confirmed"]'))
     fill(ship, {"carrier": "顺丰速运", "trackingNumber": "SF1234567890"})
     submit_and_rerender(ship)
