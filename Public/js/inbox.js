@@ -24,16 +24,22 @@ function setCount(n) {
 export async function followInbox() {
   stopInbox();
   if (!session.token) return;
-  try { setCount((await api('GET', '/notifications', { query: { limit: 1 } })).unreadCount); } catch (e) { /* the bell waits */ }
   const controller = new AbortController();
   stream = controller;
   let lastId = null;
+  // The stream's first event carries the count too; this only fills the bell sooner.
+  try {
+    const count = (await api('GET', '/notifications', { query: { limit: 1 } })).unreadCount;
+    if (stream === controller) setCount(count);
+  } catch (e) { /* the bell waits for the stream */ }
   (async () => {
     while (stream === controller && session.token) {
       try {
         const headers = { Accept: 'text/event-stream', Authorization: 'Bearer ' + session.token };
         if (lastId) headers['Last-Event-ID'] = lastId;
         const res = await fetch('/api/v1/notifications/stream', { headers, signal: controller.signal });
+        // Signed out elsewhere: the next page the user opens says so; the bell stops asking.
+        if (res.status === 401) { if (stream === controller) stopInbox(); return; }
         if (!res.ok || !res.body) throw new Error('stream ' + res.status);
         const reader = res.body.getReader();
         const decoder = new TextDecoder();
@@ -51,7 +57,7 @@ export async function followInbox() {
               if (line.startsWith('id: ')) lastId = line.slice(4);
               else if (line.startsWith('data: ')) data = line.slice(6);
             }
-            if (data) { try { setCount(JSON.parse(data).unreadCount); } catch (e) { /* not ours */ } }
+            if (data && stream === controller) { try { setCount(JSON.parse(data).unreadCount); } catch (e) { /* not ours */ } }
           }
         }
       } catch (e) {

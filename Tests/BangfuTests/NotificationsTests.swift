@@ -41,7 +41,7 @@ extension TestClientProtocol {
             let placed = try #require(shopInbox.items.first { $0["subjectId"] as? String == orderId })
             #expect(shopInbox.items.count == before + 1)
             #expect(placed["kind"] as? String == "order.placed" && placed["subjectType"] as? String == "order")
-            #expect(placed["readAt"] is NSNull && placed["userId"] as? String != nil)
+            #expect(placed["readAt"] is NSNull)
             #expect((placed["title"] as? String) == "新订单" && (placed["body"] as? String)?.contains(orderId) == true)
             #expect(try await client.inbox(canteen.token).items.count == buyerBefore)
             #expect(try await kinds(client, stranger.token, about: orderId).isEmpty)
@@ -140,7 +140,11 @@ extension TestClientProtocol {
     }
 
     @Test func theStreamBringsEachNewNotificationOnceAndResumesFromTheLastId() async throws {
-        let test = try await TestApp.make { $0.notificationStreamDuration = .seconds(2) }
+        // No heartbeat within the stream's life: only the wake after COMMIT can bring the order.
+        let test = try await TestApp.make {
+            $0.notificationStreamDuration = .seconds(2)
+            $0.notificationHeartbeat = .seconds(30)
+        }
         try await test.run { client in
             let market = try await Market.make(test, client)
             let (shop, canteen) = (market.shop, market.canteen)
@@ -159,12 +163,12 @@ extension TestClientProtocol {
             let live = try await open
             #expect(live.status == .ok && live.headers[.contentType] == "text/event-stream; charset=utf-8")
             let text = String(buffer: live.body)
-            #expect(text.hasPrefix("retry: 5000\n\n"))
+            #expect(text.hasPrefix("retry: 5000\n\nid: "))
+            #expect(text.contains("event: unread\ndata: {\"unreadCount\":"))
             let events = text.components(separatedBy: "\n\n").filter { $0.contains("event: notification") }
             #expect(events.count == 1, "\(text)")
             let event = try #require(events.first)
             #expect(event.contains("\"kind\":\"order.placed\"") && event.contains(orderId) && event.contains("\"unreadCount\":"))
-            #expect(text.contains(": keep-alive"))
             // A reconnection from before the order brings it again; from its own id, nothing.
             let id = try #require(event.split(separator: "\n").first { $0.hasPrefix("id: ") }).dropFirst(4)
             let before = try await stream(shop.token, from: "\(test.clock.now.millis - 1)|-")
@@ -200,6 +204,35 @@ extension TestClientProtocol {
             try await test.services.database.write { db in try await test.services.audit.append(event, in: db) }
             #expect(try await client.inbox(market.canteen.token).items.count == before + 1)
         }
+    }
+
+    @Test func aCheckoutOfTwoMerchantsTellsEachOfItsOwnOrder() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let beans = try await market.other.listed(test, client, title: "延寿黄豆", price: 800)
+            let placed = try await client.place(market.canteen.token, [(market.rice, 1), (beans, 2)])
+            let orders = placed.orderIds
+            #expect(orders.count == 2)
+            var told: [String] = []
+            for seller in [market.shop, market.other] {
+                let mine = try await client.inbox(seller.token, query: "?limit=100").items
+                    .filter { $0["kind"] as? String == "order.placed" }.compactMap { $0["subjectId"] as? String }
+                #expect(mine.count == 1, "\(mine)")
+                told += mine
+                let order = try await client.call(.get, "/api/v1/orders/\(mine.first ?? "-")", token: seller.token)
+                #expect(order.status == .ok)
+            }
+            #expect(Set(told) == Set(orders))
+        }
+    }
+
+    @Test func streamMessagesAsText() throws {
+        #expect(try NotificationsController.text(of: .keepAlive) == ": keep-alive\n\n")
+        #expect(try NotificationsController.text(of: .retry(milliseconds: 5000)) == "retry: 5000\n\n")
+        #expect(
+            try NotificationsController.text(of: .opened(position: "5|-", unread: .init(unreadCount: 2)))
+                == "id: 5|-\nevent: unread\ndata: {\"unreadCount\":2}\n\n")
     }
 
     @Test func everyRuleNamesAKindAndATitleAndMoneyIsExact() {

@@ -45,11 +45,13 @@ struct Inbox: UseCase {
         }
     }
 
-    /// Marks every unread notification of the user read.
+    /// Marks every unread notification of the user read: how many, and the count after (a
+    /// notification committed meanwhile counts).
     func markAllRead(by user: Identity) async throws -> (marked: Int64, unread: Unread) {
         let now = clock.now
         let marked = try await database.write { db in try await store.markAllRead(of: user.userId, at: now, in: db) }
-        return (marked, Unread(unreadCount: 0))
+        let unread = try await database.read { db in try await store.unreadCount(of: user.userId, in: db) }
+        return (marked, Unread(unreadCount: unread))
     }
 
     /// One event of the live stream: the notification and the unread count after it.
@@ -71,9 +73,13 @@ struct Inbox: UseCase {
         // ends with the stream.
         let ticker = Task { [continuation = subscription.continuation] in
             while !Task.isCancelled {
-                try await Task.sleep(for: min(heartbeat, max(deadline - ContinuousClock.now, .zero)))
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { break }
+                try await Task.sleep(for: min(heartbeat, left))
                 continuation.yield()
             }
+            // The deadline: the loop below sees it on this last wake and ends.
+            continuation.yield()
         }
         defer { ticker.cancel() }
         var cursor: StreamCursor
@@ -89,6 +95,10 @@ struct Inbox: UseCase {
             }
         }
         try await send(.retry(milliseconds: 5_000))
+        // Where the stream starts and the count then: a client that reconnects before any
+        // notification came resumes from here and misses nothing.
+        let unread = try await database.read { db in try await store.unreadCount(of: user.userId, in: db) }
+        try await send(.opened(position: "\(cursor.at)|\(cursor.shown.sorted().last ?? "-")", unread: Unread(unreadCount: unread)))
         try await catchUp(user, &cursor, send: send)
         for await _ in subscription.wakes.cancelOnGracefulShutdown() {
             guard ContinuousClock.now < deadline else { break }
@@ -106,6 +116,8 @@ struct Inbox: UseCase {
     /// What a stream sends.
     enum StreamMessage: Sendable {
         case retry(milliseconds: Int)
+        /// The first event: the stream's position and the unread count (`event: unread`).
+        case opened(position: String, unread: Unread)
         case keepAlive
         case notification(position: String, event: StreamEvent)
     }
@@ -119,12 +131,12 @@ struct Inbox: UseCase {
         let batch = 100
         var total = 0
         while true {
-            // The ids shown at the cursor's instant sort among its rows: read that many more.
+            // The ids shown at the cursor's instant sort among its rows: read that many more. The
+            // count is read only when there is something to send.
             let (rows, unread) = try await database.read { [cursor] db in
-                (
-                    try await store.since(cursor.at, of: user.userId, limit: batch + cursor.shown.count, in: db),
-                    try await store.unreadCount(of: user.userId, in: db)
-                )
+                let rows = try await store.since(cursor.at, of: user.userId, limit: batch + cursor.shown.count, in: db)
+                let fresh = rows.contains { !($0.createdAt.millis == cursor.at && cursor.shown.contains($0.id)) }
+                return (rows, fresh ? try await store.unreadCount(of: user.userId, in: db) : 0)
             }
             var sent = 0
             for row in rows where !(row.createdAt.millis == cursor.at && cursor.shown.contains(row.id)) {

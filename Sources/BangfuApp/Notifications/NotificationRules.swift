@@ -87,7 +87,8 @@ enum NotificationRules {
     /// The body: the subject, and the note or reason the actor gave, if any.
     static func body(subjectType: String, subjectId: String, data: [String: AuditValue]) -> String {
         var text = "\(subjectName(subjectType)) \(subjectId)"
-        if case .int(let fen)? = data["totalFen"] { text += "，金额 \(yuan(fen)) 元" }
+        // An order's amount is what is owed after refunds when the event says so.
+        if case .int(let fen)? = data["netFen"] ?? data["totalFen"] { text += "，金额 \(yuan(fen)) 元" }
         if case .int(let fen)? = data["amountFen"] { text += "，金额 \(yuan(fen)) 元" }
         for key in ["reason", "note"] {
             if case .string(let said)? = data[key], !said.isEmpty { text += "。说明：\(said)" }

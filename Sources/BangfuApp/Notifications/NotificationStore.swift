@@ -162,12 +162,14 @@ struct NotificationStore: Sendable {
             .first().map { try $0.model(Notification.self) }
     }
 
-    /// Marks every unread notification of `userId` read; returns how many.
+    /// Marks every unread notification of `userId` read; returns how many it marked.
     func markAllRead(of userId: String, at now: Date, in db: any SQLDatabase) async throws -> Int64 {
-        let marked = try await unreadCount(of: userId, in: db)
-        try await db.raw(
-            "UPDATE notifications SET read_at = \(bind: now.millis) WHERE user_id = \(bind: userId) AND read_at IS NULL"
-        ).run()
-        return marked
+        Int64(
+            try await db.raw(
+                """
+                UPDATE notifications SET read_at = \(bind: now.millis) WHERE user_id = \(bind: userId) AND read_at IS NULL
+                RETURNING id
+                """
+            ).all().count)
     }
 }

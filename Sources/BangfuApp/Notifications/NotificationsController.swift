@@ -77,6 +77,8 @@ struct NotificationsController {
     static func text(of message: Inbox.StreamMessage) throws -> String {
         switch message {
         case .retry(let milliseconds): return "retry: \(milliseconds)\n\n"
+        case .opened(let position, let unread):
+            return "id: \(position)\nevent: unread\ndata: \(String(buffer: try Response.jsonBytes(unread)))\n\n"
         case .keepAlive: return ": keep-alive\n\n"
         case .notification(let position, let event):
             let json = String(buffer: try Response.jsonBytes(event))

@@ -314,7 +314,9 @@ enum Migrations {
                   body TEXT NOT NULL, created_at BIGINT NOT NULL, read_at BIGINT)
                 """,
                 "CREATE INDEX notifications_inbox ON notifications (user_id, created_at, id)",
-                "CREATE INDEX notifications_unread ON notifications (user_id, read_at)",
+                "CREATE INDEX notifications_unread ON notifications (user_id, created_at, id) WHERE read_at IS NULL",
+                // The county officers and admins an event reaches are found by role.
+                "CREATE INDEX users_role ON users (role, county_code)",
             ]
         },
     ]
