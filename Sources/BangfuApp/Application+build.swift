@@ -100,6 +100,9 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
         }
         app.addServices(BackupService(services: services, settings: backups, logger: logger))
     }
+    if let interval = configuration.reminderInterval {
+        app.addServices(ReminderService(reminders: Reminders(services), interval: interval, logger: logger))
+    }
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
         if configuration.demo {

@@ -32,6 +32,8 @@ public struct AppConfiguration: Sendable {
     /// How often an open inbox stream sends a keep-alive comment and rereads the inbox (which also
     /// brings notifications written by other processes).
     public var notificationHeartbeat: Duration = .seconds(15)
+    /// How often the server sends the reminders that have fallen due (nil: never).
+    public var reminderInterval: Duration? = .seconds(600)
     /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
     /// on one PostgreSQL database must share it.
     public var keysDirectory: String?

@@ -140,6 +140,8 @@ struct Serve: AsyncParsableCommand {
     var catalogCacheMs: String?
     @Option(help: "Seconds one inbox event stream stays open before the client reconnects (BANGFU_NOTIFICATION_STREAM_SECONDS, default 300).")
     var notificationStreamSeconds: String?
+    @Option(help: "Minutes between two passes of the reminders that fell due; 0 sends none (BANGFU_REMINDER_MINUTES, default 10).")
+    var reminderMinutes: String?
     @Option(help: "Seconds a client has to send a request's body after its head (BANGFU_BODY_TIMEOUT, default 120).") var bodyTimeout: String?
     @Option(help: "A reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several (BANGFU_TRUSTED_PROXIES, comma-separated).")
     var trustedProxy: [String] = []
@@ -159,7 +161,7 @@ struct Serve: AsyncParsableCommand {
             "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
             "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,
             "durability": durability, "catalog-cache-ms": catalogCacheMs, "body-timeout": bodyTimeout,
-            "notification-stream-seconds": notificationStreamSeconds,
+            "notification-stream-seconds": notificationStreamSeconds, "reminder-minutes": reminderMinutes,
             "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
         ])
         if !trustedProxy.isEmpty { given["trusted-proxy"] = trustedProxy }

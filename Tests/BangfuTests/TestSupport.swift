@@ -51,6 +51,8 @@ struct TestApp {
         // Inbox streams end soon, so a sweep over every route never waits on one.
         configuration.notificationStreamDuration = .milliseconds(400)
         configuration.notificationHeartbeat = .milliseconds(100)
+        // Reminders are sent by the tests that ask for them (`Reminders.sendDue`).
+        configuration.reminderInterval = nil
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
         var logger =

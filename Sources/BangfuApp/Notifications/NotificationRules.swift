@@ -18,6 +18,8 @@ enum Audience: String, Sendable, CaseIterable {
     case certificationCounty
     case certificationMerchant
     case certificateMerchant
+    /// The merchant whose application holds a document.
+    case documentMerchant
     case merchantOwner
     case organizationMembers
     case admins

@@ -97,6 +97,11 @@ struct NotificationStore: Sendable {
                 SELECT m.owner_id AS user_id, 'certificate' AS subject_type, c.number AS subject_id
                 FROM certificates c JOIN merchants m ON m.id = c.merchant_id WHERE c.number = \(bind: id)
                 """
+            case .documentMerchant:
+                """
+                SELECT a.owner_id AS user_id, 'merchant_document' AS subject_type, d.id AS subject_id
+                FROM merchant_documents d JOIN merchant_applications a ON a.id = d.application_id WHERE d.id = \(bind: id)
+                """
             case .merchantOwner:
                 """
                 SELECT owner_id AS user_id, 'merchant' AS subject_type, id AS subject_id FROM merchants WHERE id = \(bind: id)
@@ -113,6 +118,17 @@ struct NotificationStore: Sendable {
                 """
             }
         return try await db.raw(sql).all().map { try $0.model(Recipient.self) }
+    }
+
+    /// Claims a reminder's key; false when it was sent before (by this process or another: the
+    /// key is the table's primary key, so a racing claim waits for the first and then gets nothing).
+    func claimReminder(_ key: String, at now: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            INSERT INTO reminders_sent (reminder_key, sent_at) VALUES (\(bind: key), \(bind: now.millis))
+            ON CONFLICT (reminder_key) DO NOTHING RETURNING reminder_key
+            """
+        ).first() != nil
     }
 
     func insert(_ notifications: [Notification], in db: any SQLDatabase) async throws {

@@ -34,7 +34,7 @@ enum ConfigurationSettings {
         Setting("minimum-reserved-ratio-bp"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
-        Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"),
+        Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
         Setting("trusted-proxy", environment: "BANGFU_TRUSTED_PROXIES", list: true), Setting("metrics-port"),
         Setting("backup-dir"), Setting("backup-every"), Setting("backup-keep"),
     ]
@@ -96,6 +96,9 @@ enum ConfigurationSettings {
             "notification-stream-seconds", expected: "a number of seconds 1-3600", within(1...3600))
         {
             c.notificationStreamDuration = .seconds(seconds)
+        }
+        if let minutes = try values.parse("reminder-minutes", expected: "a number of minutes 0-1440 (0: no reminders)", within(0...1440)) {
+            c.reminderInterval = minutes == 0 ? nil : .seconds(minutes * 60)
         }
         c.trustedProxies =
             try values.list("trusted-proxy", expected: "addresses or CIDRs (127.0.0.1, 10.0.0.0/8)") { CIDR($0) } ?? c.trustedProxies

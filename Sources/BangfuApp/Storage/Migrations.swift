@@ -317,6 +317,8 @@ enum Migrations {
                 "CREATE INDEX notifications_unread ON notifications (user_id, created_at, id) WHERE read_at IS NULL",
                 // The county officers and admins an event reaches are found by role.
                 "CREATE INDEX users_role ON users (role, county_code)",
+                // Each reminder's key, once sent (ReminderRules).
+                "CREATE TABLE reminders_sent (reminder_key TEXT PRIMARY KEY, sent_at BIGINT NOT NULL)",
             ]
         },
     ]

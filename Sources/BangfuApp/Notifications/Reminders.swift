@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Sends the reminders that have fallen due (`ReminderRules`), each once: its key is claimed in
+/// `reminders_sent` in the transaction that writes its notifications, so neither a restart nor a
+/// second process sharing the database sends it again. Knows nothing of HTTP.
+struct Reminders: UseCase {
+    let services: AppServices
+    var store: NotificationStore { services.notifications }
+
+    init(_ services: AppServices) {
+        self.services = services
+    }
+
+    /// One pass: every due reminder not sent before; returns how many notifications it wrote.
+    @discardableResult
+    func sendDue() async throws -> Int {
+        let now = clock.now
+        let settings = configuration.alerts
+        let (alerts, store, ids, hub) = (self.alerts, self.store, self.ids, services.inboxHub)
+        return try await database.write { db in
+            let due = try await alerts.alerts(ReminderRules.kinds, scope: .all, settings: settings, now: now, limit: 1_000, in: db)
+            var rows: [Notification] = []
+            for alert in due {
+                guard let reminder = ReminderRules.reminder(for: alert, now: now),
+                    try await store.claimReminder(reminder.key, at: now, in: db)
+                else { continue }
+                for recipient in try await store.recipients(reminder.audience, of: alert.subjectType, alert.subjectId, in: db) {
+                    rows.append(
+                        Notification(
+                            id: ids.next(), userId: recipient.userId, kind: reminder.kind,
+                            subjectType: recipient.subjectType, subjectId: recipient.subjectId, title: reminder.title,
+                            body: alert.detail, createdAt: now, readAt: nil))
+                }
+            }
+            try await store.insert(rows, in: db)
+            let recipients = Set(rows.map(\.userId))
+            if !recipients.isEmpty { AfterCommit.schedule { hub.wake(recipients) } }
+            return rows.count
+        }
+    }
+}
+
+/// Runs `Reminders.sendDue` every `interval` while the server runs (`--reminder-minutes`); the
+/// first pass a minute after the start (or sooner with a shorter interval), once the server has
+/// applied its migrations.
+struct ReminderService: Service {
+    let reminders: Reminders
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var wait = min(interval, .seconds(60))
+        while !Task.isCancelled {
+            do {
+                let pause = wait
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            } catch {
+                return  // shutting down
+            }
+            wait = interval
+            do {
+                let sent = try await reminders.sendDue()
+                if sent > 0 { logger.info("reminders sent", metadata: ["notifications": "\(sent)"]) }
+            } catch {
+                logger.error("reminders failed", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+        }
+    }
+}
