@@ -120,6 +120,25 @@ struct NotificationStore: Sendable {
         return try await db.raw(sql).all().map { try $0.model(Recipient.self) }
     }
 
+    /// The merchant of each order of `checkoutIds`, told of its own order: the `checkoutMerchants`
+    /// audience of a whole placement batch in one query.
+    struct CheckoutRecipient: RowModel {
+        var checkoutId: String
+        var userId: String
+        var subjectId: String
+
+        var recipient: Recipient { Recipient(userId: userId, subjectType: "order", subjectId: subjectId) }
+    }
+
+    func checkoutMerchants(_ checkoutIds: [String], in db: any SQLDatabase) async throws -> [CheckoutRecipient] {
+        try await db.raw(
+            """
+            SELECT o.checkout_id, m.owner_id AS user_id, o.id AS subject_id
+            FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.checkout_id IN (\(SQLQueryString.list(checkoutIds)))
+            """
+        ).all().map { try $0.model(CheckoutRecipient.self) }
+    }
+
     /// Claims a reminder's key; false when it was sent before (by this process or another: the
     /// key is the table's primary key, so a racing claim waits for the first and then gets nothing).
     func claimReminder(_ key: String, at now: Date, in db: any SQLDatabase) async throws -> Bool {

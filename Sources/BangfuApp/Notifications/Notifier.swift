@@ -13,9 +13,16 @@ struct Notifier: Sendable {
 
     func notify(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
         var rows: [Notification] = []
+        // A placement batch appends one event per checkout: their merchants are read in one query.
+        let checkouts = events.filter { NotificationRules.table[$0.action]?.audience == .checkoutMerchants }.map(\.entityId)
+        let merchantsByCheckout = Dictionary(
+            grouping: checkouts.isEmpty ? [] : try await store.checkoutMerchants(checkouts, in: db), by: \.checkoutId)
         for event in events {
             guard let rule = NotificationRules.table[event.action] else { continue }
-            let recipients = try await store.recipients(rule.audience, of: event.entityType, event.entityId, in: db)
+            let recipients =
+                rule.audience == .checkoutMerchants
+                ? (merchantsByCheckout[event.entityId] ?? []).map(\.recipient)
+                : try await store.recipients(rule.audience, of: event.entityType, event.entityId, in: db)
             // A checkout's total is not any one merchant's order total: its text names the order only.
             let data = rule.audience == .checkoutMerchants ? [:] : event.data
             var told = Set<String>()
