@@ -52,19 +52,13 @@ struct ReminderService: Service {
 
     func run() async throws {
         var wait = min(interval, .seconds(60))
-        while !Task.isCancelled {
-            do {
-                let pause = wait
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-            } catch {
-                return  // shutting down
-            }
+        while await pauseUnlessShuttingDown(for: wait) {
             wait = interval
             do {
                 let sent = try await reminders.sendDue()
                 if sent > 0 { logger.info("reminders sent", metadata: ["notifications": "\(sent)"]) }
             } catch {
-                logger.error("reminders failed", metadata: ["error": "\(String(describing: type(of: error)))"])
+                logger.error("reminders failed", metadata: ["error": .string(OperatorError.describing(error).message)])
             }
         }
     }

@@ -77,15 +77,8 @@ struct BackupService: Service {
         // The first copy is due an interval after the newest one there is (at once when there is
         // none), so a server restarted more often than the interval still takes its backups.
         var wait = dueIn()
-        while !Task.isCancelled {
-            do {
-                let interval = wait
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return  // shutting down
-            }
+        while await pauseUnlessShuttingDown(for: wait) {
             wait = settings.every
-            if Task.isCancelled { return }
             do {
                 let path = try await takeBackup()
                 logger.notice("backup written and verified", metadata: ["path": .string(path)])
