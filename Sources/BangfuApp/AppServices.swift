@@ -22,6 +22,7 @@ public struct AppServices: Sendable {
     let facetCache: FacetCache
     let catalogCache: CatalogCache
     let certification: CertificationStore
+    let webhooks: WebhookStore
     let signingKeys: SigningKeys
     let issuer: CertificateIssuer
     let buyers: BuyerStore
@@ -36,7 +37,13 @@ public struct AppServices: Sendable {
         let ids = configuration.ids
         let notifications = NotificationStore()
         let inboxHub = InboxHub()
-        let audit = AuditStore(clock: clock, notifier: Notifier(store: notifications, ids: ids, hub: inboxHub))
+        let buyers = BuyerStore(engine: database.engine)
+        let orders = OrderStore(engine: database.engine)
+        let certification = CertificationStore(engine: database.engine)
+        let webhooks = WebhookStore(engine: database.engine)
+        let outbox = WebhookOutbox(store: webhooks, orders: orders, buyers: buyers, certification: certification, ids: ids)
+        let audit = AuditStore(
+            clock: clock, notifier: Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox))
         let reference = ReferenceStore(clock: clock)
         let passwords = PasswordHasher(cost: configuration.bcryptCost)
         let throttle = SignInThrottle()
@@ -55,11 +62,12 @@ public struct AppServices: Sendable {
         self.products = ProductStore(engine: database.engine)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
         self.catalogCache = CatalogCache(ttl: configuration.catalogCacheTTL, clock: clock)
-        self.certification = CertificationStore(engine: database.engine)
+        self.certification = certification
+        self.webhooks = webhooks
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))
         self.issuer = CertificateIssuer(keys: signingKeys, store: certification, products: products)
-        self.buyers = BuyerStore(engine: database.engine)
-        self.orders = OrderStore(engine: database.engine)
+        self.buyers = buyers
+        self.orders = orders
         self.reports = ReportStore()
         self.alerts = AlertStore()
         self.rateLimiter = RateLimiter(perMinute: configuration.rateLimitPerMinute)

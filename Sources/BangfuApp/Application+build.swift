@@ -103,6 +103,9 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
     if let interval = configuration.reminderInterval {
         app.addServices(ReminderService(reminders: Reminders(services), interval: interval, logger: logger))
     }
+    if let interval = configuration.webhooks.pollInterval {
+        app.addServices(WebhookDeliveryService(services: services, interval: interval, logger: logger))
+    }
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
         if configuration.demo {
@@ -169,6 +172,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))
         .addRoutes(to: router)
     NotificationsController(inbox: Inbox(services)).addRoutes(to: router)
+    WebhooksController(services: services, webhooks: Webhooks(services)).addRoutes(to: router)
     return router
 }
 

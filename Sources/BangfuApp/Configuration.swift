@@ -34,6 +34,8 @@ public struct AppConfiguration: Sendable {
     public var notificationHeartbeat: Duration = .seconds(15)
     /// How often the server sends the reminders that have fallen due (nil: never).
     public var reminderInterval: Duration? = .seconds(600)
+    /// How webhooks are delivered (`--webhook-*`).
+    public var webhooks = WebhookSettings()
     /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
     /// on one PostgreSQL database must share it.
     public var keysDirectory: String?
@@ -69,6 +71,24 @@ public struct AppConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     public var clock: AppClock = .system
     public var ids: IDGenerator = .random
+
+    public init() {}
+}
+
+/// Webhook delivery (API.md "Notifications and webhooks").
+public struct WebhookSettings: Sendable {
+    /// Let webhooks reach loopback, private and other non-public addresses: for testing only
+    /// (`--webhook-allow-private`).
+    public var allowPrivate = false
+    /// The first retry's delay; each further one doubles it (`--webhook-retry-seconds`).
+    public var retryBase: Duration = .seconds(60)
+    /// A PEM file of extra trusted roots for the receivers' certificates (`--webhook-ca-file`).
+    public var trustedRoots: String?
+    /// How often the delivery service looks for due deliveries when it has nothing to send; nil:
+    /// no delivery service (tests send with `WebhookDelivery.pass`).
+    public var pollInterval: Duration? = .milliseconds(500)
+    /// How a webhook's host becomes addresses to check.
+    public var resolver: HostResolver = .system
 
     public init() {}
 }

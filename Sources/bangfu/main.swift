@@ -149,6 +149,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Take verified SQLite backups into this directory while serving (BANGFU_BACKUP_DIR).") var backupDir: String?
     @Option(help: "How often: 30m, 6h, 1d (BANGFU_BACKUP_EVERY, default 6h).") var backupEvery: String?
     @Option(help: "How many backups to keep (BANGFU_BACKUP_KEEP, default 14).") var backupKeep: String?
+    @Flag(help: "Let webhooks reach loopback and private addresses; for testing only (BANGFU_WEBHOOK_ALLOW_PRIVATE=1).")
+    var webhookAllowPrivate = false
+    @Option(help: "Seconds before a failed webhook delivery's first retry, doubling after (BANGFU_WEBHOOK_RETRY_SECONDS, default 60).")
+    var webhookRetrySeconds: String?
+    @Option(help: "PEM file of extra roots trusted for webhook receivers' certificates (BANGFU_WEBHOOK_CA_FILE).")
+    var webhookCaFile: String?
 
     /// The options given, by long name (their values are checked with the environment's and the
     /// config file's, by `ConfigurationReader`).
@@ -163,6 +169,8 @@ struct Serve: AsyncParsableCommand {
             "durability": durability, "catalog-cache-ms": catalogCacheMs, "body-timeout": bodyTimeout,
             "notification-stream-seconds": notificationStreamSeconds, "reminder-minutes": reminderMinutes,
             "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
+            "webhook-allow-private": webhookAllowPrivate ? "true" : nil, "webhook-retry-seconds": webhookRetrySeconds,
+            "webhook-ca-file": webhookCaFile,
         ])
         if !trustedProxy.isEmpty { given["trusted-proxy"] = trustedProxy }
         return given

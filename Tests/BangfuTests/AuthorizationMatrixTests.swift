@@ -31,6 +31,9 @@ import Testing
         /// Every role uses the route, each on its own objects: another caller's object is 404
         /// whatever the role (a user's notification).
         var everyRole = false
+        /// The roles the route serves, each on its own objects, where that is more than the
+        /// allowed callers' roles (a webhook: merchants, buyers and admins).
+        var kinds: Set<String> = []
 
         var method: HTTPRequest.Method { HTTPRequest.Method(String(route.prefix { $0 != " " }))! }
         var pathTemplate: String { String(route.drop { $0 != " " }.dropFirst()) }
@@ -38,7 +41,7 @@ import Testing
         func expected(for caller: Caller) -> HTTPResponse.Status? {
             if allowed.contains(caller) { return nil }
             if caller == .anonymous { return .unauthorized }
-            if everyRole || allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
+            if everyRole || kinds.contains(caller.kind) || allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
             return .forbidden
         }
     }
@@ -137,6 +140,11 @@ import Testing
         Access(route: "POST /api/v1/notifications/{notification}/read", allowed: [.merchantA], everyRole: true),
         Access(route: "POST /api/v1/notifications/read-all", allowed: signedIn),
 
+        Access(route: "POST /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),
+        Access(route: "GET /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),
+        Access(route: "GET /api/v1/webhooks/{webhook}/deliveries", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"]),
+        Access(route: "DELETE /api/v1/webhooks/{webhook}", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"]),
+
         Access(route: "DELETE /api/v1/sessions/current", allowed: signedIn),
     ]
 
@@ -229,6 +237,7 @@ import Testing
             // Merchant A was told of the order: that notification is its own.
             let inbox = try await client.call(.get, "/api/v1/notifications", token: merchantA)
             let notification = try #require((inbox.object["items"] as? [[String: Any]])?.first?["id"] as? String)
+            let webhook = try await client.webhook(merchantA, url: "https://93.184.215.14/hook", events: ["order.placed"])
             return World(
                 tokens: [
                     .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token,
@@ -242,6 +251,7 @@ import Testing
                     "certification": certified.applicationId, "certificate": certified.number,
                     "organization": buyerA.organizationId, "year": "2026", "order": order,
                     "refund": try #require(refund.object["id"] as? String), "notification": notification,
+                    "webhook": try #require(webhook.object["id"] as? String),
                 ])
         }
     }

@@ -38,6 +38,7 @@ enum SampleBodies {
         "POST /api/v1/orders/{order}/refunds": #"{"amountFen":100,"reason":"破损"}"#,
         "POST /api/v1/refunds/{refund}/approval": #"{"note":"同意"}"#,
         "POST /api/v1/refunds/{refund}/rejection": #"{"reason":"不符合"}"#,
+        "POST /api/v1/webhooks": #"{"url":"https://93.184.215.14/hook","events":["order.placed"]}"#,
     ]
 
     /// The body to send on `route` as a refused caller: its sample, or `{}`.

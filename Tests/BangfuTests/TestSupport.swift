@@ -53,6 +53,8 @@ struct TestApp {
         configuration.notificationHeartbeat = .milliseconds(100)
         // Reminders are sent by the tests that ask for them (`Reminders.sendDue`).
         configuration.reminderInterval = nil
+        // Webhooks are sent by the tests that ask for it (`WebhookDelivery.pass`).
+        configuration.webhooks.pollInterval = nil
         configuration.databaseURL = try await testDatabaseURL()
         configure(&configuration)
         var logger =

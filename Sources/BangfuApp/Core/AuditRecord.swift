@@ -5,7 +5,7 @@ import Foundation
 enum AuditEntity: Sendable {
     case buyerOrganization(String), catalog(String), certificate(String), certificationApplication(String)
     case checkout(String), county(String), merchant(String), merchantApplication(String), order(String)
-    case product(String), quotaPlan(String), refund(String), user(String)
+    case product(String), quotaPlan(String), refund(String), user(String), webhook(String)
 
     var type: String {
         switch self {
@@ -22,6 +22,7 @@ enum AuditEntity: Sendable {
         case .quotaPlan: "quota_plan"
         case .refund: "refund"
         case .user: "user"
+        case .webhook: "webhook"
         }
     }
 
@@ -29,7 +30,7 @@ enum AuditEntity: Sendable {
         switch self {
         case .buyerOrganization(let id), .catalog(let id), .certificate(let id), .certificationApplication(let id),
             .checkout(let id), .county(let id), .merchant(let id), .merchantApplication(let id), .order(let id),
-            .product(let id), .quotaPlan(let id), .refund(let id), .user(let id):
+            .product(let id), .quotaPlan(let id), .refund(let id), .user(let id), .webhook(let id):
             id
         }
     }

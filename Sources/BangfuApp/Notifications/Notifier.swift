@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-/// Turns audited changes into inbox rows, in the transaction that appends the audit events: a
+/// Turns audited changes into inbox rows (and webhook deliveries), in the transaction that appends the audit events: a
 /// change and its notifications commit or roll back together (SPEC.md "Notifications"). The
 /// `AuditStore` calls it after every append, so each state change that is audited, today's and
 /// every later one, notifies as `NotificationRules.table` says.
@@ -10,8 +10,11 @@ struct Notifier: Sendable {
     let ids: IDGenerator
     /// Woken for the recipients once the transaction commits.
     let hub: InboxHub
+    /// The webhooks' outbox, written in the same transaction.
+    var webhooks: WebhookOutbox? = nil
 
     func notify(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
+        try await webhooks?.enqueue(events, at: now, in: db)
         var rows: [Notification] = []
         // A placement batch appends one event per checkout: their merchants are read in one query.
         let checkouts = events.filter { NotificationRules.table[$0.action]?.audience == .checkoutMerchants }.map(\.entityId)

@@ -37,6 +37,7 @@ enum ConfigurationSettings {
         Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
         Setting("trusted-proxy", environment: "BANGFU_TRUSTED_PROXIES", list: true), Setting("metrics-port"),
         Setting("backup-dir"), Setting("backup-every"), Setting("backup-keep"),
+        Setting("webhook-allow-private", flag: true), Setting("webhook-retry-seconds"), Setting("webhook-ca-file"),
     ]
 
     static let named: [String: Setting] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
@@ -104,6 +105,11 @@ enum ConfigurationSettings {
             try values.list("trusted-proxy", expected: "addresses or CIDRs (127.0.0.1, 10.0.0.0/8)") { CIDR($0) } ?? c.trustedProxies
         c.metricsPort = try values.parse("metrics-port", expected: "a port number 1-65535", within(1...65535))
         c.backups = try backups(values)
+        c.webhooks.allowPrivate = try values.parse("webhook-allow-private", expected: yesOrNo, boolean) ?? false
+        if let seconds = try values.parse("webhook-retry-seconds", expected: "a number of seconds 1-3600", within(1...3600)) {
+            c.webhooks.retryBase = .seconds(seconds)
+        }
+        c.webhooks.trustedRoots = try values.text("webhook-ca-file")
         return c
     }
 

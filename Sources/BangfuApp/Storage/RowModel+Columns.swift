@@ -20,7 +20,8 @@ struct IntBool: Codable, Sendable, Hashable {
 }
 
 /// A list of short words stored as one comma-separated TEXT (`@CommaList var labels: [String]`);
-/// the empty text is the empty list.
+/// the empty text is the empty list. It encodes as an answer shows it, a JSON array; stores bind
+/// the joined text themselves.
 @propertyWrapper
 struct CommaList: Codable, Sendable, Hashable {
     var wrappedValue: [String]
@@ -34,7 +35,7 @@ struct CommaList: Codable, Sendable, Hashable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.joined(separator: ","))
+        try container.encode(wrappedValue)
     }
 }
 

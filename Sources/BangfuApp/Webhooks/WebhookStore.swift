@@ -1,0 +1,239 @@
+import Foundation
+import SQLKit
+
+/// Whose events a webhook hears: a merchant's, a buying organization's, or (an admin's) all.
+enum WebhookOwner: Sendable, Equatable {
+    case merchant(String)
+    case organization(String)
+    case admins
+
+    var kind: String {
+        switch self {
+        case .merchant: "merchant"
+        case .organization: "organization"
+        case .admins: "admin"
+        }
+    }
+
+    var id: String {
+        switch self {
+        case .merchant(let id), .organization(let id): id
+        case .admins: "*"
+        }
+    }
+}
+
+/// A registered webhook as the API shows it; its secret is stored beside it but never read back
+/// into this row (only the delivery service reads it, to sign).
+struct Webhook: TableRow, Encodable {
+    var id: String
+    var ownerKind: String
+    var ownerId: String
+    var createdBy: String
+    var url: String
+    @CommaList var events: [String]
+    @Millis var createdAt: Date
+
+    static let columns = ["id", "owner_kind", "owner_id", "created_by", "url", "events", "created_at"]
+}
+
+/// One event on its way to one webhook: the outbox row, which is also the delivery log.
+struct WebhookDeliveryRow: Sendable {
+    var id: String
+    var webhookId: String
+    var eventId: String
+    var type: String
+    /// The exact bytes every attempt sends (and signs).
+    var body: String
+    var createdAt: Date
+}
+
+/// A line of a webhook's delivery log (`GET /api/v1/webhooks/{id}/deliveries`).
+struct DeliveryLogEntry: RowModel, Encodable {
+    /// The delivery's place in its webhook's order (deliveries go out in this order).
+    var seq: Int64
+    var id: String
+    var eventId: String
+    var type: String
+    /// How many attempts were made.
+    var attempt: Int64
+    /// `pending` (to be tried, again), `delivered`, `failed` (given up after 24 hours) or
+    /// `cancelled` (its webhook was deleted).
+    var status: String
+    @NullEncoded var responseCode: Int64?
+    /// Why the last attempt failed when there was no answer (a timeout, a refused address).
+    @NullEncoded var error: String?
+    /// The last attempt, or when the event was written if none was made yet.
+    @Millis var at: Date
+    @OptionalMillis var nextAttemptAt: Date?
+    @Millis var createdAt: Date
+}
+
+/// A delivery a process has claimed, with what it needs to send it.
+struct ClaimedDelivery: RowModel {
+    var id: String
+    var eventId: String
+    var type: String
+    var body: String
+    var attempts: Int64
+    @Millis var createdAt: Date
+    var url: String
+    var secret: String
+}
+
+/// The webhooks, their outbox and its delivery log.
+struct WebhookStore: Sendable {
+    let engine: DatabaseEngine
+
+    func insert(_ webhook: Webhook, secret: String, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO webhooks (\(Webhook.columnList), secret) VALUES
+            (\(bind: webhook.id), \(bind: webhook.ownerKind), \(bind: webhook.ownerId), \(bind: webhook.createdBy),
+             \(bind: webhook.url), \(bind: webhook.events.joined(separator: ",")), \(bind: webhook.createdAt.millis), \(bind: secret))
+            """
+        ).run()
+    }
+
+    /// The owner's live webhooks, newest first.
+    func webhooks(of owner: WebhookOwner, in db: any SQLDatabase) async throws -> [Webhook] {
+        try await db.raw(
+            """
+            SELECT \(Webhook.columnList) FROM webhooks
+            WHERE owner_kind = \(bind: owner.kind) AND owner_id = \(bind: owner.id) AND deleted_at IS NULL
+            ORDER BY created_at DESC, id DESC
+            """
+        ).all().map { try $0.model(Webhook.self) }
+    }
+
+    /// The owner's live webhook `id`; nil for anyone else's.
+    func webhook(_ id: String, of owner: WebhookOwner, in db: any SQLDatabase) async throws -> Webhook? {
+        try await db.raw(
+            """
+            SELECT \(Webhook.columnList) FROM webhooks
+            WHERE id = \(bind: id) AND owner_kind = \(bind: owner.kind) AND owner_id = \(bind: owner.id) AND deleted_at IS NULL
+            """
+        ).first().map { try $0.model(Webhook.self) }
+    }
+
+    /// Deletes the webhook and cancels what it had still to deliver.
+    func delete(_ id: String, at now: Date, in db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE webhooks SET deleted_at = \(bind: now.millis) WHERE id = \(bind: id)").run()
+        try await db.raw(
+            """
+            UPDATE webhook_deliveries SET status = 'cancelled', claimed_until = NULL
+            WHERE webhook_id = \(bind: id) AND status = 'pending'
+            """
+        ).run()
+    }
+
+    /// Whether any webhook is live: the one read an audited change pays when nobody listens.
+    func anyLive(in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("SELECT id FROM webhooks WHERE deleted_at IS NULL LIMIT 1").first() != nil
+    }
+
+    /// The live webhooks that hear `type` about an object of this merchant and organization.
+    func subscribers(
+        of type: String, merchantId: String?, organizationId: String?, in db: any SQLDatabase
+    ) async throws -> [Webhook] {
+        let hooks = try await db.raw(
+            """
+            SELECT \(Webhook.columnList) FROM webhooks WHERE deleted_at IS NULL AND (owner_kind = 'admin'
+              OR (owner_kind = 'merchant' AND owner_id = \(bind: merchantId ?? ""))
+              OR (owner_kind = 'organization' AND owner_id = \(bind: organizationId ?? "")))
+            """
+        ).all().map { try $0.model(Webhook.self) }
+        return hooks.filter { $0.events.contains(type) }
+    }
+
+    func insert(_ deliveries: [WebhookDeliveryRow], in db: any SQLDatabase) async throws {
+        for delivery in deliveries {
+            try await db.raw(
+                """
+                INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, created_at)
+                VALUES (\(bind: delivery.id), \(bind: delivery.webhookId), \(bind: delivery.eventId), \(bind: delivery.type),
+                  \(bind: delivery.body), 'pending', 0, \(bind: delivery.createdAt.millis), \(bind: delivery.createdAt.millis))
+                """
+            ).run()
+        }
+    }
+
+    /// Claims up to `limit` deliveries that are due, each the oldest undelivered one of its
+    /// webhook (deliveries go out in order per webhook), not held by another process: they are
+    /// held for `WebhookRules.claimLease`. On PostgreSQL, rows another process is claiming are
+    /// skipped (`SKIP LOCKED`); SQLite has one writer.
+    func claim(now: Date, limit: Int, in db: any SQLDatabase) async throws -> [ClaimedDelivery] {
+        let lock = engine == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""
+        let due = try await db.raw(
+            """
+            SELECT d.id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
+            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+            WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis)
+              AND (d.claimed_until IS NULL OR d.claimed_until < \(bind: now.millis))
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.seq < d.seq)
+            ORDER BY d.next_attempt_at, d.seq LIMIT \(literal: limit)\(unsafeRaw: lock)
+            """
+        ).all().map { try $0.model(ClaimedDelivery.self) }
+        guard !due.isEmpty else { return [] }
+        let until = now.addingTimeInterval(WebhookRules.claimLease).millis
+        try await db.raw(
+            "UPDATE webhook_deliveries SET claimed_until = \(bind: until) WHERE id IN (\(SQLQueryString.list(due.map(\.id))))"
+        ).run()
+        return due
+    }
+
+    /// What an attempt came to.
+    struct Outcome: Sendable, Equatable {
+        /// `delivered`, `pending` (tried again at `nextAttemptAt`) or `failed`.
+        var status: String
+        var responseCode: Int64?
+        var error: String?
+        var nextAttemptAt: Date?
+    }
+
+    /// Records an attempt of a delivery this process claimed; a delivery cancelled meanwhile
+    /// stays cancelled.
+    func record(_ id: String, _ outcome: Outcome, at now: Date, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE webhook_deliveries SET status = \(bind: outcome.status), attempts = attempts + 1,
+              response_code = \(bind: outcome.responseCode), last_error = \(bind: outcome.error),
+              last_attempt_at = \(bind: now.millis), next_attempt_at = \(bind: (outcome.nextAttemptAt ?? now).millis),
+              claimed_until = NULL
+            WHERE id = \(bind: id) AND status = 'pending'
+            """
+        ).run()
+    }
+
+    /// The webhook's deliveries, newest first (by `seq`: events of one instant keep their order).
+    func log(of webhookId: String, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [DeliveryLogEntry] {
+        var sql = SQLQueryString(
+            """
+            SELECT seq, id, event_id, type, attempts AS attempt, status, response_code, last_error AS error,
+              COALESCE(last_attempt_at, created_at) AS at,
+              CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, created_at
+            FROM webhook_deliveries WHERE webhook_id = \(bind: webhookId)
+            """)
+        sql += .newestFirst(after: after, time: "seq", id: "id", limit: limit)
+        return try await db.raw(sql).all().map { try $0.model(DeliveryLogEntry.self) }
+    }
+
+    /// How many deliveries wait to be sent: for the drain check of the benchmark and the tests.
+    func pendingCount(in db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first()
+            .map { try $0.decode(column: "n", as: Int64.self) } ?? 0
+    }
+
+    /// The orders of a placement's checkouts (an `order.placed` event per order).
+    func orderIds(ofCheckout checkoutId: String, in db: any SQLDatabase) async throws -> [String] {
+        try await db.raw("SELECT id FROM orders WHERE checkout_id = \(bind: checkoutId) ORDER BY id").all()
+            .map { try $0.decode(column: "id", as: String.self) }
+    }
+
+    /// The certificate an approved certification application issued.
+    func certificateNumber(ofApplication applicationId: String, in db: any SQLDatabase) async throws -> String? {
+        try await db.raw("SELECT number FROM certificates WHERE application_id = \(bind: applicationId) ORDER BY issued_at DESC")
+            .first().map { try $0.decode(column: "number", as: String.self) }
+    }
+}

@@ -1,0 +1,249 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOConcurrencyHelpers
+import Testing
+
+@testable import BangfuApp
+
+/// A receiver in the test's hands: it records every delivery and answers as `answer` says for
+/// the n-th attempt (0-based) at a URL; a nil answer is a connection that never answered.
+final class RecordingTransport: WebhookTransport {
+    struct Received: Sendable {
+        var url: String
+        var headers: [String: String]
+        var body: String
+    }
+
+    private let received = NIOLockedValueBox<[Received]>([])
+    private let answer: @Sendable (_ attempt: Int, _ url: String) -> Int?
+
+    init(answer: @escaping @Sendable (_ attempt: Int, _ url: String) -> Int? = { _, _ in 200 }) {
+        self.answer = answer
+    }
+
+    var deliveries: [Received] { received.withLockedValue { $0 } }
+
+    func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
+        let attempt = received.withLockedValue { list in
+            list.append(Received(url: url, headers: Dictionary(headers, uniquingKeysWith: { $1 }), body: String(decoding: body, as: UTF8.self)))
+            return list.filter { $0.url == url }.count - 1
+        }
+        guard let code = answer(attempt, url) else { throw CancellationError() }
+        return code
+    }
+}
+
+extension TestClientProtocol {
+    /// Registers a webhook; answers the whole response.
+    func webhook(_ token: String, url: String, events: [String]) async throws -> TestResponse {
+        let list = events.map { "\"\($0)\"" }.joined(separator: ",")
+        return try await call(.post, "/api/v1/webhooks", token: token, json: #"{"url":"\#(url)","events":[\#(list)]}"#)
+    }
+}
+
+@Suite struct WebhooksTests {
+    static let shopURL = "https://93.184.215.14/hooks/shop"
+    static let canteenURL = "https://93.184.215.15/hooks/canteen"
+
+    /// The HMAC a receiver computes to check `Bangfu-Signature`.
+    static func verifies(_ received: RecordingTransport.Received, secret: String) -> Bool {
+        guard let header = received.headers["Bangfu-Signature"] else { return false }
+        let parts = Dictionary(
+            header.split(separator: ",").compactMap { part -> (String, String)? in
+                let pair = part.split(separator: "=", maxSplits: 1)
+                return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+            }, uniquingKeysWith: { $1 })
+        guard let t = parts["t"], let v1 = parts["v1"] else { return false }
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).\(received.body)".utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return Array(mac).lowercaseHex == v1
+    }
+
+    static func envelope(_ received: RecordingTransport.Received) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(received.body.utf8)) as? [String: Any])
+    }
+
+    @Test func registrationShowsTheSecretOnceAndRefusesWhatItMust() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let created = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.shipped", "order.placed"])
+            #expect(created.status == .created, "\(created.text)")
+            let secret = try #require(created.object["secret"] as? String)
+            #expect(secret.hasPrefix("whsec_") && secret.count > 40)
+            #expect(created.object["events"] as? [String] == ["order.placed", "order.shipped"])
+            let id = try #require(created.object["id"] as? String)
+
+            // Listed without its secret, to its owner only.
+            let listed = try await client.call(.get, "/api/v1/webhooks", token: market.shop.token)
+            let items = try #require(listed.object["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == [id] && items[0]["secret"] == nil && !listed.text.contains(secret))
+            #expect((try await client.call(.get, "/api/v1/webhooks", token: market.other.token).object["items"] as? [Any])?.isEmpty == true)
+            #expect((try await client.call(.get, "/api/v1/webhooks", token: market.cast.admin).object["items"] as? [Any])?.isEmpty == true)
+
+            // Refusals name the field; nothing is written.
+            for (url, field) in [
+                ("https://127.0.0.1/hook", "url"), ("https://10.0.0.5/hook", "url"), ("https://[::1]/hook", "url"),
+                ("https://169.254.169.254/latest", "url"), ("http://93.184.215.14/hook", "url"), ("not a url", "url"),
+            ] {
+                let refused = try await client.webhook(market.shop.token, url: url, events: ["order.placed"])
+                #expect(refused.status == .unprocessableContent, "\(url): \(refused.status)")
+                #expect(refused.text.contains("\"\(field)\""), "\(url): \(refused.text)")
+            }
+            let unknown = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.teleported"])
+            #expect(unknown.status == .unprocessableContent && unknown.text.contains("\"events\""))
+            let none = try await client.webhook(market.shop.token, url: Self.shopURL, events: [])
+            #expect(none.status == .unprocessableContent && none.text.contains("\"events\""))
+            let county = try await client.webhook(market.cast.yanshouOfficer, url: Self.shopURL, events: ["order.placed"])
+            #expect(county.status == .forbidden)
+            #expect(try await client.webhook("", url: Self.shopURL, events: ["order.placed"]).status == .unauthorized)
+            #expect((try await client.call(.get, "/api/v1/webhooks", token: market.shop.token).object["items"] as? [Any])?.count == 1)
+
+            // Another owner's webhook does not exist for them.
+            for token in [market.other.token, market.canteen.token, market.cast.admin] {
+                #expect(try await client.call(.delete, "/api/v1/webhooks/\(id)", token: token).status == .notFound)
+                #expect(try await client.call(.get, "/api/v1/webhooks/\(id)/deliveries", token: token).status == .notFound)
+            }
+            #expect(try await client.call(.delete, "/api/v1/webhooks/\(id)", token: market.shop.token).status == .noContent)
+            #expect(try await client.call(.delete, "/api/v1/webhooks/\(id)", token: market.shop.token).status == .notFound)
+
+            // The secret reaches no audit event.
+            let audit = try await client.call(.get, "/api/v1/audit-events?limit=100", token: market.cast.admin)
+            #expect(audit.text.contains("webhook.create") && !audit.text.contains(secret))
+        }
+    }
+
+    @Test func theOperatorMayAllowPrivateAddressesForTesting() async throws {
+        let test = try await TestApp.make { $0.webhooks.allowPrivate = true }
+        try await test.run { client in
+            let admin = try await test.adminToken(client)
+            #expect(try await client.webhook(admin, url: "https://127.0.0.1:9443/hook", events: ["order.placed"]).status == .created)
+            #expect(try await client.webhook(admin, url: "http://127.0.0.1:9443/hook", events: ["order.placed"]).status == .unprocessableContent)
+        }
+    }
+
+    @Test func eachOwnerHearsItsOwnEventsSignedAndInOrderRetriedUntilDelivered() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let shopHook = try await client.webhook(
+                market.shop.token, url: Self.shopURL, events: ["order.placed", "order.confirmed", "order.cancelled"])
+            let shopSecret = try #require(shopHook.object["secret"] as? String)
+            let shopHookId = try #require(shopHook.object["id"] as? String)
+            let canteenHook = try await client.webhook(market.canteen.token, url: Self.canteenURL, events: ["order.confirmed"])
+            let canteenSecret = try #require(canteenHook.object["secret"] as? String)
+            _ = try await client.webhook(market.other.token, url: "https://93.184.215.16/other", events: ["order.placed"])
+            _ = try await client.webhook(market.stranger.token, url: "https://93.184.215.17/stranger", events: ["order.confirmed"])
+
+            // The shop's receiver fails its first three attempts (500, no answer, 503), then takes them.
+            let transport = RecordingTransport { attempt, url in
+                url == Self.shopURL ? [500, nil, 503][safe: attempt] ?? 200 : 200
+            }
+            let delivery = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            let order = try #require(try await client.place(market.canteen.token, [(market.rice, 2)]).orderIds.first)
+            #expect(try await client.call(.post, "/api/v1/orders/\(order)/confirm", token: market.shop.token, json: "{}").status == .ok)
+
+            // First attempt: only the placement goes to the shop (its confirmation waits behind
+            // it); the canteen hears of the confirmation.
+            #expect(try await delivery.pass() == 2)
+            #expect(Set(transport.deliveries.map(\.url)) == [Self.shopURL, Self.canteenURL])
+            // Not yet due: nothing is sent again before its minute.
+            #expect(try await delivery.pass() == 0)
+            for delay in [60.0, 120, 240] {
+                test.clock.advance(seconds: delay)
+                #expect(try await delivery.pass() == 1)
+            }
+            // Delivered on the fourth attempt, then the confirmation follows at once.
+            #expect(try await delivery.pass() == 1)
+            #expect(try await delivery.pass() == 0)
+
+            let toShop = transport.deliveries.filter { $0.url == Self.shopURL }
+            #expect(toShop.count == 5)
+            let placements = toShop.prefix(4)
+            #expect(Set(placements.map(\.body)).count == 1, "every attempt sends the same bytes")
+            #expect(placements.allSatisfy { Self.verifies($0, secret: shopSecret) })
+            #expect(!Self.verifies(toShop[0], secret: canteenSecret))
+            let placed = try Self.envelope(toShop[0])
+            #expect(placed["type"] as? String == "order.placed" && toShop[0].headers["Bangfu-Event-Id"] == placed["id"] as? String)
+            let data = try #require(placed["data"] as? [String: Any])
+            #expect(data["id"] as? String == order && data["status"] as? String == "placed" && data["totalFen"] as? Int == 2_000)
+            let confirmed = try Self.envelope(toShop[4])
+            #expect(confirmed["type"] as? String == "order.confirmed" && (confirmed["data"] as? [String: Any])?["status"] as? String == "confirmed")
+            #expect(Self.verifies(toShop[4], secret: shopSecret))
+            let toCanteen = try #require(transport.deliveries.first { $0.url == Self.canteenURL })
+            #expect(Self.verifies(toCanteen, secret: canteenSecret))
+            #expect(try Self.envelope(toCanteen)["type"] as? String == "order.confirmed")
+            // The other merchant and the other canteen heard nothing of this order.
+            #expect(!transport.deliveries.contains { $0.url.hasSuffix("/other") || $0.url.hasSuffix("/stranger") })
+
+            // The delivery log, newest first.
+            let log = try await client.call(.get, "/api/v1/webhooks/\(shopHookId)/deliveries", token: market.shop.token)
+            let entries = try #require(log.object["items"] as? [[String: Any]])
+            #expect(entries.map { $0["type"] as? String } == ["order.confirmed", "order.placed"])
+            #expect(entries[1]["attempt"] as? Int == 4 && entries[1]["status"] as? String == "delivered")
+            #expect(entries[1]["responseCode"] as? Int == 200 && entries[1]["nextAttemptAt"] is NSNull)
+        }
+    }
+
+    @Test func aDeliveryIsGivenUpAfterADayAndADeletedWebhookHearsNoMore() async throws {
+        // Sessions outlive the day the test lets pass.
+        let test = try await TestApp.make { $0.sessionLifetime = .seconds(7 * 24 * 3600) }
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let hook = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.placed", "order.cancelled"])
+            let hookId = try #require(hook.object["id"] as? String)
+            let transport = RecordingTransport { _, _ in 500 }
+            let delivery = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            let order = try #require(try await client.place(market.canteen.token, [(market.rice, 1)]).orderIds.first)
+            #expect(try await client.call(.post, "/api/v1/orders/\(order)/cancellation", token: market.canteen.token, json: "{}").status == .ok)
+            var attempts = 0
+            for _ in 0..<10 {
+                attempts += try await delivery.pass()
+                test.clock.advance(seconds: 4 * 3600)
+            }
+            let log = try await client.call(.get, "/api/v1/webhooks/\(hookId)/deliveries", token: market.shop.token)
+            let entries = try #require(log.object["items"] as? [[String: Any]], "\(log.text)")
+            #expect(entries.map { $0["status"] as? String } == ["failed", "failed"], "\(log.text)")
+            // The placement was tried through its day; the cancellation, queued behind it and as
+            // old, is given up after one attempt once its own day has passed too.
+            #expect(entries.map { $0["attempt"] as? Int } == [1, 7] && entries.allSatisfy { $0["responseCode"] as? Int == 500 })
+            #expect(attempts == transport.deliveries.count)
+
+            // Deleting cancels what waits; later events are not written for it.
+            let second = try #require(try await client.place(market.canteen.token, [(market.rice, 1)]).orderIds.first)
+            #expect(try await client.call(.delete, "/api/v1/webhooks/\(hookId)", token: market.shop.token).status == .noContent)
+            #expect(try await client.call(.post, "/api/v1/orders/\(second)/cancellation", token: market.canteen.token, json: "{}").status == .ok)
+            let sent = transport.deliveries.count
+            test.clock.advance(seconds: 3600)
+            #expect(try await delivery.pass() == 0 && transport.deliveries.count == sent)
+            #expect(try await test.services.database.read { db in try await test.services.webhooks.pendingCount(in: db) } == 0)
+        }
+    }
+
+    @Test func certificatesAndRefundsReachTheMerchantAndTheAdmins() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let seller = try await Seller.make(test, client, admin: cast.admin, officer: cast.yanshouOfficer, username: "seller1")
+            _ = try await client.webhook(seller.token, url: Self.shopURL, events: ["certificate.issued", "certificate.revoked"])
+            _ = try await client.webhook(cast.admin, url: "https://93.184.215.20/admin", events: ["certificate.issued"])
+            let certified = try await seller.certified(client, cast: cast)
+            let revoked = try await client.call(
+                .post, "/api/v1/certificates/\(certified.number)/revocation", token: cast.admin, json: #"{"reason":"抽检不合格"}"#)
+            #expect(revoked.status == .ok, "\(revoked.text)")
+            let transport = RecordingTransport()
+            let delivery = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            while try await delivery.pass() > 0 {}
+            let kinds = try transport.deliveries.map { "\($0.url.split(separator: "/").last ?? "") \(try Self.envelope($0)["type"] as? String ?? "")" }
+            #expect(kinds.sorted() == ["admin certificate.issued", "shop certificate.issued", "shop certificate.revoked"])
+            let issued = try #require(transport.deliveries.first { $0.url == Self.shopURL })
+            #expect((try Self.envelope(issued)["data"] as? [String: Any])?["number"] as? String == certified.number)
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
