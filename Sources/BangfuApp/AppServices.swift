@@ -12,6 +12,8 @@ public struct AppServices: Sendable {
     let audit: AuditStore
     let notifications: NotificationStore
     let inboxHub: InboxHub
+    let notifier: Notifier
+    let mail: MailStore
     let reference: ReferenceStore
     let accounts: AccountService
     let passwords: PasswordHasher
@@ -42,8 +44,9 @@ public struct AppServices: Sendable {
         let certification = CertificationStore(engine: database.engine)
         let webhooks = WebhookStore(engine: database.engine)
         let outbox = WebhookOutbox(store: webhooks, orders: orders, buyers: buyers, certification: certification, ids: ids)
-        let audit = AuditStore(
-            clock: clock, notifier: Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox))
+        let mail = configuration.mail.map { _ in MailOutbox(store: MailStore(engine: database.engine), ids: ids) }
+        let notifier = Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox, mail: mail)
+        let audit = AuditStore(clock: clock, notifier: notifier)
         let reference = ReferenceStore(clock: clock)
         let passwords = PasswordHasher(cost: configuration.bcryptCost)
         let throttle = SignInThrottle()
@@ -54,6 +57,8 @@ public struct AppServices: Sendable {
         self.audit = audit
         self.notifications = notifications
         self.inboxHub = inboxHub
+        self.notifier = notifier
+        self.mail = MailStore(engine: database.engine)
         self.reference = reference
         self.passwords = passwords
         self.metrics = HTTPMetrics(registry: registry)

@@ -103,6 +103,11 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
     if let interval = configuration.reminderInterval {
         app.addServices(ReminderService(reminders: Reminders(services), interval: interval, logger: logger))
     }
+    if let mail = configuration.mail, let interval = mail.pollInterval {
+        let mailer = Mailer(
+            services: services, transport: CommandMailTransport(command: mail.command), from: mail.from, logger: logger)
+        app.addServices(MailService(mailer: mailer, interval: interval))
+    }
     if let interval = configuration.webhooks.pollInterval {
         app.addServices(WebhookDeliveryService(services: services, interval: interval, logger: logger))
     }

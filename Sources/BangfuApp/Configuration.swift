@@ -34,6 +34,8 @@ public struct AppConfiguration: Sendable {
     public var notificationHeartbeat: Duration = .seconds(15)
     /// How often the server sends the reminders that have fallen due (nil: never).
     public var reminderInterval: Duration? = .seconds(600)
+    /// E-mail notifications (`--mail-command`, `--mail-from`); nil: no e-mail.
+    public var mail: MailCommand?
     /// How webhooks are delivered (`--webhook-*`).
     public var webhooks = WebhookSettings()
     /// Where the certificate signing keys live; nil: `<dataDirectory>/keys`. Several processes
@@ -73,6 +75,23 @@ public struct AppConfiguration: Sendable {
     public var ids: IDGenerator = .random
 
     public init() {}
+}
+
+/// How the server sends e-mail: a sendmail-compatible program that reads the message, headers
+/// included, on standard input and takes the recipients from them (`msmtp -t`).
+public struct MailCommand: Sendable {
+    /// The program and its arguments.
+    public var command: [String]
+    /// The `From` address.
+    public var from: String
+    /// How often the mail service looks for due messages when it has nothing to send; nil: no
+    /// service (tests send with `Mailer.pass`).
+    public var pollInterval: Duration? = .seconds(1)
+
+    public init(command: [String], from: String) {
+        self.command = command
+        self.from = from
+    }
 }
 
 /// Webhook delivery (API.md "Notifications and webhooks").

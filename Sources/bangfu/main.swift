@@ -155,6 +155,10 @@ struct Serve: AsyncParsableCommand {
     var webhookRetrySeconds: String?
     @Option(help: "PEM file of extra roots trusted for webhook receivers' certificates (BANGFU_WEBHOOK_CA_FILE).")
     var webhookCaFile: String?
+    @Option(help: "Send e-mail notifications through this sendmail-compatible program, message on standard input (BANGFU_MAIL_COMMAND; e.g. \"msmtp -t\").")
+    var mailCommand: String?
+    @Option(help: "The From address of e-mail notifications (BANGFU_MAIL_FROM, default bangfu@localhost.localdomain).")
+    var mailFrom: String?
 
     /// The options given, by long name (their values are checked with the environment's and the
     /// config file's, by `ConfigurationReader`).
@@ -170,7 +174,7 @@ struct Serve: AsyncParsableCommand {
             "notification-stream-seconds": notificationStreamSeconds, "reminder-minutes": reminderMinutes,
             "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
             "webhook-allow-private": webhookAllowPrivate ? "true" : nil, "webhook-retry-seconds": webhookRetrySeconds,
-            "webhook-ca-file": webhookCaFile,
+            "webhook-ca-file": webhookCaFile, "mail-command": mailCommand, "mail-from": mailFrom,
         ])
         if !trustedProxy.isEmpty { given["trusted-proxy"] = trustedProxy }
         return given

@@ -139,6 +139,8 @@ import Testing
         Access(route: "GET /api/v1/notifications/stream", allowed: signedIn),
         Access(route: "POST /api/v1/notifications/{notification}/read", allowed: [.merchantA], everyRole: true),
         Access(route: "POST /api/v1/notifications/read-all", allowed: signedIn),
+        Access(route: "GET /api/v1/notifications/settings", allowed: signedIn),
+        Access(route: "PUT /api/v1/notifications/settings", allowed: signedIn),
 
         Access(route: "POST /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),
         Access(route: "GET /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),

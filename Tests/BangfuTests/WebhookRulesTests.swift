@@ -60,13 +60,13 @@ import Testing
         var now = created
         var delays: [TimeInterval] = []
         for failures in Int64(1)... {
-            guard let next = WebhookRules.nextAttempt(afterFailures: failures, base: 60, createdAt: created, now: now) else { break }
+            guard let next = Backoff.next(afterFailures: failures, base: 60, createdAt: created, now: now) else { break }
             delays.append(next.timeIntervalSince(now))
             now = next
         }
         #expect(delays == [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720])
         #expect(now.timeIntervalSince(created) <= 24 * 3600)
         // A huge count of failures neither overflows nor retries.
-        #expect(WebhookRules.nextAttempt(afterFailures: .max, base: 60, createdAt: created, now: created) == nil)
+        #expect(Backoff.next(afterFailures: .max, base: 60, createdAt: created, now: created) == nil)
     }
 }

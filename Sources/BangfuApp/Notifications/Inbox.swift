@@ -34,6 +34,37 @@ struct Inbox: UseCase {
         return Merged(page, Unread(unreadCount: unread))
     }
 
+    /// The caller's e-mail choices.
+    func mailSettings(for user: Identity) async throws -> MailSettings {
+        try await database.read { db in try await services.mail.settings(of: user.userId, in: db) }
+    }
+
+    struct MailSettingsInput: Decodable, Sendable {
+        /// An address, or null for no e-mail.
+        var email: String?
+        var mutedKinds: [String]?
+    }
+
+    /// Replaces the caller's e-mail choices: an address or none, and the kinds not wanted by mail.
+    func saveMailSettings(_ input: MailSettingsInput, by user: Identity) async throws -> MailSettings {
+        var v = Validator()
+        let email = input.email?.trimmingCharacters(in: .whitespaces)
+        if let email, !MailRules.isAddress(email) { v.fail("email", "must be an e-mail address such as canteen@example.cn") }
+        let muted = input.mutedKinds ?? []
+        if let unknown = muted.first(where: { !NotificationRules.kinds.contains($0) }) {
+            v.fail("mutedKinds", "has an unknown kind \"\(unknown.prefix(60))\"; known: \(NotificationRules.kinds.sorted().joined(separator: ", "))")
+        }
+        try v.check()
+        let settings = MailSettings(email: email, mutedKinds: NotificationRules.kinds.sorted().filter(Set(muted).contains))
+        let now = clock.now
+        try await database.write { db in
+            try await services.mail.save(settings, of: user.userId, at: now, in: db)
+            try await audit.append(
+                AuditEvent(user, "notification_settings.update", .user(user.userId), ["email": settings.email != nil]), in: db)
+        }
+        return settings
+    }
+
     /// Marks one of the user's notifications read (reading it again keeps the first time).
     func markRead(_ id: String, by user: Identity) async throws -> Notification {
         let now = clock.now

@@ -72,6 +72,12 @@ enum NotificationRules {
             kind: "buyer_organization.verified", audience: .organizationMembers, title: "采购单位已核验"),
     ]
 
+    /// Every kind a notification may have: the table's and the reminders' (`ReminderRules`).
+    static let kinds: Set<String> = Set(table.values.map(\.kind)).union([
+        "reminder.shipment_overdue", "reminder.payment_overdue", "reminder.certificate_expiring",
+        "reminder.document_expiring", "reminder.behind_schedule",
+    ])
+
     /// What a subject is called in a notification's text.
     static func subjectName(_ type: String) -> String {
         switch type {

@@ -16,6 +16,8 @@ struct NotificationsController {
         router.get("/api/v1/notifications", use: list)
         router.get("/api/v1/notifications/stream", use: stream)
         router.post("/api/v1/notifications/read-all", use: readAll)
+        router.get("/api/v1/notifications/settings", use: settings)
+        router.put("/api/v1/notifications/settings", use: saveSettings)
         router.post("/api/v1/notifications/:id/read", use: read)
     }
 
@@ -30,6 +32,17 @@ struct NotificationsController {
         }
         let paging = try Paging.parse(request, tag: unreadOnly ? "notifications-unread" : "notifications")
         return try .json(try await inbox.list(for: user, unreadOnly: unreadOnly, paging: paging))
+    }
+
+    @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        return try .json(try await inbox.mailSettings(for: user))
+    }
+
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let input = try await request.decodeJSON(Inbox.MailSettingsInput.self, context: context)
+        return try .json(try await inbox.saveMailSettings(input, by: user))
     }
 
     @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -12,6 +12,8 @@ struct Notifier: Sendable {
     let hub: InboxHub
     /// The webhooks' outbox, written in the same transaction.
     var webhooks: WebhookOutbox? = nil
+    /// The mail outbox, when the operator connected e-mail (`--mail-command`).
+    var mail: MailOutbox? = nil
 
     func notify(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
         try await webhooks?.enqueue(events, at: now, in: db)
@@ -38,9 +40,37 @@ struct Notifier: Sendable {
                         createdAt: now, readAt: nil))
             }
         }
-        try await store.insert(rows, in: db)
+        try await deliver(rows, at: now, in: db)
+    }
+
+    /// Writes `rows` into their inboxes and queues their e-mails, in the caller's transaction;
+    /// the live streams are woken once it commits. Reminders deliver through here too.
+    func deliver(_ rows: [Notification], at now: Date, in db: any SQLDatabase) async throws {
         guard !rows.isEmpty else { return }
+        try await store.insert(rows, in: db)
+        try await mail?.enqueue(rows, in: db)
         let recipients = Set(rows.map(\.userId))
         AfterCommit.schedule { [hub] in hub.wake(recipients) }
+    }
+}
+
+/// Queues the e-mail of each notification whose recipient gave an address and did not mute its
+/// kind: in the notification's transaction, so a mail is sent only for what committed.
+struct MailOutbox: Sendable {
+    let store: MailStore
+    let ids: IDGenerator
+
+    func enqueue(_ rows: [Notification], in db: any SQLDatabase) async throws {
+        let addresses = try await store.addresses(of: Set(rows.map(\.userId)), in: db)
+        guard !addresses.isEmpty else { return }
+        let mails = rows.compactMap { row -> MailStore.NewMail? in
+            guard let settings = addresses[row.userId], let email = settings.email, !settings.mutedKinds.contains(row.kind) else {
+                return nil
+            }
+            return MailStore.NewMail(
+                id: ids.next(), userId: row.userId, recipient: email, subject: "【帮扶】\(row.title)",
+                body: "\(row.title)\n\n\(row.body)\n\n—— 帮扶平台（消息中心有全部通知；在通知设置中可退订此类邮件）\n")
+        }
+        try await store.enqueue(mails, at: rows[0].createdAt, in: db)
     }
 }

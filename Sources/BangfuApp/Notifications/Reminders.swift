@@ -18,7 +18,7 @@ struct Reminders: UseCase {
     func sendDue() async throws -> Int {
         let now = clock.now
         let settings = configuration.alerts
-        let (alerts, store, ids, hub) = (self.alerts, self.store, self.ids, services.inboxHub)
+        let (alerts, store, ids, notifier) = (self.alerts, self.store, self.ids, services.notifier)
         return try await database.write { db in
             let due = try await alerts.alerts(ReminderRules.kinds, scope: .all, settings: settings, now: now, limit: 1_000, in: db)
             var rows: [Notification] = []
@@ -34,9 +34,7 @@ struct Reminders: UseCase {
                             body: alert.detail, createdAt: now, readAt: nil))
                 }
             }
-            try await store.insert(rows, in: db)
-            let recipients = Set(rows.map(\.userId))
-            if !recipients.isEmpty { AfterCommit.schedule { hub.wake(recipients) } }
+            try await notifier.deliver(rows, at: now, in: db)
             return rows.count
         }
     }

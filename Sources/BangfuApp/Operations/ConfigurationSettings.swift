@@ -38,6 +38,7 @@ enum ConfigurationSettings {
         Setting("trusted-proxy", environment: "BANGFU_TRUSTED_PROXIES", list: true), Setting("metrics-port"),
         Setting("backup-dir"), Setting("backup-every"), Setting("backup-keep"),
         Setting("webhook-allow-private", flag: true), Setting("webhook-retry-seconds"), Setting("webhook-ca-file"),
+        Setting("mail-command"), Setting("mail-from"),
     ]
 
     static let named: [String: Setting] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
@@ -110,6 +111,7 @@ enum ConfigurationSettings {
             c.webhooks.retryBase = .seconds(seconds)
         }
         c.webhooks.trustedRoots = try values.text("webhook-ca-file")
+        c.mail = try mail(values)
         return c
     }
 
@@ -126,6 +128,18 @@ enum ConfigurationSettings {
             ?? .seconds(6 * 3600)
         let keep = try values.parse("backup-keep", expected: "a number of backups 1-10000", within(1...10_000)) ?? 14
         return BackupSettings(directory: directory, every: every, keep: keep)
+    }
+
+    /// E-mail: `mail-from` only with a `mail-command`.
+    private static func mail(_ values: SettingValues) throws -> MailCommand? {
+        guard let command = try values.parse("mail-command", expected: "a program and its arguments (msmtp -t)", MailRules.command) else {
+            if let stray = try values.value("mail-from") {
+                throw stray.refused("needs a mail command too (--mail-command, BANGFU_MAIL_COMMAND or mail-command in the config file)")
+            }
+            return nil
+        }
+        let from = try values.parse("mail-from", expected: "an e-mail address", { MailRules.isAddress($0) ? $0 : nil }) ?? "bangfu@localhost.localdomain"
+        return MailCommand(command: command, from: from)
     }
 
     private static let yesOrNo = "true or false (1 or 0, yes or no)"

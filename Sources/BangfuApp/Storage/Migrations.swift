@@ -346,6 +346,22 @@ enum Migrations {
                 "CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at, id)",
             ]
         },
+        Migration(version: 13, name: "e-mail notifications") { _ in
+            [
+                // A user's address and the kinds they do not want by mail.
+                """
+                CREATE TABLE notification_settings (user_id TEXT PRIMARY KEY REFERENCES users(id), email TEXT,
+                  muted_kinds TEXT NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE mail_outbox (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+                  recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,
+                  attempts BIGINT NOT NULL, last_error TEXT, next_attempt_at BIGINT NOT NULL, claimed_until BIGINT,
+                  created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at, id) WHERE status = 'pending'",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

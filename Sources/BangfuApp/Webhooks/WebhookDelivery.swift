@@ -81,7 +81,7 @@ struct WebhookDelivery: UseCase {
     }
 
     private func failed(_ delivery: ClaimedDelivery, code: Int64?, error: String?, now: Date) -> WebhookStore.Outcome {
-        let next = WebhookRules.nextAttempt(
+        let next = Backoff.next(
             afterFailures: delivery.attempts + 1, base: settings.retryBase.seconds, createdAt: delivery.createdAt, now: now)
         return WebhookStore.Outcome(
             status: next == nil ? "failed" : "pending", responseCode: code, error: error.map { String($0.prefix(300)) },
@@ -143,9 +143,7 @@ struct HTTPWebhookTransport: WebhookTransport {
     }
 }
 
-/// Runs delivery passes while the server runs: a pass after another while there is work, a
-/// pause of `settings.pollInterval` when there is none (which also picks up what other processes
-/// sharing the database wrote).
+/// Runs delivery passes while the server runs (`drainWhileServing`), then closes its client.
 struct WebhookDeliveryService: Service {
     let services: AppServices
     let interval: Duration
@@ -154,21 +152,7 @@ struct WebhookDeliveryService: Service {
     func run() async throws {
         let transport = HTTPWebhookTransport.make(services.configuration.webhooks)
         let delivery = WebhookDelivery(services: services, transport: transport, logger: logger)
-        // The first pass after a pause, once the server has applied its migrations.
-        var busy = false
-        while true {
-            if !busy {
-                guard await pauseUnlessShuttingDown(for: interval) else { break }
-            } else if Task.isCancelled || Task.isShuttingDownGracefully {
-                break
-            }
-            do {
-                busy = try await delivery.pass() > 0
-            } catch {
-                busy = false
-                logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
-            }
-        }
+        await drainWhileServing(every: interval, logger: logger, what: "webhook delivery") { try await delivery.pass() }
         try? await transport.client.shutdown()
     }
 }

@@ -19,9 +19,6 @@ enum WebhookRules {
     /// A URL's longest accepted length.
     static let maxURLLength = 2048
 
-    /// How long a delivery is retried before it is given up.
-    static let retryWindow: TimeInterval = 24 * 3600
-
     /// How long a process may hold a claimed delivery before another may try it (the 10-second
     /// answer limit, the connection and a margin): a process that died mid-attempt is retried.
     static let claimLease: TimeInterval = 60
@@ -138,13 +135,5 @@ enum WebhookRules {
         signed.append(contentsOf: body)
         let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Array(secret.utf8)))
         return "t=\(timestamp),v1=" + Array(mac).lowercaseHex
-    }
-
-    /// When a delivery that has now failed `attempts` times is tried again: 1 minute (`base`)
-    /// after the first failure, doubling; nil once that falls beyond 24 hours of the event.
-    static func nextAttempt(afterFailures attempts: Int64, base: TimeInterval, createdAt: Date, now: Date) -> Date? {
-        let doublings = Double(min(max(attempts - 1, 0), 30))
-        let next = now.addingTimeInterval(base * pow(2, doublings))
-        return next.timeIntervalSince(createdAt) > retryWindow ? nil : next
     }
 }
