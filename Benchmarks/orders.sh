@@ -4,6 +4,9 @@
 # check` on the database (plan sums = recomputation from orders, holds = open orders, no negative
 # stock, audit chain). Stops what it started.
 #   usage: Benchmarks/orders.sh [products] [buyers] [seconds]
+# BANGFU_BENCH_WEBHOOKS=1 (SQLite only) gives every merchant a webhook for order.placed, received by
+# Debian's nginx over HTTPS on loopback, and reports how long the outbox takes to drain once the
+# load stops. BANGFU_BENCH_BIN=path runs that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRODUCTS=${1:-100000}
@@ -16,15 +19,57 @@ PASSWORD=bangfu-bench-2026
 DB_OPTION=()
 [ -n "${BANGFU_BENCH_DATABASE:-}" ] && DB_OPTION=(--database "$BANGFU_BENCH_DATABASE")
 command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
-swift build -c release --product bangfu >/dev/null
-BIN=$(swift build -c release --show-bin-path)/bangfu
+if [ -n "${BANGFU_BENCH_BIN:-}" ]; then
+  BIN=$BANGFU_BENCH_BIN
+else
+  swift build -c release --product bangfu >/dev/null
+  BIN=$(swift build -c release --show-bin-path)/bangfu
+fi
 DATA=$(mktemp -d /tmp/bangfu-bench.XXXXXX)
 SERVER=
-trap '[ -n "$SERVER" ] && { kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; }; rm -rf "$DATA"' EXIT
+NGINX=
+trap '[ -n "$SERVER" ] && { kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; }; [ -n "$NGINX" ] && kill $NGINX 2>/dev/null; rm -rf "$DATA"' EXIT
 
 echo "seeding $PRODUCTS products, $BUYERS buyer organizations..."
 "$BIN" seed "${DB_OPTION[@]}" --data-dir "$DATA" --products "$PRODUCTS" --merchants 500 --buyers "$BUYERS" --buyer-password "$PASSWORD" --log-level warning
-"$BIN" serve "${DB_OPTION[@]}" --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
+WEBHOOK_OPTIONS=()
+if [ -n "${BANGFU_BENCH_WEBHOOKS:-}" ]; then
+  command -v nginx >/dev/null || { apt-get update -q && apt-get install -y -q nginx; }
+  HOOK_PORT=$((PORT + 1))
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$DATA/hook.key" -out "$DATA/hook.pem" 2>/dev/null
+  cat > "$DATA/nginx.conf" <<CONF
+worker_processes 1;
+pid $DATA/nginx.pid;
+error_log $DATA/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $DATA/nginx-body;
+  server {
+    listen 127.0.0.1:$HOOK_PORT ssl;
+    ssl_certificate $DATA/hook.pem;
+    ssl_certificate_key $DATA/hook.key;
+    location / { return 200; }
+  }
+}
+CONF
+  nginx -c "$DATA/nginx.conf" -p "$DATA" -g 'daemon off;' &
+  NGINX=$!
+  # Every merchant's owner registers a webhook for order.placed (written as registration writes it).
+  python3 - "$DATA/bangfu.sqlite" "$HOOK_PORT" <<'PY'
+import secrets, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+now = int(time.time() * 1000)
+rows = [(secrets.token_hex(13), "merchant", m, owner, f"https://127.0.0.1:{sys.argv[2]}/hooks/{m}", "order.placed",
+         "whsec_" + secrets.token_hex(32), now) for m, owner in c.execute("SELECT id, owner_id FROM merchants")]
+c.executemany("INSERT INTO webhooks (id, owner_kind, owner_id, created_by, url, events, secret, created_at) VALUES (?,?,?,?,?,?,?,?)", rows)
+c.commit()
+print(f"{len(rows)} webhooks registered")
+PY
+  WEBHOOK_OPTIONS=(--webhook-allow-private --webhook-ca-file "$DATA/hook.pem")
+fi
+"$BIN" serve "${DB_OPTION[@]}" --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 "${WEBHOOK_OPTIONS[@]}" &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 BASE="https://127.0.0.1:$PORT"
@@ -55,6 +100,22 @@ echo "| route | connections | requests/s | p50 | p99 | errors |"
 echo "| --- | ---: | ---: | ---: | ---: | --- |"
 echo "| POST /api/v1/orders | $CONNECTIONS | $RPS | $P50 | $P99 | ${ERRORS:-0} |"
 echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
+if [ -n "${BANGFU_BENCH_WEBHOOKS:-}" ]; then
+  python3 - "$DATA/bangfu.sqlite" <<'PY'
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+start = time.time()
+def count(status):
+    return c.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE status = ?", (status,)).fetchone()[0]
+pending = count("pending")
+print(f"when the load stopped: {pending} deliveries pending, {count('delivered')} delivered")
+while pending and time.time() - start < 120:
+    time.sleep(0.1)
+    pending = count("pending")
+print(f"outbox drained in {time.time() - start:.1f} s" if not pending else f"NOT drained after 120 s: {pending} pending")
+print(f"deliveries: {count('delivered')} delivered, {count('failed')} failed")
+PY
+fi
 kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
 if [ -n "${BANGFU_BENCH_DATABASE:-}" ]; then
   ORDERS=$(psql "${BANGFU_BENCH_DATABASE%%\?*}" -tAc "SELECT COUNT(*) FROM orders")

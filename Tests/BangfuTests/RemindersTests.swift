@@ -54,6 +54,43 @@ import Testing
         }
     }
 
+    @Test func shipmentsAndPaymentsFallingDueAreRemindedAheadOnce() async throws {
+        let test = try await TestApp.make(configure: Self.longSessions)
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let (shop, canteen) = (market.shop, market.canteen)
+            let reminders = Reminders(test.services)
+            let orderId = try #require(try await client.place(canteen.token, [(market.rice, 2)], shipWithinDays: 15).orderIds.first)
+            test.clock.advance(seconds: 13 * 86_400)
+            _ = try await reminders.sendDue()
+            #expect(try await self.reminders(client, shop.token, "reminder.shipment_due", about: orderId) == 0)
+            // Within a day of the latest shipping date: the merchant is told ahead, once.
+            test.clock.advance(seconds: 1.5 * 86_400)
+            _ = try await reminders.sendDue()
+            _ = try await reminders.sendDue()
+            #expect(try await self.reminders(client, shop.token, "reminder.shipment_due", about: orderId) == 1)
+            #expect(try await self.reminders(client, shop.token, "reminder.shipment_overdue", about: orderId) == 0)
+            #expect(try await self.reminders(client, canteen.token, "reminder.shipment_due", about: orderId) == 0)
+            // Then overdue: the overdue reminder, and no second one ahead.
+            test.clock.advance(seconds: 86_400)
+            _ = try await reminders.sendDue()
+            #expect(try await self.reminders(client, shop.token, "reminder.shipment_overdue", about: orderId) == 1)
+            #expect(try await self.reminders(client, shop.token, "reminder.shipment_due", about: orderId) == 1)
+
+            // Accepted: three days before the 30-day payment term ends, the buyers are told.
+            try await client.walk(orderId, buyer: canteen.token, merchant: shop.token, to: "accepted", amountFen: 2_000)
+            test.clock.advance(seconds: 26 * 86_400)
+            _ = try await reminders.sendDue()
+            #expect(try await self.reminders(client, canteen.token, "reminder.payment_due", about: orderId) == 0)
+            test.clock.advance(seconds: 1.5 * 86_400)
+            _ = try await reminders.sendDue()
+            _ = try await reminders.sendDue()
+            #expect(try await self.reminders(client, canteen.token, "reminder.payment_due", about: orderId) == 1)
+            #expect(try await self.reminders(client, canteen.token, "reminder.payment_overdue", about: orderId) == 0)
+            #expect(try await self.reminders(client, shop.token, "reminder.payment_due", about: orderId) == 0)
+        }
+    }
+
     @Test func anExpiringCertificateRemindsItsMerchant() async throws {
         let test = try await TestApp.make {
             $0.certificateValidDays = 40
@@ -90,5 +127,10 @@ import Testing
         #expect(ReminderRules.reminder(for: slow, now: saturday) == nil)
         let document = Alert(kind: .documentExpiring, subjectType: "merchant_document", subjectId: "d1", detail: "", since: saturday)
         #expect(ReminderRules.reminder(for: document, now: saturday)?.key == "document:d1:\(saturday.millis)")
+        // Ahead of time only while not yet due.
+        let shipment = Alert(kind: .shipmentOverdue, subjectType: "order", subjectId: "o1", detail: "", since: saturday)
+        #expect(ReminderRules.dueSoon(for: shipment, now: saturday.addingTimeInterval(-3600))?.key == "shipment-soon:o1")
+        #expect(ReminderRules.dueSoon(for: shipment, now: saturday) == nil)
+        #expect(ReminderRules.dueSoon(for: document, now: saturday.addingTimeInterval(-3600)) == nil)
     }
 }

@@ -151,12 +151,14 @@ extension TestClientProtocol {
             #expect(Set(transport.deliveries.map(\.url)) == [Self.shopURL, Self.canteenURL])
             // Not yet due: nothing is sent again before its minute.
             #expect(try await delivery.pass() == 0)
-            for delay in [60.0, 120, 240] {
+            for delay in [60.0, 120] {
                 test.clock.advance(seconds: delay)
                 #expect(try await delivery.pass() == 1)
             }
-            // Delivered on the fourth attempt, then the confirmation follows at once.
-            #expect(try await delivery.pass() == 1)
+            // Delivered on the fourth attempt, and the confirmation queued behind it follows in
+            // the same pass.
+            test.clock.advance(seconds: 240)
+            #expect(try await delivery.pass() == 2)
             #expect(try await delivery.pass() == 0)
 
             let toShop = transport.deliveries.filter { $0.url == Self.shopURL }
@@ -184,6 +186,28 @@ extension TestClientProtocol {
             #expect(entries.map { $0["type"] as? String } == ["order.confirmed", "order.placed"])
             #expect(entries[1]["attempt"] as? Int == 4 && entries[1]["status"] as? String == "delivered")
             #expect(entries[1]["responseCode"] as? Int == 200 && entries[1]["nextAttemptAt"] is NSNull)
+        }
+    }
+
+    @Test func aBacklogGoesOutInTheOrderItWasWrittenSeveralAPass() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            _ = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.placed"])
+            var placed: [String] = []
+            for _ in 0..<20 { placed += try await client.place(market.canteen.token, [(market.rice, 1)]).orderIds }
+            // The 8th delivery fails once: the rest of its queue waits behind it.
+            let transport = RecordingTransport { attempt, _ in attempt == 7 ? 500 : 200 }
+            let delivery = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            // 16 claimed, 8 tried (the 8th failed); then the 13 left, the failed one first.
+            #expect(try await delivery.pass() == 8)
+            #expect(try await delivery.pass() == 0, "its head is not due for a minute")
+            test.clock.advance(seconds: 60)
+            #expect(try await delivery.pass() == 13)
+            #expect(try await delivery.pass() == 0)
+            let delivered = try transport.deliveries.map { try #require((try Self.envelope($0)["data"] as? [String: Any])?["id"] as? String) }
+            #expect(delivered.count == 21)
+            #expect(Array(delivered.prefix(7)) + Array(delivered.dropFirst(8)) == placed)
         }
     }
 

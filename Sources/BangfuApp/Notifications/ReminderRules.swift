@@ -46,6 +46,28 @@ enum ReminderRules {
         }
     }
 
+    /// How long before its due time a shipment or a payment is reminded of (as well as once it is
+    /// overdue): a day for a shipment, three days for a payment.
+    static let leads: [(AlertKind, TimeInterval)] = [(.shipmentOverdue, 24 * 3600), (.paymentOverdue, 3 * 24 * 3600)]
+
+    /// The reminder that `alert`, found as of the end of its lead, falls due soon; nil when it is
+    /// already overdue (the overdue reminder covers it) or not a kind with a lead.
+    static func dueSoon(for alert: Alert, now: Date) -> Reminder? {
+        guard alert.since > now else { return nil }
+        switch alert.kind {
+        case .shipmentOverdue:
+            return Reminder(
+                key: "shipment-soon:\(alert.subjectId)", kind: "reminder.shipment_due", audience: .orderMerchant,
+                title: "订单将在 24 小时内到最晚发货日期")
+        case .paymentOverdue:
+            return Reminder(
+                key: "payment-soon:\(alert.subjectId)", kind: "reminder.payment_due", audience: .orderBuyers,
+                title: "订单将在 3 天内到付款期限")
+        default:
+            return nil
+        }
+    }
+
     /// The week (Monday to Sunday, UTC+8) `date` falls in, as the number of weeks since the
     /// Monday 1970-01-05.
     static func week(of date: Date) -> Int64 {

@@ -21,9 +21,18 @@ struct Reminders: UseCase {
         let (alerts, store, ids, notifier) = (self.alerts, self.store, self.ids, services.notifier)
         return try await database.write { db in
             let due = try await alerts.alerts(ReminderRules.kinds, scope: .all, settings: settings, now: now, limit: 1_000, in: db)
+            // What falls due soon: the overdue queries asked as of the moment the lead ends.
+            var soon: [(Alert, ReminderRules.Reminder)] = []
+            for (kind, lead) in ReminderRules.leads {
+                let ahead = now.addingTimeInterval(lead)
+                for alert in try await alerts.alerts([kind], scope: .all, settings: settings, now: ahead, limit: 1_000, in: db) {
+                    if let reminder = ReminderRules.dueSoon(for: alert, now: now) { soon.append((alert, reminder)) }
+                }
+            }
+            let reminders = due.compactMap { alert in ReminderRules.reminder(for: alert, now: now).map { (alert, $0) } } + soon
             var rows: [Notification] = []
-            for alert in due {
-                guard let reminder = ReminderRules.reminder(for: alert, now: now),
+            for (alert, reminder) in reminders {
+                guard
                     try await store.claimReminder(reminder.key, at: now, in: db)
                 else { continue }
                 for recipient in try await store.recipients(reminder.audience, of: alert.subjectType, alert.subjectId, in: db) {

@@ -24,59 +24,69 @@ struct WebhookDelivery: UseCase {
     var store: WebhookStore { services.webhooks }
     var settings: WebhookSettings { configuration.webhooks }
 
-    /// How many deliveries one pass claims (each to a different webhook), sent concurrently.
-    static let batch = 16
+    /// How many webhooks one pass serves (concurrently), and how many of each one's queued
+    /// deliveries it sends (one after another, in order, stopping at the first failure).
+    static let webhooksPerPass = 32
+    static let depth = 16
 
-    /// One pass: claims, sends and records; answers how many deliveries it attempted.
+    /// One pass: claims, sends and records (in two transactions whatever the number); answers how
+    /// many deliveries it attempted.
     @discardableResult
     func pass() async throws -> Int {
         let now = clock.now
-        let claimed = try await database.write { db in try await store.claim(now: now, limit: Self.batch, in: db) }
-        await withTaskGroup(of: Void.self) { group in
-            for delivery in claimed {
-                group.addTask { await attempt(delivery) }
-            }
+        let queues = try await database.write { db in
+            try await store.claim(now: now, webhooks: Self.webhooksPerPass, depth: Self.depth, in: db)
         }
-        return claimed.count
+        guard !queues.isEmpty else { return 0 }
+        let outcomes = await withTaskGroup(of: [(id: String, outcome: WebhookStore.Outcome?)].self) { group in
+            for queue in queues {
+                group.addTask {
+                    var results: [(id: String, outcome: WebhookStore.Outcome?)] = []
+                    var failed = false
+                    for delivery in queue {
+                        // Behind a failure, the rest of the queue waits for the next pass.
+                        if failed {
+                            results.append((delivery.id, nil))
+                            continue
+                        }
+                        let outcome = await attempt(delivery)
+                        failed = outcome.status != "delivered"
+                        results.append((delivery.id, outcome))
+                    }
+                    return results
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        let at = clock.now
+        try await database.write { db in try await store.record(outcomes, at: at, in: db) }
+        return outcomes.filter { $0.outcome != nil }.count
     }
 
-    private func attempt(_ delivery: ClaimedDelivery) async {
-        let outcome: WebhookStore.Outcome
+    private func attempt(_ delivery: ClaimedDelivery) async -> WebhookStore.Outcome {
         let started = clock.now
         switch WebhookRules.target(delivery.url) {
         case .failure(let problem):
-            outcome = failed(delivery, code: nil, error: "url \(problem.message)", now: started)
+            return failed(delivery, code: nil, error: "url \(problem.message)", now: started)
         case .success(let target):
             // Checked again at every attempt: the name may point elsewhere since registration.
             if let refusal = await WebhookRules.refusal(of: target, allowPrivate: settings.allowPrivate, resolver: settings.resolver) {
-                outcome = failed(delivery, code: nil, error: "url \(refusal)", now: started)
-            } else {
-                let body = Array(delivery.body.utf8)
-                let signature = WebhookRules.signature(
-                    secret: delivery.secret, timestamp: Int64(started.timeIntervalSince1970), body: body)
-                let headers = [
-                    ("Content-Type", "application/json"), ("User-Agent", "Bangfu-Webhooks/1"),
-                    ("Bangfu-Event-Id", delivery.eventId), ("Bangfu-Event-Type", delivery.type), ("Bangfu-Signature", signature),
-                ]
-                do {
-                    let code = try await transport.post(target.url, headers: headers, body: body)
-                    outcome =
-                        (200..<300).contains(code)
-                        ? WebhookStore.Outcome(status: "delivered", responseCode: Int64(code))
-                        : failed(delivery, code: Int64(code), error: nil, now: clock.now)
-                } catch {
-                    outcome = failed(delivery, code: nil, error: Self.describe(error), now: clock.now)
-                }
+                return failed(delivery, code: nil, error: "url \(refusal)", now: started)
             }
-        }
-        let now = clock.now
-        do {
-            try await database.write { db in try await store.record(delivery.id, outcome, at: now, in: db) }
-        } catch {
-            // The claim lapses and the delivery is tried again: at least once, never lost.
-            logger.warning(
-                "could not record a webhook attempt",
-                metadata: ["delivery": .string(delivery.id), "error": .string(OperatorError.describing(error).message)])
+            let body = Array(delivery.body.utf8)
+            let signature = WebhookRules.signature(secret: delivery.secret, timestamp: Int64(started.timeIntervalSince1970), body: body)
+            let headers = [
+                ("Content-Type", "application/json"), ("User-Agent", "Bangfu-Webhooks/1"),
+                ("Bangfu-Event-Id", delivery.eventId), ("Bangfu-Event-Type", delivery.type), ("Bangfu-Signature", signature),
+            ]
+            do {
+                let code = try await transport.post(target.url, headers: headers, body: body)
+                return (200..<300).contains(code)
+                    ? WebhookStore.Outcome(status: "delivered", responseCode: Int64(code))
+                    : failed(delivery, code: Int64(code), error: nil, now: clock.now)
+            } catch {
+                return failed(delivery, code: nil, error: Self.describe(error), now: clock.now)
+            }
         }
     }
 

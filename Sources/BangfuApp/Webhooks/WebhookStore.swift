@@ -158,29 +158,40 @@ struct WebhookStore: Sendable {
         }
     }
 
-    /// Claims up to `limit` deliveries that are due, each the oldest undelivered one of its
-    /// webhook (deliveries go out in order per webhook), not held by another process: they are
-    /// held for `WebhookRules.claimLease`. On PostgreSQL, rows another process is claiming are
-    /// skipped (`SKIP LOCKED`); SQLite has one writer.
-    func claim(now: Date, limit: Int, in db: any SQLDatabase) async throws -> [ClaimedDelivery] {
+    /// Claims the due deliveries of up to `webhooks` webhooks: for each, its oldest pending
+    /// delivery (the head, due and not held by another process) and up to `depth - 1` of those
+    /// queued behind it, in order. They are held for `WebhookRules.claimLease`; holding the head
+    /// holds the webhook's whole queue, since only a head is ever claimed. On PostgreSQL, heads
+    /// another process is claiming are skipped (`SKIP LOCKED`); SQLite has one writer.
+    func claim(now: Date, webhooks: Int, depth: Int, in db: any SQLDatabase) async throws -> [[ClaimedDelivery]] {
         let lock = engine == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""
-        let due = try await db.raw(
+        let heads = try await db.raw(
             """
-            SELECT d.id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
-            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+            SELECT d.webhook_id, d.seq FROM webhook_deliveries d
             WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis)
               AND (d.claimed_until IS NULL OR d.claimed_until < \(bind: now.millis))
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
                 WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.seq < d.seq)
-            ORDER BY d.next_attempt_at, d.seq LIMIT \(literal: limit)\(unsafeRaw: lock)
+            ORDER BY d.next_attempt_at, d.seq LIMIT \(literal: webhooks)\(unsafeRaw: lock)
             """
-        ).all().map { try $0.model(ClaimedDelivery.self) }
-        guard !due.isEmpty else { return [] }
+        ).all().map { (try $0.decode(column: "webhook_id", as: String.self), try $0.decode(column: "seq", as: Int64.self)) }
+        var queues: [[ClaimedDelivery]] = []
+        for (webhookId, seq) in heads {
+            let queue = try await db.raw(
+                """
+                SELECT d.id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
+                FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                WHERE d.webhook_id = \(bind: webhookId) AND d.status = 'pending' AND d.seq >= \(bind: seq)
+                ORDER BY d.seq LIMIT \(literal: depth)
+                """
+            ).all().map { try $0.model(ClaimedDelivery.self) }
+            if !queue.isEmpty { queues.append(queue) }
+        }
+        let ids = queues.flatMap { $0.map(\.id) }
+        guard !ids.isEmpty else { return [] }
         let until = now.addingTimeInterval(WebhookRules.claimLease).millis
-        try await db.raw(
-            "UPDATE webhook_deliveries SET claimed_until = \(bind: until) WHERE id IN (\(SQLQueryString.list(due.map(\.id))))"
-        ).run()
-        return due
+        try await db.raw("UPDATE webhook_deliveries SET claimed_until = \(bind: until) WHERE id IN (\(SQLQueryString.list(ids)))").run()
+        return queues
     }
 
     /// What an attempt came to.
@@ -192,18 +203,25 @@ struct WebhookStore: Sendable {
         var nextAttemptAt: Date?
     }
 
-    /// Records an attempt of a delivery this process claimed; a delivery cancelled meanwhile
-    /// stays cancelled.
-    func record(_ id: String, _ outcome: Outcome, at now: Date, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            UPDATE webhook_deliveries SET status = \(bind: outcome.status), attempts = attempts + 1,
-              response_code = \(bind: outcome.responseCode), last_error = \(bind: outcome.error),
-              last_attempt_at = \(bind: now.millis), next_attempt_at = \(bind: (outcome.nextAttemptAt ?? now).millis),
-              claimed_until = NULL
-            WHERE id = \(bind: id) AND status = 'pending'
-            """
-        ).run()
+    /// Records the attempts of deliveries this process claimed; a delivery cancelled meanwhile
+    /// stays cancelled. Claimed deliveries that were not attempted (queued behind a failure) are
+    /// released as they were.
+    func record(_ outcomes: [(id: String, outcome: Outcome?)], at now: Date, in db: any SQLDatabase) async throws {
+        for (id, outcome) in outcomes {
+            guard let outcome else {
+                try await db.raw("UPDATE webhook_deliveries SET claimed_until = NULL WHERE id = \(bind: id) AND status = 'pending'").run()
+                continue
+            }
+            try await db.raw(
+                """
+                UPDATE webhook_deliveries SET status = \(bind: outcome.status), attempts = attempts + 1,
+                  response_code = \(bind: outcome.responseCode), last_error = \(bind: outcome.error),
+                  last_attempt_at = \(bind: now.millis), next_attempt_at = \(bind: (outcome.nextAttemptAt ?? now).millis),
+                  claimed_until = NULL
+                WHERE id = \(bind: id) AND status = 'pending'
+                """
+            ).run()
+        }
     }
 
     /// The webhook's deliveries, newest first (by `seq`: events of one instant keep their order).
