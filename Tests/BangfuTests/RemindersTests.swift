@@ -127,6 +127,15 @@ import Testing
         #expect(ReminderRules.reminder(for: slow, now: saturday) == nil)
         let document = Alert(kind: .documentExpiring, subjectType: "merchant_document", subjectId: "d1", detail: "", since: saturday)
         #expect(ReminderRules.reminder(for: document, now: saturday)?.key == "document:d1:\(saturday.millis)")
+        // The kinds the inbox settings accept are exactly those the rules give.
+        let produced = AlertKind.allCases.flatMap { kind -> [String] in
+            let alert = Alert(kind: kind, subjectType: "order", subjectId: "s", detail: "", since: saturday)
+            return [
+                ReminderRules.reminder(for: alert, now: saturday)?.kind,
+                ReminderRules.dueSoon(for: alert, now: saturday.addingTimeInterval(-60))?.kind,
+            ].compactMap { $0 }
+        }
+        #expect(Set(produced) == ReminderRules.reminderKinds)
         // Ahead of time only while not yet due.
         let shipment = Alert(kind: .shipmentOverdue, subjectType: "order", subjectId: "o1", detail: "", since: saturday)
         #expect(ReminderRules.dueSoon(for: shipment, now: saturday.addingTimeInterval(-3600))?.key == "shipment-soon:o1")

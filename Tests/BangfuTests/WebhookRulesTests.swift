@@ -55,7 +55,7 @@ import Testing
         #expect(WebhookRules.signature(secret: "whsec_test", timestamp: 1_795_000_000, body: Array(#"{"id":"e1"}"#.utf8)) == expected)
     }
 
-    @Test func retriesDoubleFromOneMinuteForADay() throws {
+    @Test func retriesDoubleFromOneMinuteAndTheLastIsWhenTheDayEnds() throws {
         let created = Date(timeIntervalSince1970: 1_000_000)
         var now = created
         var delays: [TimeInterval] = []
@@ -64,9 +64,9 @@ import Testing
             delays.append(next.timeIntervalSince(now))
             now = next
         }
-        #expect(delays == [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720])
-        #expect(now.timeIntervalSince(created) <= 24 * 3600)
-        // A huge count of failures neither overflows nor retries.
-        #expect(Backoff.next(afterFailures: .max, base: 60, createdAt: created, now: created) == nil)
+        #expect(Array(delays.prefix(11)) == [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 24 * 3600 - 61380])
+        #expect(now.timeIntervalSince(created) == 24 * 3600 && delays.count == 11)
+        // A huge count of failures neither overflows nor goes beyond the day.
+        #expect(Backoff.next(afterFailures: .max, base: 60, createdAt: created, now: created) == created.addingTimeInterval(24 * 3600))
     }
 }

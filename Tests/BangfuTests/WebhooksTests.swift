@@ -8,9 +8,10 @@ import Testing
 
 @testable import BangfuApp
 
-/// A receiver in the test's hands: it records every delivery and answers as `answer` says for
-/// the n-th attempt (0-based) at a URL; a nil answer is a connection that never answered.
-final class RecordingTransport: WebhookTransport {
+/// A receiver in the test's hands: it records every delivery (and the address its connection
+/// was pinned to) and answers as `answer` says for the n-th attempt (0-based) at a URL; a nil
+/// answer is a connection that never answered.
+final class RecordingTransport: WebhookTransport, WebhookConnection {
     struct Received: Sendable {
         var url: String
         var headers: [String: String]
@@ -18,6 +19,7 @@ final class RecordingTransport: WebhookTransport {
     }
 
     private let received = NIOLockedValueBox<[Received]>([])
+    private let opened = NIOLockedValueBox<[String?]>([])
     private let answer: @Sendable (_ attempt: Int, _ url: String) -> Int?
 
     init(answer: @escaping @Sendable (_ attempt: Int, _ url: String) -> Int? = { _, _ in 200 }) {
@@ -25,6 +27,15 @@ final class RecordingTransport: WebhookTransport {
     }
 
     var deliveries: [Received] { received.withLockedValue { $0 } }
+    /// The address each connection was made to (nil: not pinned).
+    var addresses: [String?] { opened.withLockedValue { $0 } }
+
+    func open(host: String, address: String?) -> any WebhookConnection {
+        opened.withLockedValue { $0.append(address) }
+        return self
+    }
+
+    func close() async {}
 
     func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
         let attempt = received.withLockedValue { list in
@@ -112,6 +123,69 @@ extension TestClientProtocol {
             // The secret reaches no audit event.
             let audit = try await client.call(.get, "/api/v1/audit-events?limit=100", token: market.cast.admin)
             #expect(audit.text.contains("webhook.create") && !audit.text.contains(secret))
+        }
+    }
+
+    @Test(arguments: [
+        "https://evil@127.0.0.1/hook", "https://2130706433/hook", "https://0x7f.1/hook", "https://[::ffff:7f00:1]/hook",
+        "https://localhost/hook", "https://localhost./hook", "https://[fe80::1%25eth0]/hook", "https://0/hook",
+    ])
+    func tricksForLoopbackAreRefused(url: String) async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let admin = try await test.adminToken(client)
+            let refused = try await client.webhook(admin, url: url, events: ["order.placed"])
+            #expect(refused.status == .unprocessableContent && refused.text.contains("\"url\""), "\(url): \(refused.text)")
+        }
+    }
+
+    @Test func deliveriesGoToTheAddressCheckedAndANameThatTurnsPrivateIsRefused() async throws {
+        let answers = NIOLockedValueBox<[UInt8]>([93, 184, 215, 14])
+        let test = try await TestApp.make {
+            $0.webhooks.resolver = HostResolver { host in
+                guard host == "erp.example.cn" else { throw HostResolver.NotFound() }
+                return [answers.withLockedValue { $0 }]
+            }
+        }
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let hook = try await client.webhook(market.shop.token, url: "https://erp.example.cn/in", events: ["order.placed"])
+            #expect(hook.status == .created, "\(hook.text)")
+            let hookId = try #require(hook.object["id"] as? String)
+            let transport = RecordingTransport()
+            let delivery = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            _ = try await client.place(market.canteen.token, [(market.rice, 1)])
+            #expect(try await delivery.pass() == 1)
+            #expect(transport.addresses == ["93.184.215.14"] && transport.deliveries.count == 1)
+
+            // The name now answers the cloud's metadata address: nothing is sent there.
+            answers.withLockedValue { $0 = [169, 254, 169, 254] }
+            _ = try await client.place(market.canteen.token, [(market.rice, 1)])
+            #expect(try await delivery.pass() == 1)
+            #expect(transport.deliveries.count == 1 && transport.addresses.count == 1)
+            let log = try await client.call(.get, "/api/v1/webhooks/\(hookId)/deliveries", token: market.shop.token)
+            let newest = try #require((log.object["items"] as? [[String: Any]])?.first)
+            #expect(newest["status"] as? String == "pending" && (newest["error"] as? String)?.contains("public address") == true)
+        }
+    }
+
+    @Test func aChangeThatRollsBackWritesNoDelivery() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            _ = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.cancelled"])
+            let order = try #require(try await client.place(market.canteen.token, [(market.rice, 1)]).orderIds.first)
+            struct Abandoned: Error {}
+            let services = test.services
+            await #expect(throws: Abandoned.self) {
+                try await services.database.write { db in
+                    try await services.audit.append(
+                        AuditEvent(actorId: nil, "order.cancel", .order(order), ["from": "placed", "to": "cancelled"]), in: db)
+                    #expect(try await services.webhooks.pendingCount(in: db) == 1, "written in the transaction")
+                    throw Abandoned()
+                }
+            }
+            #expect(try await services.database.read { db in try await services.webhooks.pendingCount(in: db) } == 0)
         }
     }
 

@@ -116,8 +116,6 @@ extension Response {
     }
 
     static func jsonBytes<T: Encodable>(_ value: T) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ByteBuffer(bytes: try encoder.encode(value))
+        ByteBuffer(bytes: try JSONEncoder.api.encode(value))
     }
 }

@@ -77,8 +77,12 @@ struct MailStore: Sendable {
         }
     }
 
-    /// Claims up to `limit` due messages for `WebhookRules.claimLease` (another process skips
-    /// them; one that died holding them leaves them to be sent again).
+    /// How long a claim holds messages: longer than a pass of `Mailer.batch` sends of at most
+    /// 30 seconds each, so no other process sends one while this one may still be at it.
+    static let claimLease: TimeInterval = 300
+
+    /// Claims up to `limit` due messages for `claimLease` (another process skips them; one that
+    /// died holding them leaves them to be sent again).
     func claim(now: Date, limit: Int, in db: any SQLDatabase) async throws -> [QueuedMail] {
         let lock = engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         let due = try await db.raw(
@@ -90,7 +94,7 @@ struct MailStore: Sendable {
             """
         ).all().map { try $0.model(QueuedMail.self) }
         guard !due.isEmpty else { return [] }
-        let until = now.addingTimeInterval(WebhookRules.claimLease).millis
+        let until = now.addingTimeInterval(Self.claimLease).millis
         try await db.raw("UPDATE mail_outbox SET claimed_until = \(bind: until) WHERE id IN (\(SQLQueryString.list(due.map(\.id))))")
             .run()
         return due

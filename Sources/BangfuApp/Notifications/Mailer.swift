@@ -20,6 +20,8 @@ struct Mailer: UseCase {
     let logger: Logger
     var store: MailStore { services.mail }
 
+    /// Messages one pass claims and sends one after another: at most 30 seconds each, within
+    /// the claim's `MailStore.claimLease`.
     static let batch = 8
 
     @discardableResult
@@ -61,6 +63,10 @@ struct CommandMailTransport: MailTransport {
     }
 
     private static let pool: NIOThreadPool = {
+        // A program that exits before reading its input must not end the server: writing into
+        // its closed pipe then fails with EPIPE instead of raising SIGPIPE (process-wide, and
+        // what a server wants anyway; NIO's sockets never raise it).
+        signal(SIGPIPE, SIG_IGN)
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         return pool
@@ -72,6 +78,7 @@ struct CommandMailTransport: MailTransport {
     }
 
     private static func run(_ command: [String], input: Data) throws {
+        guard let program = command.first else { throw Refused(description: "no mail command") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -93,7 +100,7 @@ struct CommandMailTransport: MailTransport {
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let text = String(decoding: said.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw Refused(description: "\(command[0]) ended with status \(process.terminationStatus): \(text)")
+            throw Refused(description: "\(program) ended with status \(process.terminationStatus): \(text)")
         }
     }
 }

@@ -73,10 +73,7 @@ enum NotificationRules {
     ]
 
     /// Every kind a notification may have: the table's and the reminders' (`ReminderRules`).
-    static let kinds: Set<String> = Set(table.values.map(\.kind)).union([
-        "reminder.shipment_overdue", "reminder.payment_overdue", "reminder.shipment_due", "reminder.payment_due", "reminder.certificate_expiring",
-        "reminder.document_expiring", "reminder.behind_schedule",
-    ])
+    static let kinds: Set<String> = Set(table.values.map(\.kind)).union(ReminderRules.reminderKinds)
 
     /// What a subject is called in a notification's text.
     static func subjectName(_ type: String) -> String {

@@ -13,6 +13,13 @@ enum ReminderRules {
         var title: String
     }
 
+    /// Every kind a reminder's notification may have: those `reminder(for:now:)` and
+    /// `dueSoon(for:now:)` give (a test checks the two agree).
+    static let reminderKinds: Set<String> = [
+        "reminder.shipment_overdue", "reminder.payment_overdue", "reminder.shipment_due", "reminder.payment_due",
+        "reminder.certificate_expiring", "reminder.document_expiring", "reminder.behind_schedule",
+    ]
+
     /// The alert kinds that remind someone (a slow-moving product is the merchant's own affair).
     static let kinds: Set<AlertKind> = [
         .shipmentOverdue, .paymentOverdue, .certificateExpiring, .documentExpiring, .behindSchedule,

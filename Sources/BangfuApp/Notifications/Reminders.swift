@@ -25,7 +25,9 @@ struct Reminders: UseCase {
             var soon: [(Alert, ReminderRules.Reminder)] = []
             for (kind, lead) in ReminderRules.leads {
                 let ahead = now.addingTimeInterval(lead)
-                for alert in try await alerts.alerts([kind], scope: .all, settings: settings, now: ahead, limit: 1_000, in: db) {
+                let falling = try await alerts.alerts(
+                    [kind], scope: .all, settings: settings, now: ahead, dueFrom: now, limit: 1_000, in: db)
+                for alert in falling {
                     if let reminder = ReminderRules.dueSoon(for: alert, now: now) { soon.append((alert, reminder)) }
                 }
             }

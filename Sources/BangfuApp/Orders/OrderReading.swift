@@ -76,12 +76,7 @@ struct OrderReading: UseCase {
     }
 
     func detail(_ order: Order, in db: any SQLDatabase) async throws -> OrderDTO.Output {
-        OrderDTO.Output(
-            order,
-            organizationName: try await buyers.names(organizationIds: [order.organizationId], in: db)[order.organizationId] ?? "",
-            items: try await store.items(orderIds: [order.id], in: db)[order.id] ?? [],
-            events: try await HistoryStore.orders.records(ownerId: order.id, in: db),
-            refunds: try await store.refunds(orderId: order.id, in: db))
+        try await OrderDetails(orders: store, buyers: buyers).detail(order, in: db)
     }
 
     /// The order and the caller's part in it: a buyer of its organization, its merchant, or an

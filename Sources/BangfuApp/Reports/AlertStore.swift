@@ -5,10 +5,13 @@ import SQLKit
 /// selects beside it. Times that alerts compute with stay integer milliseconds, as the queries
 /// compare them.
 struct AlertStore: Sendable {
+    /// `dueFrom`: only shipments and payments due at or after it (what falls due between then and
+    /// `now`: the reminders ahead of time), not those long overdue.
     func alerts(
-        _ kinds: Set<AlertKind>, scope: AlertScope, settings: AlertSettings, now: Date, limit: Int, in db: any SQLDatabase
+        _ kinds: Set<AlertKind>, scope: AlertScope, settings: AlertSettings, now: Date, dueFrom: Date? = nil, limit: Int,
+        in db: any SQLDatabase
     ) async throws -> [Alert] {
-        let query = Query(scope: scope, settings: settings, now: now, limit: limit, db: db)
+        let query = Query(scope: scope, settings: settings, now: now, dueFrom: dueFrom, limit: limit, db: db)
         var alerts: [Alert] = []
         for kind in AlertKind.allCases where kinds.contains(kind) {
             switch kind {
@@ -29,6 +32,7 @@ struct AlertStore: Sendable {
         let scope: AlertScope
         let settings: AlertSettings
         let now: Date
+        let dueFrom: Date?
         let limit: Int
         let db: any SQLDatabase
         let day = 86_400_000 as Int64
@@ -135,7 +139,8 @@ struct AlertStore: Sendable {
                 """
                 SELECT o.id, o.ship_by, o.status, (SELECT company_name FROM merchants WHERE id = o.merchant_id) AS company_name
                 FROM orders o
-                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)\(orderFilter)
+                WHERE o.status IN ('placed', 'confirmed') AND o.ship_by < \(bind: now.millis)
+                  AND o.ship_by >= \(bind: dueFrom?.millis ?? Int64.min)\(orderFilter)
                 ORDER BY o.ship_by
                 """
             ).map { row in
@@ -161,7 +166,8 @@ struct AlertStore: Sendable {
                 SELECT o.id, o.accepted_at, o.total_fen - o.refunded_fen AS owed,
                   (SELECT name FROM buyer_organizations WHERE id = o.organization_id) AS name
                 FROM orders o
-                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)\(orderFilter)
+                WHERE o.status = 'accepted' AND o.accepted_at < \(bind: now.millis - due)
+                  AND o.accepted_at >= \(bind: dueFrom.map { $0.millis - due } ?? Int64.min)\(orderFilter)
                 ORDER BY o.accepted_at
                 """
             ).map { row in

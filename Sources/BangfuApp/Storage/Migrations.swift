@@ -328,22 +328,22 @@ enum Migrations {
                 """
                 CREATE TABLE webhooks (id TEXT PRIMARY KEY, owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL,
                   created_by TEXT NOT NULL REFERENCES users(id), url TEXT NOT NULL, events TEXT NOT NULL,
-                  secret TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT)
+                  secret TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT, lease_until BIGINT, leased_by TEXT)
                 """,
                 "CREATE INDEX webhooks_live ON webhooks (owner_kind, owner_id) WHERE deleted_at IS NULL",
                 // One row per event and webhook, in the order written (`seq`): the outbox and the
-                // delivery log.
+                // delivery log. A process sending a webhook's deliveries holds its lease.
                 """
                 CREATE TABLE webhook_deliveries (
                   seq \(engine == .postgres ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
                   id TEXT NOT NULL UNIQUE, webhook_id TEXT NOT NULL REFERENCES webhooks(id), event_id TEXT NOT NULL,
                   type TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL,
                   response_code BIGINT, last_error TEXT, last_attempt_at BIGINT, next_attempt_at BIGINT NOT NULL,
-                  claimed_until BIGINT, created_at BIGINT NOT NULL)
+                  created_at BIGINT NOT NULL)
                 """,
                 "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, seq) WHERE status = 'pending'",
                 "CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, seq) WHERE status = 'pending'",
-                "CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at, id)",
+                "CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, seq)",
             ]
         },
         Migration(version: 13, name: "e-mail notifications") { _ in

@@ -41,6 +41,22 @@ public struct HostResolver: Sendable {
         return nil
     }
 
+    /// The text of an address (`93.184.215.14`, `2001:db8::1`), for connecting to it.
+    static func text(of address: [UInt8]) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family: Int32
+        switch address.count {
+        case 4: family = AF_INET
+        case 16: family = AF_INET6
+        default: return nil
+        }
+        let written = address.withUnsafeBytes { bytes in
+            inet_ntop(family, bytes.baseAddress, &buffer, socklen_t(buffer.count))
+        }
+        guard written != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func lookUp(_ host: String) throws -> [[UInt8]] {
         var hints = addrinfo()
         #if canImport(Glibc)

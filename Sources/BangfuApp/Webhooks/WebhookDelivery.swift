@@ -1,120 +1,130 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
-import NIOSSL
 import ServiceLifecycle
 
-/// Sends one signed delivery and answers the receiver's status code; throws when there was no
-/// answer within the time allowed. The server's is `HTTPWebhookTransport`; tests give their own.
-protocol WebhookTransport: Sendable {
-    func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int
-}
-
-/// Sends what the outbox holds (API.md "Notifications and webhooks"): each pass claims the due
-/// deliveries (the oldest undelivered of each webhook, so a webhook hears its events in order),
-/// signs and posts them, and records each attempt: delivered on a 2xx within 10 seconds,
-/// otherwise tried again 1 minute later, doubling, until 24 hours have passed. A process that dies
-/// mid-attempt leaves its claim to lapse and the delivery is tried again (at least once).
+/// Sends what the outbox holds (API.md "Notifications and webhooks"). A webhook is leased (one
+/// process at a time sends its deliveries, so at most one is in flight); its queue, the oldest
+/// pending delivery and up to `depth - 1` behind it, is sent one after another over one
+/// connection, stopping at the first failure, and recorded with the lease's release in one
+/// transaction. A 2xx within 10 seconds delivers; anything else is tried again 1 minute later,
+/// doubling, for 24 hours. A process that dies mid-queue leaves its lease to lapse and the
+/// deliveries are sent again (at least once).
 struct WebhookDelivery: UseCase {
     let services: AppServices
     let transport: any WebhookTransport
     let logger: Logger
+    /// Tells this process's leases from another's.
+    let token: String
     var store: WebhookStore { services.webhooks }
     var settings: WebhookSettings { configuration.webhooks }
 
-    /// How many webhooks one pass serves (concurrently), and how many of each one's queued
-    /// deliveries it sends (one after another, in order, stopping at the first failure).
-    static let webhooksPerPass = 32
-    static let depth = 16
+    init(services: AppServices, transport: any WebhookTransport, logger: Logger) {
+        self.services = services
+        self.transport = transport
+        self.logger = logger
+        self.token = services.ids.next()
+    }
 
-    /// One pass: claims, sends and records (in two transactions whatever the number); answers how
-    /// many deliveries it attempted.
+    /// How many webhooks are served at once, and how many of one's queued deliveries go out on
+    /// one lease.
+    static let webhooksAtOnce = 32
+    static let depth = 16
+    /// A queue stops taking its next delivery once it has run this long, so that it ends well
+    /// within its lease (`WebhookStore.lease`) even when every receiver is at its slowest.
+    static let queueBudget: TimeInterval = 60
+
+    /// Leases up to `limit` webhooks with deliveries due and reads their queues.
+    func claim(limit: Int) async throws -> [[ClaimedDelivery]] {
+        let now = clock.now
+        return try await database.write { db in try await store.claim(now: now, webhooks: limit, depth: Self.depth, token: token, in: db) }
+    }
+
+    /// One pass, for tests and for a server with nothing in flight: claims, sends every queue
+    /// (concurrently), records; answers how many deliveries it attempted.
     @discardableResult
     func pass() async throws -> Int {
-        let now = clock.now
-        let queues = try await database.write { db in
-            try await store.claim(now: now, webhooks: Self.webhooksPerPass, depth: Self.depth, in: db)
+        let queues = try await claim(limit: Self.webhooksAtOnce)
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for queue in queues { group.addTask { try await send(queue) } }
+            return try await group.reduce(0, +)
         }
-        guard !queues.isEmpty else { return 0 }
-        let outcomes = await withTaskGroup(of: [(id: String, outcome: WebhookStore.Outcome?)].self) { group in
-            for queue in queues {
-                group.addTask {
-                    var results: [(id: String, outcome: WebhookStore.Outcome?)] = []
-                    var failed = false
-                    for delivery in queue {
-                        // Behind a failure, the rest of the queue waits for the next pass.
-                        if failed {
-                            results.append((delivery.id, nil))
-                            continue
-                        }
-                        let outcome = await attempt(delivery)
-                        failed = outcome.status != "delivered"
-                        results.append((delivery.id, outcome))
-                    }
-                    return results
-                }
-            }
-            return await group.reduce(into: []) { $0 += $1 }
-        }
-        let at = clock.now
-        try await database.write { db in try await store.record(outcomes, at: at, in: db) }
-        return outcomes.filter { $0.outcome != nil }.count
     }
 
-    private func attempt(_ delivery: ClaimedDelivery) async -> WebhookStore.Outcome {
+    /// Sends a webhook's leased queue in order and records it; answers how many it attempted.
+    func send(_ queue: [ClaimedDelivery]) async throws -> Int {
+        guard let first = queue.first else { return 0 }
         let started = clock.now
-        switch WebhookRules.target(delivery.url) {
+        var outcomes: [(id: String, outcome: WebhookStore.Outcome?)] = []
+        switch await connect(first.url) {
+        case .failure(let refusal):
+            outcomes = [(first.id, failed(first, code: nil, error: refusal, now: started))] + queue.dropFirst().map { ($0.id, nil) }
+        case .success(let (target, connection)):
+            var stopped = false
+            for delivery in queue {
+                // Behind a failure, or past the budget, the rest waits for the next lease.
+                if stopped || clock.now.timeIntervalSince(started) > Self.queueBudget {
+                    outcomes.append((delivery.id, nil))
+                    continue
+                }
+                let outcome = await attempt(delivery, target: target, over: connection)
+                stopped = outcome.status != "delivered"
+                outcomes.append((delivery.id, outcome))
+            }
+            await connection.close()
+        }
+        let (now, token, webhookId, results) = (clock.now, self.token, first.webhookId, outcomes)
+        try await database.write { db in try await store.record(results, of: webhookId, token: token, at: now, in: db) }
+        return results.filter { $0.outcome != nil }.count
+    }
+
+    /// The URL checked (its host resolved once per queue, every address public unless the
+    /// operator allowed private ones) and a connection pinned to the address checked.
+    private func connect(_ url: String) async -> Result<(WebhookRules.Target, any WebhookConnection), Refusal> {
+        switch WebhookRules.target(url) {
         case .failure(let problem):
-            return failed(delivery, code: nil, error: "url \(problem.message)", now: started)
+            return .failure(Refusal("url \(problem.message)"))
         case .success(let target):
-            // Checked again at every attempt: the name may point elsewhere since registration.
-            if let refusal = await WebhookRules.refusal(of: target, allowPrivate: settings.allowPrivate, resolver: settings.resolver) {
-                return failed(delivery, code: nil, error: "url \(refusal)", now: started)
+            if settings.allowPrivate { return .success((target, transport.open(host: target.host, address: nil))) }
+            guard let addresses = try? await settings.resolver.addresses(of: target.host), let first = addresses.first else {
+                return .failure(Refusal("url does not resolve to an address"))
             }
-            let body = Array(delivery.body.utf8)
-            let signature = WebhookRules.signature(secret: delivery.secret, timestamp: Int64(started.timeIntervalSince1970), body: body)
-            let headers = [
-                ("Content-Type", "application/json"), ("User-Agent", "Bangfu-Webhooks/1"),
-                ("Bangfu-Event-Id", delivery.eventId), ("Bangfu-Event-Type", delivery.type), ("Bangfu-Signature", signature),
-            ]
-            do {
-                let code = try await transport.post(target.url, headers: headers, body: body)
-                return (200..<300).contains(code)
-                    ? WebhookStore.Outcome(status: "delivered", responseCode: Int64(code))
-                    : failed(delivery, code: Int64(code), error: nil, now: clock.now)
-            } catch {
-                return failed(delivery, code: nil, error: Self.describe(error), now: clock.now)
+            guard addresses.allSatisfy(WebhookRules.isPublic), let text = HostResolver.text(of: first) else {
+                return .failure(Refusal("url must resolve to a public address (not loopback, private or link-local)"))
             }
+            return .success((target, transport.open(host: target.host, address: text)))
         }
     }
 
-    private func failed(_ delivery: ClaimedDelivery, code: Int64?, error: String?, now: Date) -> WebhookStore.Outcome {
+    struct Refusal: Error {
+        var text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    private func attempt(_ delivery: ClaimedDelivery, target: WebhookRules.Target, over connection: any WebhookConnection) async
+        -> WebhookStore.Outcome
+    {
+        let body = Array(delivery.body.utf8)
+        let signature = WebhookRules.signature(secret: delivery.secret, timestamp: Int64(clock.now.timeIntervalSince1970), body: body)
+        let headers = [
+            ("Content-Type", "application/json"), ("User-Agent", "Bangfu-Webhooks/1"),
+            ("Bangfu-Event-Id", delivery.eventId), ("Bangfu-Event-Type", delivery.type), ("Bangfu-Signature", signature),
+        ]
+        do {
+            let code = try await connection.post(target.url, headers: headers, body: body)
+            return (200..<300).contains(code)
+                ? WebhookStore.Outcome(status: "delivered", responseCode: Int64(code), error: nil, nextAttemptAt: nil)
+                : failed(delivery, code: Int64(code), error: nil, now: clock.now)
+        } catch {
+            return failed(delivery, code: nil, error: Refusal(describeWebhookError(error)), now: clock.now)
+        }
+    }
+
+    private func failed(_ delivery: ClaimedDelivery, code: Int64?, error: Refusal?, now: Date) -> WebhookStore.Outcome {
         let next = Backoff.next(
             afterFailures: delivery.attempts + 1, base: settings.retryBase.seconds, createdAt: delivery.createdAt, now: now)
         return WebhookStore.Outcome(
-            status: next == nil ? "failed" : "pending", responseCode: code, error: error.map { String($0.prefix(300)) },
+            status: next == nil ? "failed" : "pending", responseCode: code, error: error.map { String($0.text.prefix(300)) },
             nextAttemptAt: next)
-    }
-
-    /// A transport error in a line a delivery log can show (never a header or the secret).
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout: return "no answer within 10 seconds"
-            case .connectTimeout: return "could not connect in time"
-            default: return "\(error)"
-            }
-        }
-        if error is NIOSSLError { return "TLS failed: \(error)" }
-        return "could not connect: \(error)"
-    }
-}
-
-extension WebhookStore.Outcome {
-    init(status: String, responseCode: Int64?) {
-        self.init(status: status, responseCode: responseCode, error: nil, nextAttemptAt: nil)
     }
 }
 
@@ -125,35 +135,10 @@ extension Duration {
     }
 }
 
-/// The server's transport: AsyncHTTPClient, TLS verified against the system's roots (and the
-/// operator's `--webhook-ca-file`), no redirects followed (a redirect could lead past the address
-/// check), 5 seconds to connect and 10 for the answer.
-struct HTTPWebhookTransport: WebhookTransport {
-    let client: HTTPClient
-
-    static func make(_ settings: WebhookSettings) -> HTTPWebhookTransport {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let roots = settings.trustedRoots { tls.additionalTrustRoots = [.file(roots)] }
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(10)))
-        configuration.decompression = .disabled
-        return HTTPWebhookTransport(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
-    }
-
-    func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(body)
-        let response = try await client.execute(request, timeout: .seconds(10))
-        // What the receiver says is not read; at most 64 KiB of it is drained.
-        _ = try? await response.body.collect(upTo: 64 * 1024)
-        return Int(response.status.code)
-    }
-}
-
-/// Runs delivery passes while the server runs (`drainWhileServing`), then closes its client.
+/// Keeps up to `WebhookDelivery.webhooksAtOnce` webhooks' queues in flight while the server runs:
+/// a slow receiver holds only its own webhook. When nothing is due it looks again every
+/// `interval` (which also picks up what other processes sharing the database wrote). On
+/// shutdown, queues in flight are cancelled; their leases lapse and they are sent again.
 struct WebhookDeliveryService: Service {
     let services: AppServices
     let interval: Duration
@@ -162,7 +147,51 @@ struct WebhookDeliveryService: Service {
     func run() async throws {
         let transport = HTTPWebhookTransport.make(services.configuration.webhooks)
         let delivery = WebhookDelivery(services: services, transport: transport, logger: logger)
-        await drainWhileServing(every: interval, logger: logger, what: "webhook delivery") { try await delivery.pass() }
-        try? await transport.client.shutdown()
+        // The first look after a pause, once the server has applied its migrations.
+        if await pauseUnlessShuttingDown(for: interval) {
+            await cancelWhenGracefulShutdown { await keepSending(delivery) }
+        }
+        await transport.shutdown()
+    }
+
+    /// A queue's task answers true when it ends, a timer's false.
+    private func keepSending(_ delivery: WebhookDelivery) async {
+        await withTaskGroup(of: Bool.self) { group in
+            var inFlight = 0
+            var timer = false
+            while !Task.isCancelled {
+                var claimed = 0
+                if inFlight < WebhookDelivery.webhooksAtOnce {
+                    do {
+                        let queues = try await delivery.claim(limit: WebhookDelivery.webhooksAtOnce - inFlight)
+                        for queue in queues {
+                            group.addTask {
+                                do { _ = try await delivery.send(queue) } catch {
+                                    logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+                                }
+                                return true
+                            }
+                        }
+                        claimed = queues.count
+                        inFlight += claimed
+                    } catch {
+                        logger.error("webhook claim failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+                    }
+                }
+                // With room left and work found, look again at once; else wait for a queue to end
+                // or the interval to pass.
+                if claimed > 0 && inFlight < WebhookDelivery.webhooksAtOnce { continue }
+                if !timer {
+                    timer = true
+                    group.addTask {
+                        try? await Task.sleep(for: interval)
+                        return false
+                    }
+                }
+                guard let ended = await group.next() else { continue }
+                if ended { inFlight -= 1 } else { timer = false }
+            }
+            group.cancelAll()
+        }
     }
 }

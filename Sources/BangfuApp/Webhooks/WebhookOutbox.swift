@@ -8,7 +8,7 @@ import SQLKit
 struct WebhookOutbox: Sendable {
     let store: WebhookStore
     let orders: OrderStore
-    let buyers: BuyerStore
+    let details: OrderDetails
     let certification: CertificationStore
     let ids: IDGenerator
 
@@ -37,13 +37,6 @@ struct WebhookOutbox: Sendable {
         }
     }
 
-    /// As the API encodes its answers.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     func enqueue(_ events: [AuditEvent], at now: Date, in db: any SQLDatabase) async throws {
         let typed = events.compactMap { event -> (AuditEvent, String)? in
             guard let kind = NotificationRules.table[event.action]?.kind, WebhookRules.eventTypes.contains(kind) else { return nil }
@@ -59,7 +52,7 @@ struct WebhookOutbox: Sendable {
                 guard !hooks.isEmpty else { continue }
                 let eventId = ids.next()
                 let body = String(
-                    decoding: try Self.encoder.encode(Envelope(id: eventId, type: type, createdAt: now.rfc3339, data: subject.data)),
+                    decoding: try JSONEncoder.api.encode(Envelope(id: eventId, type: type, createdAt: now.rfc3339, data: subject.data)),
                     as: UTF8.self)
                 deliveries += hooks.map {
                     WebhookDeliveryRow(id: ids.next(), webhookId: $0.id, eventId: eventId, type: type, body: body, createdAt: now)
@@ -95,14 +88,11 @@ struct WebhookOutbox: Sendable {
         }
     }
 
-    /// An order as `GET /api/v1/orders/{id}` shows it in a list (without its history).
+    /// An order as `GET /api/v1/orders/{id}` shows it.
     private func order(_ id: String, in db: any SQLDatabase) async throws -> Subject? {
         guard let order = try await orders.order(id: id, in: db) else { return nil }
-        let name = try await buyers.names(organizationIds: [order.organizationId], in: db)[order.organizationId] ?? ""
-        let items = try await orders.items(orderIds: [id], in: db)[id] ?? []
         return Subject(
-            merchantId: order.merchantId, organizationId: order.organizationId,
-            data: OrderDTO.Output(order, organizationName: name, items: items))
+            merchantId: order.merchantId, organizationId: order.organizationId, data: try await details.detail(order, in: db))
     }
 
     /// A certificate as `GET /api/v1/certificates/{number}` shows it.

@@ -19,10 +19,6 @@ enum WebhookRules {
     /// A URL's longest accepted length.
     static let maxURLLength = 2048
 
-    /// How long a process may hold a claimed delivery before another may try it (the 10-second
-    /// answer limit, the connection and a margin): a process that died mid-attempt is retried.
-    static let claimLease: TimeInterval = 60
-
     /// A webhook URL as registered: `https` only, a host, no credentials in it.
     struct Target: Equatable, Sendable {
         var url: String

@@ -72,6 +72,7 @@ struct DeliveryLogEntry: RowModel, Encodable {
 /// A delivery a process has claimed, with what it needs to send it.
 struct ClaimedDelivery: RowModel {
     var id: String
+    var webhookId: String
     var eventId: String
     var type: String
     var body: String
@@ -121,7 +122,7 @@ struct WebhookStore: Sendable {
         try await db.raw("UPDATE webhooks SET deleted_at = \(bind: now.millis) WHERE id = \(bind: id)").run()
         try await db.raw(
             """
-            UPDATE webhook_deliveries SET status = 'cancelled', claimed_until = NULL
+            UPDATE webhook_deliveries SET status = 'cancelled'
             WHERE webhook_id = \(bind: id) AND status = 'pending'
             """
         ).run()
@@ -158,28 +159,40 @@ struct WebhookStore: Sendable {
         }
     }
 
-    /// Claims the due deliveries of up to `webhooks` webhooks: for each, its oldest pending
-    /// delivery (the head, due and not held by another process) and up to `depth - 1` of those
-    /// queued behind it, in order. They are held for `WebhookRules.claimLease`; holding the head
-    /// holds the webhook's whole queue, since only a head is ever claimed. On PostgreSQL, heads
-    /// another process is claiming are skipped (`SKIP LOCKED`); SQLite has one writer.
-    func claim(now: Date, webhooks: Int, depth: Int, in db: any SQLDatabase) async throws -> [[ClaimedDelivery]] {
-        let lock = engine == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""
+    /// How long a lease holds a webhook: longer than a queue may take (`WebhookDelivery.queueBudget`
+    /// and one last attempt of 15 seconds, and the name's lookup), so no other process sends for
+    /// the webhook while this one may still be at it.
+    static let lease: TimeInterval = 180
+
+    /// Leases up to `webhooks` webhooks whose oldest pending delivery is due and that no process
+    /// holds, and reads each one's queue: that delivery and up to `depth - 1` behind it, in order.
+    /// On PostgreSQL, webhooks another process is leasing are skipped (`SKIP LOCKED`); SQLite has
+    /// one writer. Order per webhook is the order deliveries were written (`seq`), which keeps
+    /// every event after the ones its change followed.
+    func claim(now: Date, webhooks: Int, depth: Int, token: String, in db: any SQLDatabase) async throws -> [[ClaimedDelivery]] {
+        let lock = engine == .postgres ? " FOR UPDATE OF w SKIP LOCKED" : ""
         let heads = try await db.raw(
             """
-            SELECT d.webhook_id, d.seq FROM webhook_deliveries d
-            WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis)
-              AND (d.claimed_until IS NULL OR d.claimed_until < \(bind: now.millis))
+            SELECT d.webhook_id, d.seq FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+            WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis) AND w.deleted_at IS NULL
+              AND (w.lease_until IS NULL OR w.lease_until < \(bind: now.millis))
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
                 WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.seq < d.seq)
             ORDER BY d.next_attempt_at, d.seq LIMIT \(literal: webhooks)\(unsafeRaw: lock)
             """
         ).all().map { (try $0.decode(column: "webhook_id", as: String.self), try $0.decode(column: "seq", as: Int64.self)) }
+        guard !heads.isEmpty else { return [] }
+        try await db.raw(
+            """
+            UPDATE webhooks SET lease_until = \(bind: now.addingTimeInterval(Self.lease).millis), leased_by = \(bind: token)
+            WHERE id IN (\(SQLQueryString.list(heads.map(\.0))))
+            """
+        ).run()
         var queues: [[ClaimedDelivery]] = []
         for (webhookId, seq) in heads {
             let queue = try await db.raw(
                 """
-                SELECT d.id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
+                SELECT d.id, d.webhook_id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.webhook_id = \(bind: webhookId) AND d.status = 'pending' AND d.seq >= \(bind: seq)
                 ORDER BY d.seq LIMIT \(literal: depth)
@@ -187,10 +200,6 @@ struct WebhookStore: Sendable {
             ).all().map { try $0.model(ClaimedDelivery.self) }
             if !queue.isEmpty { queues.append(queue) }
         }
-        let ids = queues.flatMap { $0.map(\.id) }
-        guard !ids.isEmpty else { return [] }
-        let until = now.addingTimeInterval(WebhookRules.claimLease).millis
-        try await db.raw("UPDATE webhook_deliveries SET claimed_until = \(bind: until) WHERE id IN (\(SQLQueryString.list(ids)))").run()
         return queues
     }
 
@@ -203,21 +212,23 @@ struct WebhookStore: Sendable {
         var nextAttemptAt: Date?
     }
 
-    /// Records the attempts of deliveries this process claimed; a delivery cancelled meanwhile
-    /// stays cancelled. Claimed deliveries that were not attempted (queued behind a failure) are
-    /// released as they were.
-    func record(_ outcomes: [(id: String, outcome: Outcome?)], at now: Date, in db: any SQLDatabase) async throws {
-        for (id, outcome) in outcomes {
-            guard let outcome else {
-                try await db.raw("UPDATE webhook_deliveries SET claimed_until = NULL WHERE id = \(bind: id) AND status = 'pending'").run()
-                continue
-            }
+    /// Records the attempts of a webhook's queue and releases its lease, if this process
+    /// (`token`) still holds it; a process whose lease another has taken since records nothing (the
+    /// other sends those deliveries again). A delivery cancelled meanwhile stays cancelled; one not
+    /// attempted (nil) stays as it was.
+    func record(
+        _ outcomes: [(id: String, outcome: Outcome?)], of webhookId: String, token: String, at now: Date, in db: any SQLDatabase
+    ) async throws {
+        let held = try await db.raw(
+            "UPDATE webhooks SET lease_until = NULL, leased_by = NULL WHERE id = \(bind: webhookId) AND leased_by = \(bind: token) RETURNING id"
+        ).first() != nil
+        guard held else { return }
+        for case (let id, let outcome?) in outcomes {
             try await db.raw(
                 """
                 UPDATE webhook_deliveries SET status = \(bind: outcome.status), attempts = attempts + 1,
                   response_code = \(bind: outcome.responseCode), last_error = \(bind: outcome.error),
-                  last_attempt_at = \(bind: now.millis), next_attempt_at = \(bind: (outcome.nextAttemptAt ?? now).millis),
-                  claimed_until = NULL
+                  last_attempt_at = \(bind: now.millis), next_attempt_at = \(bind: (outcome.nextAttemptAt ?? now).millis)
                 WHERE id = \(bind: id) AND status = 'pending'
                 """
             ).run()
