@@ -173,8 +173,10 @@ extension TestClientProtocol {
         let test = try await TestApp.make()
         try await test.run { client in
             let market = try await Market.make(test, client)
-            _ = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.cancelled"])
+            // Placed while no webhook is live (on SQLite the store then remembers there is none);
+            // the registration that follows is heard at once.
             let order = try #require(try await client.place(market.canteen.token, [(market.rice, 1)]).orderIds.first)
+            _ = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.cancelled"])
             struct Abandoned: Error {}
             let services = test.services
             await #expect(throws: Abandoned.self) {

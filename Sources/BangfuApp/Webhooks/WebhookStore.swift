@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// Whose events a webhook hears: a merchant's, a buying organization's, or (an admin's) all.
@@ -82,11 +83,33 @@ struct ClaimedDelivery: RowModel {
     var secret: String
 }
 
+/// Whether any webhook is live, known without a query on SQLite: one process owns that database
+/// (the data directory's lock) and every write goes through its one writer, in turn. So a
+/// registration marks `some` inside its transaction (a rollback leaves a harmless "maybe"), a
+/// deletion marks `unknown`, and a check that found none inside the writer marks `none`; a check
+/// then reads the mark instead of the database while it says `none`. PostgreSQL has no mark:
+/// another process may register.
+final class LiveWebhookMark: Sendable {
+    enum State { case unknown, none, some }
+    private let state = NIOLockedValueBox(State.unknown)
+
+    var current: State { state.withLockedValue { $0 } }
+    func set(_ value: State) { state.withLockedValue { $0 = value } }
+}
+
 /// The webhooks, their outbox and its delivery log.
 struct WebhookStore: Sendable {
     let engine: DatabaseEngine
+    /// Nil on PostgreSQL.
+    let mark: LiveWebhookMark?
+
+    init(engine: DatabaseEngine) {
+        self.engine = engine
+        self.mark = engine == .sqlite ? LiveWebhookMark() : nil
+    }
 
     func insert(_ webhook: Webhook, secret: String, in db: any SQLDatabase) async throws {
+        mark?.set(.some)
         try await db.raw(
             """
             INSERT INTO webhooks (\(Webhook.columnList), secret) VALUES
@@ -119,6 +142,7 @@ struct WebhookStore: Sendable {
 
     /// Deletes the webhook and cancels what it had still to deliver.
     func delete(_ id: String, at now: Date, in db: any SQLDatabase) async throws {
+        mark?.set(.unknown)
         try await db.raw("UPDATE webhooks SET deleted_at = \(bind: now.millis) WHERE id = \(bind: id)").run()
         try await db.raw(
             """
@@ -128,9 +152,13 @@ struct WebhookStore: Sendable {
         ).run()
     }
 
-    /// Whether any webhook is live: the one read an audited change pays when nobody listens.
+    /// Whether any webhook is live: on PostgreSQL the one read an audited change pays when nobody
+    /// listens; on SQLite not even that (`LiveWebhookMark`). Called inside write transactions only.
     func anyLive(in db: any SQLDatabase) async throws -> Bool {
-        try await db.raw("SELECT id FROM webhooks WHERE deleted_at IS NULL LIMIT 1").first() != nil
+        if mark?.current == LiveWebhookMark.State.none { return false }
+        let live = try await db.raw("SELECT id FROM webhooks WHERE deleted_at IS NULL LIMIT 1").first() != nil
+        if !live { mark?.set(.none) }
+        return live
     }
 
     /// The live webhooks that hear `type` about an object of this merchant and organization.
