@@ -27,32 +27,50 @@ struct WebhookDelivery: UseCase {
 
     /// How many webhooks are served at once, and how many of one's queued deliveries go out on
     /// one lease.
-    static let webhooksAtOnce = 32
+    static let webhooksAtOnce = 64
     static let depth = 16
     /// A queue stops taking its next delivery once it has run this long, so that it ends well
     /// within its lease (`WebhookStore.lease`) even when every receiver is at its slowest.
     static let queueBudget: TimeInterval = 60
 
-    /// Leases up to `limit` webhooks with deliveries due and reads their queues.
-    func claim(limit: Int) async throws -> [[ClaimedDelivery]] {
-        let now = clock.now
-        return try await database.write { db in try await store.claim(now: now, webhooks: limit, depth: Self.depth, token: token, in: db) }
+    /// What a queue came to: each delivery's outcome, nil for one not attempted.
+    struct QueueResult: Sendable {
+        var webhookId: String
+        var outcomes: [(id: String, outcome: WebhookStore.Outcome?)]
+
+        var attempted: Int { outcomes.filter { $0.outcome != nil }.count }
     }
 
-    /// One pass, for tests and for a server with nothing in flight: claims, sends every queue
-    /// (concurrently), records; answers how many deliveries it attempted.
-    @discardableResult
-    func pass() async throws -> Int {
-        let queues = try await claim(limit: Self.webhooksAtOnce)
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            for queue in queues { group.addTask { try await send(queue) } }
-            return try await group.reduce(0, +)
+    /// In one transaction, records the queues that ended (releasing their leases) and leases up
+    /// to `limit` more webhooks with deliveries due, reading their queues.
+    func exchange(_ ended: [QueueResult], claiming limit: Int) async throws -> [[ClaimedDelivery]] {
+        let (now, token) = (clock.now, self.token)
+        return try await database.write { db in
+            for result in ended {
+                try await store.record(result.outcomes, of: result.webhookId, token: token, at: now, in: db)
+            }
+            guard limit > 0 else { return [] }
+            return try await store.claim(now: now, webhooks: limit, depth: Self.depth, token: token, in: db)
         }
     }
 
-    /// Sends a webhook's leased queue in order and records it; answers how many it attempted.
-    func send(_ queue: [ClaimedDelivery]) async throws -> Int {
-        guard let first = queue.first else { return 0 }
+    /// One pass, for tests: claims, sends every queue (concurrently), records; answers how many
+    /// deliveries it attempted.
+    @discardableResult
+    func pass() async throws -> Int {
+        let queues = try await exchange([], claiming: Self.webhooksAtOnce)
+        let results = await withTaskGroup(of: QueueResult.self) { group in
+            for queue in queues { group.addTask { await send(queue) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        _ = try await exchange(results, claiming: 0)
+        return results.reduce(0) { $0 + $1.attempted }
+    }
+
+    /// Sends a webhook's leased queue in order, stopping at the first failure or when its budget
+    /// is spent; the caller records the result.
+    func send(_ queue: [ClaimedDelivery]) async -> QueueResult {
+        guard let first = queue.first else { return QueueResult(webhookId: "", outcomes: []) }
         let started = clock.now
         var outcomes: [(id: String, outcome: WebhookStore.Outcome?)] = []
         switch await connect(first.url) {
@@ -72,9 +90,7 @@ struct WebhookDelivery: UseCase {
             }
             await connection.close()
         }
-        let (now, token, webhookId, results) = (clock.now, self.token, first.webhookId, outcomes)
-        try await database.write { db in try await store.record(results, of: webhookId, token: token, at: now, in: db) }
-        return results.filter { $0.outcome != nil }.count
+        return QueueResult(webhookId: first.webhookId, outcomes: outcomes)
     }
 
     /// The URL checked (its host resolved once per queue, every address public unless the
@@ -136,13 +152,16 @@ extension Duration {
 }
 
 /// Keeps up to `WebhookDelivery.webhooksAtOnce` webhooks' queues in flight while the server runs:
-/// a slow receiver holds only its own webhook. When nothing is due it looks again every
-/// `interval` (which also picks up what other processes sharing the database wrote). On
-/// shutdown, queues in flight are cancelled; their leases lapse and they are sent again.
+/// a slow receiver holds only its own webhook. Every tick (`busyTick` while there is work, the
+/// poll interval when there is none, which also picks up what other processes sharing the
+/// database wrote) one transaction records the queues that ended and leases more. On shutdown,
+/// queues in flight are cancelled; their leases lapse and they are sent again.
 struct WebhookDeliveryService: Service {
     let services: AppServices
     let interval: Duration
     let logger: Logger
+
+    static let busyTick: Duration = .milliseconds(20)
 
     func run() async throws {
         let transport = HTTPWebhookTransport.make(services.configuration.webhooks)
@@ -154,42 +173,32 @@ struct WebhookDeliveryService: Service {
         await transport.shutdown()
     }
 
-    /// A queue's task answers true when it ends, a timer's false.
+    /// A queue's task answers its result, a tick's nil.
     private func keepSending(_ delivery: WebhookDelivery) async {
-        await withTaskGroup(of: Bool.self) { group in
+        await withTaskGroup(of: WebhookDelivery.QueueResult?.self) { group in
             var inFlight = 0
-            var timer = false
+            var ended: [WebhookDelivery.QueueResult] = []
             while !Task.isCancelled {
-                var claimed = 0
-                if inFlight < WebhookDelivery.webhooksAtOnce {
-                    do {
-                        let queues = try await delivery.claim(limit: WebhookDelivery.webhooksAtOnce - inFlight)
-                        for queue in queues {
-                            group.addTask {
-                                do { _ = try await delivery.send(queue) } catch {
-                                    logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
-                                }
-                                return true
-                            }
-                        }
-                        claimed = queues.count
-                        inFlight += claimed
-                    } catch {
-                        logger.error("webhook claim failed", metadata: ["error": .string(OperatorError.describing(error).message)])
-                    }
+                do {
+                    let queues = try await delivery.exchange(ended, claiming: WebhookDelivery.webhooksAtOnce - inFlight)
+                    ended = []
+                    for queue in queues { group.addTask { await delivery.send(queue) } }
+                    inFlight += queues.count
+                } catch {
+                    // The queues that ended are recorded at the next tick (or, if their leases lapse
+                    // first, sent again).
+                    logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
                 }
-                // With room left and work found, look again at once; else wait for a queue to end
-                // or the interval to pass.
-                if claimed > 0 && inFlight < WebhookDelivery.webhooksAtOnce { continue }
-                if !timer {
-                    timer = true
-                    group.addTask {
-                        try? await Task.sleep(for: interval)
-                        return false
-                    }
+                let tick = inFlight > 0 || !ended.isEmpty ? Self.busyTick : interval
+                group.addTask {
+                    try? await Task.sleep(for: tick)
+                    return nil
                 }
-                guard let ended = await group.next() else { continue }
-                if ended { inFlight -= 1 } else { timer = false }
+                while let next = await group.next() {
+                    guard let result = next else { break }
+                    ended.append(result)
+                    inFlight -= 1
+                }
             }
             group.cancelAll()
         }
