@@ -30,7 +30,7 @@ final class RecordingTransport: WebhookTransport, WebhookConnection {
     /// The address each connection was made to (nil: not pinned).
     var addresses: [String?] { opened.withLockedValue { $0 } }
 
-    func open(host: String, address: String?) -> any WebhookConnection {
+    func open(url: String, address: String?) -> any WebhookConnection {
         opened.withLockedValue { $0.append(address) }
         return self
     }
@@ -167,6 +167,44 @@ extension TestClientProtocol {
             let newest = try #require((log.object["items"] as? [[String: Any]])?.first)
             #expect(newest["status"] as? String == "pending" && (newest["error"] as? String)?.contains("public address") == true)
         }
+    }
+
+    @Test func aQueueWhoseLeaseLapsedAndWasTakenRecordsNothing() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let hook = try await client.webhook(market.shop.token, url: Self.shopURL, events: ["order.placed"])
+            let hookId = try #require(hook.object["id"] as? String)
+            _ = try await client.place(market.canteen.token, [(market.rice, 1)])
+            let transport = RecordingTransport()
+            let first = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            let second = WebhookDelivery(services: test.services, transport: transport, logger: .init(label: "test"))
+            let leased = try await first.exchange([], claiming: 8)
+            #expect(leased.count == 1)
+            #expect(try await second.exchange([], claiming: 8).isEmpty, "the webhook is leased")
+            // The first holder is slow beyond its lease; a second claim takes the webhook.
+            test.clock.advance(seconds: WebhookStore.lease + 1)
+            let retaken = try await second.exchange([], claiming: 8)
+            #expect(retaken.count == 1 && retaken[0][0].leasedBy != leased[0][0].leasedBy)
+            let late = await first.send(leased[0])
+            let current = await second.send(retaken[0])
+            _ = try await first.exchange([late], claiming: 0)
+            func log() async throws -> [String: Any] {
+                let page = try await client.call(.get, "/api/v1/webhooks/\(hookId)/deliveries", token: market.shop.token)
+                return try #require((page.object["items"] as? [[String: Any]])?.first)
+            }
+            #expect(try await log()["attempt"] as? Int == 0, "the lapsed lease recorded nothing")
+            _ = try await second.exchange([current], claiming: 0)
+            let entry = try await log()
+            #expect(entry["attempt"] as? Int == 1 && entry["status"] as? String == "delivered")
+            // Released: nothing is leased or due any more.
+            #expect(try await first.exchange([], claiming: 8).isEmpty)
+        }
+    }
+
+    @Test func thePinIsKeyedAsTheHTTPClientLooksItUp() {
+        #expect(HTTPWebhookTransport.overrideKey("https://ERP.Example.cn:8443/in?x=1") == "ERP.Example.cn")
+        #expect(HTTPWebhookTransport.overrideKey("https://erp.example.cn/in") == "erp.example.cn")
     }
 
     @Test func aChangeThatRollsBackWritesNoDelivery() async throws {

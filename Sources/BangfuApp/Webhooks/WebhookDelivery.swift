@@ -13,8 +13,6 @@ struct WebhookDelivery: UseCase {
     let services: AppServices
     let transport: any WebhookTransport
     let logger: Logger
-    /// Tells this process's leases from another's.
-    let token: String
     var store: WebhookStore { services.webhooks }
     var settings: WebhookSettings { configuration.webhooks }
 
@@ -22,7 +20,6 @@ struct WebhookDelivery: UseCase {
         self.services = services
         self.transport = transport
         self.logger = logger
-        self.token = services.ids.next()
     }
 
     /// How many webhooks are served at once, and how many of one's queued deliveries go out on
@@ -36,21 +33,24 @@ struct WebhookDelivery: UseCase {
     /// What a queue came to: each delivery's outcome, nil for one not attempted.
     struct QueueResult: Sendable {
         var webhookId: String
+        var leaseId: String
         var outcomes: [(id: String, outcome: WebhookStore.Outcome?)]
 
         var attempted: Int { outcomes.filter { $0.outcome != nil }.count }
     }
 
     /// In one transaction, records the queues that ended (releasing their leases) and leases up
-    /// to `limit` more webhooks with deliveries due, reading their queues.
-    func exchange(_ ended: [QueueResult], claiming limit: Int) async throws -> [[ClaimedDelivery]] {
-        let (now, token) = (clock.now, self.token)
+    /// to `limit` more webhooks with deliveries due, except `busy` ones (this process's queues
+    /// still in flight, whatever their leases say), reading their queues. Each claim is a lease of
+    /// its own: a queue records only while its own lease holds the webhook.
+    func exchange(_ ended: [QueueResult], claiming limit: Int, excluding busy: [String] = []) async throws -> [[ClaimedDelivery]] {
+        let (now, leaseId) = (clock.now, ids.next())
         return try await database.write { db in
             for result in ended {
-                try await store.record(result.outcomes, of: result.webhookId, token: token, at: now, in: db)
+                try await store.record(result.outcomes, of: result.webhookId, lease: result.leaseId, at: now, in: db)
             }
             guard limit > 0 else { return [] }
-            return try await store.claim(now: now, webhooks: limit, depth: Self.depth, token: token, in: db)
+            return try await store.claim(now: now, webhooks: limit, depth: Self.depth, lease: leaseId, excluding: busy, in: db)
         }
     }
 
@@ -70,7 +70,7 @@ struct WebhookDelivery: UseCase {
     /// Sends a webhook's leased queue in order, stopping at the first failure or when its budget
     /// is spent; the caller records the result.
     func send(_ queue: [ClaimedDelivery]) async -> QueueResult {
-        guard let first = queue.first else { return QueueResult(webhookId: "", outcomes: []) }
+        guard let first = queue.first else { return QueueResult(webhookId: "", leaseId: "", outcomes: []) }
         let started = clock.now
         var outcomes: [(id: String, outcome: WebhookStore.Outcome?)] = []
         switch await connect(first.url) {
@@ -85,12 +85,18 @@ struct WebhookDelivery: UseCase {
                     continue
                 }
                 let outcome = await attempt(delivery, target: target, over: connection)
+                // Cut short by a shutdown: not an attempt the receiver refused; sent again later.
+                if Task.isCancelled {
+                    stopped = true
+                    outcomes.append((delivery.id, nil))
+                    continue
+                }
                 stopped = outcome.status != "delivered"
                 outcomes.append((delivery.id, outcome))
             }
             await connection.close()
         }
-        return QueueResult(webhookId: first.webhookId, outcomes: outcomes)
+        return QueueResult(webhookId: first.webhookId, leaseId: first.leasedBy, outcomes: outcomes)
     }
 
     /// The URL checked (its host resolved once per queue, every address public unless the
@@ -100,14 +106,18 @@ struct WebhookDelivery: UseCase {
         case .failure(let problem):
             return .failure(Refusal("url \(problem.message)"))
         case .success(let target):
-            if settings.allowPrivate { return .success((target, transport.open(host: target.host, address: nil))) }
-            guard let addresses = try? await settings.resolver.addresses(of: target.host), let first = addresses.first else {
+            if settings.allowPrivate { return .success((target, transport.open(url: target.url, address: nil))) }
+            // A name server that does not answer within 10 seconds counts as no address.
+            let host = target.host
+            let resolver = settings.resolver
+            let looked = try? await withDeadline(seconds: 10) { try await resolver.addresses(of: host) }
+            guard let addresses = looked, let first = addresses.first else {
                 return .failure(Refusal("url does not resolve to an address"))
             }
             guard addresses.allSatisfy(WebhookRules.isPublic), let text = HostResolver.text(of: first) else {
                 return .failure(Refusal("url must resolve to a public address (not loopback, private or link-local)"))
             }
-            return .success((target, transport.open(host: target.host, address: text)))
+            return .success((target, transport.open(url: target.url, address: text)))
         }
     }
 
@@ -126,7 +136,9 @@ struct WebhookDelivery: UseCase {
             ("Bangfu-Event-Id", delivery.eventId), ("Bangfu-Event-Type", delivery.type), ("Bangfu-Signature", signature),
         ]
         do {
-            let code = try await connection.post(target.url, headers: headers, body: body)
+            // The whole exchange, answer body included, within 15 seconds (a receiver that trickles
+            // its answer must not hold the queue past its lease).
+            let code = try await withDeadline(seconds: 15) { try await connection.post(target.url, headers: headers, body: body) }
             return (200..<300).contains(code)
                 ? WebhookStore.Outcome(status: "delivered", responseCode: Int64(code), error: nil, nextAttemptAt: nil)
                 : failed(delivery, code: Int64(code), error: nil, now: clock.now)
@@ -175,21 +187,30 @@ struct WebhookDeliveryService: Service {
 
     /// A queue's task answers its result, a tick's nil.
     private func keepSending(_ delivery: WebhookDelivery) async {
+        var ended: [WebhookDelivery.QueueResult] = []
         await withTaskGroup(of: WebhookDelivery.QueueResult?.self) { group in
-            var inFlight = 0
-            var ended: [WebhookDelivery.QueueResult] = []
+            var busy = Set<String>()
+            var failing = false
             while !Task.isCancelled {
-                do {
-                    let queues = try await delivery.exchange(ended, claiming: WebhookDelivery.webhooksAtOnce - inFlight)
-                    ended = []
-                    for queue in queues { group.addTask { await delivery.send(queue) } }
-                    inFlight += queues.count
-                } catch {
-                    // The queues that ended are recorded at the next tick (or, if their leases lapse
-                    // first, sent again).
-                    logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+                let room = WebhookDelivery.webhooksAtOnce - busy.count
+                if room > 0 || !ended.isEmpty {
+                    do {
+                        let queues = try await delivery.exchange(ended, claiming: room, excluding: Array(busy))
+                        ended = []
+                        failing = false
+                        for queue in queues {
+                            guard let webhookId = queue.first?.webhookId else { continue }
+                            busy.insert(webhookId)
+                            group.addTask { await delivery.send(queue) }
+                        }
+                    } catch {
+                        // The queues that ended are recorded at the next try (or, if their leases
+                        // lapse first, sent again); until the database answers, look less often.
+                        failing = true
+                        logger.error("webhook delivery failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+                    }
                 }
-                let tick = inFlight > 0 || !ended.isEmpty ? Self.busyTick : interval
+                let tick = !failing && (!busy.isEmpty || !ended.isEmpty) ? Self.busyTick : interval
                 group.addTask {
                     try? await Task.sleep(for: tick)
                     return nil
@@ -197,10 +218,38 @@ struct WebhookDeliveryService: Service {
                 while let next = await group.next() {
                     guard let result = next else { break }
                     ended.append(result)
-                    inFlight -= 1
+                    busy.remove(result.webhookId)
                 }
             }
+            // Shutting down: the queues in flight end at once (their attempts cut short count as
+            // not made) and everything that ended is recorded, leases released.
             group.cancelAll()
+            for await result in group { if let result { ended.append(result) } }
+        }
+        guard !ended.isEmpty else { return }
+        let finished = ended
+        // Not cancelled with the service: the record must reach the database.
+        let recorded = await Task { try await delivery.exchange(finished, claiming: 0) }.result
+        if case .failure(let error) = recorded {
+            logger.error("webhook results not recorded at shutdown", metadata: ["error": .string(OperatorError.describing(error).message)])
         }
     }
+}
+
+/// `operation`, or `DeadlineExceeded` once `seconds` have passed (the operation is cancelled).
+func withDeadline<T: Sendable>(seconds: TimeInterval, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw DeadlineExceeded() }
+        return first
+    }
+}
+
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var description: String { "no answer in time" }
 }

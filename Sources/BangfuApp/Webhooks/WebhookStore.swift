@@ -74,6 +74,8 @@ struct DeliveryLogEntry: RowModel, Encodable {
 struct ClaimedDelivery: RowModel {
     var id: String
     var webhookId: String
+    /// The claim that leased the webhook: only it may record the queue.
+    var leasedBy: String
     var eventId: String
     var type: String
     var body: String
@@ -181,10 +183,21 @@ struct WebhookStore: Sendable {
                 """
                 INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, created_at)
                 VALUES (\(bind: delivery.id), \(bind: delivery.webhookId), \(bind: delivery.eventId), \(bind: delivery.type),
-                  \(bind: delivery.body), 'pending', 0, \(bind: delivery.createdAt.millis), \(bind: delivery.createdAt.millis))
+                  \(bind: delivery.body), 'pending', 0, \(dueAfterQueue(delivery.webhookId, now: delivery.createdAt)),
+                  \(bind: delivery.createdAt.millis))
                 """
             ).run()
         }
+    }
+
+    /// When a new delivery of `webhookId` is due: now, or, behind a head waiting for its retry,
+    /// when that head is (so the claim's scan of due rows meets heads, not a dead receiver's
+    /// backlog; a failed head moves its queue along with it in `record`).
+    private func dueAfterQueue(_ webhookId: String, now: Date) -> SQLQueryString {
+        """
+        (SELECT CASE WHEN MAX(e.next_attempt_at) > \(bind: now.millis) THEN MAX(e.next_attempt_at) ELSE \(bind: now.millis) END
+         FROM webhook_deliveries e WHERE e.webhook_id = \(bind: webhookId) AND e.status = 'pending')
+        """
     }
 
     /// How long a lease holds a webhook: longer than a queue may take (`WebhookDelivery.queueBudget`
@@ -197,13 +210,18 @@ struct WebhookStore: Sendable {
     /// On PostgreSQL, webhooks another process is leasing are skipped (`SKIP LOCKED`); SQLite has
     /// one writer. Order per webhook is the order deliveries were written (`seq`), which keeps
     /// every event after the ones its change followed.
-    func claim(now: Date, webhooks: Int, depth: Int, token: String, in db: any SQLDatabase) async throws -> [[ClaimedDelivery]] {
-        let lock = engine == .postgres ? " FOR UPDATE OF w SKIP LOCKED" : ""
+    func claim(
+        now: Date, webhooks: Int, depth: Int, lease leaseId: String, excluding busy: [String], in db: any SQLDatabase
+    ) async throws -> [[ClaimedDelivery]] {
+        // NO KEY UPDATE: an order's transaction inserting a delivery holds KEY SHARE on the
+        // webhook's row, which this lock does not wait for nor skip.
+        let lock = engine == .postgres ? " FOR NO KEY UPDATE OF w SKIP LOCKED" : ""
+        let others: SQLQueryString = busy.isEmpty ? "" : " AND w.id NOT IN (\(SQLQueryString.list(busy)))"
         let heads = try await db.raw(
             """
             SELECT d.webhook_id, d.seq FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
             WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis) AND w.deleted_at IS NULL
-              AND (w.lease_until IS NULL OR w.lease_until < \(bind: now.millis))
+              AND (w.lease_until IS NULL OR w.lease_until < \(bind: now.millis))\(others)
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
                 WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.seq < d.seq)
             ORDER BY d.next_attempt_at, d.seq LIMIT \(literal: webhooks)\(unsafeRaw: lock)
@@ -212,7 +230,7 @@ struct WebhookStore: Sendable {
         guard !heads.isEmpty else { return [] }
         try await db.raw(
             """
-            UPDATE webhooks SET lease_until = \(bind: now.addingTimeInterval(Self.lease).millis), leased_by = \(bind: token)
+            UPDATE webhooks SET lease_until = \(bind: now.addingTimeInterval(Self.lease).millis), leased_by = \(bind: leaseId)
             WHERE id IN (\(SQLQueryString.list(heads.map(\.0))))
             """
         ).run()
@@ -220,7 +238,7 @@ struct WebhookStore: Sendable {
         for (webhookId, seq) in heads {
             let queue = try await db.raw(
                 """
-                SELECT d.id, d.webhook_id, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
+                SELECT d.id, d.webhook_id, w.leased_by, d.event_id, d.type, d.body, d.attempts, d.created_at, w.url, w.secret
                 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.webhook_id = \(bind: webhookId) AND d.status = 'pending' AND d.seq >= \(bind: seq)
                 ORDER BY d.seq LIMIT \(literal: depth)
@@ -240,15 +258,20 @@ struct WebhookStore: Sendable {
         var nextAttemptAt: Date?
     }
 
-    /// Records the attempts of a webhook's queue and releases its lease, if this process
-    /// (`token`) still holds it; a process whose lease another has taken since records nothing (the
-    /// other sends those deliveries again). A delivery cancelled meanwhile stays cancelled; one not
-    /// attempted (nil) stays as it was.
+    /// Records the attempts of a webhook's queue and releases its lease, if that lease (`leaseId`)
+    /// still holds it; a queue whose lease lapsed and was taken by another claim records nothing
+    /// (that claim sends those deliveries again). A delivery cancelled meanwhile stays cancelled;
+    /// one not attempted (nil) stays as it was. A failed delivery takes the ones behind it along
+    /// to its next attempt.
     func record(
-        _ outcomes: [(id: String, outcome: Outcome?)], of webhookId: String, token: String, at now: Date, in db: any SQLDatabase
+        _ outcomes: [(id: String, outcome: Outcome?)], of webhookId: String, lease leaseId: String, at now: Date,
+        in db: any SQLDatabase
     ) async throws {
         let held = try await db.raw(
-            "UPDATE webhooks SET lease_until = NULL, leased_by = NULL WHERE id = \(bind: webhookId) AND leased_by = \(bind: token) RETURNING id"
+            """
+            UPDATE webhooks SET lease_until = NULL, leased_by = NULL
+            WHERE id = \(bind: webhookId) AND leased_by = \(bind: leaseId) RETURNING id
+            """
         ).first() != nil
         guard held else { return }
         for case (let id, let outcome?) in outcomes {
@@ -260,6 +283,14 @@ struct WebhookStore: Sendable {
                 WHERE id = \(bind: id) AND status = 'pending'
                 """
             ).run()
+            if outcome.status == "pending", let next = outcome.nextAttemptAt {
+                try await db.raw(
+                    """
+                    UPDATE webhook_deliveries SET next_attempt_at = \(bind: next.millis)
+                    WHERE webhook_id = \(bind: webhookId) AND status = 'pending' AND next_attempt_at < \(bind: next.millis)
+                    """
+                ).run()
+            }
         }
     }
 

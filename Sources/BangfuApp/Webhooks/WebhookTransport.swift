@@ -7,9 +7,9 @@ import NIOSSL
 /// Opens connections for a webhook's deliveries. The server's is `HTTPWebhookTransport`; tests
 /// give their own.
 protocol WebhookTransport: Sendable {
-    /// A connection to `host`, made to `address` (the one whose check passed) when given, so a
-    /// name that resolves elsewhere by the time of the connection is never followed.
-    func open(host: String, address: String?) -> any WebhookConnection
+    /// A connection for `url`'s host, made to `address` (the one whose check passed) when given,
+    /// so a name that resolves elsewhere by the time of the connection is never followed.
+    func open(url: String, address: String?) -> any WebhookConnection
 }
 
 protocol WebhookConnection: Sendable {
@@ -39,11 +39,17 @@ struct HTTPWebhookTransport: WebhookTransport {
             configuration: configuration, shared: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
     }
 
-    func open(host: String, address: String?) -> any WebhookConnection {
-        guard let address else { return Connection(client: shared, owned: false) }
+    func open(url: String, address: String?) -> any WebhookConnection {
+        guard let address, let key = Self.overrideKey(url) else { return Connection(client: shared, owned: false) }
         var pinned = configuration
-        pinned.dnsOverride = [host: address]
+        pinned.dnsOverride = [key: address]
         return Connection(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: pinned), owned: true)
+    }
+
+    /// The host as AsyncHTTPClient looks it up in `dnsOverride`: `URL(string:).host`, case kept as
+    /// written (`https://ERP.example.cn/` is keyed `ERP.example.cn`), so the pin always applies.
+    static func overrideKey(_ url: String) -> String? {
+        URL(string: url)?.host
     }
 
     func shutdown() async {
