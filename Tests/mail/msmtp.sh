@@ -5,26 +5,19 @@
 #   usage: Tests/mail/msmtp.sh   (a debug or release `bangfu` from .build, or BANGFU_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${BANGFU_BIN:-$(swift build --show-bin-path)/bangfu}
-DATA=$(mktemp -d /tmp/bangfu-mail.XXXXXX)
 PORT=18491
 SMTP_PORT=18492
-SERVER=
-SINK=
-trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; [ -n "$SINK" ] && kill $SINK 2>/dev/null; rm -rf "$DATA"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$DATA/server.log" ] && tail -20 "$DATA/server.log"; exit 1; }
-api() { curl -sk "https://127.0.0.1:$PORT$1" "${@:2}"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+source Tests/support/server.sh
 signin() { api /api/v1/sessions -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"bangfu-demo-2026\"}" | json '["token"]'; }
 
 python3 -c "import mailbox, sys; mailbox.Maildir(sys.argv[1], create=True)" "$DATA/maildir"
 python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DATA/maildir" &
-SINK=$!
+CHILDREN+=($!)
 "$BIN" serve --data-dir "$DATA" --port $PORT --log-level warning --demo \
   --mail-command "msmtp --host=127.0.0.1 --port=$SMTP_PORT --auth=off --tls=off --from=bangfu@example.cn -t" \
   --mail-from bangfu@example.cn >> "$DATA/server.log" 2>&1 &
-SERVER=$!
-until curl -sk "https://127.0.0.1:$PORT/readyz" 2>/dev/null | grep -q '"ready"'; do sleep 0.2; done
+CHILDREN+=($!)
+ready
 
 SHOP=$(signin demo-m01)
 BUYER=$(signin demo-buyer1)

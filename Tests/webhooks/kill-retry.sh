@@ -7,21 +7,15 @@
 #   usage: Tests/webhooks/kill-retry.sh   (a debug or release `bangfu` from .build, or BANGFU_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${BANGFU_BIN:-$(swift build --show-bin-path)/bangfu}
-DATA=$(mktemp -d /tmp/bangfu-webhooks.XXXXXX)
 PORT=18481
 HOOK_PORT=18482
-SERVER=
-RECEIVER=
-trap '[ -n "$SERVER" ] && kill -9 $SERVER 2>/dev/null; [ -n "$RECEIVER" ] && kill $RECEIVER 2>/dev/null; rm -rf "$DATA"' EXIT
-fail() { echo "FAIL: $*"; [ -f "$DATA/server.log" ] && tail -20 "$DATA/server.log"; exit 1; }
-api() { curl -sk "https://127.0.0.1:$PORT$1" "${@:2}"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+source Tests/support/server.sh
 start() {
   "$BIN" serve --data-dir "$DATA" --port $PORT --log-level warning --webhook-allow-private --webhook-retry-seconds 1 \
     --webhook-ca-file "$DATA/receiver.pem" >> "$DATA/server.log" 2>&1 &
   SERVER=$!
-  until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.1; done
+  CHILDREN+=($SERVER)
+  ready
 }
 attempts() { [ -f "$DATA/received" ] && wc -l < "$DATA/received" || echo 0; }
 wait_for() {  # wait_for N SECONDS: until the receiver has seen N requests
@@ -32,7 +26,7 @@ wait_for() {  # wait_for N SECONDS: until the receiver has seen N requests
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$DATA/receiver.key" -out "$DATA/receiver.pem" 2>/dev/null
 python3 Tests/webhooks/receiver.py $HOOK_PORT "$DATA/receiver.pem" "$DATA/receiver.key" "$DATA/received" 3 &
-RECEIVER=$!
+CHILDREN+=($!)
 
 "$BIN" seed --data-dir "$DATA" --products 20 --merchants 2 --buyers 1 --buyer-password 'webhook test 2026' --log-level warning
 echo 'webhook admin 2026' | "$BIN" user add --data-dir "$DATA" --role admin --username hookadmin --log-level warning >/dev/null
@@ -49,7 +43,7 @@ ORDER=$(api /api/v1/orders -H "Authorization: Bearer $BUYER" -H 'Content-Type: a
 
 wait_for 1 10
 sleep 0.5  # the first failure is recorded; then the server dies without warning
-kill -9 $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+kill -9 $SERVER; wait $SERVER 2>/dev/null || true
 echo "killed the server after attempt 1 of order $ORDER's delivery"
 sleep 2
 start
@@ -73,4 +67,4 @@ event = json.loads(lines[0]["body"])
 assert event["type"] == "order.placed" and event["data"]["id"] == order and event["id"] == lines[0]["headers"]["Bangfu-Event-Id"]
 print(f"{len(lines)} attempts of event {event['id']} ({event['type']} {order}), each signed; delivered after a SIGKILL")
 PY
-kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+kill $SERVER; wait $SERVER 2>/dev/null || true
