@@ -9,7 +9,7 @@ set -euo pipefail
 BIN=${BANGFU_BIN:-$(swift build --show-bin-path)/bangfu}
 DATA=$(mktemp -d "/tmp/bangfu-$(basename "$(dirname "$0")").XXXXXX")
 CHILDREN=()
-trap 'for p in "${CHILDREN[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$DATA"' EXIT
+trap 'for p in "${CHILDREN[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DATA"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$DATA/server.log" ] && tail -20 "$DATA/server.log"; exit 1; }
 api() { curl -sk "https://127.0.0.1:$PORT$1" "${@:2}"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
