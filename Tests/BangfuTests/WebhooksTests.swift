@@ -229,6 +229,33 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func anOwnerMustExistAndKeepsAtMostTwenty() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            // A merchant not yet approved and a buyer without an organization have no events.
+            let applicant = try await client.signUp("applicant")
+            let lone = try await client.signUp("lonebuyer", role: "buyer")
+            let noMerchant = try await client.webhook(applicant, url: Self.shopURL, events: ["order.placed"])
+            #expect(noMerchant.status == .conflict && noMerchant.text.contains("no_merchant"))
+            let noOrganization = try await client.webhook(lone, url: Self.shopURL, events: ["order.placed"])
+            #expect(noOrganization.status == .conflict && noOrganization.text.contains("no_organization"))
+            #expect((try await client.call(.get, "/api/v1/webhooks", token: lone).object["items"] as? [Any])?.isEmpty == true)
+            // Twenty live webhooks, then a refusal; deleting one makes room.
+            var ids: [String] = []
+            for n in 0..<WebhookRules.perOwner {
+                let created = try await client.webhook(market.canteen.token, url: Self.canteenURL + "/\(n)", events: ["order.shipped"])
+                ids.append(try #require(created.object["id"] as? String))
+            }
+            let extra = try await client.webhook(market.canteen.token, url: Self.canteenURL, events: ["order.shipped"])
+            #expect(extra.status == .conflict && extra.text.contains("too_many_webhooks"))
+            #expect(try await client.call(.delete, "/api/v1/webhooks/\(ids[0])", token: market.canteen.token).status == .noContent)
+            #expect(try await client.webhook(market.canteen.token, url: Self.canteenURL, events: ["order.shipped"]).status == .created)
+            // The other canteen sees none of them.
+            #expect((try await client.call(.get, "/api/v1/webhooks", token: market.stranger.token).object["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func theOperatorMayAllowPrivateAddressesForTesting() async throws {
         let test = try await TestApp.make { $0.webhooks.allowPrivate = true }
         try await test.run { client in

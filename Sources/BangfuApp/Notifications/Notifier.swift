@@ -48,7 +48,7 @@ struct Notifier: Sendable {
     func deliver(_ rows: [Notification], at now: Date, in db: any SQLDatabase) async throws {
         guard !rows.isEmpty else { return }
         try await store.insert(rows, in: db)
-        try await mail?.enqueue(rows, in: db)
+        try await mail?.enqueue(rows, at: now, in: db)
         let recipients = Set(rows.map(\.userId))
         AfterCommit.schedule { [hub] in hub.wake(recipients) }
     }
@@ -60,7 +60,7 @@ struct MailOutbox: Sendable {
     let store: MailStore
     let ids: IDGenerator
 
-    func enqueue(_ rows: [Notification], in db: any SQLDatabase) async throws {
+    func enqueue(_ rows: [Notification], at now: Date, in db: any SQLDatabase) async throws {
         let addresses = try await store.addresses(of: Set(rows.map(\.userId)), in: db)
         guard !addresses.isEmpty else { return }
         let mails = rows.compactMap { row -> MailStore.NewMail? in
@@ -71,6 +71,6 @@ struct MailOutbox: Sendable {
                 id: ids.next(), userId: row.userId, recipient: email, subject: "【帮扶】\(row.title)",
                 body: "\(row.title)\n\n\(row.body)\n\n—— 帮扶平台（消息中心有全部通知；在通知设置中可退订此类邮件）\n")
         }
-        try await store.enqueue(mails, at: rows[0].createdAt, in: db)
+        try await store.enqueue(mails, at: now, in: db)
     }
 }

@@ -12,7 +12,7 @@ func pauseUnlessShuttingDown(for duration: Duration) async -> Bool {
     }
 }
 
-/// The loop of an outbox's service (webhooks, e-mail): a pass after another while passes find
+/// The loop of the mail outbox's service: a pass after another while passes find
 /// work, a pause of `interval` when one finds none (which also picks up what other processes
 /// sharing the database wrote); the first pass after a pause, once the server has applied its
 /// migrations. Ends when the server shuts down; a failed pass is logged and waited out.

@@ -92,12 +92,24 @@ public struct HostResolver: Sendable {
     }
 }
 
-extension WebhookRules {
-    /// Why a target may not be delivered to, or nil when it may: every address its host resolves
-    /// to must be public, unless the operator allowed private ones for testing.
-    static func refusal(of target: Target, allowPrivate: Bool, resolver: HostResolver) async -> String? {
-        if allowPrivate { return nil }
-        guard let addresses = try? await resolver.addresses(of: target.host) else { return "does not resolve to an address" }
-        return addresses.allSatisfy(isPublic) ? nil : "must resolve to a public address (not loopback, private or link-local)"
+extension HostResolver {
+    /// The address a webhook for `host` may connect to: the first one `host` resolves to within
+    /// 10 seconds, when every one it resolves to is public (`WebhookRules.isPublic`); else why not.
+    /// Registration and every delivery ask the same.
+    func publicAddress(of host: String) async -> Result<[UInt8], AddressRefusal> {
+        guard let addresses = try? await withDeadline(seconds: 10, { try await addresses(of: host) }), let first = addresses.first
+        else { return .failure(.unresolved) }
+        return addresses.allSatisfy(WebhookRules.isPublic) ? .success(first) : .failure(.notPublic)
+    }
+}
+
+enum AddressRefusal: Error {
+    case unresolved, notPublic
+
+    var message: String {
+        switch self {
+        case .unresolved: "does not resolve to an address"
+        case .notPublic: "must resolve to a public address (not loopback, private or link-local)"
+        }
     }
 }

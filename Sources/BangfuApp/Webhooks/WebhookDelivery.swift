@@ -107,17 +107,12 @@ struct WebhookDelivery: UseCase {
             return .failure(Refusal("url \(problem.message)"))
         case .success(let target):
             if settings.allowPrivate { return .success((target, transport.open(url: target.url, address: nil))) }
-            // A name server that does not answer within 10 seconds counts as no address.
-            let host = target.host
-            let resolver = settings.resolver
-            let looked = try? await withDeadline(seconds: 10) { try await resolver.addresses(of: host) }
-            guard let addresses = looked, let first = addresses.first else {
-                return .failure(Refusal("url does not resolve to an address"))
+            switch await settings.resolver.publicAddress(of: target.host) {
+            case .failure(let refusal): return .failure(Refusal("url \(refusal.message)"))
+            case .success(let address):
+                guard let text = HostResolver.text(of: address) else { return .failure(Refusal("url \(AddressRefusal.unresolved.message)")) }
+                return .success((target, transport.open(url: target.url, address: text)))
             }
-            guard addresses.allSatisfy(WebhookRules.isPublic), let text = HostResolver.text(of: first) else {
-                return .failure(Refusal("url must resolve to a public address (not loopback, private or link-local)"))
-            }
-            return .success((target, transport.open(url: target.url, address: text)))
         }
     }
 
@@ -236,20 +231,3 @@ struct WebhookDeliveryService: Service {
     }
 }
 
-/// `operation`, or `DeadlineExceeded` once `seconds` have passed (the operation is cancelled).
-func withDeadline<T: Sendable>(seconds: TimeInterval, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            throw DeadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw DeadlineExceeded() }
-        return first
-    }
-}
-
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    var description: String { "no answer in time" }
-}

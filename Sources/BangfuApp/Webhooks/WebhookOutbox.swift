@@ -12,11 +12,15 @@ struct WebhookOutbox: Sendable {
     let certification: CertificationStore
     let ids: IDGenerator
 
-    /// An event's object: whose it is (which webhooks may hear of it) and what it shows.
+    /// An event's object: whose it is (which webhooks may hear of it), rendered as `data` only
+    /// once some webhook does.
     struct Subject {
+        enum Object {
+            case order(Order), refund(Refund), certificate(Certificate)
+        }
         var merchantId: String?
         var organizationId: String?
-        var data: any Encodable
+        var object: Object
     }
 
     /// The envelope API.md describes: `{id, type, createdAt, data}`.
@@ -51,8 +55,9 @@ struct WebhookOutbox: Sendable {
                     of: type, merchantId: subject.merchantId, organizationId: subject.organizationId, in: db)
                 guard !hooks.isEmpty else { continue }
                 let eventId = ids.next()
+                let data = try await render(subject.object, now: now, in: db)
                 let body = String(
-                    decoding: try JSONEncoder.api.encode(Envelope(id: eventId, type: type, createdAt: now.rfc3339, data: subject.data)),
+                    decoding: try JSONEncoder.api.encode(Envelope(id: eventId, type: type, createdAt: now.rfc3339, data: data)),
                     as: UTF8.self)
                 deliveries += hooks.map {
                     WebhookDeliveryRow(id: ids.next(), webhookId: $0.id, eventId: eventId, type: type, body: body, createdAt: now)
@@ -68,40 +73,42 @@ struct WebhookOutbox: Sendable {
         case "checkout":
             var subjects: [Subject] = []
             for id in try await store.orderIds(ofCheckout: event.entityId, in: db) {
-                if let subject = try await order(id, in: db) { subjects.append(subject) }
+                if let order = try await orders.order(id: id, in: db) { subjects.append(Self.subject(order)) }
             }
             return subjects
         case "order":
-            return try await order(event.entityId, in: db).map { [$0] } ?? []
+            return try await orders.order(id: event.entityId, in: db).map { [Self.subject($0)] } ?? []
         case "refund":
             guard let refund = try await orders.refund(id: event.entityId, in: db),
                 let order = try await orders.order(id: refund.orderId, in: db)
             else { return [] }
-            return [Subject(merchantId: order.merchantId, organizationId: order.organizationId, data: refund)]
+            return [Subject(merchantId: order.merchantId, organizationId: order.organizationId, object: .refund(refund))]
         case "certification_application":
             guard let number = try await store.certificateNumber(ofApplication: event.entityId, in: db) else { return [] }
-            return try await certificate(number, now: now, in: db)
+            return try await certificate(number, in: db)
         case "certificate":
-            return try await certificate(event.entityId, now: now, in: db)
+            return try await certificate(event.entityId, in: db)
         default:
             return []
         }
     }
 
-    /// An order as `GET /api/v1/orders/{id}` shows it.
-    private func order(_ id: String, in db: any SQLDatabase) async throws -> Subject? {
-        guard let order = try await orders.order(id: id, in: db) else { return nil }
-        return Subject(
-            merchantId: order.merchantId, organizationId: order.organizationId, data: try await details.detail(order, in: db))
+    private static func subject(_ order: Order) -> Subject {
+        Subject(merchantId: order.merchantId, organizationId: order.organizationId, object: .order(order))
     }
 
-    /// A certificate as `GET /api/v1/certificates/{number}` shows it.
-    private func certificate(_ number: String, now: Date, in db: any SQLDatabase) async throws -> [Subject] {
+    private func certificate(_ number: String, in db: any SQLDatabase) async throws -> [Subject] {
         guard let certificate = try await certification.certificate(number: number, in: db) else { return [] }
-        return [
-            Subject(
-                merchantId: certificate.payload.merchantId, organizationId: nil,
-                data: CertificationDTO.CertificateOutput(certificate, now: now))
-        ]
+        return [Subject(merchantId: certificate.payload.merchantId, organizationId: nil, object: .certificate(certificate))]
+    }
+
+    /// What the matching GET shows: `GET /api/v1/orders/{id}` for an order, the refund as the
+    /// order's detail lists it, `GET /api/v1/certificates/{number}` for a certificate.
+    private func render(_ object: Subject.Object, now: Date, in db: any SQLDatabase) async throws -> any Encodable {
+        switch object {
+        case .order(let order): try await details.detail(order, in: db)
+        case .refund(let refund): refund
+        case .certificate(let certificate): CertificationDTO.CertificateOutput(certificate, now: now)
+        }
     }
 }

@@ -104,6 +104,7 @@ enum WebhookRules {
     }
 
     private static func isPublicV6(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == 16 else { return false }
         let prefix = bytes.prefix(12)
         // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d, including :: and ::1).
         if prefix.dropLast(2).allSatisfy({ $0 == 0 }) && (prefix.suffix(2).allSatisfy { $0 == 0 } || prefix.suffix(2).allSatisfy { $0 == 0xFF }) {

@@ -42,8 +42,8 @@ struct Webhooks: UseCase {
         try v.check()
         guard let target else { throw DomainError.invalid("url", WebhookRules.TargetProblem.malformed.message) }
         // Looked up before the transaction: a slow name server never holds the writer.
-        if let refusal = await WebhookRules.refusal(of: target, allowPrivate: settings.allowPrivate, resolver: settings.resolver) {
-            throw DomainError.invalid("url", refusal)
+        if !settings.allowPrivate, case .failure(let refusal) = await settings.resolver.publicAddress(of: target.host) {
+            throw DomainError.invalid("url", refusal.message)
         }
         let (now, events) = (clock.now, subscribed)
         let secret = "whsec_" + randomBase32(bytes: 32)
