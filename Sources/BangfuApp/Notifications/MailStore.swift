@@ -66,15 +66,14 @@ struct MailStore: Sendable {
     }
 
     func enqueue(_ mails: [NewMail], at now: Date, in db: any SQLDatabase) async throws {
-        for mail in mails {
-            try await db.raw(
+        try await db.insert(
+            "INSERT INTO mail_outbox (id, user_id, recipient, subject, body, status, attempts, next_attempt_at, created_at) VALUES",
+            rows: mails.map {
                 """
-                INSERT INTO mail_outbox (id, user_id, recipient, subject, body, status, attempts, next_attempt_at, created_at)
-                VALUES (\(bind: mail.id), \(bind: mail.userId), \(bind: mail.recipient), \(bind: mail.subject), \(bind: mail.body),
-                  'pending', 0, \(bind: now.millis), \(bind: now.millis))
+                (\(bind: $0.id), \(bind: $0.userId), \(bind: $0.recipient), \(bind: $0.subject), \(bind: $0.body),
+                 'pending', 0, \(bind: now.millis), \(bind: now.millis))
                 """
-            ).run()
-        }
+            })
     }
 
     /// How long a claim holds messages: longer than a pass of `Mailer.batch` sends of at most

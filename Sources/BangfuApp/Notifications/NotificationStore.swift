@@ -151,12 +151,7 @@ struct NotificationStore: Sendable {
     }
 
     func insert(_ notifications: [Notification], in db: any SQLDatabase) async throws {
-        for chunk in stride(from: 0, to: notifications.count, by: 200).map({
-            notifications[$0..<min($0 + 200, notifications.count)]
-        }) {
-            try await db.raw("INSERT INTO notifications (\(Notification.columnList)) VALUES" + .values(chunk.map(\.row)))
-                .run()
-        }
+        try await db.insert("INSERT INTO notifications (\(Notification.columnList)) VALUES", rows: notifications.map(\.row))
     }
 
     /// `userId`'s notifications, newest first (only the unread ones when asked).

@@ -44,3 +44,13 @@ extension SQLQueryString {
         return sql + " END"
     }
 }
+
+extension SQLDatabase {
+    /// `head` (`INSERT INTO t (columns) VALUES`) with `rows`, `chunk` rows a statement: one
+    /// statement for a small batch, never more binds than either engine takes.
+    func insert(_ head: SQLQueryString, rows: [SQLQueryString], chunk: Int = 200) async throws {
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            try await raw(head + .values(Array(rows[start..<min(start + chunk, rows.count)]))).run()
+        }
+    }
+}

@@ -178,16 +178,14 @@ struct WebhookStore: Sendable {
     }
 
     func insert(_ deliveries: [WebhookDeliveryRow], in db: any SQLDatabase) async throws {
-        for delivery in deliveries {
-            try await db.raw(
+        try await db.insert(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, created_at) VALUES",
+            rows: deliveries.map {
                 """
-                INSERT INTO webhook_deliveries (id, webhook_id, event_id, type, body, status, attempts, next_attempt_at, created_at)
-                VALUES (\(bind: delivery.id), \(bind: delivery.webhookId), \(bind: delivery.eventId), \(bind: delivery.type),
-                  \(bind: delivery.body), 'pending', 0, \(dueAfterQueue(delivery.webhookId, now: delivery.createdAt)),
-                  \(bind: delivery.createdAt.millis))
+                (\(bind: $0.id), \(bind: $0.webhookId), \(bind: $0.eventId), \(bind: $0.type), \(bind: $0.body), 'pending', 0,
+                 \(dueAfterQueue($0.webhookId, now: $0.createdAt)), \(bind: $0.createdAt.millis))
                 """
-            ).run()
-        }
+            })
     }
 
     /// When a new delivery of `webhookId` is due: now, or, behind a head waiting for its retry,
