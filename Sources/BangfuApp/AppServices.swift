@@ -15,6 +15,7 @@ public struct AppServices: Sendable {
     let notifier: Notifier
     let mail: MailStore
     let reference: ReferenceStore
+    let regions = RegionStore()
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics

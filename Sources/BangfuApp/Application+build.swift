@@ -171,6 +171,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     ).addRoutes(to: catalog)
     CertificationController(services: services, certifying: Certifying(services)).addRoutes(to: catalog)
     CertificatesController(services: services, registry: CertificateRegistry(services)).addRoutes(to: catalog)
+    RegionsController(regions: Regions(services)).addRoutes(to: router)
     BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
     OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
         .addRoutes(to: router)

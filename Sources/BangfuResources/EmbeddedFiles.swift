@@ -26,5 +26,6 @@ public enum EmbeddedFiles {
         "categories.json": PackageResources.categories_json,
         "counties.json": PackageResources.counties_json,
         "demo.json": PackageResources.demo_json,
+        "regions.json": PackageResources.regions_json,
     ]
 }

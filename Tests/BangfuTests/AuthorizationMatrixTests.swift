@@ -20,9 +20,10 @@ import Testing
 /// The table must name exactly the routes the router serves, so a new route cannot skip it.
 @Suite struct AuthorizationMatrixTests {
     enum Caller: String, CaseIterable {
-        case anonymous, merchantA, merchantB, buyerA, buyerB, countyA, countyB, admin
+        /// `buyerA` and `buyerB` manage their organizations; `purchaserA` is a purchaser of A's.
+        case anonymous, merchantA, merchantB, buyerA, buyerB, purchaserA, countyA, countyB, admin
 
-        var kind: String { String(rawValue.prefix { $0.isLowercase }) }
+        var kind: String { self == .purchaserA ? "buyer" : String(rawValue.prefix { $0.isLowercase }) }
     }
 
     struct Access {
@@ -34,6 +35,9 @@ import Testing
         /// The roles the route serves, each on its own objects, where that is more than the
         /// allowed callers' roles (a webhook: merchants, buyers and admins).
         var kinds: Set<String> = []
+        /// Callers who see the object but whose part in it does not allow the step: 403 (a
+        /// purchaser on a manager's route).
+        var forbidden: Set<Caller> = []
 
         var method: HTTPRequest.Method { HTTPRequest.Method(String(route.prefix { $0 != " " }))! }
         var pathTemplate: String { String(route.drop { $0 != " " }.dropFirst()) }
@@ -41,6 +45,7 @@ import Testing
         func expected(for caller: Caller) -> HTTPResponse.Status? {
             if allowed.contains(caller) { return nil }
             if caller == .anonymous { return .unauthorized }
+            if forbidden.contains(caller) { return .forbidden }
             if everyRole || kinds.contains(caller.kind) || allowed.contains(where: { $0.kind == caller.kind }) { return .notFound }
             return .forbidden
         }
@@ -49,7 +54,9 @@ import Testing
     static let everyone = Set(Caller.allCases)
     static let signedIn = everyone.subtracting([.anonymous])
     static let merchants: Set<Caller> = [.merchantA, .merchantB]
-    static let buyers: Set<Caller> = [.buyerA, .buyerB]
+    static let buyers: Set<Caller> = [.buyerA, .buyerB, .purchaserA]
+    /// Organization A's members.
+    static let unitA: Set<Caller> = [.buyerA, .purchaserA]
     static let counties: Set<Caller> = [.countyA, .countyB]
 
     /// In the order they run: state-changing calls that an allowed caller might complete are placed
@@ -109,24 +116,36 @@ import Testing
         Access(route: "POST /api/v1/certificates/{certificate}/surrender", allowed: [.merchantA]),
         Access(route: "GET /api/v1/certificate-keys", allowed: everyone),
 
+        Access(route: "GET /api/v1/regions", allowed: everyone),
+        Access(route: "POST /api/v1/regions", allowed: [.admin]),
+
         Access(route: "POST /api/v1/buyer-organizations", allowed: buyers),
-        Access(route: "GET /api/v1/buyer-organizations", allowed: [.admin]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin]),
+        // A manager lists its own subtree; a purchaser is refused.
+        Access(route: "GET /api/v1/buyer-organizations", allowed: [.buyerA, .buyerB, .admin], forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: unitA.union([.admin])),
+        Access(route: "PATCH /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin], forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}/members", allowed: unitA.union([.admin])),
+        Access(route: "POST /api/v1/buyer-organizations/{organization}/members", allowed: [.buyerA], forbidden: [.purchaserA]),
+        Access(
+            route: "DELETE /api/v1/buyer-organizations/{organization}/members/{member}", allowed: [.buyerA],
+            forbidden: [.purchaserA]),
         Access(route: "POST /api/v1/buyer-organizations/{organization}/verification", allowed: [.admin]),
-        Access(route: "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin]),
+        Access(
+            route: "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin],
+            forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: unitA.union([.admin])),
         Access(route: "GET /api/v1/quota-plans", allowed: [.admin]),
 
         Access(route: "POST /api/v1/orders", allowed: buyers),
         Access(route: "GET /api/v1/orders", allowed: buyers.union(merchants).union([.admin])),
-        Access(route: "GET /api/v1/orders/{order}", allowed: [.buyerA, .merchantA, .admin]),
+        Access(route: "GET /api/v1/orders/{order}", allowed: unitA.union([.merchantA, .admin])),
         Access(route: "POST /api/v1/orders/{order}/confirm", allowed: [.merchantA]),
         Access(route: "POST /api/v1/orders/{order}/rejection", allowed: [.merchantA]),
-        Access(route: "POST /api/v1/orders/{order}/cancellation", allowed: [.buyerA]),
+        Access(route: "POST /api/v1/orders/{order}/cancellation", allowed: unitA),
         Access(route: "POST /api/v1/orders/{order}/shipment", allowed: [.merchantA]),
-        Access(route: "POST /api/v1/orders/{order}/acceptance", allowed: [.buyerA]),
-        Access(route: "POST /api/v1/orders/{order}/payment", allowed: [.buyerA, .admin]),
-        Access(route: "POST /api/v1/orders/{order}/refunds", allowed: [.buyerA]),
+        Access(route: "POST /api/v1/orders/{order}/acceptance", allowed: unitA),
+        Access(route: "POST /api/v1/orders/{order}/payment", allowed: unitA.union([.admin])),
+        Access(route: "POST /api/v1/orders/{order}/refunds", allowed: unitA),
         Access(route: "GET /api/v1/refunds", allowed: buyers.union(merchants).union([.admin])),
         Access(route: "POST /api/v1/refunds/{refund}/approval", allowed: [.merchantA, .admin]),
         Access(route: "POST /api/v1/refunds/{refund}/rejection", allowed: [.merchantA, .admin]),
@@ -231,6 +250,15 @@ import Testing
             // and carries a requested refund.
             let buyerA = try await Canteen.make(test, client, admin: cast.admin, username: "kitchena", number: 1)
             let buyerB = try await Canteen.make(test, client, admin: cast.admin, username: "kitchenb", number: 2)
+            // A's purchaser, and a member that A's manager may remove.
+            var memberIds: [String] = []
+            for name in ["kitchena-p", "kitchena-r"] {
+                let added = try await client.call(
+                    .post, "/api/v1/buyer-organizations/\(buyerA.organizationId)/members", token: buyerA.token,
+                    json: #"{"username":"\#(name)","password":"correct horse 1","displayName":"采购员","memberRole":"purchaser"}"#)
+                memberIds.append(try #require(added.object["userId"] as? String, "\(added.text)"))
+            }
+            let purchaserA = try await client.signIn("kitchena-p")
             let placed = try await client.place(buyerA.token, [(certified.productId, 2)])
             let order = try #require(placed.orderIds.first)
             try await client.walk(order, buyer: buyerA.token, merchant: merchantA, to: "settled", amountFen: 2000)
@@ -242,7 +270,7 @@ import Testing
             let webhook = try await client.webhook(merchantA, url: "https://93.184.215.14/hook", events: ["order.placed"])
             return World(
                 tokens: [
-                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token,
+                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token, .purchaserA: purchaserA,
                     .countyA: cast.yanshouOfficer, .countyB: cast.longjiangOfficer, .admin: cast.admin,
                 ],
                 ids: [
@@ -253,7 +281,7 @@ import Testing
                     "certification": certified.applicationId, "certificate": certified.number,
                     "organization": buyerA.organizationId, "year": "2026", "order": order,
                     "refund": try #require(refund.object["id"] as? String), "notification": notification,
-                    "webhook": try #require(webhook.object["id"] as? String),
+                    "webhook": try #require(webhook.object["id"] as? String), "member": memberIds[1],
                 ])
         }
     }

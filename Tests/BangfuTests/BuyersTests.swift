@@ -13,7 +13,7 @@ func organizationCode(_ n: Int) -> String {
 
 func organizationJSON(name: String = "哈尔滨市第一中学食堂", code: String, county: String? = nil) -> String {
     let countyField = county.map { #","countyCode":"\#($0)""# } ?? ""
-    return #"{"name":"\#(name)","creditCode":"\#(code)","department":"哈尔滨市教育局","canteenAddress":"哈尔滨市南岗区","contactName":"张华","contactPhone":"13912345678"\#(countyField)}"#
+    return #"{"name":"\#(name)","creditCode":"\#(code)","department":"哈尔滨市教育局","canteenAddress":"哈尔滨市南岗区","contactName":"张华","contactPhone":"13912345678","regionCode":"230103"\#(countyField)}"#
 }
 
 /// A canteen buyer whose organization is verified and has a plan for the current quota year.
@@ -82,7 +82,8 @@ struct Canteen {
             #expect((me.object["buyerOrganization"] as? [String: Any])?["id"] as? String == id)
             // Verification is the admin's, once.
             #expect(try await client.call(.get, path + "?status=pending", token: cast.admin).items.count == 1)
-            #expect(try await client.call(.get, path, token: cast.buyer).status == .forbidden)
+            // Its manager lists its own subtree: itself only.
+            #expect(try await client.call(.get, path, token: cast.buyer).items.compactMap { $0["id"] as? String } == [id])
             #expect(try await client.call(.post, "\(path)/\(id)/verification", token: cast.buyer).status == .forbidden)
             #expect(try await client.call(.post, "\(path)/\(id)/verification", token: cast.yanshouOfficer).status == .forbidden)
             #expect(try await client.call(.post, "\(path)/nope/verification", token: cast.admin).status == .notFound)

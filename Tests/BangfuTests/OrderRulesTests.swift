@@ -12,8 +12,10 @@ let allowedOrderTransitions: [Transition: OrderStatus] = [
     Transition(from: .placed, action: .confirm, party: .merchant): .confirmed,
     Transition(from: .placed, action: .reject, party: .merchant): .rejected,
     Transition(from: .placed, action: .cancel, party: .buyer): .cancelled,
+    Transition(from: .placed, action: .cancel, party: .contractor): .cancelled,
     Transition(from: .confirmed, action: .ship, party: .merchant): .shipped,
     Transition(from: .shipped, action: .accept, party: .buyer): .accepted,
+    Transition(from: .shipped, action: .accept, party: .contractor): .accepted,
     Transition(from: .accepted, action: .pay, party: .buyer): .settled,
     Transition(from: .accepted, action: .pay, party: .admin): .settled,
 ]
@@ -31,8 +33,8 @@ struct OrderStateMachineTests {
                 }
             }
         }
-        #expect(checked == 7 * 6 * 3)
-        #expect(allowedOrderTransitions.count == 7)
+        #expect(checked == 7 * 6 * 4)
+        #expect(allowedOrderTransitions.count == 9)
     }
 
     @Test func targetIgnoresTheParty() {
@@ -48,8 +50,8 @@ struct OrderStateMachineTests {
         #expect(OrderRules.parties(for: .confirm) == [.merchant])
         #expect(OrderRules.parties(for: .reject) == [.merchant])
         #expect(OrderRules.parties(for: .ship) == [.merchant])
-        #expect(OrderRules.parties(for: .cancel) == [.buyer])
-        #expect(OrderRules.parties(for: .accept) == [.buyer])
+        #expect(OrderRules.parties(for: .cancel) == [.buyer, .contractor])
+        #expect(OrderRules.parties(for: .accept) == [.buyer, .contractor])
         #expect(OrderRules.parties(for: .pay) == [.buyer, .admin])
     }
 
@@ -140,7 +142,7 @@ struct RefundTests {
         for status in RefundStatus.allCases {
             for action in RefundAction.allCases {
                 for party in OrderParty.allCases {
-                    let expected = party == .buyer ? nil : allowed[status]?[action]
+                    let expected = party == .buyer || party == .contractor ? nil : allowed[status]?[action]
                     #expect(RefundRules.next(from: status, action, by: party) == expected, "\(status) \(action) \(party)")
                 }
             }

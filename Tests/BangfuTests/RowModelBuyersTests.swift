@@ -35,7 +35,7 @@ import Testing
             let (organization, listed, plan, plans, listedPlans) = try await database.read { db in
                 (
                     try await store.organization(id: id, in: db),
-                    try await store.organizations(status: .active, after: nil, limit: 10, in: db),
+                    try await store.organizations(.init(status: .active), after: nil, limit: 10, in: db),
                     try await store.plan(organizationId: id, year: year, in: db),
                     try await store.plans(organizationIds: [id], year: year, lock: false, in: db),
                     try await store.plans(year: year, behindExpectedBp: nil, after: nil, limit: nil, in: db)
@@ -54,7 +54,7 @@ import Testing
             let member = try await database.read { db in try await store.organization(memberId: o.createdBy, in: db) }
             #expect(member?.id == id)
             #expect(listed.map(\.id) == [id])
-            #expect(BuyerOrganization.columns.count == 13)
+            #expect(BuyerOrganization.columns.count == 15)
 
             let p = try #require(plan)
             #expect(p.organizationId == id && p.year == year)
@@ -93,7 +93,7 @@ import Testing
                 _ = try await database.read { db in try await store.organization(id: id, in: db) }
             }
             await #expect(throws: (any Error).self) {
-                _ = try await database.read { db in try await store.organizations(status: nil, after: nil, limit: 10, in: db) }
+                _ = try await database.read { db in try await store.organizations(.init(), after: nil, limit: 10, in: db) }
             }
         }
     }

@@ -28,7 +28,11 @@ enum SampleBodies {
         "POST /api/v1/certification-applications/{certification}/approve": #"{"validDays":365}"#,
         "POST /api/v1/certification-applications/{certification}/reject": #"{"reason":"不符合"}"#,
         "POST /api/v1/certificates/{certificate}/revocation": #"{"reason":"抽检不合格"}"#,
+        "POST /api/v1/regions": #"{"code":"110100","name":"市辖区","parentCode":"110000"}"#,
         "POST /api/v1/buyer-organizations": organizationJSON(code: organizationCode(9)),
+        "PATCH /api/v1/buyer-organizations/{organization}": #"{"contactName":"李明","regionCode":"230102"}"#,
+        "POST /api/v1/buyer-organizations/{organization}/members":
+            #"{"username":"matrixmember","password":"correct horse 1","displayName":"成员","memberRole":"purchaser"}"#,
         "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}":
             #"{"hasCanteen":true,"canteenBudgetFen":1000000,"reservedRatioBp":1000}"#,
         "POST /api/v1/orders": #"{"items":[{"productId":"{product}","quantity":1}],"shipWithinDays":7}"#,

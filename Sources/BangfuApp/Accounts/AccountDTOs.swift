@@ -32,6 +32,7 @@ extension AccountsController {
         /// The user's merchant once approved; a buyer's organization once registered.
         @NullEncoded var merchant: MerchantDTO.MerchantOutput?
         @NullEncoded var buyerOrganization: BuyerOrganization?
+        @NullEncoded var memberRole: MemberRole?
         @NullEncoded var countyCode: String?
 
         init(_ identity: Identity, _ profile: AccountProfile.Profile) {
@@ -39,6 +40,7 @@ extension AccountsController {
                 id: identity.userId, username: identity.username, role: identity.role, displayName: identity.displayName)
             merchant = profile.merchant.map { MerchantDTO.MerchantOutput($0, productCount: 0, viewer: identity) }
             buyerOrganization = profile.organization
+            memberRole = profile.memberRole
             countyCode = identity.countyCode
         }
     }

@@ -12,6 +12,8 @@ struct AccountProfile: UseCase {
         /// The user's merchant once approved; a buyer's organization once registered.
         var merchant: Merchant?
         var organization: BuyerOrganization?
+        /// A buyer's part in its organization.
+        var memberRole: MemberRole?
     }
 
     func profile(of identity: Identity) async throws -> Profile {
@@ -21,10 +23,8 @@ struct AccountProfile: UseCase {
             let merchant = try await database.read { db in try await merchants.merchant(ownerId: identity.userId, in: db) }
             return Profile(merchant: merchant)
         case .buyer:
-            let organization = try await database.read { db in
-                try await buyers.organization(memberId: identity.userId, in: db)
-            }
-            return Profile(organization: organization)
+            let membership = try await database.read { db in try await buyers.membership(userId: identity.userId, in: db) }
+            return Profile(organization: membership?.organization, memberRole: membership?.role)
         default:
             return Profile()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 
 /// The account operations shared by the HTTP routes and the `bangfu user add` command: each is one
 /// transaction with its audit event.
@@ -17,18 +18,21 @@ struct AccountService: Sendable {
     /// Creates `user` for `caller` (nil on sign-up and on the command line, where the new user is
     /// the actor of its own creation).
     func create(_ user: User, passwordHash: String, by caller: Identity?) async throws {
-        try await database.write { db in
-            if let county = user.countyCode, try await reference.county(code: county, in: db) == nil {
-                throw DomainError.invalid("countyCode", "is not a registered county")
-            }
-            guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
-                throw DomainError.conflict("username is taken", field: "username")
-            }
-            let event = AuditEvent(
-                actorId: caller?.userId ?? user.id, "user.create", .user(user.id),
-                ["username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode])
-            try await audit.append(event, in: db)
+        try await database.write { db in try await create(user, passwordHash: passwordHash, by: caller, in: db) }
+    }
+
+    /// The same inside the caller's transaction (a member account and its membership together).
+    func create(_ user: User, passwordHash: String, by caller: Identity?, in db: any SQLDatabase) async throws {
+        if let county = user.countyCode, try await reference.county(code: county, in: db) == nil {
+            throw DomainError.invalid("countyCode", "is not a registered county")
         }
+        guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
+            throw DomainError.conflict("username is taken", field: "username")
+        }
+        let event = AuditEvent(
+            actorId: caller?.userId ?? user.id, "user.create", .user(user.id),
+            ["username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode])
+        try await audit.append(event, in: db)
     }
 
     /// Reserves the attempt first (a correct password is refused too while the throttle holds),
@@ -54,6 +58,7 @@ struct AccountService: Sendable {
         let session = try await database.write { db in
             try await failures.succeeded(attempt: attempt, usernameKey: key, address: address, in: db)
             let session = try await sessions.create(userId: user.id, lifetime: lifetime, in: db)
+            try await users.signedIn(id: user.id, at: clock.now, in: db)
             // The user signing in is the actor, before any session identifies them.
             try await audit.append(AuditEvent(actorId: user.id, "session.create", .user(user.id)), in: db)
             return session

@@ -43,7 +43,7 @@ struct SessionStore: Sendable {
             let row = try await db.raw(
                 """
                 SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.token_hash = \(bind: tokenHash) AND s.expires_at > \(bind: clock.now.millis)
+                WHERE s.token_hash = \(bind: tokenHash) AND s.expires_at > \(bind: clock.now.millis) AND u.disabled_at IS NULL
                 """
             ).first()
         else { return nil }
@@ -51,6 +51,11 @@ struct SessionStore: Sendable {
         return Identity(
             userId: user.id, username: user.username, role: user.role, displayName: user.displayName,
             countyCode: user.countyCode, tokenHash: tokenHash, viaCookie: false)
+    }
+
+    /// Ends every session of the user (a removed member).
+    func deleteAll(userId: String, in db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM sessions WHERE user_id = \(bind: userId)").run()
     }
 
     func delete(tokenHash: String, in db: any SQLDatabase) async throws {

@@ -43,10 +43,21 @@ struct UserStore: Sendable {
     func credentials(username: String, in db: any SQLDatabase) async throws -> (User, String)? {
         guard
             let row = try await db.raw(
-                "SELECT * FROM users WHERE username_key = \(bind: AccountRules.usernameKey(username))"
+                """
+                SELECT * FROM users WHERE username_key = \(bind: AccountRules.usernameKey(username)) AND disabled_at IS NULL
+                """
             ).first()
         else { return nil }
         return (try row.model(User.self), try row.decode(column: "password_hash", as: String.self))
+    }
+
+    /// A removed member's account: it stays (its orders name it) but never signs in again.
+    func disable(id: String, at: Date, in db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE users SET disabled_at = \(bind: at.millis) WHERE id = \(bind: id)").run()
+    }
+
+    func signedIn(id: String, at: Date, in db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE users SET last_sign_in_at = \(bind: at.millis) WHERE id = \(bind: id)").run()
     }
 
     func find(id: String, in db: any SQLDatabase) async throws -> User? {

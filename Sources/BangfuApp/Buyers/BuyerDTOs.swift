@@ -12,6 +12,41 @@ enum BuyerDTO {
         var canteenAddress: String
         var contactName: String
         var contactPhone: String
+        var regionCode: String?
+        var parentId: String?
+    }
+
+    /// `PATCH /buyer-organizations/{id}`: absent fields stay; `"parentId": null` detaches the
+    /// organization from its parent.
+    struct OrganizationPatch: Decodable, Sendable {
+        /// nil: absent; `.some(nil)`: sent as null.
+        var parentId: String??
+        var regionCode: String?
+        var department: String?
+        var canteenAddress: String?
+        var contactName: String?
+        var contactPhone: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case parentId, regionCode, department, canteenAddress, contactName, contactPhone
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            parentId = c.contains(.parentId) ? .some(try c.decodeIfPresent(String.self, forKey: .parentId)) : nil
+            regionCode = try c.decodeIfPresent(String.self, forKey: .regionCode)
+            department = try c.decodeIfPresent(String.self, forKey: .department)
+            canteenAddress = try c.decodeIfPresent(String.self, forKey: .canteenAddress)
+            contactName = try c.decodeIfPresent(String.self, forKey: .contactName)
+            contactPhone = try c.decodeIfPresent(String.self, forKey: .contactPhone)
+        }
+    }
+
+    struct MemberInput: Decodable, Sendable {
+        var username: String
+        var password: String
+        var displayName: String
+        var memberRole: String
     }
 
     struct PlanInput: Decodable, Sendable {

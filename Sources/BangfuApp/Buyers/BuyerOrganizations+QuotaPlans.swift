@@ -2,13 +2,8 @@ import Foundation
 import SQLKit
 
 /// Quota plans (SPEC "Buyer organizations and the yearly quota plan"): one per organization and
-/// quota year, declared by its buyers or an admin, its sums kept by the orders.
+/// quota year, declared by its managers or an admin, its sums kept by the orders.
 extension BuyerOrganizations {
-    /// Another organization's buyer is "not found" before the body of a declaration is judged.
-    func checkVisible(_ id: String, to user: Identity) async throws {
-        _ = try await organization(id, for: user)
-    }
-
     /// Declares or changes the plan of `year`; answers it and whether it is new. The budget may
     /// not fall below what orders already committed or completed that year; 「无食堂」
     /// (`hasCanteen: false`) has neither budget nor share.
@@ -18,7 +13,7 @@ extension BuyerOrganizations {
         let now = clock.now
         let minimum = minimumReservedRatioBp
         let (plan, created) = try await database.write { db in
-            let organization = try await visible(id, to: user, in: db)
+            let organization = try await managed(id, by: user, in: db)
             let existing = try await store.plan(organizationId: organization.id, year: year, lock: true, in: db)
             let used = (existing?.committedFen ?? 0) + (existing?.completedFen ?? 0)
             let problems = QuotaRules.problems(input, minimumRatioBp: minimum, alreadyUsedFen: used)

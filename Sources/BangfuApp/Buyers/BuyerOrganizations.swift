@@ -42,6 +42,9 @@ struct BuyerOrganizations: UseCase {
         }
         let department = v.text(input.department, "department", max: 100)
         let countyCode = v.text(input.countyCode, "countyCode", max: 6, required: false)
+        let regionCode = v.text(input.regionCode, "regionCode", max: 6)
+        if let regionCode, !RegionRules.isWellFormed(regionCode) { v.fail("regionCode", "must be a 6-digit GB/T 2260 code") }
+        let parentId = v.text(input.parentId, "parentId", max: 64, required: false)
         let address = v.text(input.canteenAddress, "canteenAddress", max: 200)
         let contactName = v.text(input.contactName, "contactName", max: 50)
         let phone = v.text(input.contactPhone, "contactPhone", max: 20)
@@ -49,18 +52,19 @@ struct BuyerOrganizations: UseCase {
             v.fail("contactPhone", "must be a mobile number (1[3-9] and 9 digits) or a fixed line with its area code")
         }
         try v.check()
-        guard let name, let code, let department, let address, let contactName, let phone else {
+        guard let name, let code, let department, let address, let contactName, let phone, let regionCode else {
             throw DomainError.validation(v.errors)
         }
         let now = clock.now
         let organization = BuyerOrganization(
             id: ids.next(), name: name, creditCode: code, department: department, countyCode: countyCode,
             canteenAddress: address, contactName: contactName, contactPhone: phone, status: .pending,
-            createdBy: user.userId, verifiedAt: nil, createdAt: now, updatedAt: now)
+            createdBy: user.userId, verifiedAt: nil, createdAt: now, updatedAt: now, regionCode: regionCode, parentId: parentId)
         try await database.write { db in
             if let countyCode, try await reference.county(code: countyCode, in: db) == nil {
                 throw DomainError.invalid("countyCode", "is not a registered county")
             }
+            try await checkPlacement(organization, moving: false, in: db)
             if try await store.organization(memberId: user.userId, in: db) != nil {
                 throw DomainError.conflict("you already buy for an organization")
             }
@@ -78,17 +82,29 @@ struct BuyerOrganizations: UseCase {
             try await audit.append(
                 AuditEvent(
                     user, "buyer_organization.register", .buyerOrganization(organization.id),
-                    ["name": organization.name, "creditCode": organization.creditCode]),
+                    [
+                        "name": organization.name, "creditCode": organization.creditCode, "regionCode": regionCode,
+                        "parentId": parentId,
+                    ]),
                 in: db)
         }
         return organization
     }
 
-    /// The admins' queue, newest first, optionally of one status.
-    func organizations(status: BuyerOrganizationStatus?, paging: Paging) async throws -> Page<BuyerOrganization> {
+    /// The organizations `user` may list, newest first: every one for an admin, a manager's own
+    /// and those below it (API.md `GET /buyer-organizations`); other buyers are refused.
+    func organizations(_ filter: BuyerStore.OrganizationFilter, for user: Identity, paging: Paging) async throws
+        -> Page<BuyerOrganization>
+    {
         let after = try paging.position.map(Paging.timeAndId)
         let rows = try await database.read { db in
-            try await store.organizations(status: status, after: after, limit: paging.fetchLimit, in: db)
+            var filter = filter
+            if user.role != .admin {
+                guard let membership = try await store.membership(userId: user.userId, in: db), membership.role == .manager
+                else { throw DomainError(.forbidden, code: "forbidden", detail: "only a unit's managers list its organizations") }
+                filter.withinSubtreeOf = membership.organization.id
+            }
+            return try await store.organizations(filter, after: after, limit: paging.fetchLimit, in: db)
         }
         return Page(
             rows, paging, tag: "buyer-organizations", position: { Paging.timeAndId($0.createdAt, $0.id) },
@@ -122,14 +138,57 @@ struct BuyerOrganizations: UseCase {
         }
     }
 
-    /// The organization if `user` may see it: one of its buyers, or an admin (404 for others).
+    /// The organization if `user` may see it: a member, a manager of an organization above it
+    /// (read-only), or an admin; 404 for anyone else.
     func visible(_ id: String, to user: Identity, in db: any SQLDatabase) async throws -> BuyerOrganization {
-        if user.role == .admin, let organization = try await store.organization(id: id, in: db) { return organization }
-        if user.role == .buyer, let organization = try await store.organization(memberId: user.userId, in: db),
-            organization.id == id
-        {
-            return organization
+        try await access(id, for: user, in: db).organization
+    }
+
+    /// The organization and the caller's part in it.
+    func access(_ id: String, for user: Identity, in db: any SQLDatabase) async throws
+        -> (organization: BuyerOrganization, access: OrganizationAccess)
+    {
+        switch user.role {
+        case .admin:
+            if let organization = try await store.organization(id: id, in: db) { return (organization, .admin) }
+        case .buyer:
+            if let membership = try await store.membership(userId: user.userId, in: db) {
+                if membership.organization.id == id { return (membership.organization, .member(membership.role)) }
+                if membership.role == .manager, try await store.ancestors(of: id, in: db).contains(membership.organization.id),
+                    let organization = try await store.organization(id: id, in: db)
+                {
+                    return (organization, .supervisor)
+                }
+            }
+        default: break
         }
         throw DomainError.notFound("buyer organization")
     }
+
+    /// Refuses (404, then 403) a caller who does not manage organization `id`, before its body is
+    /// judged: strangers learn nothing from a 422, a purchaser is told it may not.
+    func checkManaged(_ id: String, by user: Identity, admin: Bool = true) async throws {
+        _ = try await database.read { db in try await managed(id, by: user, admin: admin, in: db) }
+    }
+
+    /// The organization if `user` manages it (an admin too when `admin`): 404 when it may not see
+    /// it, 403 when it sees it but only as a purchaser, contractor or supervisor.
+    func managed(_ id: String, by user: Identity, admin: Bool = true, in db: any SQLDatabase) async throws
+        -> BuyerOrganization
+    {
+        let (organization, access) = try await access(id, for: user, in: db)
+        switch access {
+        case .member(.manager): return organization
+        case .admin where admin: return organization
+        default: throw DomainError(.forbidden, code: "forbidden", detail: "only the organization's managers may do this")
+        }
+    }
+}
+
+/// What a caller is to an organization it may see.
+enum OrganizationAccess: Equatable, Sendable {
+    case admin
+    case member(MemberRole)
+    /// A manager of an organization above it: reads, never changes.
+    case supervisor
 }

@@ -12,8 +12,12 @@ struct BuyerOrganizationsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.buyer).post("/api/v1/buyer-organizations", use: create)
-        router.only(.admin).get("/api/v1/buyer-organizations", use: list)
+        router.only(.buyer, .admin).get("/api/v1/buyer-organizations", use: list)
         router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id", use: show)
+        router.only(.buyer, .admin).patch("/api/v1/buyer-organizations/:id", use: update)
+        router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id/members", use: members)
+        router.only(.buyer).post("/api/v1/buyer-organizations/:id/members", use: addMember)
+        router.only(.buyer).delete("/api/v1/buyer-organizations/:id/members/:userId", use: removeMember)
         router.only(.admin).post("/api/v1/buyer-organizations/:id/verification", use: verify)
         router.only(.buyer, .admin).put("/api/v1/buyer-organizations/:id/quota-plans/:year", use: putPlan)
         router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id/quota-plans/:year", use: getPlan)
@@ -28,11 +32,54 @@ struct BuyerOrganizationsController {
         return try .json(try await organizations.register(input, by: user), status: .created)
     }
 
-    /// The admins' queue: `?status=pending|active`, newest first.
+    /// `?status=pending|active&parentId=&regionCode=`, newest first: every organization for an
+    /// admin, a manager's own subtree.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
         let paging = try Paging.parse(request, tag: "buyer-organizations")
-        let wanted = try Paging.choice(request, "status", BuyerOrganizationStatus.self)
-        return try .json(try await organizations.organizations(status: wanted, paging: paging))
+        let query = request.uri.queryParameters
+        var filter = BuyerStore.OrganizationFilter()
+        filter.status = try Paging.choice(request, "status", BuyerOrganizationStatus.self)
+        filter.parentId = query["parentId"].map(String.init)
+        if let region = query["regionCode"].map(String.init) {
+            guard RegionRules.isWellFormed(region) else {
+                throw DomainError.badRequest("regionCode must be a 6-digit GB/T 2260 code", field: "regionCode")
+            }
+            filter.regionCode = region
+        }
+        return try .json(try await organizations.organizations(filter, for: user, paging: paging))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let id = try context.parameters.require("id")
+        try await organizations.checkManaged(id, by: user)
+        let patch = try await request.decodeJSON(BuyerDTO.OrganizationPatch.self, context: context)
+        return try .json(try await organizations.update(id, patch, by: user))
+    }
+
+    // MARK: Members
+
+    @Sendable func members(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let id = try context.parameters.require("id")
+        return try .json(try await organizations.members(id, for: user))
+    }
+
+    @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let id = try context.parameters.require("id")
+        try await organizations.checkManaged(id, by: user, admin: false)
+        let input = try await request.decodeJSON(BuyerDTO.MemberInput.self, context: context)
+        return try .json(try await organizations.addMember(id, input, by: user), status: .created)
+    }
+
+    @Sendable func removeMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let id = try context.parameters.require("id")
+        let userId = try context.parameters.require("userId")
+        try await organizations.removeMember(id, userId: userId, by: user)
+        return Response(status: .noContent)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -61,8 +108,8 @@ struct BuyerOrganizationsController {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
         let year = try year(context)
-        // Another organization's buyer gets 404 before the body is judged.
-        try await organizations.checkVisible(id, to: user)
+        // Another organization's buyer gets 404, a purchaser 403, before the body is judged.
+        try await organizations.checkManaged(id, by: user)
         let body = try await request.decodeJSON(BuyerDTO.PlanInput.self, context: context)
         let (plan, created) = try await organizations.declarePlan(id, year: year, body.declaration, by: user)
         return try .json(plan, status: created ? .created : .ok)

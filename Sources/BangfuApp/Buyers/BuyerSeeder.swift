@@ -24,7 +24,7 @@ struct BuyerSeeder {
                         id: services.ids.next(), name: "黑龙江省第\(index + 1)机关食堂", creditCode: body + String(CreditCode.checkCharacter(Array(body))!),
                         department: "机关事务管理局", countyCode: nil, canteenAddress: "哈尔滨市", contactName: "刘明",
                         contactPhone: "13912345678", status: .active, createdBy: user.id, verifiedAt: now, createdAt: now,
-                        updatedAt: now)
+                        updatedAt: now, regionCode: "230102", parentId: nil)
                     try await services.buyers.insert(organization, in: db)
                     try await services.buyers.save(
                         QuotaPlan(

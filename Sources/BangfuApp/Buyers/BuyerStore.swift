@@ -20,12 +20,17 @@ struct BuyerOrganization: TableRow, Encodable {
     @OptionalMillis var verifiedAt: Date?
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
+    /// The GB/T 2260 division it belongs to; null only for organizations registered before
+    /// regions existed without a county.
+    @NullEncoded var regionCode: String?
+    /// Its 主管预算单位, if any.
+    @NullEncoded var parentId: String?
 }
 
 extension BuyerOrganization {
     static let columns = [
         "id", "name", "credit_code", "department", "county_code", "canteen_address", "contact_name", "contact_phone",
-        "status", "created_by", "verified_at", "created_at", "updated_at",
+        "status", "created_by", "verified_at", "created_at", "updated_at", "region_code", "parent_id",
     ]
 
     /// The row's values in the order of `columns`.
@@ -33,7 +38,7 @@ extension BuyerOrganization {
         """
         (\(bind: id), \(bind: name), \(bind: creditCode), \(bind: department), \(bind: countyCode), \(bind: canteenAddress),
          \(bind: contactName), \(bind: contactPhone), \(bind: status.rawValue), \(bind: createdBy), \(bind: verifiedAt?.millis),
-         \(bind: createdAt.millis), \(bind: updatedAt.millis))
+         \(bind: createdAt.millis), \(bind: updatedAt.millis), \(bind: regionCode), \(bind: parentId))
         """
     }
 }
@@ -101,8 +106,8 @@ struct BuyerStore: Sendable {
         try await db.raw("INSERT INTO buyer_organizations (\(BuyerOrganization.columnList)) VALUES \(o.row)").run()
         try await db.raw(
             """
-            INSERT INTO buyer_members (user_id, organization_id, created_at)
-            VALUES (\(bind: o.createdBy), \(bind: o.id), \(bind: o.createdAt.millis))
+            INSERT INTO buyer_members (user_id, organization_id, created_at, member_role)
+            VALUES (\(bind: o.createdBy), \(bind: o.id), \(bind: o.createdAt.millis), 'manager')
             """
         ).run()
     }
@@ -133,15 +138,6 @@ struct BuyerStore: Sendable {
 
     func creditCodeInUse(_ code: String, in db: any SQLDatabase) async throws -> Bool {
         try await db.raw("SELECT 1 AS found FROM buyer_organizations WHERE credit_code = \(bind: code)").first() != nil
-    }
-
-    func organizations(status: BuyerOrganizationStatus?, after: (Int64, String)?, limit: Int, in db: any SQLDatabase)
-        async throws -> [BuyerOrganization]
-    {
-        var sql = SQLQueryString("SELECT * FROM buyer_organizations WHERE 1 = 1")
-        if let status { sql += " AND status = \(bind: status.rawValue)" }
-        sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
-        return try await db.raw(sql).all().map { try $0.model(BuyerOrganization.self) }
     }
 
     /// pending → active; false when it was not pending (a concurrent verification).

@@ -109,6 +109,10 @@ struct ReferenceStore: Sendable {
     /// corrected a county), missing ones are added. Answers how many rows were added.
     func load(_ reference: ReferenceData, in db: any SQLDatabase) async throws -> Int {
         var added = 0
+        // Regions in file order: every division after its parent.
+        for region in reference.regions where try await RegionStore().insert(region, at: clock.now, in: db) {
+            added += 1
+        }
         for county in reference.counties where try await insert(county, in: db) {
             added += 1
         }
@@ -138,9 +142,11 @@ struct ReferenceStore: Sendable {
 public struct ReferenceData: Sendable {
     var counties: [County]
     var categories: [Category]
+    var regions: [Region]
 
     static func load(_ files: FileSource) throws -> ReferenceData {
         let counties = try files.decode([County].self, "counties.json")
+        let regions = try files.decode([Region].self, "regions.json")
         struct Node: Decodable {
             var id: String
             var name: String
@@ -154,6 +160,6 @@ public struct ReferenceData: Sendable {
                 categories.append(Category(id: child.id, name: child.name, parentId: node.id))
             }
         }
-        return ReferenceData(counties: counties, categories: categories)
+        return ReferenceData(counties: counties, categories: categories, regions: regions)
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 enum AuditEntity: Sendable {
     case buyerOrganization(String), catalog(String), certificate(String), certificationApplication(String)
     case checkout(String), county(String), merchant(String), merchantApplication(String), order(String)
-    case product(String), quotaPlan(String), refund(String), user(String), webhook(String)
+    case product(String), quotaPlan(String), refund(String), region(String), user(String), webhook(String)
 
     var type: String {
         switch self {
@@ -21,6 +21,7 @@ enum AuditEntity: Sendable {
         case .product: "product"
         case .quotaPlan: "quota_plan"
         case .refund: "refund"
+        case .region: "region"
         case .user: "user"
         case .webhook: "webhook"
         }
@@ -30,7 +31,7 @@ enum AuditEntity: Sendable {
         switch self {
         case .buyerOrganization(let id), .catalog(let id), .certificate(let id), .certificationApplication(let id),
             .checkout(let id), .county(let id), .merchant(let id), .merchantApplication(let id), .order(let id),
-            .product(let id), .quotaPlan(let id), .refund(let id), .user(let id), .webhook(let id):
+            .product(let id), .quotaPlan(let id), .refund(let id), .region(let id), .user(let id), .webhook(let id):
             id
         }
     }

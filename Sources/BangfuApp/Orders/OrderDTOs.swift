@@ -20,6 +20,8 @@ enum OrderDTO {
         var buyerOrganizationId: String
         var buyerOrganizationName: String
         var merchantId: String
+        /// The member who placed it.
+        var placedBy: String
         var status: OrderStatus
         var totalFen: Int64
         var refundedFen: Int64
@@ -48,6 +50,7 @@ enum OrderDTO {
             buyerOrganizationId = o.organizationId
             buyerOrganizationName = organizationName
             merchantId = o.merchantId
+            placedBy = o.buyerId
             status = o.status
             totalFen = o.totalFen
             refundedFen = o.refundedFen

@@ -86,8 +86,10 @@ struct OrderReading: UseCase {
         switch actor.role {
         case .admin: return (order, .admin)
         case .buyer:
-            if try await buyers.organization(memberId: actor.userId, in: db)?.id == order.organizationId {
-                return (order, .buyer)
+            if let membership = try await buyers.membership(userId: actor.userId, in: db),
+                membership.organization.id == order.organizationId
+            {
+                return (order, membership.role == .contractor ? .contractor : .buyer)
             }
         case .merchant:
             if try await merchants.merchant(ownerId: actor.userId, in: db)?.id == order.merchantId {

@@ -24,11 +24,14 @@ enum OrderAction: String, Sendable, CaseIterable {
 /// Who acts on an order: its buyer organization, its merchant, or an admin.
 enum OrderParty: String, Sendable, CaseIterable {
     case buyer, merchant, admin
+    /// A member of the buying organization working for its outsourced canteen operator: orders,
+    /// cancels and accepts, never pays (SPEC "Accounts").
+    case contractor
 
     /// The role of the users who act as this party.
     var role: Role {
         switch self {
-        case .buyer: .buyer
+        case .buyer, .contractor: .buyer
         case .merchant: .merchant
         case .admin: .admin
         }
@@ -43,15 +46,15 @@ enum OrderParty: String, Sendable, CaseIterable {
 /// ```
 enum OrderRules {
     /// The table (API.md "Orders" column "who"): confirm, reject, ship by the merchant; cancel,
-    /// accept by the buyer; pay by the buyer or an admin.
+    /// accept by the buyer (a contractor too); pay by the buyer or an admin, never a contractor.
     static let workflow = Workflow<OrderStatus, OrderAction, OrderParty>(
         subject: "an order",
         [
             .init(from: .placed, action: .confirm, by: [.merchant], to: .confirmed),
             .init(from: .placed, action: .reject, by: [.merchant], to: .rejected),
-            .init(from: .placed, action: .cancel, by: [.buyer], to: .cancelled),
+            .init(from: .placed, action: .cancel, by: [.buyer, .contractor], to: .cancelled),
             .init(from: .confirmed, action: .ship, by: [.merchant], to: .shipped),
-            .init(from: .shipped, action: .accept, by: [.buyer], to: .accepted),
+            .init(from: .shipped, action: .accept, by: [.buyer, .contractor], to: .accepted),
             .init(from: .accepted, action: .pay, by: [.buyer, .admin], to: .settled),
         ])
 

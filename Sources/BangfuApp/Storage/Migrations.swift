@@ -362,6 +362,27 @@ enum Migrations {
                 "CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at, id) WHERE status = 'pending'",
             ]
         },
+        Migration(version: 14, name: "regions, the organization tree and member accounts") { _ in
+            [
+                """
+                CREATE TABLE regions (code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL,
+                  parent_code TEXT REFERENCES regions(code), created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX regions_parent ON regions (parent_code, code)",
+                // The region is checked against `regions` when it is set (the shipped divisions are
+                // loaded after the migrations); organizations registered before it take their county's.
+                "ALTER TABLE buyer_organizations ADD COLUMN region_code TEXT",
+                "ALTER TABLE buyer_organizations ADD COLUMN parent_id TEXT REFERENCES buyer_organizations(id)",
+                "UPDATE buyer_organizations SET region_code = county_code WHERE county_code IS NOT NULL",
+                "CREATE INDEX buyer_organizations_parent ON buyer_organizations (parent_id)",
+                "CREATE INDEX buyer_organizations_region ON buyer_organizations (region_code)",
+                // Every member so far registered its organization: its manager.
+                "ALTER TABLE buyer_members ADD COLUMN member_role TEXT NOT NULL DEFAULT 'manager'",
+                // A removed member's account stays (its orders name it) but cannot sign in.
+                "ALTER TABLE users ADD COLUMN disabled_at BIGINT",
+                "ALTER TABLE users ADD COLUMN last_sign_in_at BIGINT",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -1,0 +1,43 @@
+import Foundation
+import SQLKit
+
+/// An administrative division (API.md `GET /api/v1/regions`).
+struct Region: TableRow, Codable, Equatable {
+    var code: String
+    var name: String
+    var level: RegionLevel
+    @NullEncoded var parentCode: String?
+}
+
+extension Region {
+    /// `regions`' columns in the order `row` binds them; the creation time is not held.
+    static let columns = ["code", "name", "level", "parent_code", "created_at"]
+
+    func row(createdAt: Date) -> SQLQueryString {
+        "(\(bind: code), \(bind: name), \(bind: level.rawValue), \(bind: parentCode), \(bind: createdAt.millis))"
+    }
+}
+
+/// The administrative divisions: shipped in `Catalog/regions.json`, added to by admins.
+struct RegionStore: Sendable {
+    /// The divisions directly under `parent`, or the provinces when it is nil, by code.
+    func regions(parent: String?, in db: any SQLDatabase) async throws -> [Region] {
+        let condition: SQLQueryString = parent.map { "parent_code = \(bind: $0)" } ?? "parent_code IS NULL"
+        return try await db.raw("SELECT * FROM regions WHERE \(condition) ORDER BY code").all().map { try $0.model(Region.self) }
+    }
+
+    func region(code: String, in db: any SQLDatabase) async throws -> Region? {
+        try await db.raw("SELECT * FROM regions WHERE code = \(bind: code)").first().map { try $0.model(Region.self) }
+    }
+
+    /// Inserts the division unless its code exists; answers whether it was inserted.
+    @discardableResult
+    func insert(_ region: Region, at: Date, in db: any SQLDatabase) async throws -> Bool {
+        try await !db.raw(
+            """
+            INSERT INTO regions (\(Region.columnList)) VALUES \(region.row(createdAt: at))
+            ON CONFLICT (code) DO NOTHING RETURNING code
+            """
+        ).all().isEmpty
+    }
+}
