@@ -273,6 +273,31 @@ export function categories() {
   categoriesPromise ||= api('GET', '/categories').catch((e) => { categoriesPromise = null; throw e; });
   return categoriesPromise;
 }
+let regionsPromise;
+/** Every shipped division as [code, label] for a select: the provinces, and below a province
+ *  that has them its prefectures and their counties, indented. */
+export function regionOptions() {
+  regionsPromise ||= (async () => {
+    const provinces = await api('GET', '/regions');
+    const out = [];
+    for (const p of provinces) {
+      out.push([p.code, p.name]);
+      const prefectures = await api('GET', '/regions', { query: { parent: p.code } });
+      const counties = await Promise.all(prefectures.map((f) => api('GET', '/regions', { query: { parent: f.code } })));
+      prefectures.forEach((f, i) => {
+        out.push([f.code, `\u3000${f.name}`]);
+        for (const c of counties[i]) out.push([c.code, `\u3000\u3000${c.name}`]);
+      });
+    }
+    return out;
+  })().catch((e) => { regionsPromise = null; throw e; });
+  return regionsPromise;
+}
+export async function regionName(code) {
+  if (!code) return '—';
+  return ((await regionOptions()).find(([c]) => c === code)?.[1] || code).trim();
+}
+export const MEMBER_ROLES = { manager: '单位管理账号', purchaser: '交易账号', contractor: '承包方采购账号' };
 export async function countyName(code) {
   if (!code) return '—';
   const list = await counties();

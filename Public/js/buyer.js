@@ -1,6 +1,6 @@
 // Buyer portal (采购单位): organization, yearly quota plan with its progress chart, cart and
 // checkout (a fresh Idempotency-Key per attempt), orders: cancel, accept (验收), pay, refunds.
-import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName } from './api.js';
+import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName, regionOptions, regionName, MEMBER_ROLES } from './api.js';
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors, filterNav, hashParam } from './ui.js';
 import { state, go, flash, cart, loadMe } from './state.js';
 import { countyOptions } from './catalog.js';
@@ -13,8 +13,9 @@ export async function buyerPortal(view, tab) {
   try { await loadMe(); } catch (e) { /* unreachable server: keep what we know, the tab shows the error */ }
   if (!state.me) return; // the session ended: the sign-in page is on its way
   const org = state.me.buyerOrganization;
+  const manager = state.me.memberRole === 'manager';
   const list = org
-    ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息']]
+    ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息'], ...(manager ? [['members', '账号管理']] : [])]
     : [['organization', '单位信息'], ['cart', '采购车']];
   if (!list.some(([k]) => k === tab)) tab = list[0][0];
   view.append(...[h('h2', {}, '采购单位工作台'),
@@ -23,7 +24,7 @@ export async function buyerPortal(view, tab) {
     tabs('buyer', list, tab)].filter(Boolean));
   const body = h('div', { class: 'tab-body', testid: `buyer-${tab}` });
   view.append(body);
-  const views = { organization: organizationTab, quota: quotaTab, cart: cartTab, orders: ordersTab };
+  const views = { organization: organizationTab, quota: quotaTab, cart: cartTab, orders: ordersTab, members: membersTab };
   await section(body, () => views[tab](body));
 }
 
@@ -34,8 +35,13 @@ async function organizationTab() {
     return h('section', { class: 'card', testid: 'organization' },
       h('h3', {}, fresh.name, ' ', h('span', { testid: 'org-status-detail', 'data-status': fresh.status }, badge(fresh.status))),
       facts([['统一社会信用代码', fresh.creditCode], ['主管部门', fresh.department], ['所在县', fresh.countyCode ? await countyName(fresh.countyCode) : '—'],
-        ['食堂地址', fresh.canteenAddress], ['联系人', `${fresh.contactName} ${fresh.contactPhone}`], ['审核时间', time(fresh.verifiedAt)], ['登记时间', time(fresh.createdAt)]]));
+        ['行政区划', h('span', { testid: 'org-region' }, await regionName(fresh.regionCode))],
+        ['上级主管单位', fresh.parentId ? await parentName(fresh.parentId) : '—'],
+        ['食堂地址', fresh.canteenAddress], ['联系人', `${fresh.contactName} ${fresh.contactPhone}`], ['审核时间', time(fresh.verifiedAt)], ['登记时间', time(fresh.createdAt)],
+        ['本账号', MEMBER_ROLES[state.me.memberRole] || '—']]),
+      state.me.memberRole === 'manager' ? await subordinates(fresh) : null);
   }
+  const regionOpts = await regionOptions();
   const countyOpts = await countyOptions();
   return [h('p', {}, '请登记本单位（机关、事业单位）信息，平台审核通过后即可申报预留份额并下单采购。'),
     form({
@@ -44,6 +50,7 @@ async function organizationTab() {
         { name: 'name', label: '单位名称', required: true },
         { name: 'creditCode', label: '统一社会信用代码', required: true, hint: '机关、事业单位的代码以 1 开头' },
         { name: 'department', label: '主管部门', required: true },
+        { name: 'regionCode', label: '所在行政区划', type: 'select', required: true, options: [['', '请选择'], ...regionOpts], value: '230000' },
         { name: 'countyCode', label: '所在脱贫县（可选）', type: 'select', options: [['', '不属于脱贫县'], ...countyOpts] },
         { name: 'canteenAddress', label: '食堂地址', required: true },
         { name: 'contactName', label: '联系人', required: true },
@@ -56,6 +63,49 @@ async function organizationTab() {
         go('#/buyer/organization');
       },
     })];
+}
+
+/** The parent's name, when the caller may see it (a unit does not see above itself: "已设置"). */
+async function parentName(id) {
+  try { return (await api('GET', `/buyer-organizations/${encodeURIComponent(id)}`)).name; } catch (e) { return '已设置'; }
+}
+
+/** The organizations directly below a manager's unit (read-only). */
+async function subordinates(org) {
+  const page = await api('GET', '/buyer-organizations', { query: { parentId: org.id, limit: 100 } });
+  return h('div', { testid: 'subordinates' }, h('h4', {}, '下级预算单位'),
+    table(['单位', '行政区划', '状态'], await Promise.all(page.items.map(async (o) => [o.name, await regionName(o.regionCode), badge(o.status)])),
+      { testid: 'subordinate-list', empty: '暂无下级单位' }));
+}
+
+// ---- members (单位管理账号 only) ----
+
+async function membersTab() {
+  const org = state.me.buyerOrganization;
+  const base = `/buyer-organizations/${encodeURIComponent(org.id)}/members`;
+  const members = await api('GET', base);
+  const rows = members.map((m) => [m.username, m.displayName, MEMBER_ROLES[m.memberRole] || m.memberRole, time(m.lastSignInAt),
+    m.userId === state.me.user.id ? h('span', { class: 'muted' }, '本人')
+      : actionButton('停用并移除', () => api('DELETE', `${base}/${encodeURIComponent(m.userId)}`), { testid: `remove-${m.username}`, kind: 'danger', done: () => { flash('账号已停用。'); reload(); } })]);
+  return [
+    h('section', { class: 'card' }, h('h3', {}, '本单位账号'), table(['用户名', '姓名', '类型', '最近登录', ''], rows, { testid: 'member-list' })),
+    h('section', { class: 'card' }, h('h3', {}, '新增账号'),
+      h('p', { class: 'muted' }, '交易账号下单、验收、付款；承包方采购账号只下单和验收，不能付款（须先申报有食堂的年度计划）。'),
+      form({
+        id: 'member-form', submit: '创建账号',
+        fields: [
+          { name: 'username', label: '用户名', required: true, autocomplete: 'off' },
+          { name: 'password', label: '初始密码', type: 'password', required: true, autocomplete: 'new-password', hint: '至少 10 位' },
+          { name: 'displayName', label: '姓名', required: true },
+          { name: 'memberRole', label: '账号类型', type: 'select', options: Object.entries(MEMBER_ROLES), value: 'purchaser' },
+        ],
+        onSubmit: async (v) => {
+          await api('POST', base, { body: v });
+          flash(`账号 ${v.username} 已创建。`);
+          reload();
+        },
+      })),
+  ];
 }
 
 async function quotaTab() {

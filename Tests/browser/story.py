@@ -21,6 +21,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -237,8 +238,14 @@ def api(method, path, token=None, body=None):
 
 def bell_count():
     """The unread count the nav's bell shows now (0 without a badge)."""
-    badges = d.find_elements(By.CSS_SELECTOR, '[data-testid="nav-inbox"] [data-testid="inbox-count"]')
-    return int(badges[0].text) if badges else 0
+    # The bell re-renders as notifications arrive: a badge found a moment ago may be gone.
+    for _ in range(10):
+        try:
+            badges = d.find_elements(By.CSS_SELECTOR, '[data-testid="nav-inbox"] [data-testid="inbox-count"]')
+            return int(badges[0].text) if badges else 0
+        except StaleElementReferenceException:
+            continue
+    return -1
 
 
 def sign_out():
@@ -394,6 +401,7 @@ def story():
     fill(form, {
         "name": ORG, "creditCode": credit_code("11", "230100"), "department": "哈尔滨市机关事务管理局",
         "canteenAddress": "哈尔滨市南岗区中山路 1 号机关食堂", "contactName": "张立新", "contactPhone": "0451-82345678",
+        "regionCode": "230103",
     })
     submit_and_rerender(form)
     expect_text('[data-testid="org-status"]', "待审核")
@@ -417,6 +425,14 @@ def story():
     submit_and_rerender(form)
     expect_text('[data-testid="quota-reserved"]', "¥50,000.00")
     step("quota plan declared: reserved ¥50,000.00")
+    # The unit's manager creates a purchaser account (账号管理).
+    view = go("#/buyer/members")
+    form = css("#member-form", view)
+    fill(form, {"username": "story-purchaser", "password": "correct horse 9", "displayName": "王采购", "memberRole": "purchaser"})
+    submit_and_rerender(form)
+    expect_text('[data-testid="member-list"]', "story-purchaser")
+    screenshot("buyer-members.png")
+    step("the unit's manager created a purchaser account")
 
     # 11. Catalog search with a two-character Chinese query, the product page, the certificate.
     view = go("#/catalog")

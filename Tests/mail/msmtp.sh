@@ -25,7 +25,7 @@ ADMIN=$(signin demo-admin)
 # The demo's canteen registers its organization; the admin verifies it; it files this year's plan.
 CODE=$(PYTHONPATH=Tests/support python3 -c 'import bangfu_testdata as t; print(t.credit_code("11", "230100"))')
 ORGANIZATION=$(api /api/v1/buyer-organizations -H "Authorization: Bearer $BUYER" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"省直机关第一食堂\",\"creditCode\":\"$CODE\",\"department\":\"省机关事务管理局\",\"canteenAddress\":\"哈尔滨市南岗区\",\"contactName\":\"张华\",\"contactPhone\":\"13912345678\"}" \
+  -d "{\"name\":\"省直机关第一食堂\",\"creditCode\":\"$CODE\",\"department\":\"省机关事务管理局\",\"canteenAddress\":\"哈尔滨市南岗区\",\"contactName\":\"张华\",\"contactPhone\":\"13912345678\",\"regionCode\":\"230103\"}" \
   | json '["id"]') || fail "the organization was not registered"
 api "/api/v1/buyer-organizations/$ORGANIZATION/verification" -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d '{}' >/dev/null
 api "/api/v1/buyer-organizations/$ORGANIZATION/quota-plans/$(date -u +%Y)" -X PUT -H "Authorization: Bearer $BUYER" \
