@@ -90,7 +90,7 @@ async function membersTab() {
   return [
     h('section', { class: 'card' }, h('h3', {}, '本单位账号'), table(['用户名', '姓名', '类型', '最近登录', ''], rows, { testid: 'member-list' })),
     h('section', { class: 'card' }, h('h3', {}, '新增账号'),
-      h('p', { class: 'muted' }, '交易账号下单、验收、付款；承包方采购账号只下单和验收，不能付款（须先申报有食堂的年度计划）。'),
+      h('p', { class: 'muted' }, '交易账号下单、验收、付款；承包方采购账号只下单和验收，不能付款（须先将本年度计划的食堂模式申报为「外包」）。'),
       form({
         id: 'member-form', submit: '创建账号',
         fields: [

@@ -16,6 +16,7 @@ public struct AppServices: Sendable {
     let mail: MailStore
     let reference: ReferenceStore
     let regions = RegionStore()
+    let filings = FilingStore()
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics
@@ -128,11 +129,12 @@ extension AppServices {
     }
 
     /// The `bangfu user add` path: the same validation and audit as the HTTP route.
-    public func addUser(username: String, password: String, role: Role, displayName: String, countyCode: String?)
-        async throws -> String
-    {
+    public func addUser(
+        username: String, password: String, role: Role, displayName: String, countyCode: String?, regionCode: String? = nil
+    ) async throws -> String {
         try await UserCreation(self).add(
-            username: username, password: password, role: role, displayName: displayName, countyCode: countyCode)
+            username: username, password: password, role: role, displayName: displayName, countyCode: countyCode,
+            regionCode: regionCode)
     }
 
     /// `bangfu audit verify`: recomputes the audit hash chain.

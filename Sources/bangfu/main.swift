@@ -206,10 +206,11 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a user. The password is read from standard input (or a prompt), never an argument.")
         @OptionGroup var storage: StorageOptions
-        @Option(help: "admin, county, merchant or buyer.") var role: String
+        @Option(help: "admin, county, finance, merchant or buyer.") var role: String
         @Option(help: "3 to 32 characters of A-Z a-z 0-9 _ . -") var username: String
         @Option(help: "Name shown in the UI (default: the username).") var displayName: String?
         @Option(help: "County code, for county officers.") var countyCode: String?
+        @Option(help: "Region code (province, prefecture or county), for finance officers.") var regionCode: String?
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
@@ -218,10 +219,11 @@ struct UserCommand: AsyncParsableCommand {
             let username = self.username
             let displayName = self.displayName ?? username
             let countyCode = self.countyCode
+            let regionCode = self.regionCode
             let id = try await withServices(configuration: configuration) { services in
                 try await services.addUser(
                     username: username, password: password, role: role, displayName: displayName,
-                    countyCode: countyCode)
+                    countyCode: countyCode, regionCode: regionCode)
             }
             print("created \(role.rawValue) \(username) (\(id))")
         }

@@ -21,7 +21,8 @@ import Testing
 @Suite struct AuthorizationMatrixTests {
     enum Caller: String, CaseIterable {
         /// `buyerA` and `buyerB` manage their organizations; `purchaserA` is a purchaser of A's.
-        case anonymous, merchantA, merchantB, buyerA, buyerB, purchaserA, countyA, countyB, admin
+        /// `financeA` is a finance officer of 黑龙江 (tenant A's province), `financeB` of 吉林.
+        case anonymous, merchantA, merchantB, buyerA, buyerB, purchaserA, countyA, countyB, financeA, financeB, admin
 
         var kind: String { self == .purchaserA ? "buyer" : String(rawValue.prefix { $0.isLowercase }) }
     }
@@ -121,8 +122,10 @@ import Testing
 
         Access(route: "POST /api/v1/buyer-organizations", allowed: buyers),
         // A manager lists its own subtree; a purchaser is refused.
-        Access(route: "GET /api/v1/buyer-organizations", allowed: [.buyerA, .buyerB, .admin], forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: unitA.union([.admin])),
+        Access(
+            route: "GET /api/v1/buyer-organizations", allowed: [.buyerA, .buyerB, .financeA, .financeB, .admin],
+            forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: unitA.union([.financeA, .admin])),
         Access(route: "PATCH /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin], forbidden: [.purchaserA]),
         Access(route: "GET /api/v1/buyer-organizations/{organization}/members", allowed: unitA.union([.admin])),
         Access(route: "POST /api/v1/buyer-organizations/{organization}/members", allowed: [.buyerA], forbidden: [.purchaserA]),
@@ -133,7 +136,20 @@ import Testing
         Access(
             route: "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin],
             forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: unitA.union([.admin])),
+        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: unitA.union([.financeA, .admin])),
+        // A's organization has no parent: a finance officer of its province reviews its filing.
+        Access(
+            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/confirmation", allowed: [.financeA],
+            kinds: ["buyer", "finance"], forbidden: unitA),
+        Access(
+            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/return", allowed: [.financeA],
+            kinds: ["buyer", "finance"], forbidden: unitA),
+        Access(route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/waiver", allowed: [.financeA]),
+        Access(
+            route: "GET /api/v1/filings", allowed: [.buyerA, .buyerB, .financeA, .financeB, .admin], forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/policy/minimum-ratios", allowed: everyone),
+        Access(route: "PUT /api/v1/policy/minimum-ratios/{region}", allowed: [.admin]),
+        Access(route: "DELETE /api/v1/policy/minimum-ratios/{region}", allowed: [.admin]),
         Access(route: "GET /api/v1/quota-plans", allowed: [.admin]),
 
         Access(route: "POST /api/v1/orders", allowed: buyers),
@@ -259,6 +275,18 @@ import Testing
                 memberIds.append(try #require(added.object["userId"] as? String, "\(added.text)"))
             }
             let purchaserA = try await client.signIn("kitchena-p")
+            var finance: [String] = []
+            for (name, region) in [("financea", "230000"), ("financeb", "220000")] {
+                let created = try await client.call(
+                    .post, "/api/v1/users", token: cast.admin,
+                    json: #"{"username":"\#(name)","password":"correct horse 1","role":"finance","displayName":"财政","regionCode":"\#(region)"}"#)
+                #expect(created.status == .created, "\(created.text)")
+                finance.append(try await client.signIn(name))
+            }
+            // A regional minimum for the DELETE row to remove.
+            let ratio = try await client.call(
+                .put, "/api/v1/policy/minimum-ratios/230100", token: cast.admin, json: #"{"minimumBp":1200}"#)
+            #expect(ratio.status == .ok, "\(ratio.text)")
             let placed = try await client.place(buyerA.token, [(certified.productId, 2)])
             let order = try #require(placed.orderIds.first)
             try await client.walk(order, buyer: buyerA.token, merchant: merchantA, to: "settled", amountFen: 2000)
@@ -270,7 +298,7 @@ import Testing
             let webhook = try await client.webhook(merchantA, url: "https://93.184.215.14/hook", events: ["order.placed"])
             return World(
                 tokens: [
-                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token, .purchaserA: purchaserA,
+                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token, .purchaserA: purchaserA, .financeA: finance[0], .financeB: finance[1],
                     .countyA: cast.yanshouOfficer, .countyB: cast.longjiangOfficer, .admin: cast.admin,
                 ],
                 ids: [
@@ -281,7 +309,7 @@ import Testing
                     "certification": certified.applicationId, "certificate": certified.number,
                     "organization": buyerA.organizationId, "year": "2026", "order": order,
                     "refund": try #require(refund.object["id"] as? String), "notification": notification,
-                    "webhook": try #require(webhook.object["id"] as? String), "member": memberIds[1],
+                    "webhook": try #require(webhook.object["id"] as? String), "member": memberIds[1], "region": "230100",
                 ])
         }
     }

@@ -155,6 +155,10 @@ extension TestClientProtocol {
                     .post, members, token: token,
                     json: #"{"username":"\#(username)","password":"correct horse 1","displayName":"\#(username)","memberRole":"\#(role)"}"#)
             }
+            // Contractors work for an outsourced canteen: the filing says so first.
+            #expect(try await add("buyer-c", "contractor", by: canteen.token).fields == ["memberRole"])
+            let outsourced = #"{"canteenMode":"outsourced","canteenBudgetFen":10000000,"reservedRatioBp":1500}"#
+            #expect(try await client.call(.put, canteen.planPath, token: canteen.token, json: outsourced).status == .ok)
             let purchaser = try await add("buyer-p", "purchaser", by: canteen.token)
             #expect(purchaser.status == .created && purchaser.object["memberRole"] as? String == "purchaser", "\(purchaser.text)")
             #expect(try await add("buyer-c", "contractor", by: canteen.token).status == .created)
@@ -218,7 +222,7 @@ extension TestClientProtocol {
         }
     }
 
-    @Test func aContractorNeedsACanteenToWorkFor() async throws {
+    @Test func aContractorNeedsAnOutsourcedCanteenToWorkFor() async throws {
         let test = try await TestApp.make()
         try await test.run { client in
             let cast = try await Cast.make(test, client)

@@ -85,10 +85,10 @@ import Testing
             committedFen: 20_000, completedFen: 30_000, refundedFen: 500, createdAt: now, updatedAt: now,
             organizationName: "一中食堂", department: "教育局")
         try expectDisjoint(
-            BuyerDTO.PlanOutput(plan, now: now, named: true),
+            BuyerDTO.PlanOutput(plan, now: now, minimumBp: 1_000, named: true),
             expected: ["organizationId", "hasCanteen", "committedFen", "reservedFen", "remainingBudgetFen", "onTrack", "department"])
         let object = try #require(
-            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(BuyerDTO.PlanOutput(plan, now: now))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(BuyerDTO.PlanOutput(plan, now: now, minimumBp: 1_000))) as? [String: Any])
         #expect(object["hasCanteen"] as? Bool == true && object["reservedFen"] as? Int == 150_000)
         #expect(object["remainingBudgetFen"] as? Int == 950_000 && object["organizationName"] is NSNull)
     }

@@ -36,7 +36,7 @@ import Testing
             #expect(user.countyCode == nil)
             #expect(user.createdAt.millis == createdAt.millis)
             #expect(passwordHash.hasPrefix("$2"))
-            #expect(User.columns.count == 8)
+            #expect(User.columns.count == 9)
 
             let session = try #require(sessions.first)
             #expect(sessions.count == 1)

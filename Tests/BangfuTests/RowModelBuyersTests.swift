@@ -66,7 +66,7 @@ import Testing
             #expect(plans[id]?.canteenBudgetFen == 1_000_000)
             #expect(listedPlans.map(\.organizationId) == [id])
             #expect(listedPlans.first?.organizationName == "一中食堂" && listedPlans.first?.department == "哈尔滨市教育局")
-            #expect(QuotaPlan.columns.count == 11)
+            #expect(QuotaPlan.columns.count == 21)
 
             // A saved declaration keeps the sums the orders made; the flag round-trips both ways.
             test.clock.advance(seconds: 0.5)

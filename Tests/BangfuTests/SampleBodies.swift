@@ -35,6 +35,10 @@ enum SampleBodies {
             #"{"username":"matrixmember","password":"correct horse 1","displayName":"成员","memberRole":"purchaser"}"#,
         "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}":
             #"{"hasCanteen":true,"canteenBudgetFen":1000000,"reservedRatioBp":1000}"#,
+        "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/confirmation": #"{"note":"已核"}"#,
+        "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/return": #"{"reason":"比例偏低"}"#,
+        "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/waiver": #"{"approve":true,"note":"同意"}"#,
+        "PUT /api/v1/policy/minimum-ratios/{region}": #"{"minimumBp":1500}"#,
         "POST /api/v1/orders": #"{"items":[{"productId":"{product}","quantity":1}],"shipWithinDays":7}"#,
         "POST /api/v1/orders/{order}/rejection": #"{"reason":"缺货"}"#,
         "POST /api/v1/orders/{order}/shipment": #"{"carrier":"顺丰","trackingNumber":"SF1234567890"}"#,

@@ -8,6 +8,7 @@ extension AccountsController {
         var role: String
         var displayName: String
         var countyCode: String?
+        var regionCode: String?
     }
 
     struct SignInInput: Decodable {
@@ -34,6 +35,7 @@ extension AccountsController {
         @NullEncoded var buyerOrganization: BuyerOrganization?
         @NullEncoded var memberRole: MemberRole?
         @NullEncoded var countyCode: String?
+        @NullEncoded var regionCode: String?
 
         init(_ identity: Identity, _ profile: AccountProfile.Profile) {
             user = MeUser(
@@ -42,6 +44,7 @@ extension AccountsController {
             buyerOrganization = profile.organization
             memberRole = profile.memberRole
             countyCode = identity.countyCode
+            regionCode = identity.regionCode
         }
     }
 }

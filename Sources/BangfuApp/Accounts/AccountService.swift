@@ -26,12 +26,18 @@ struct AccountService: Sendable {
         if let county = user.countyCode, try await reference.county(code: county, in: db) == nil {
             throw DomainError.invalid("countyCode", "is not a registered county")
         }
+        if let region = user.regionCode, try await RegionStore().region(code: region, in: db) == nil {
+            throw DomainError.invalid("regionCode", "is not a registered region")
+        }
         guard try await users.insert(user, passwordHash: passwordHash, in: db) else {
             throw DomainError.conflict("username is taken", field: "username")
         }
         let event = AuditEvent(
             actorId: caller?.userId ?? user.id, "user.create", .user(user.id),
-            ["username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode])
+            [
+                "username": user.username, "role": user.role.rawValue, "countyCode": user.countyCode,
+                "regionCode": user.regionCode,
+            ])
         try await audit.append(event, in: db)
     }
 

@@ -22,7 +22,7 @@ struct AccountsController {
         let input = try await request.decodeJSON(CreateUserInput.self, context: context)
         let user = try await creation.register(
             username: input.username, password: input.password, role: input.role, displayName: input.displayName,
-            countyCode: input.countyCode, by: context.identity)
+            countyCode: input.countyCode, regionCode: input.regionCode, by: context.identity)
         return try .json(user, status: .created)
     }
 

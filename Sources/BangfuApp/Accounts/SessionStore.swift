@@ -50,7 +50,7 @@ struct SessionStore: Sendable {
         let user = try row.model(User.self)
         return Identity(
             userId: user.id, username: user.username, role: user.role, displayName: user.displayName,
-            countyCode: user.countyCode, tokenHash: tokenHash, viaCookie: false)
+            countyCode: user.countyCode, regionCode: user.regionCode, tokenHash: tokenHash, viaCookie: false)
     }
 
     /// Ends every session of the user (a removed member).

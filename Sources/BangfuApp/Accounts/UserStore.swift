@@ -8,6 +8,8 @@ struct User: TableRow, Encodable, Equatable {
     var displayName: String
     @NullEncoded var countyCode: String?
     @Millis var createdAt: Date
+    /// A finance officer's region.
+    @NullEncoded var regionCode: String? = nil
 }
 
 extension User {
@@ -15,13 +17,14 @@ extension User {
     /// does not carry (the key is derived from the username; the hash is read only at sign-in).
     static let columns = [
         "id", "username", "role", "display_name", "county_code", "created_at", "username_key", "password_hash",
+        "region_code",
     ]
 
     /// The row's values in the order of `columns`.
     func row(passwordHash: String) -> SQLQueryString {
         """
         (\(bind: id), \(bind: username), \(bind: role.rawValue), \(bind: displayName), \(bind: countyCode),
-         \(bind: createdAt.millis), \(bind: AccountRules.usernameKey(username)), \(bind: passwordHash))
+         \(bind: createdAt.millis), \(bind: AccountRules.usernameKey(username)), \(bind: passwordHash), \(bind: regionCode))
         """
     }
 }

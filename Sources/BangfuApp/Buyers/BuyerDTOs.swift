@@ -49,22 +49,24 @@ enum BuyerDTO {
         var memberRole: String
     }
 
+    /// The filing (API.md `PUT .../quota-plans/{year}`): `canteenMode`, or the older `hasCanteen`
+    /// (true = own, false = none); absent numbers read as 0.
     struct PlanInput: Decodable, Sendable {
-        var hasCanteen: Bool
+        var hasCanteen: Bool?
+        var canteenMode: String?
         var canteenBudgetFen: Int64?
         var reservedRatioBp: Int64?
-
-        /// The declaration, absent numbers read as 0.
-        var declaration: QuotaPlanInput {
-            QuotaPlanInput(
-                hasCanteen: hasCanteen, canteenBudgetFen: canteenBudgetFen ?? 0, reservedRatioBp: reservedRatioBp ?? 0)
-        }
+        var sharedCanteenOrganizationId: String?
+        var unionBudgetFen: Int64?
+        var waiverReason: String?
     }
 
     /// What a plan's answer adds to its row: its progress (SPEC "Its progress"; the row's own
     /// committed, completed and refunded sums are shown as they are) and, in the admin list only,
     /// the organization's name and department.
     struct PlanExtra: Encodable, Sendable {
+        /// The minimum ratio that applies to the organization's region now.
+        var minimumBp: Int64
         var reservedFen: Int64
         var remainingBudgetFen: Int64
         var completionBp: Int64
@@ -78,12 +80,12 @@ enum BuyerDTO {
 }
 
 extension Merged where Base == QuotaPlan, Extra == BuyerDTO.PlanExtra {
-    init(_ plan: QuotaPlan, now: Date, named: Bool = false) {
+    init(_ plan: QuotaPlan, now: Date, minimumBp: Int64, named: Bool = false) {
         let progress = plan.progress(expectedBp: QuotaRules.expectedBp(at: now, year: plan.year))
         self.init(
             plan,
             .init(
-                reservedFen: progress.reservedFen, remainingBudgetFen: progress.remainingBudgetFen,
+                minimumBp: minimumBp, reservedFen: progress.reservedFen, remainingBudgetFen: progress.remainingBudgetFen,
                 completionBp: progress.completionBp, expectedBp: progress.expectedBp, onTrack: progress.onTrack,
                 organizationName: named ? plan.organizationName : nil, department: named ? plan.department : nil))
     }

@@ -8,7 +8,9 @@ extension BuyerOrganizations {
     func members(_ id: String, for user: Identity) async throws -> [Member] {
         try await database.read { db in
             let (organization, access) = try await access(id, for: user, in: db)
-            if access == .supervisor {
+            switch access {
+            case .member, .admin: break
+            case .supervisor, .finance:
                 throw DomainError(.forbidden, code: "forbidden", detail: "only the organization's members see its accounts")
             }
             return try await store.members(organizationId: organization.id, in: db)
@@ -16,7 +18,7 @@ extension BuyerOrganizations {
     }
 
     /// Creates a buyer account as a member of organization `id`, by one of its managers. A
-    /// contractor needs a canteen to work for: a plan of the current quota year with a canteen.
+    /// contractor needs an outsourced canteen to work for: this quota year's filing says so.
     func addMember(_ id: String, _ input: BuyerDTO.MemberInput, by user: Identity) async throws -> Member {
         var v = Validator()
         if !AccountRules.isValidUsername(input.username) {
@@ -35,8 +37,9 @@ extension BuyerOrganizations {
         let year = QuotaRules.quotaYear(of: now)
         return try await database.write { db in
             let organization = try await managed(id, by: user, admin: false, in: db)
-            if role == .contractor, try await store.plan(organizationId: organization.id, year: year, in: db)?.hasCanteen != true {
-                throw DomainError.invalid("memberRole", "a contractor works for the unit's canteen: file a plan with a canteen first")
+            if role == .contractor, try await store.plan(organizationId: organization.id, year: year, in: db)?.canteenMode != .outsourced {
+                throw DomainError.invalid(
+                    "memberRole", "contractors work for an outsourced canteen: file this year's plan with canteenMode outsourced first")
             }
             try await services.accounts.create(account, passwordHash: hash, by: user, in: db)
             try await store.addMember(userId: account.id, organizationId: organization.id, role: role, at: now, in: db)

@@ -91,15 +91,18 @@ struct BuyerOrganizations: UseCase {
         return organization
     }
 
-    /// The organizations `user` may list, newest first: every one for an admin, a manager's own
-    /// and those below it (API.md `GET /buyer-organizations`); other buyers are refused.
+    /// The organizations `user` may list, newest first: every one for an admin, a finance
+    /// officer's region, a manager's own and those below it (API.md `GET /buyer-organizations`); other buyers are refused.
     func organizations(_ filter: BuyerStore.OrganizationFilter, for user: Identity, paging: Paging) async throws
         -> Page<BuyerOrganization>
     {
         let after = try paging.position.map(Paging.timeAndId)
         let rows = try await database.read { db in
             var filter = filter
-            if user.role != .admin {
+            if user.role == .finance {
+                guard let scope = user.regionCode else { throw DomainError.forbidden }
+                filter.scopeRegionCode = scope
+            } else if user.role != .admin {
                 guard let membership = try await store.membership(userId: user.userId, in: db), membership.role == .manager
                 else { throw DomainError(.forbidden, code: "forbidden", detail: "only a unit's managers list its organizations") }
                 filter.withinSubtreeOf = membership.organization.id
@@ -139,7 +142,7 @@ struct BuyerOrganizations: UseCase {
     }
 
     /// The organization if `user` may see it: a member, a manager of an organization above it
-    /// (read-only), or an admin; 404 for anyone else.
+    /// (read-only), a finance officer of its region (read-only), or an admin; 404 for anyone else.
     func visible(_ id: String, to user: Identity, in db: any SQLDatabase) async throws -> BuyerOrganization {
         try await access(id, for: user, in: db).organization
     }
@@ -159,6 +162,12 @@ struct BuyerOrganizations: UseCase {
                 {
                     return (organization, .supervisor)
                 }
+            }
+        case .finance:
+            if let scope = user.regionCode, let organization = try await store.organization(id: id, in: db),
+                let region = organization.regionCode, RegionRules.covers(scope, region)
+            {
+                return (organization, .finance)
             }
         default: break
         }
@@ -191,4 +200,6 @@ enum OrganizationAccess: Equatable, Sendable {
     case member(MemberRole)
     /// A manager of an organization above it: reads, never changes.
     case supervisor
+    /// A finance officer of its region: reads; reviews top-level filings and waivers.
+    case finance
 }

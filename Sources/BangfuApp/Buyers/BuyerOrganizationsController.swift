@@ -12,15 +12,15 @@ struct BuyerOrganizationsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.buyer).post("/api/v1/buyer-organizations", use: create)
-        router.only(.buyer, .admin).get("/api/v1/buyer-organizations", use: list)
-        router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id", use: show)
+        router.only(.buyer, .finance, .admin).get("/api/v1/buyer-organizations", use: list)
+        router.only(.buyer, .finance, .admin).get("/api/v1/buyer-organizations/:id", use: show)
         router.only(.buyer, .admin).patch("/api/v1/buyer-organizations/:id", use: update)
         router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id/members", use: members)
         router.only(.buyer).post("/api/v1/buyer-organizations/:id/members", use: addMember)
         router.only(.buyer).delete("/api/v1/buyer-organizations/:id/members/:userId", use: removeMember)
         router.only(.admin).post("/api/v1/buyer-organizations/:id/verification", use: verify)
         router.only(.buyer, .admin).put("/api/v1/buyer-organizations/:id/quota-plans/:year", use: putPlan)
-        router.only(.buyer, .admin).get("/api/v1/buyer-organizations/:id/quota-plans/:year", use: getPlan)
+        router.only(.buyer, .finance, .admin).get("/api/v1/buyer-organizations/:id/quota-plans/:year", use: getPlan)
         router.group().add(middleware: services.rateLimited(.exporting)).only(.admin).get("/api/v1/quota-plans", use: plans)
     }
 
@@ -111,7 +111,7 @@ struct BuyerOrganizationsController {
         // Another organization's buyer gets 404, a purchaser 403, before the body is judged.
         try await organizations.checkManaged(id, by: user)
         let body = try await request.decodeJSON(BuyerDTO.PlanInput.self, context: context)
-        let (plan, created) = try await organizations.declarePlan(id, year: year, body.declaration, by: user)
+        let (plan, created) = try await organizations.declarePlan(id, year: year, body, by: user)
         return try .json(plan, status: created ? .created : .ok)
     }
 

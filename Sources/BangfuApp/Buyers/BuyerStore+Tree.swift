@@ -74,6 +74,8 @@ extension BuyerStore {
         var parentId: String?
         /// Organizations whose region lies inside this division.
         var regionCode: String?
+        /// Organizations inside this division as well (a finance officer's region).
+        var scopeRegionCode: String?
         /// Only this organization and those below it (a manager's view); nil: all.
         var withinSubtreeOf: String?
     }
@@ -86,6 +88,9 @@ extension BuyerStore {
         if let parent = filter.parentId { sql += " AND parent_id = \(bind: parent)" }
         if let region = filter.regionCode, RegionRules.isWellFormed(region) {
             sql += " AND region_code LIKE \(bind: String(RegionRules.prefix(of: region)) + "%")"
+        }
+        if let scope = filter.scopeRegionCode {
+            sql += " AND region_code LIKE \(bind: String(RegionRules.prefix(of: scope)) + "%")"
         }
         if let root = filter.withinSubtreeOf {
             sql += " AND id IN (" + Self.subtreeSQL(of: root) + " SELECT id FROM tree)"

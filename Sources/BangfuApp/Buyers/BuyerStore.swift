@@ -55,21 +55,37 @@ struct QuotaPlan: TableRow, Encodable {
     var refundedFen: Int64
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
+    /// The filing (SPEC "The yearly filing"): its review state, how the unit feeds its staff, the
+    /// union budget and what union orders committed and completed, the waiver and a return's reason.
+    var status: FilingStatus = .submitted
+    var canteenMode: CanteenMode = .own
+    @NullEncoded var sharedCanteenOrganizationId: String? = nil
+    var unionBudgetFen: Int64 = 0
+    var unionCommittedFen: Int64 = 0
+    var unionCompletedFen: Int64 = 0
+    @NullEncoded var waiverReason: String? = nil
+    @NullEncoded var waiverStatus: WaiverStatus? = nil
+    @NullEncoded var waiverNote: String? = nil
+    @NullEncoded var returnReason: String? = nil
     /// Read with the plan in the admin list (not columns of the plan's row).
     var organizationName = ""
     var department = ""
+    var regionCode: String?
 
     /// `quota_plans`' columns in the order `row` binds them; `reserved_fen` is derived
     /// (`reservedFen`), stored for the admin list's filter.
     static let columns = [
         "organization_id", "year", "has_canteen", "canteen_budget_fen", "reserved_ratio_bp", "reserved_fen",
-        "committed_fen", "completed_fen", "refunded_fen", "created_at", "updated_at",
+        "committed_fen", "completed_fen", "refunded_fen", "created_at", "updated_at", "status", "canteen_mode",
+        "shared_canteen_organization_id", "union_budget_fen", "union_committed_fen", "union_completed_fen", "waiver_reason",
+        "waiver_status", "waiver_note", "return_reason",
     ]
 
     /// The plan's own columns (and answer fields); the names beside it are read apart.
     private enum CodingKeys: String, CodingKey {
         case organizationId, year, hasCanteen, canteenBudgetFen, reservedRatioBp, committedFen, completedFen, refundedFen
-        case createdAt, updatedAt
+        case createdAt, updatedAt, status, canteenMode, sharedCanteenOrganizationId, unionBudgetFen, unionCommittedFen
+        case unionCompletedFen, waiverReason, waiverStatus, waiverNote, returnReason
     }
 
     /// The row's values in the order of `columns`.
@@ -77,9 +93,14 @@ struct QuotaPlan: TableRow, Encodable {
         """
         (\(bind: organizationId), \(bind: Int64(year)), \(bind: hasCanteen.bit), \(bind: canteenBudgetFen),
          \(bind: reservedRatioBp), \(bind: reservedFen), \(bind: committedFen), \(bind: completedFen), \(bind: refundedFen),
-         \(bind: createdAt.millis), \(bind: updatedAt.millis))
+         \(bind: createdAt.millis), \(bind: updatedAt.millis), \(bind: status.rawValue), \(bind: canteenMode.rawValue),
+         \(bind: sharedCanteenOrganizationId), \(bind: unionBudgetFen), \(bind: unionCommittedFen), \(bind: unionCompletedFen),
+         \(bind: waiverReason), \(bind: waiverStatus?.rawValue), \(bind: waiverNote), \(bind: returnReason))
         """
     }
+
+    /// The filing's id in its history and audit events.
+    var id: String { "\(organizationId)/\(year)" }
 
     var input: QuotaPlanInput {
         QuotaPlanInput(hasCanteen: hasCanteen, canteenBudgetFen: canteenBudgetFen, reservedRatioBp: reservedRatioBp)
@@ -195,17 +216,21 @@ struct BuyerStore: Sendable {
         try await db.raw(sql).run()
     }
 
-    /// Creates or replaces the declaration; the sums are left as the orders made them (a new
-    /// plan starts with its sums at zero).
+    /// Creates or replaces the declaration and its filing state; the sums are left as the orders
+    /// made them (a new plan starts with its sums at zero).
     func save(_ plan: QuotaPlan, in db: any SQLDatabase) async throws {
         var fresh = plan
         (fresh.committedFen, fresh.completedFen, fresh.refundedFen) = (0, 0, 0)
+        (fresh.unionCommittedFen, fresh.unionCompletedFen) = (0, 0)
         try await db.raw(
             """
             INSERT INTO quota_plans (\(QuotaPlan.columnList)) VALUES \(fresh.row)
             ON CONFLICT (organization_id, year) DO UPDATE SET has_canteen = excluded.has_canteen,
               canteen_budget_fen = excluded.canteen_budget_fen, reserved_ratio_bp = excluded.reserved_ratio_bp,
-              reserved_fen = excluded.reserved_fen, updated_at = excluded.updated_at
+              reserved_fen = excluded.reserved_fen, updated_at = excluded.updated_at, status = excluded.status,
+              canteen_mode = excluded.canteen_mode, shared_canteen_organization_id = excluded.shared_canteen_organization_id,
+              union_budget_fen = excluded.union_budget_fen, waiver_reason = excluded.waiver_reason,
+              waiver_status = excluded.waiver_status, waiver_note = excluded.waiver_note, return_reason = excluded.return_reason
             """
         ).run()
     }
@@ -234,7 +259,8 @@ struct BuyerStore: Sendable {
     {
         var sql = SQLQueryString(
             """
-            SELECT q.*, o.name AS organization_name, o.department AS department FROM quota_plans q
+            SELECT q.*, o.name AS organization_name, o.department AS department, o.region_code AS region_code
+            FROM quota_plans q
             JOIN buyer_organizations o ON o.id = q.organization_id WHERE q.year = \(bind: Int64(year))
             """)
         if let expected = behindExpectedBp {
@@ -246,7 +272,8 @@ struct BuyerStore: Sendable {
         return try await db.raw(sql).all().map { row in
             var plan = try row.model(QuotaPlan.self)
             let organization = try row.model(PlanOrganization.self)
-            (plan.organizationName, plan.department) = (organization.organizationName, organization.department)
+            (plan.organizationName, plan.department, plan.regionCode) =
+                (organization.organizationName, organization.department, organization.regionCode)
             return plan
         }
     }
@@ -255,5 +282,6 @@ struct BuyerStore: Sendable {
     private struct PlanOrganization: RowModel {
         var organizationName: String
         var department: String
+        var regionCode: String?
     }
 }

@@ -156,6 +156,11 @@ struct Placer: Sendable {
             throw DomainError.invalid("items", "the amounts are too large")
         }
         let organizationId = request.organization.id
+        // A returned filing stops ordering until it is resubmitted (SPEC "The yearly filing").
+        if let plan = plans[organizationId], plan.status == .returned {
+            throw DomainError.conflict(
+                "your \(year) filing was returned: correct it and submit it again", code: "filing_returned")
+        }
         switch QuotaRules.placementProblem(
             checkoutTotalFen: split.totalFen, remainingBudgetFen: plans[organizationId] == nil ? nil : remaining[organizationId])
         {

@@ -25,6 +25,7 @@ struct HistoryStore: Sendable {
     static let orders = HistoryStore(table: "order_events", ownerColumn: "order_id")
     static let merchantApplications = HistoryStore(table: "merchant_application_reviews", ownerColumn: "application_id")
     static let certifications = HistoryStore(table: "certification_reviews", ownerColumn: "application_id")
+    static let filings = HistoryStore(table: "filing_events", ownerColumn: "filing_id")
 
     func add(_ record: HistoryRecord, ownerId: String, id: String, in db: any SQLDatabase) async throws {
         let position: SQLQueryString =

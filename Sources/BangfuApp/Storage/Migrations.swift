@@ -381,6 +381,35 @@ enum Migrations {
                 // A removed member's account stays (its orders name it) but cannot sign in.
                 "ALTER TABLE users ADD COLUMN disabled_at BIGINT",
                 "ALTER TABLE users ADD COLUMN last_sign_in_at BIGINT",
+                // A finance officer's region (GB/T 2260 prefix scope).
+                "ALTER TABLE users ADD COLUMN region_code TEXT",
+            ]
+        },
+        Migration(version: 15, name: "the yearly filing: review, canteen modes, waivers, union budget, minimum ratios") { _ in
+            [
+                // Plans declared before filings existed wait for review like any new filing.
+                "ALTER TABLE quota_plans ADD COLUMN status TEXT NOT NULL DEFAULT 'submitted'",
+                "ALTER TABLE quota_plans ADD COLUMN canteen_mode TEXT NOT NULL DEFAULT 'own'",
+                "UPDATE quota_plans SET canteen_mode = 'none' WHERE has_canteen = 0",
+                "ALTER TABLE quota_plans ADD COLUMN shared_canteen_organization_id TEXT REFERENCES buyer_organizations(id)",
+                "ALTER TABLE quota_plans ADD COLUMN union_budget_fen BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE quota_plans ADD COLUMN union_committed_fen BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE quota_plans ADD COLUMN union_completed_fen BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE quota_plans ADD COLUMN waiver_reason TEXT",
+                "ALTER TABLE quota_plans ADD COLUMN waiver_status TEXT",
+                "ALTER TABLE quota_plans ADD COLUMN waiver_note TEXT",
+                "ALTER TABLE quota_plans ADD COLUMN return_reason TEXT",
+                "CREATE INDEX quota_plans_year_status ON quota_plans (year, status)",
+                """
+                CREATE TABLE filing_events (id TEXT PRIMARY KEY, filing_id TEXT NOT NULL, position BIGINT NOT NULL,
+                  action TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, from_status TEXT,
+                  to_status TEXT NOT NULL, note TEXT, at BIGINT NOT NULL, UNIQUE (filing_id, position))
+                """,
+                // Regional minimum reserved ratios; the national default is the operator's setting.
+                """
+                CREATE TABLE minimum_ratios (region_code TEXT PRIMARY KEY REFERENCES regions(code), minimum_bp BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL)
+                """,
             ]
         },
     ]

@@ -104,7 +104,7 @@ struct Webhooks: UseCase {
         case .admin: .admins
         case .merchant: try await merchants.merchant(ownerId: user.userId, in: db).map { .merchant($0.id) }
         case .buyer: try await buyers.organization(memberId: user.userId, in: db).map { .organization($0.id) }
-        case .county: nil
+        case .county, .finance: nil
         }
     }
 }

@@ -1,0 +1,242 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import BangfuApp
+
+extension TestClientProtocol {
+    /// Creates a finance officer of `region` (by `admin`) and answers its token.
+    func financeOfficer(_ username: String, region: String, admin: String) async throws -> String {
+        let created = try await call(
+            .post, "/api/v1/users", token: admin,
+            json: #"{"username":"\#(username)","password":"correct horse 1","role":"finance","displayName":"财政局","regionCode":"\#(region)"}"#)
+        #expect(created.status == .created, "\(created.text)")
+        return try await signIn(username)
+    }
+}
+
+/// The yearly filing (issue 19; SPEC "The yearly filing"): review by the parent's manager or
+/// finance, returns, canteen modes, regional minimums and waivers, the review queue.
+@Suite struct FilingsTests {
+    static let year = 2026
+    static func planPath(_ id: String) -> String { "/api/v1/buyer-organizations/\(id)/quota-plans/\(year)" }
+    static let ownPlan = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1500}"#
+
+    @Test func financeOfficersHaveARegion() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let users = "/api/v1/users"
+            let body = { (extra: String) in
+                #"{"username":"fin1","password":"correct horse 1","role":"finance","displayName":"财政"\#(extra)}"#
+            }
+            let missing = try await client.call(.post, users, token: cast.admin, json: body(""))
+            #expect(missing.status == .unprocessableContent && missing.fields == ["regionCode"])
+            let unknown = try await client.call(.post, users, token: cast.admin, json: body(#","regionCode":"239900""#))
+            #expect(unknown.status == .unprocessableContent && unknown.fields == ["regionCode"])
+            #expect(try await client.call(.post, users, json: body(#","regionCode":"230000""#)).status == .unauthorized)
+            #expect(try await client.call(.post, users, token: cast.buyer, json: body(#","regionCode":"230000""#)).status == .forbidden)
+            let buyer = try await client.call(
+                .post, users,
+                json: #"{"username":"kitchen9","password":"correct horse 1","role":"buyer","displayName":"x","regionCode":"230000"}"#)
+            #expect(buyer.status == .unprocessableContent && buyer.fields == ["regionCode"])
+            let token = try await client.financeOfficer("fin1", region: "230100", admin: cast.admin)
+            let me = try await client.call(.get, "/api/v1/me", token: token)
+            #expect((me.object["user"] as? [String: Any])?["role"] as? String == "finance")
+            #expect(me.object["regionCode"] as? String == "230100")
+        }
+    }
+
+    @Test func theParentConfirmsAUnitAndFinanceTheTopAndAReturnStopsOrdering() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let cast = market.cast
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let jilin = try await client.financeOfficer("finjl", region: "220000", admin: cast.admin)
+            // The market's canteen is a top-level unit of 南岗区; a department and a unit below it.
+            let (deptToken, dept) = try await client.unit("edu", number: 31, region: "230000", admin: cast.admin)
+            let deptId = try #require(dept.object["id"] as? String)
+            let (unitToken, unit) = try await client.unit("school", number: 32, parent: deptId, admin: cast.admin)
+            let unitId = try #require(unit.object["id"] as? String)
+            let filed = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan)
+            #expect(filed.status == .created && filed.object["status"] as? String == "submitted", "\(filed.text)")
+            #expect(filed.object["minimumBp"] as? Int == 1000 && filed.object["canteenMode"] as? String == "own")
+
+            let confirm = { (id: String, token: String) in
+                try await client.call(.post, Self.planPath(id) + "/confirmation", token: token, json: "{}")
+            }
+            // The unit's own manager, finance (the unit has a parent) and strangers may not.
+            #expect(try await confirm(unitId, unitToken).status == .forbidden)
+            #expect(try await confirm(unitId, heilongjiang).status == .forbidden)
+            #expect(try await confirm(unitId, jilin).status == .notFound)
+            #expect(try await confirm(unitId, market.canteen.token).status == .notFound)
+            #expect(try await confirm(unitId, cast.admin).status == .forbidden)
+            let confirmed = try await confirm(unitId, deptToken)
+            #expect(confirmed.status == .ok && confirmed.object["status"] as? String == "confirmed", "\(confirmed.text)")
+            #expect(try await confirm(unitId, deptToken).status == .conflict)
+            // Editing a confirmed filing submits it again.
+            let edited = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan)
+            #expect(edited.status == .ok && edited.object["status"] as? String == "submitted")
+            // The department's filing (top-level) is finance's.
+            #expect(try await client.call(.put, Self.planPath(deptId), token: deptToken, json: Self.ownPlan).status == .created)
+            #expect(try await confirm(deptId, deptToken).status == .forbidden)
+            #expect(try await confirm(deptId, heilongjiang).object["status"] as? String == "confirmed")
+
+            // A return needs a reason, stops ordering until the unit files again.
+            let canteen = market.canteen
+            let giveBack = Self.planPath(canteen.organizationId) + "/return"
+            let noReason = try await client.call(.post, giveBack, token: heilongjiang, json: #"{"reason":" "}"#)
+            #expect(noReason.status == .unprocessableContent && noReason.fields == ["reason"])
+            let returned = try await client.call(.post, giveBack, token: heilongjiang, json: #"{"reason":"预算偏低，请核实"}"#)
+            #expect(returned.object["status"] as? String == "returned" && returned.object["returnReason"] as? String == "预算偏低，请核实")
+            let refused = try await client.place(canteen.token, [(market.rice, 1)])
+            #expect(refused.status == .conflict && refused.code == "filing_returned", "\(refused.text)")
+            let again = try await client.call(.put, canteen.planPath, token: canteen.token, json: Self.ownPlan)
+            #expect(again.object["status"] as? String == "submitted" && again.object["returnReason"] is NSNull)
+            #expect(try await client.place(canteen.token, [(market.rice, 1)]).status == .created)
+
+            // Each step is in the filing's audit trail.
+            let audit = try await client.call(
+                .get, "/api/v1/audit-events?entityType=quota_plan&entityId=\(unitId)/\(Self.year)&limit=50", token: cast.admin)
+            let actions = audit.items.compactMap { $0["action"] as? String }
+            #expect(actions == ["quota_plan.declare", "filing.confirm", "quota_plan.declare"], "\(actions)")
+        }
+    }
+
+    @Test func regionalMinimumsAndWaiversDecidedByFinance() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let jilin = try await client.financeOfficer("finjl", region: "220000", admin: cast.admin)
+            let ratios = "/api/v1/policy/minimum-ratios"
+            #expect(try await client.call(.put, "\(ratios)/230000", token: cast.buyer, json: #"{"minimumBp":1500}"#).status == .forbidden)
+            let bad = try await client.call(.put, "\(ratios)/230000", token: cast.admin, json: #"{"minimumBp":10001}"#)
+            #expect(bad.status == .unprocessableContent && bad.fields == ["minimumBp"])
+            #expect(try await client.call(.put, "\(ratios)/239900", token: cast.admin, json: #"{"minimumBp":1500}"#).status == .notFound)
+            #expect(try await client.call(.put, "\(ratios)/230000", token: cast.admin, json: #"{"minimumBp":1500}"#).status == .ok)
+            let listed = try await client.call(.get, ratios)
+            #expect(listed.object["defaultBp"] as? Int == 1000 && listed.items.count == 1)
+
+            let (token, unit) = try await client.unit("school", number: 41, admin: cast.admin)
+            let id = try #require(unit.object["id"] as? String)
+            let low = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1000}"#
+            let belowMinimum = try await client.call(.put, Self.planPath(id), token: token, json: low)
+            #expect(belowMinimum.status == .unprocessableContent && belowMinimum.fields == ["reservedRatioBp"], "\(belowMinimum.text)")
+            // The most specific region wins: 南岗区's own minimum is lower than the province's.
+            #expect(try await client.call(.put, "\(ratios)/230103", token: cast.admin, json: #"{"minimumBp":1200}"#).status == .ok)
+            let needless = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1200,"waiverReason":"x"}"#
+            let notBelow = try await client.call(.put, Self.planPath(id), token: token, json: needless)
+            #expect(notBelow.status == .unprocessableContent && notBelow.fields == ["waiverReason"])
+            let waived = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1000,"waiverReason":"食堂规模小，本地供应为主"}"#
+            let asked = try await client.call(.put, Self.planPath(id), token: token, json: waived)
+            #expect(asked.status == .created && asked.object["waiverStatus"] as? String == "requested", "\(asked.text)")
+            #expect(asked.object["minimumBp"] as? Int == 1200)
+            // Confirmation waits for the decision; only finance of the region decides.
+            let confirm = try await client.call(.post, Self.planPath(id) + "/confirmation", token: heilongjiang, json: "{}")
+            #expect(confirm.status == .conflict && confirm.code == "waiver_pending")
+            let waiver = Self.planPath(id) + "/waiver"
+            #expect(try await client.call(.post, waiver, token: jilin, json: #"{"approve":true}"#).status == .notFound)
+            #expect(try await client.call(.post, waiver, token: token, json: #"{"approve":true}"#).status == .forbidden)
+            let noNote = try await client.call(.post, waiver, token: heilongjiang, json: #"{"approve":false}"#)
+            #expect(noNote.status == .unprocessableContent && noNote.fields == ["note"])
+            let approved = try await client.call(.post, waiver, token: heilongjiang, json: #"{"approve":true,"note":"同意"}"#)
+            #expect(approved.object["waiverStatus"] as? String == "approved", "\(approved.text)")
+            #expect(try await client.call(.post, waiver, token: heilongjiang, json: #"{"approve":true}"#).status == .conflict)
+            let done = try await client.call(.post, Self.planPath(id) + "/confirmation", token: heilongjiang, json: "{}")
+            #expect(done.object["status"] as? String == "confirmed", "\(done.text)")
+            // Refiling the same ratio keeps the approval; a lower one asks again, and a rejection returns it.
+            let kept = try await client.call(.put, Self.planPath(id), token: token, json: waived)
+            #expect(kept.object["waiverStatus"] as? String == "approved")
+            let lower = waived.replacingOccurrences(of: "1000,", with: "800,")
+            #expect(try await client.call(.put, Self.planPath(id), token: token, json: lower).object["waiverStatus"] as? String == "requested")
+            let rejected = try await client.call(.post, waiver, token: heilongjiang, json: #"{"approve":false,"note":"不符合条件"}"#)
+            #expect(rejected.object["status"] as? String == "returned" && rejected.object["waiverStatus"] as? String == "rejected")
+            #expect(rejected.object["returnReason"] as? String == "不符合条件")
+            #expect(try await client.call(.delete, "\(ratios)/230103", token: cast.admin).status == .noContent)
+            #expect(try await client.call(.delete, "\(ratios)/230103", token: cast.admin).status == .notFound)
+            #expect(try await client.call(.get, Self.planPath(id), token: heilongjiang).object["minimumBp"] as? Int == 1500)
+        }
+    }
+
+    @Test func canteenModesAndUnionBudgetAreChecked() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let (token, unit) = try await client.unit("school", number: 51, admin: cast.admin)
+            let id = try #require(unit.object["id"] as? String)
+            let (_, other) = try await client.unit("hall", number: 52, admin: cast.admin)
+            let otherId = try #require(other.object["id"] as? String)
+            let put = { (body: String) in try await client.call(.put, Self.planPath(id), token: token, json: body) }
+            let cases: [(String, [String])] = [
+                ("{}", ["canteenMode"]),
+                (#"{"canteenMode":"canteen"}"#, ["canteenMode"]),
+                (#"{"canteenMode":"none","hasCanteen":true}"#, ["hasCanteen"]),
+                (#"{"canteenMode":"shared"}"#, ["sharedCanteenOrganizationId"]),
+                (#"{"canteenMode":"own","canteenBudgetFen":100,"reservedRatioBp":1000,"sharedCanteenOrganizationId":"\#(otherId)"}"#, ["sharedCanteenOrganizationId"]),
+                (#"{"canteenMode":"shared","canteenBudgetFen":100,"sharedCanteenOrganizationId":"\#(otherId)"}"#, ["canteenBudgetFen"]),
+                (#"{"canteenMode":"none","unionBudgetFen":-1}"#, ["unionBudgetFen"]),
+                (#"{"canteenMode":"shared","sharedCanteenOrganizationId":"\#(id)"}"#, ["sharedCanteenOrganizationId"]),
+                (#"{"canteenMode":"shared","sharedCanteenOrganizationId":"nope"}"#, ["sharedCanteenOrganizationId"]),
+            ]
+            for (body, fields) in cases {
+                let response = try await put(body)
+                #expect(response.status == .unprocessableContent && response.fields == fields, "\(body): \(response.text)")
+            }
+            #expect(try await client.call(.get, Self.planPath(id), token: token).status == .notFound)
+            let shared = try await put(#"{"canteenMode":"shared","sharedCanteenOrganizationId":"\#(otherId)","unionBudgetFen":500000}"#)
+            #expect(shared.status == .created, "\(shared.text)")
+            #expect(shared.object["canteenMode"] as? String == "shared" && shared.object["hasCanteen"] as? Bool == false)
+            #expect(shared.object["unionBudgetFen"] as? Int == 500000 && shared.object["unionCommittedFen"] as? Int == 0)
+            let outsourced = try await put(#"{"canteenMode":"outsourced","canteenBudgetFen":2000000,"reservedRatioBp":1000}"#)
+            #expect(outsourced.object["canteenMode"] as? String == "outsourced" && outsourced.object["hasCanteen"] as? Bool == true)
+            #expect(outsourced.object["sharedCanteenOrganizationId"] is NSNull && outsourced.object["unionBudgetFen"] as? Int == 0)
+            // The older body still works.
+            #expect(try await put(#"{"hasCanteen":false}"#).object["canteenMode"] as? String == "none")
+        }
+    }
+
+    @Test func theQueueListsUnitsInScopeWithOrWithoutAFiling() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let harbin = try await client.financeOfficer("finhrb", region: "230100", admin: cast.admin)
+            let jilin = try await client.financeOfficer("finjl", region: "220000", admin: cast.admin)
+            let (deptToken, dept) = try await client.unit("edu", number: 61, region: "230000", admin: cast.admin)
+            let deptId = try #require(dept.object["id"] as? String)
+            let (unitToken, unit) = try await client.unit("school", number: 62, parent: deptId, admin: cast.admin)
+            let unitId = try #require(unit.object["id"] as? String)
+            _ = try await client.unit("qiqihar", number: 63, region: "230202", admin: cast.admin)
+            let waived = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":500,"waiverReason":"小食堂"}"#
+            #expect(try await client.call(.put, Self.planPath(unitId), token: unitToken, json: waived).status == .created)
+
+            func ids(_ token: String, _ query: String = "") async throws -> Set<String> {
+                let page = try await client.call(.get, "/api/v1/filings?year=\(Self.year)\(query)", token: token)
+                #expect(page.status == .ok, "\(page.text)")
+                return Set(page.items.compactMap { ($0["organization"] as? [String: Any])?["id"] as? String })
+            }
+            #expect(try await ids(heilongjiang).count == 3)
+            #expect(try await ids(harbin) == [unitId])
+            #expect(try await ids(jilin).isEmpty)
+            #expect(try await ids(heilongjiang, "&regionCode=230200").count == 1)
+            #expect(try await ids(heilongjiang, "&status=missing").count == 2)
+            #expect(try await ids(heilongjiang, "&status=submitted") == [unitId])
+            #expect(try await ids(heilongjiang, "&waiver=requested") == [unitId])
+            #expect(try await ids(deptToken) == [deptId, unitId])
+            #expect(try await ids(unitToken) == [unitId])
+            let page = try await client.call(.get, "/api/v1/filings?status=missing", token: deptToken)
+            #expect(page.items.first?["filing"] is NSNull)
+            #expect(try await client.call(.get, "/api/v1/filings?status=late", token: deptToken).status == .badRequest)
+            #expect(try await client.call(.get, "/api/v1/filings", token: cast.merchant).status == .forbidden)
+            // Finance reads the region's organizations and their plans, never another province's.
+            #expect(try await client.call(.get, Self.planPath(unitId), token: harbin).status == .ok)
+            #expect(try await client.call(.get, Self.planPath(unitId), token: jilin).status == .notFound)
+            #expect(try await client.call(.get, "/api/v1/buyer-organizations", token: harbin).items.count == 1)
+            #expect(try await client.call(.patch, "/api/v1/buyer-organizations/\(unitId)", token: harbin, json: "{}").status == .forbidden)
+        }
+    }
+}
