@@ -1,7 +1,7 @@
 // Admin portal (平台管理): review queues, buyer organization verification, certificates
 // (revocation), merchants (suspension), orders (recording a payment), reports with charts, quota
 // plans, alerts, audit, 脱贫县 (add and correct), users.
-import { api, fen, bp, fieldError, quotaYear, time, date, statusText, ROLES, COUNTY_LEVELS, forgetCounties } from './api.js';
+import { api, fen, bp, fieldError, quotaYear, time, date, statusText, ROLES, COUNTY_LEVELS, forgetCounties, regionOptions } from './api.js';
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, barChart, downloadLink, filterNav, hashParam } from './ui.js';
 import { go, flash } from './state.js';
 import { applicationQueue, certificationQueue } from './county.js';
@@ -210,19 +210,24 @@ function countyEdit(c) {
 
 async function usersTab() {
   const countyOpts = await countyOptions();
-  return h('section', { class: 'card' }, h('h3', {}, '创建县级审核或管理员账号'),
+  const regionOpts = await regionOptions();
+  return h('section', { class: 'card' }, h('h3', {}, '创建县级审核、财政部门或管理员账号'),
     form({
       id: 'user-form', submit: '创建账号', reset: true,
       fields: [
-        { name: 'role', label: '角色', type: 'select', options: [['county', ROLES.county], ['admin', ROLES.admin]] },
+        { name: 'role', label: '角色', type: 'select', options: [['county', ROLES.county], ['finance', ROLES.finance], ['admin', ROLES.admin]] },
         { name: 'username', label: '用户名', required: true, autocomplete: 'off' },
         { name: 'displayName', label: '显示名称', required: true },
         { name: 'password', label: '初始密码', type: 'password', required: true, autocomplete: 'new-password', hint: '至少 10 个字符' },
         { name: 'countyCode', label: '所辖县（县级审核必填）', type: 'select', options: [['', '—'], ...countyOpts] },
+        { name: 'regionCode', label: '所辖地区（财政部门必填）', type: 'select', options: [['', '—'], ...regionOpts] },
       ],
       onSubmit: async (v) => {
         if (v.role === 'county' && !v.countyCode) throw fieldError('countyCode', '县级审核账号须选择所辖县');
-        const u = await api('POST', '/users', { body: { username: v.username, password: v.password, role: v.role, displayName: v.displayName, countyCode: v.role === 'county' ? v.countyCode : null } });
+        if (v.role === 'finance' && !v.regionCode) throw fieldError('regionCode', '财政部门账号须选择所辖地区');
+        const u = await api('POST', '/users', { body: {
+          username: v.username, password: v.password, role: v.role, displayName: v.displayName,
+          countyCode: v.role === 'county' ? v.countyCode : null, regionCode: v.role === 'finance' ? v.regionCode : null } });
         return `已创建账号 ${u.username}（${ROLES[u.role]}）。`;
       },
     }));

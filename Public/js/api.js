@@ -240,7 +240,7 @@ export const LABELS = {
   green: '绿色食品', organic: '有机', geo_indication: '地理标志', black_soil: '寒地黑土',
   non_gmo: '非转基因', compliance_certificate: '食用农产品达标合格证',
 };
-export const ROLES = { merchant: '供应商', buyer: '采购单位', county: '县级审核', admin: '平台管理' };
+export const ROLES = { merchant: '供应商', buyer: '采购单位', county: '县级审核', admin: '平台管理', finance: '财政部门' };
 const STATUS = {
   submitted: '已提交', recommended: '县级已推荐', approved: '已通过', rejected: '已驳回',
   county_approved: '县级已通过', certified: '已认定',
@@ -257,6 +257,7 @@ export const DOC_KINDS = { business_license: '营业执照', food_license: '食�
 export const ALERT_KINDS = {
   slow_moving: '滞销风险', behind_schedule: '份额进度落后', shipment_overdue: '发货逾期',
   payment_overdue: '付款逾期', certificate_expiring: '证书即将到期', document_expiring: '资质文件即将到期',
+  filing_overdue: '逾期未填报', waiver_pending: '豁免待审批',
 };
 
 // ---- reference data, loaded once ----
@@ -298,6 +299,9 @@ export async function regionName(code) {
   return ((await regionOptions()).find(([c]) => c === code)?.[1] || code).trim();
 }
 export const MEMBER_ROLES = { manager: '单位管理账号', purchaser: '交易账号', contractor: '承包方采购账号' };
+export const CANTEEN_MODES = { own: '自营食堂', outsourced: '外包食堂', shared: '共用食堂（由其他单位申报）', none: '无食堂' };
+export const FILING_STATUS = { submitted: '待审核', confirmed: '已确认', returned: '已退回' };
+export const WAIVER_STATUS = { requested: '待财政部门审批', approved: '已同意', rejected: '已驳回' };
 export async function countyName(code) {
   if (!code) return '—';
   const list = await counties();

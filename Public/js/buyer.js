@@ -1,10 +1,11 @@
 // Buyer portal (采购单位): organization, yearly quota plan with its progress chart, cart and
 // checkout (a fresh Idempotency-Key per attempt), orders: cancel, accept (验收), pay, refunds.
-import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName, regionOptions, regionName, MEMBER_ROLES } from './api.js';
+import { api, fen, bp, fenToYuanInput, parseYuan, parsePercentToBp, parseInt10, fieldError, quotaYear, time, countyName, regionOptions, regionName, MEMBER_ROLES, CANTEEN_MODES, FILING_STATUS, WAIVER_STATUS } from './api.js';
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, quotaChart, showProblem, clearErrors, filterNav, hashParam } from './ui.js';
 import { state, go, flash, cart, loadMe } from './state.js';
 import { countyOptions } from './catalog.js';
 import { orderCard, paymentForm, orderFilters } from './shared.js';
+import { filingQueue } from './finance.js';
 
 const reload = () => go(location.hash);
 
@@ -15,7 +16,7 @@ export async function buyerPortal(view, tab) {
   const org = state.me.buyerOrganization;
   const manager = state.me.memberRole === 'manager';
   const list = org
-    ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息'], ...(manager ? [['members', '账号管理']] : [])]
+    ? [['quota', '预留份额'], ['cart', '采购车'], ['orders', '订单'], ['organization', '单位信息'], ...(manager ? [['members', '账号管理'], ['subtree', '下级填报']] : [])]
     : [['organization', '单位信息'], ['cart', '采购车']];
   if (!list.some(([k]) => k === tab)) tab = list[0][0];
   view.append(...[h('h2', {}, '采购单位工作台'),
@@ -24,7 +25,7 @@ export async function buyerPortal(view, tab) {
     tabs('buyer', list, tab)].filter(Boolean));
   const body = h('div', { class: 'tab-body', testid: `buyer-${tab}` });
   view.append(body);
-  const views = { organization: organizationTab, quota: quotaTab, cart: cartTab, orders: ordersTab, members: membersTab };
+  const views = { organization: organizationTab, quota: quotaTab, cart: cartTab, orders: ordersTab, members: membersTab, subtree: () => filingQueue('#/buyer/subtree') };
   await section(body, () => views[tab](body));
 }
 
@@ -120,28 +121,42 @@ async function quotaTab() {
   const out = [yearNav];
   if (plan) {
     out.push(h('section', { class: 'card', testid: 'quota-plan' },
-      h('h3', {}, `${year} 年预留份额完成情况`),
-      plan.hasCanteen ? quotaChart(plan) : notice('本单位已申报「无食堂」，无预留份额，不能下单。', 'warn'),
+      h('h3', {}, `${year} 年预留份额完成情况 `, h('span', { testid: 'filing-status', 'data-status': plan.status }, badge(plan.status, FILING_STATUS[plan.status]))),
+      plan.status === 'returned' ? notice(`填报被退回：${plan.returnReason || ''}。请修改后重新提交；退回期间不能下单。`, 'warn') : null,
+      plan.waiverStatus ? h('p', { testid: 'waiver-status', 'data-status': plan.waiverStatus }, `最低比例豁免：${WAIVER_STATUS[plan.waiverStatus]}`, plan.waiverNote ? `（${plan.waiverNote}）` : '') : null,
+      plan.hasCanteen ? quotaChart(plan) : notice(plan.canteenMode === 'shared' ? '本单位与其他单位共用食堂，由对方单位申报，不能下单。' : '本单位已申报「无食堂」，无预留份额，不能下单。', 'warn'),
       facts([
-        ['食堂食材采购预算', fen(plan.canteenBudgetFen)], ['预留比例', `${fenToYuanInput(plan.reservedRatioBp)}%`],
+        ['食堂模式', CANTEEN_MODES[plan.canteenMode] || plan.canteenMode],
+        ['食堂食材采购预算', fen(plan.canteenBudgetFen)], ['预留比例', `${fenToYuanInput(plan.reservedRatioBp)}%（最低 ${fenToYuanInput(plan.minimumBp)}%）`],
         ['预留份额', fen(plan.reservedFen)], ['已完结', fen(plan.completedFen)], ['已下单未完结', fen(plan.committedFen)],
         ['已退款', fen(plan.refundedFen)], ['预算余额', h('span', { testid: 'quota-remaining' }, fen(plan.remainingBudgetFen))],
+        ['工会采购预算', fen(plan.unionBudgetFen)],
       ])));
   } else {
     out.push(notice(`尚未申报 ${year} 年的预留份额计划；申报后才能下单。`, 'warn'));
   }
-  out.push(h('section', { class: 'card' }, h('h3', {}, plan ? '调整计划' : '申报计划'),
+  if (state.me.memberRole !== 'manager') return out; // only managers file
+  out.push(h('section', { class: 'card' }, h('h3', {}, plan ? '修改并重新提交' : '申报计划'),
     form({
-      id: 'quota-form', submit: plan ? '保存计划' : '申报计划',
+      id: 'quota-form', submit: plan ? '重新提交' : '提交填报',
       fields: [
-        { name: 'hasCanteen', label: '本单位有食堂', type: 'checkbox', value: plan ? plan.hasCanteen : true },
+        { name: 'canteenMode', label: '食堂模式', type: 'select', options: Object.entries(CANTEEN_MODES), value: plan ? plan.canteenMode : 'own' },
         { name: 'canteenBudgetFen', label: '年度食堂食材采购总额（元）', type: 'money', value: plan ? fenToYuanInput(plan.canteenBudgetFen) : '' },
-        { name: 'reservedRatioBp', label: '预留比例（%）', type: 'money', value: plan ? fenToYuanInput(plan.reservedRatioBp) : '10', hint: '不低于政策最低比例（默认 10%）' },
+        { name: 'reservedRatioBp', label: '预留比例（%）', type: 'money', value: plan ? fenToYuanInput(plan.reservedRatioBp) : '10', hint: plan ? `本地区最低 ${fenToYuanInput(plan.minimumBp)}%` : '不低于本地区最低比例' },
+        { name: 'sharedCanteenOrganizationId', label: '共用食堂的申报单位 ID（仅共用食堂）', value: plan?.sharedCanteenOrganizationId || '' },
+        { name: 'unionBudgetFen', label: '工会采购预算（元，可选）', type: 'money', value: plan ? fenToYuanInput(plan.unionBudgetFen) : '' },
+        { name: 'waiverReason', label: '低于最低比例的豁免理由（仅比例低于最低比例时填写）', type: 'textarea', value: plan?.waiverReason || '' },
       ],
       onSubmit: async (v) => {
-        const body = v.hasCanteen
-          ? { hasCanteen: true, canteenBudgetFen: parseYuan(v.canteenBudgetFen, 'canteenBudgetFen'), reservedRatioBp: parsePercentToBp(v.reservedRatioBp, 'reservedRatioBp') }
-          : { hasCanteen: false, canteenBudgetFen: 0, reservedRatioBp: 0 };
+        const withCanteen = v.canteenMode === 'own' || v.canteenMode === 'outsourced';
+        const body = {
+          canteenMode: v.canteenMode,
+          canteenBudgetFen: withCanteen ? parseYuan(v.canteenBudgetFen, 'canteenBudgetFen') : 0,
+          reservedRatioBp: withCanteen ? parsePercentToBp(v.reservedRatioBp, 'reservedRatioBp') : 0,
+          sharedCanteenOrganizationId: v.canteenMode === 'shared' ? (v.sharedCanteenOrganizationId || null) : null,
+          unionBudgetFen: v.unionBudgetFen ? parseYuan(v.unionBudgetFen, 'unionBudgetFen', { allowZero: true }) : 0,
+          waiverReason: v.waiverReason.trim() || null,
+        };
         try {
           await api('PUT', `/buyer-organizations/${encodeURIComponent(org.id)}/quota-plans/${year}`, { body });
         } catch (e) {
@@ -149,7 +164,7 @@ async function quotaTab() {
           for (const fe of e.errors || []) if (fe.field === 'reservedRatioBp') fe.message = fe.message.replace(/\d+/g, (n) => bp(Number(n)));
           throw e;
         }
-        flash('预留份额计划已保存。');
+        flash('预留份额填报已提交，等待审核。');
         reload();
       },
     })));

@@ -9,12 +9,13 @@ import { merchantPortal } from './merchant.js';
 import { buyerPortal } from './buyer.js';
 import { countyPortal } from './county.js';
 import { adminPortal } from './admin.js';
+import { financePortal } from './finance.js';
 import { bell, followInbox, stopInbox, inboxView } from './inbox.js';
 
 const main = document.getElementById('app');
 const nav = document.getElementById('nav');
 
-const PORTALS = { merchant: merchantPortal, buyer: buyerPortal, county: countyPortal, admin: adminPortal };
+const PORTALS = { merchant: merchantPortal, buyer: buyerPortal, county: countyPortal, admin: adminPortal, finance: financePortal };
 
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
@@ -57,7 +58,7 @@ function showCount(link, n) {
 }
 
 function portalName(role) {
-  return { merchant: '供应商工作台', buyer: '采购单位工作台', county: '县级审核工作台', admin: '平台管理' }[role];
+  return { merchant: '供应商工作台', buyer: '采购单位工作台', county: '县级审核工作台', admin: '平台管理', finance: '财政部门工作台' }[role];
 }
 
 async function signOut() {

@@ -47,7 +47,7 @@ public struct AppServices: Sendable {
         let webhooks = WebhookStore(engine: database.engine)
         let outbox = WebhookOutbox(
             store: webhooks, orders: orders, details: OrderDetails(orders: orders, buyers: buyers), certification: certification,
-            ids: ids)
+            ids: ids, minimumRatioBp: configuration.minimumReservedRatioBp)
         let mail = configuration.mail.map { _ in MailOutbox(store: MailStore(engine: database.engine), ids: ids) }
         let notifier = Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox, mail: mail)
         let audit = AuditStore(clock: clock, notifier: notifier)

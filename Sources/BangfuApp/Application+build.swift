@@ -173,7 +173,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     CertificatesController(services: services, registry: CertificateRegistry(services)).addRoutes(to: catalog)
     RegionsController(regions: Regions(services)).addRoutes(to: router)
     BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
-    FilingsController(filings: Filings(services)).addRoutes(to: router)
+    FilingsController(services: services, filings: Filings(services), bulletins: Bulletins(services)).addRoutes(to: router)
     OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
         .addRoutes(to: router)
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))

@@ -12,6 +12,7 @@ public enum EmbeddedFiles {
         "js/buyer.js": PackageResources.buyer_js,
         "js/catalog.js": PackageResources.catalog_js,
         "js/county.js": PackageResources.county_js,
+        "js/finance.js": PackageResources.finance_js,
         "js/inbox.js": PackageResources.inbox_js,
         "js/main.js": PackageResources.main_js,
         "js/merchant.js": PackageResources.merchant_js,

@@ -147,6 +147,7 @@ import Testing
         Access(route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/waiver", allowed: [.financeA]),
         Access(
             route: "GET /api/v1/filings", allowed: [.buyerA, .buyerB, .financeA, .financeB, .admin], forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/reports/bulletin", allowed: [.financeA, .financeB, .admin]),
         Access(route: "GET /api/v1/policy/minimum-ratios", allowed: everyone),
         Access(route: "PUT /api/v1/policy/minimum-ratios/{region}", allowed: [.admin]),
         Access(route: "DELETE /api/v1/policy/minimum-ratios/{region}", allowed: [.admin]),
@@ -168,7 +169,9 @@ import Testing
 
         Access(route: "GET /api/v1/reports/sales", allowed: counties.union([.admin])),
         Access(route: "GET /api/v1/reports/quota", allowed: [.admin]),
-        Access(route: "GET /api/v1/reports/alerts", allowed: merchants.union(counties).union([.admin])),
+        Access(
+            route: "GET /api/v1/reports/alerts",
+            allowed: merchants.union(counties).union([.admin, .buyerA, .buyerB, .financeA, .financeB]), forbidden: [.purchaserA]),
 
         Access(route: "GET /api/v1/notifications", allowed: signedIn),
         Access(route: "GET /api/v1/notifications/stream", allowed: signedIn),
@@ -177,10 +180,15 @@ import Testing
         Access(route: "GET /api/v1/notifications/settings", allowed: signedIn),
         Access(route: "PUT /api/v1/notifications/settings", allowed: signedIn),
 
-        Access(route: "POST /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),
-        Access(route: "GET /api/v1/webhooks", allowed: merchants.union(buyers).union([.admin])),
-        Access(route: "GET /api/v1/webhooks/{webhook}/deliveries", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"]),
-        Access(route: "DELETE /api/v1/webhooks/{webhook}", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"]),
+        // An organization's webhooks are its managers'.
+        Access(route: "POST /api/v1/webhooks", allowed: merchants.union([.buyerA, .buyerB, .admin]), forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/webhooks", allowed: merchants.union([.buyerA, .buyerB, .admin]), forbidden: [.purchaserA]),
+        Access(
+            route: "GET /api/v1/webhooks/{webhook}/deliveries", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"],
+            forbidden: [.purchaserA]),
+        Access(
+            route: "DELETE /api/v1/webhooks/{webhook}", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"],
+            forbidden: [.purchaserA]),
 
         Access(route: "DELETE /api/v1/sessions/current", allowed: signedIn),
     ]

@@ -77,6 +77,26 @@ extension TestClientProtocol {
             let confirmed = try await confirm(unitId, deptToken)
             #expect(confirmed.status == .ok && confirmed.object["status"] as? String == "confirmed", "\(confirmed.text)")
             #expect(try await confirm(unitId, deptToken).status == .conflict)
+            // The unit's managers are told.
+            let told = try await client.inbox(unitToken).items.filter { $0["kind"] as? String == "filing.confirmed" }
+            #expect(told.count == 1 && told.first?["subjectId"] as? String == unitId)
+            // A manager above the parent sees it but is no reviewer; a supervisor never files or manages.
+            let (_, leaf) = try await client.unit("leaf", number: 33, parent: unitId, admin: cast.admin)
+            let leafId = try #require(leaf.object["id"] as? String)
+            let leafToken = try await client.signIn("leaf")
+            #expect(try await client.call(.put, Self.planPath(leafId), token: leafToken, json: Self.ownPlan).status == .created)
+            #expect(try await client.call(.get, Self.planPath(leafId), token: deptToken).status == .ok)
+            #expect(try await confirm(leafId, deptToken).status == .forbidden)
+            #expect(try await client.call(.put, Self.planPath(leafId), token: deptToken, json: Self.ownPlan).status == .forbidden)
+            let leafMembers = "/api/v1/buyer-organizations/\(leafId)/members"
+            let leafManager = try #require(try await client.call(.get, leafMembers, token: leafToken).array.first?["userId"] as? String)
+            #expect(try await client.call(.delete, "\(leafMembers)/\(leafManager)", token: unitToken).status == .forbidden)
+            #expect(try await confirm(leafId, unitToken).object["status"] as? String == "confirmed")
+            // Moving the leaf (its reviewer changes) sends its confirmed filing back for review.
+            let moved = try await client.call(
+                .patch, "/api/v1/buyer-organizations/\(leafId)", token: leafToken, json: #"{"parentId":"\#(deptId)"}"#)
+            #expect(moved.status == .ok, "\(moved.text)")
+            #expect(try await client.call(.get, Self.planPath(leafId), token: leafToken).object["status"] as? String == "submitted")
             // Editing a confirmed filing submits it again.
             let edited = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan)
             #expect(edited.status == .ok && edited.object["status"] as? String == "submitted")
@@ -237,6 +257,102 @@ extension TestClientProtocol {
             #expect(try await client.call(.get, Self.planPath(unitId), token: jilin).status == .notFound)
             #expect(try await client.call(.get, "/api/v1/buyer-organizations", token: harbin).items.count == 1)
             #expect(try await client.call(.patch, "/api/v1/buyer-organizations/\(unitId)", token: harbin, json: "{}").status == .forbidden)
+        }
+    }
+
+    @Test func theDeadlineRemindsManagersThenAlertsTheRegion() async throws {
+        // The test clock starts on 2026-11-18 19:06 UTC+8; the deadline is set 17 days ahead.
+        let test = try await TestApp.make {
+            $0.alerts.filingDeadline = FilingDeadline(month: 12, day: 5)
+            RemindersTests.longSessions(&$0)
+        }
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let jilin = try await client.financeOfficer("finjl", region: "220000", admin: cast.admin)
+            let (lateToken, late) = try await client.unit("late", number: 71, admin: cast.admin)
+            let lateId = try #require(late.object["id"] as? String)
+            let member = #"{"username":"late-p","password":"correct horse 1","displayName":"采购","memberRole":"purchaser"}"#
+            #expect(try await client.call(.post, "/api/v1/buyer-organizations/\(lateId)/members", token: lateToken, json: member).status == .created)
+            let purchaser = try await client.signIn("late-p")
+            let (filedToken, filed) = try await client.unit("filed", number: 72, admin: cast.admin)
+            let filedId = try #require(filed.object["id"] as? String)
+            let waived = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":500,"waiverReason":"小食堂"}"#
+            #expect(try await client.call(.put, Self.planPath(filedId), token: filedToken, json: waived).status == .created)
+
+            let reminders = Reminders(test.services)
+            func count(_ token: String) async throws -> Int {
+                try await client.inbox(token, query: "?limit=100").items.filter { $0["kind"] as? String == "reminder.filing_due" }.count
+            }
+            _ = try await reminders.sendDue()
+            #expect(try await count(lateToken) == 0)
+            for (days, expected) in [(4.0, 1), (7.0, 2), (6.0, 3)] {
+                test.clock.advance(seconds: days * 86_400)
+                _ = try await reminders.sendDue()
+                _ = try await reminders.sendDue()
+                #expect(try await count(lateToken) == expected, "after \(days) more days")
+            }
+            #expect(try await count(purchaser) == 0)
+            #expect(try await count(filedToken) == 0)
+            let alerts = { (token: String, kind: String) in
+                try await client.call(.get, "/api/v1/reports/alerts?kind=\(kind)", token: token)
+            }
+            #expect(try await alerts(heilongjiang, "filing_overdue").items.isEmpty)
+            test.clock.advance(seconds: 86_400)
+            let overdue = try await alerts(heilongjiang, "filing_overdue").items.compactMap { $0["subjectId"] as? String }
+            #expect(overdue.contains(lateId) && !overdue.contains(filedId))
+            #expect(try await alerts(lateToken, "filing_overdue").items.compactMap { $0["subjectId"] as? String } == [lateId])
+            #expect(try await alerts(jilin, "filing_overdue").items.isEmpty)
+            #expect(try await alerts(purchaser, "filing_overdue").status == .forbidden)
+            let waiting = try await alerts(heilongjiang, "waiver_pending").items.compactMap { $0["subjectId"] as? String }
+            #expect(waiting == [filedId])
+            #expect(try await alerts(cast.yanshouOfficer, "waiver_pending").items.isEmpty)
+        }
+    }
+
+    @Test func bulletinsRankTheRegionForFinance() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let cast = market.cast
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let jilin = try await client.financeOfficer("finjl", region: "220000", admin: cast.admin)
+            // The market's canteens (南岗区, filed, one with a settled order) and two units of 齐齐哈尔: one
+            // filed without orders, one not filed with a purchaser who never signed in.
+            let order = try #require(try await client.place(market.canteen.token, [(market.rice, 10)]).orderIds.first)
+            try await client.walk(order, buyer: market.canteen.token, merchant: market.shop.token, to: "settled", amountFen: 10_000)
+            let (filedToken, filed) = try await client.unit("qq1", number: 81, region: "230202", admin: cast.admin)
+            let filedId = try #require(filed.object["id"] as? String)
+            #expect(try await client.call(.put, Self.planPath(filedId), token: filedToken, json: Self.ownPlan).status == .created)
+            let (lateToken, late) = try await client.unit("qq2", number: 82, region: "230203", admin: cast.admin)
+            let lateId = try #require(late.object["id"] as? String)
+            let member = #"{"username":"qq2-p","password":"correct horse 1","displayName":"采购","memberRole":"purchaser"}"#
+            #expect(try await client.call(.post, "/api/v1/buyer-organizations/\(lateId)/members", token: lateToken, json: member).status == .created)
+
+            let path = "/api/v1/reports/bulletin?year=\(Self.year)"
+            let bulletin = try await client.call(.get, path, token: heilongjiang)
+            #expect(bulletin.status == .ok, "\(bulletin.text)")
+            let rows = bulletin.object["rows"] as? [[String: Any]] ?? []
+            #expect(rows.compactMap { $0["key"] as? String } == ["230100", "230200"], "\(bulletin.text)")
+            let harbin = try #require(rows.first), qiqihar = try #require(rows.last)
+            #expect(harbin["label"] as? String == "哈尔滨市" && harbin["rank"] as? Int == 1 && harbin["completedFen"] as? Int == 10_000)
+            // 哈尔滨: the market's two canteens (1,500,000 fen reserved each), one of them ordered.
+            #expect(harbin["units"] as? Int == 2 && harbin["withoutOrders"] as? Int == 1, "\(harbin)")
+            #expect(harbin["completionBp"] as? Int == 10_000 * 10_000 / 3_000_000, "\(harbin)")
+            #expect(qiqihar["units"] as? Int == 2 && qiqihar["filed"] as? Int == 1 && qiqihar["notFiled"] as? Int == 1)
+            #expect(qiqihar["withoutOrders"] as? Int == 2 && qiqihar["inactiveAccounts"] as? Int == 1 && qiqihar["rank"] as? Int == 2)
+            let counties = try await client.call(.get, path + "&regionCode=230200&groupBy=organization", token: heilongjiang)
+            #expect(Set((counties.object["rows"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }) == [filedId, lateId])
+            let csv = try await client.call(.get, path + "&groupBy=department&format=csv", token: heilongjiang)
+            #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true && csv.text.contains("完成率"))
+            let outside = try await client.call(.get, path + "&regionCode=230000", token: jilin)
+            #expect(outside.status == .forbidden)
+            #expect((try await client.call(.get, path, token: jilin).object["rows"] as? [Any])?.isEmpty == true)
+            let country = try await client.call(.get, path, token: cast.admin)
+            #expect((country.object["rows"] as? [[String: Any]])?.first?["key"] as? String == "230000")
+            #expect(try await client.call(.get, path + "&groupBy=county", token: cast.admin).status == .badRequest)
+            #expect(try await client.call(.get, path + "&regionCode=239900", token: cast.admin).status == .notFound)
+            #expect(try await client.call(.get, path, token: market.canteen.token).status == .forbidden)
         }
     }
 }

@@ -43,3 +43,99 @@ import Testing
         #expect(BuyerTreeRules.regionProblem(regionCode: "230103", parentRegion: nil) != nil)
     }
 }
+
+/// The yearly filing's pure rules.
+@Suite struct FilingRulesTests {
+    @Test func theReviewTable() {
+        for status in FilingStatus.allCases {
+            for action in FilingAction.allCases {
+                for reviewer in FilingReviewer.allCases {
+                    let expected: FilingStatus? =
+                        switch (status, action) {
+                        case (.submitted, .confirm): .confirmed
+                        case (.submitted, .return), (.confirmed, .return): .returned
+                        default: nil
+                        }
+                    #expect(FilingRules.workflow.next(from: status, action, by: reviewer) == expected, "\(status) \(action)")
+                }
+            }
+        }
+        #expect(Set(FilingReviewer.allCases.map(\.role)) == [.buyer, .finance])
+    }
+
+    @Test func theMostSpecificMinimumWins() {
+        let overrides: [String: Int64] = ["230000": 1500, "230100": 1200, "230103": 1100]
+        #expect(FilingRules.minimumBp(regionCode: "230103", overrides: overrides, defaultBp: 1000) == 1100)
+        #expect(FilingRules.minimumBp(regionCode: "230102", overrides: overrides, defaultBp: 1000) == 1200)
+        #expect(FilingRules.minimumBp(regionCode: "230202", overrides: overrides, defaultBp: 1000) == 1500)
+        #expect(FilingRules.minimumBp(regionCode: "220102", overrides: overrides, defaultBp: 1000) == 1000)
+        #expect(FilingRules.minimumBp(regionCode: nil, overrides: overrides, defaultBp: 1000) == 1000)
+        #expect(RegionRules.chain(of: "230000") == ["230000"])
+        #expect(RegionRules.chain(of: "230100") == ["230100", "230000"])
+        #expect(RegionRules.chain(of: "23010x").isEmpty)
+    }
+
+    @Test func modesAndProblems() {
+        #expect(FilingRules.mode(canteenMode: nil, hasCanteen: true).mode == .own)
+        #expect(FilingRules.mode(canteenMode: nil, hasCanteen: false).mode == CanteenMode.none)
+        #expect(FilingRules.mode(canteenMode: "outsourced", hasCanteen: true).mode == .outsourced)
+        #expect(FilingRules.mode(canteenMode: "shared", hasCanteen: true).problem?.field == "hasCanteen")
+        #expect(FilingRules.mode(canteenMode: nil, hasCanteen: nil).problem?.field == "canteenMode")
+        #expect(FilingRules.mode(canteenMode: "x", hasCanteen: nil).problem?.field == "canteenMode")
+        func fields(_ input: FilingInput, minimum: Int64 = 1000, used: Int64 = 0, union: Int64 = 0) -> [String] {
+            FilingRules.problems(input, minimumBp: minimum, alreadyUsedFen: used, unionUsedFen: union).map(\.field)
+        }
+        let own = FilingInput(
+            canteenMode: .own, canteenBudgetFen: 1_000_000, reservedRatioBp: 1000, sharedCanteenOrganizationId: nil,
+            unionBudgetFen: 0, waiverReason: nil)
+        #expect(fields(own).isEmpty)
+        #expect(fields(own, minimum: 1500) == ["reservedRatioBp"])
+        var waived = own
+        waived.waiverReason = "小食堂"
+        #expect(fields(waived, minimum: 1500).isEmpty)
+        #expect(fields(waived, minimum: 1000) == ["waiverReason"])
+        var union = own
+        union.unionBudgetFen = 100
+        #expect(fields(union, union: 101) == ["unionBudgetFen"])
+        union.unionBudgetFen = -1
+        #expect(fields(union) == ["unionBudgetFen"])
+        let shared = FilingInput(
+            canteenMode: .shared, canteenBudgetFen: 0, reservedRatioBp: 0, sharedCanteenOrganizationId: nil, unionBudgetFen: 0,
+            waiverReason: nil)
+        #expect(fields(shared) == ["sharedCanteenOrganizationId"])
+        var named = own
+        named.sharedCanteenOrganizationId = "o2"
+        #expect(fields(named) == ["sharedCanteenOrganizationId"])
+    }
+}
+
+/// The bulletin's grouping and ranking.
+@Suite struct BulletinRulesTests {
+    func unit(_ id: String, _ region: String, department: String = "教育局", filed: Bool = true, orders: Bool = true,
+              reserved: Int64 = 1000, completed: Int64 = 0, inactive: Int64 = 0) -> BulletinUnit {
+        BulletinUnit(
+            id: id, name: "单位\(id)", department: department, regionCode: region, filed: filed, hasOrders: orders,
+            inactiveAccounts: inactive, reservedFen: reserved, completedFen: completed)
+    }
+
+    @Test func groupsByTheLevelBelowTheScopeAndRanksWithTies() {
+        let units = [
+            unit("a", "230102", completed: 500), unit("b", "230103", filed: false, orders: false, reserved: 0, inactive: 2),
+            unit("c", "230202", completed: 250), unit("d", "230702", department: "卫健委", completed: 1000),
+            unit("e", "230321", completed: 250),
+        ]
+        let byPrefecture = BulletinRules.rows(units, by: .region, scope: "230000", labels: ["230100": "哈尔滨市"])
+        #expect(byPrefecture.map(\.key) == ["230700", "230100", "230200", "230300"])
+        #expect(byPrefecture.map(\.rank) == [1, 2, 3, 3])
+        let harbin = byPrefecture[1]
+        #expect(harbin.label == "哈尔滨市" && harbin.units == 2 && harbin.filed == 1 && harbin.notFiled == 1)
+        #expect(harbin.withoutOrders == 1 && harbin.inactiveAccounts == 2 && harbin.reservedFen == 1000 && harbin.completionBp == 5000)
+        #expect(BulletinRules.rows(units, by: .region, scope: "230100", labels: [:]).map(\.key).sorted() == ["230102", "230103"] + ["230202", "230321", "230702"].sorted())
+        #expect(BulletinRules.key(of: units[0], by: .region, scope: nil) == "230000")
+        let departments = BulletinRules.rows(units, by: .department, scope: nil, labels: [:])
+        #expect(departments.map(\.key) == ["卫健委", "教育局"] && departments[1].units == 4)
+        #expect(BulletinRules.rows(units, by: .organization, scope: nil, labels: [:]).first?.label == "单位d")
+        let huge = [unit("x", "230102", reserved: .max, completed: .max), unit("y", "230102", reserved: .max, completed: .max)]
+        #expect(BulletinRules.rows(huge, by: .region, scope: "230100", labels: [:]).first?.completionBp == 10_000)
+    }
+}

@@ -421,7 +421,7 @@ def story():
     view = go("#/buyer/quota")
     expect_text('[data-testid="org-status"]', "正常")
     form = css("#quota-form", view)
-    fill(form, {"hasCanteen": True, "canteenBudgetFen": "500000", "reservedRatioBp": "10"})
+    fill(form, {"canteenMode": "own", "canteenBudgetFen": "500000", "reservedRatioBp": "10"})
     submit_and_rerender(form)
     expect_text('[data-testid="quota-reserved"]', "¥50,000.00")
     step("quota plan declared: reserved ¥50,000.00")
@@ -613,6 +613,63 @@ def story():
     assert "GK2026-0002" in css(order_css + '[data-status="settled"]').text
     screenshot("admin-orders.png")
     step("admin recorded the payment of the second order: settled")
+    check_console()
+    sign_out()
+    budget_units()
+
+
+def budget_units():
+    """A department supervises a school; the school files below the province's minimum with a
+    waiver reason; the provincial finance officer approves the waiver in the finance portal, the
+    department's manager confirms the filing in its supervisor view, the bulletin ranks the region."""
+    admin = api("POST", "/api/v1/sessions", body={"username": ADMIN[0], "password": ADMIN[1]})["token"]
+    finance = ("finance" + RUN, "finance-story-2026")
+    api("POST", "/api/v1/users", admin, {"username": finance[0], "password": finance[1], "role": "finance",
+                                          "displayName": "黑龙江省财政厅", "regionCode": "230000"})
+    api("PUT", "/api/v1/policy/minimum-ratios/230000", admin, {"minimumBp": 1500})
+    units = {}
+    for name, region, parent in [("edu" + RUN, "230000", None), ("school" + RUN, "230103", "edu" + RUN)]:
+        api("POST", "/api/v1/users", body={"username": name, "password": "unit-story-2026", "role": "buyer", "displayName": name})
+        token = api("POST", "/api/v1/sessions", body={"username": name, "password": "unit-story-2026"})["token"]
+        org = api("POST", "/api/v1/buyer-organizations", token, {
+            "name": ("黑龙江省教育厅" if parent is None else "哈尔滨市第十中学") + RUN, "creditCode": credit_code("11", "230100"),
+            "department": "黑龙江省教育厅", "canteenAddress": "哈尔滨市南岗区", "contactName": "李华", "contactPhone": "13912345678",
+            "regionCode": region, "parentId": units[parent]["id"] if parent else None})
+        api("POST", f"/api/v1/buyer-organizations/{org['id']}/verification", admin, {})
+        units[name] = {"id": org["id"], "token": token, "name": org["name"]}
+    school = units["school" + RUN]
+    year = time.gmtime(time.time() + 8 * 3600).tm_year
+    filed = api("PUT", f"/api/v1/buyer-organizations/{school['id']}/quota-plans/{year}", school["token"], {
+        "canteenMode": "own", "canteenBudgetFen": 80_000_000, "reservedRatioBp": 1000, "waiverReason": "学校食堂规模小，本地供应为主"})
+    assert filed["waiverStatus"] == "requested" and filed["minimumBp"] == 1500, filed
+    step("a school below the province's 15 % minimum filed with a waiver reason")
+
+    sign_in(*finance)
+    go("#/finance/filings?waiver=requested")
+    card = wait.until(lambda _: next((c for c in d.find_elements(By.CSS_SELECTOR, '[data-testid="filing-card"]')
+                                      if c.get_attribute("data-organization") == school["id"]), None))
+    screenshot("finance-filings.png")
+    rerendered(lambda: css('button[data-testid="approve-waiver"]', card).click())
+    step("the finance officer approved the waiver in the finance portal")
+    go("#/finance/bulletin")
+    tid("bulletin-chart")
+    assert "哈尔滨市" in tid("bulletin-table").text, tid("bulletin-table").text
+    screenshot("finance-bulletin.png")
+    step("the bulletin ranks the province's prefectures")
+    sign_out()
+
+    sign_in("edu" + RUN, "unit-story-2026")
+    go("#/buyer/subtree?status=submitted")
+    card = wait.until(lambda _: next((c for c in d.find_elements(By.CSS_SELECTOR, '[data-testid="filing-card"]')
+                                      if c.get_attribute("data-organization") == school["id"]), None))
+    assert "已同意" in card.text, card.text
+    rerendered(lambda: css('button[data-testid="confirm-filing"]', card).click())
+    go("#/buyer/subtree")
+    card = wait.until(lambda _: next((c for c in d.find_elements(By.CSS_SELECTOR, '[data-testid="filing-card"]')
+                                      if c.get_attribute("data-organization") == school["id"]), None))
+    assert card.get_attribute("data-status") == "confirmed", card.get_attribute("data-status")
+    screenshot("buyer-subtree.png")
+    step("the department's manager confirmed the school's filing in its supervisor view")
     check_console()
     sign_out()
 

@@ -153,6 +153,7 @@ def story():
                 canteen_address="哈尔滨市南岗区学府路1号",
                 contact_name="张华",
                 contact_phone="13912345678",
+                region_code="230103",
             ),
         ),
         201,

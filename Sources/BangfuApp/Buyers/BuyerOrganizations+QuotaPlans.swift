@@ -27,6 +27,10 @@ extension BuyerOrganizations {
         let now = clock.now
         let (plan, minimum, created) = try await database.write { db in
             let organization = try await managed(id, by: user, in: db)
+            guard organization.regionCode != nil else {
+                throw DomainError.conflict(
+                    "set the organization's region first: its minimum ratio and reviewer depend on it", field: "regionCode")
+            }
             let minimum = try await minimumBp(for: organization, in: db)
             let existing = try await store.plan(organizationId: organization.id, year: year, lock: true, in: db)
             let used = (existing?.committedFen ?? 0) + (existing?.completedFen ?? 0)
@@ -35,9 +39,10 @@ extension BuyerOrganizations {
             if !problems.isEmpty { throw DomainError.validation(problems: problems) }
             if let shared = input.sharedCanteenOrganizationId {
                 guard shared != organization.id, let other = try await store.organization(id: shared, in: db),
-                    other.status == .active
+                    other.status == .active, let region = organization.regionCode, let otherRegion = other.regionCode,
+                    RegionRules.province(of: region) == RegionRules.province(of: otherRegion)
                 else {
-                    throw DomainError.invalid("sharedCanteenOrganizationId", "must be another active organization")
+                    throw DomainError.invalid("sharedCanteenOrganizationId", "must be another active organization of the province")
                 }
             }
             var plan =
@@ -56,8 +61,11 @@ extension BuyerOrganizations {
             plan.returnReason = nil
             plan.updatedAt = now
             if let reason = input.waiverReason {
-                // An approved waiver stands while the ratio it allowed stays; any other change asks again.
-                let keeps = previous?.waiverStatus == .approved && previous?.reservedRatioBp == input.reservedRatioBp
+                // An approved waiver stands while the ratio and the reason it allowed stay; any other
+                // change asks again.
+                let keeps =
+                    previous?.waiverStatus == .approved && previous?.reservedRatioBp == input.reservedRatioBp
+                    && previous?.waiverReason == reason
                 plan.waiverReason = reason
                 if !keeps { (plan.waiverStatus, plan.waiverNote) = (.requested, nil) }
             } else {

@@ -48,7 +48,12 @@ extension BuyerOrganizations {
         }
         try v.check()
         let now = clock.now
+        let year = QuotaRules.quotaYear(of: now)
         return try await database.write { db in
+            // A move is checked against the tree as it stands: tree changes one at a time, and
+            // the organization's row locked before it is read, so no stale copy is written back.
+            if patch.parentId != nil || patch.regionCode != nil { try await store.lockTree(in: db) }
+            try await store.lock(organizationId: id, in: db)
             var organization = try await managed(id, by: user, in: db)
             let before = organization
             organization.department = department ?? organization.department
@@ -67,6 +72,17 @@ extension BuyerOrganizations {
                     try await store.hasChild(of: id, outsideProvinceOf: region, in: db)
                 {
                     throw DomainError.invalid("regionCode", "organizations below it lie in another province")
+                }
+                // Its reviewer or minimum may have changed: a confirmed filing of the year waits again.
+                if var plan = try await store.plan(organizationId: id, year: year, lock: true, in: db), plan.status == .confirmed {
+                    plan.status = .submitted
+                    plan.updatedAt = now
+                    try await store.save(plan, in: db)
+                    try await HistoryStore.filings.add(
+                        HistoryRecord(
+                            action: "resubmit", actorId: user.userId, actorRole: user.role.rawValue, fromStatus: "confirmed",
+                            toStatus: "submitted", note: "the organization moved", at: now),
+                        ownerId: plan.id, id: ids.next(), in: db)
                 }
             }
             try await store.update(organization, in: db)

@@ -9,8 +9,9 @@ enum BuyerOrganizationAction: String, Sendable, CaseIterable {
 
 /// Buyer organizations (预算单位) and their yearly quota plans (API.md "Buyer organizations and
 /// quota plans"): a buyer registers the organization it buys for, an admin verifies it, its
-/// buyers (or an admin) declare a plan per quota year, and admins follow every plan's progress.
-/// An organization is visible to its buyers and to admins only; to anyone else it does not exist.
+/// managers (or an admin) file a plan per quota year, and admins follow every plan's progress.
+/// An organization is visible to its members, the managers of organizations above it, finance
+/// officers of its region and admins; to anyone else it does not exist.
 struct BuyerOrganizations: UseCase {
     let services: AppServices
     var store: BuyerStore { services.buyers }

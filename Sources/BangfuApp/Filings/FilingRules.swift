@@ -17,6 +17,14 @@ enum FilingAction: String, Sendable, CaseIterable {
 /// organization, a finance officer of its region.
 enum FilingReviewer: String, Sendable, CaseIterable {
     case supervisor, finance
+
+    /// The role of the users who act as this reviewer.
+    var role: Role {
+        switch self {
+        case .supervisor: .buyer
+        case .finance: .finance
+        }
+    }
 }
 
 /// How an organization feeds its staff (SPEC "Canteen mode").
@@ -54,9 +62,7 @@ enum FilingRules {
     /// The minimum ratio of an organization in `regionCode`: the most specific override among
     /// its county, prefecture and province, else the national default.
     static func minimumBp(regionCode: String?, overrides: [String: Int64], defaultBp: Int64) -> Int64 {
-        guard let code = regionCode, RegionRules.isWellFormed(code) else { return defaultBp }
-        let chain = [code, String(code.prefix(4)) + "00", String(code.prefix(2)) + "0000"]
-        for candidate in chain {
+        for candidate in RegionRules.chain(of: regionCode) {
             if let bp = overrides[candidate] { return bp }
         }
         return defaultBp

@@ -25,8 +25,8 @@ struct FilingStore: Sendable {
 
     /// The overrides that may apply to `regionCode`: its own, its prefecture's, its province's.
     func overrides(for regionCode: String?, in db: any SQLDatabase) async throws -> [String: Int64] {
-        guard let code = regionCode, RegionRules.isWellFormed(code) else { return [:] }
-        let chain = [code, String(code.prefix(4)) + "00", String(code.prefix(2)) + "0000"]
+        let chain = RegionRules.chain(of: regionCode)
+        guard !chain.isEmpty else { return [:] }
         let rows = try await db.raw(
             "SELECT * FROM minimum_ratios WHERE region_code IN (\(SQLQueryString.list(chain)))"
         ).all().map { try $0.model(MinimumRatio.self) }
@@ -96,5 +96,53 @@ struct FilingStore: Sendable {
             }
         }
         return organizations.map { FilingQueueRow(organization: $0, filing: plans[$0.id]) }
+    }
+}
+
+extension FilingStore {
+    private struct BulletinUnitRow: RowModel {
+        var id: String
+        var name: String
+        var department: String
+        var regionCode: String?
+        var filed: Int64
+        var hasOrders: Int64
+        var inactiveAccounts: Int64
+        var reservedFen: Int64
+        var completedFen: Int64
+    }
+
+    /// Every active organization inside `scope` (nil: all) with its figures of `year`: whether it
+    /// filed, whether it ordered, its members who never signed in, its reserved and completed sums.
+    func bulletinUnits(year: Int, scope: String?, in db: any SQLDatabase) async throws -> [BulletinUnit] {
+        var sql: SQLQueryString = """
+            SELECT o.id, o.name, o.department, o.region_code,
+              CASE WHEN q.organization_id IS NULL THEN 0 ELSE 1 END AS filed,
+              CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.organization_id = o.id AND x.quota_year = \(bind: Int64(year)))
+                THEN 1 ELSE 0 END AS has_orders,
+              (SELECT COUNT(*) FROM buyer_members m JOIN users u ON u.id = m.user_id
+                WHERE m.organization_id = o.id AND u.last_sign_in_at IS NULL AND u.disabled_at IS NULL) AS inactive_accounts,
+              COALESCE(q.reserved_fen, 0) AS reserved_fen, COALESCE(q.completed_fen, 0) AS completed_fen
+            FROM buyer_organizations o
+            LEFT JOIN quota_plans q ON q.organization_id = o.id AND q.year = \(bind: Int64(year))
+            WHERE o.status = 'active'
+            """
+        if let scope, RegionRules.isWellFormed(scope) {
+            sql += " AND o.region_code LIKE \(bind: String(RegionRules.prefix(of: scope)) + "%")"
+        }
+        return try await db.raw(sql).all().map { row in
+            let unit = try row.model(BulletinUnitRow.self)
+            return BulletinUnit(
+                id: unit.id, name: unit.name, department: unit.department, regionCode: unit.regionCode, filed: unit.filed != 0,
+                hasOrders: unit.hasOrders != 0, inactiveAccounts: unit.inactiveAccounts, reservedFen: unit.reservedFen,
+                completedFen: unit.completedFen)
+        }
+    }
+
+    /// The names of the given divisions.
+    func regionNames(_ codes: [String], in db: any SQLDatabase) async throws -> [String: String] {
+        guard !codes.isEmpty else { return [:] }
+        let rows = try await db.raw("SELECT * FROM regions WHERE code IN (\(SQLQueryString.list(codes)))").all()
+        return Dictionary(try rows.map { let r = try $0.model(Region.self); return (r.code, r.name) }, uniquingKeysWith: { a, _ in a })
     }
 }

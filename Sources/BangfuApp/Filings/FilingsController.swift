@@ -4,15 +4,20 @@ import Hummingbird
 /// The review of yearly filings, the review queue and the regional minimum ratios (API.md
 /// "Hierarchy, accounts and filings"), through `Filings`.
 struct FilingsController {
+    let services: AppServices
     let filings: Filings
+    let bulletins: Bulletins
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         let plan = "/api/v1/buyer-organizations/:id/quota-plans/:year"
-        router.only(.buyer, .finance).post("\(plan)/confirmation", use: confirm)
-        router.only(.buyer, .finance).post("\(plan)/return", use: giveBack)
+        let reviewers = Set(FilingRules.workflow.parties(for: .confirm).map(\.role))
+        router.only(reviewers).post("\(plan)/confirmation", use: confirm)
+        router.only(Set(FilingRules.workflow.parties(for: .return).map(\.role))).post("\(plan)/return", use: giveBack)
         router.only(.finance).post("\(plan)/waiver", use: decideWaiver)
         router.only(.buyer, .finance, .admin).get("/api/v1/filings", use: queue)
         router.get("/api/v1/policy/minimum-ratios", use: minimumRatios)
+        router.group().add(middleware: services.rateLimited(.exporting)).only(.finance, .admin)
+            .get("/api/v1/reports/bulletin", use: bulletin)
         router.only(.admin).put("/api/v1/policy/minimum-ratios/:regionCode", use: setMinimumRatio)
         router.only(.admin).delete("/api/v1/policy/minimum-ratios/:regionCode", use: removeMinimumRatio)
     }
@@ -89,6 +94,45 @@ struct FilingsController {
             filter.waiverRequested = true
         }
         return try .json(try await filings.queue(filter, for: user, paging: paging))
+    }
+
+    /// `?year=&regionCode=&groupBy=region|department|organization&format=csv`.
+    @Sendable func bulletin(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireIdentity()
+        let csv = try CSV.isRequested(request)
+        let query = request.uri.queryParameters
+        var year: Int?
+        if let raw = query["year"] {
+            guard let parsed = Int(String(raw)), BuyerOrganizations.years.contains(parsed) else {
+                throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
+            }
+            year = parsed
+        }
+        let region = query["regionCode"].map(String.init)
+        if let region, !RegionRules.isWellFormed(region) {
+            throw DomainError.badRequest("regionCode must be a 6-digit GB/T 2260 code", field: "regionCode")
+        }
+        let raw = query["groupBy"].map(String.init) ?? "region"
+        guard let grouping = BulletinGrouping(rawValue: raw) else {
+            throw DomainError.badRequest("groupBy must be region, department or organization", field: "groupBy")
+        }
+        let bulletin = try await bulletins.bulletin(year: year, regionCode: region, by: grouping, for: user)
+        if csv {
+            return CSV.response(
+                header: [
+                    "排名 rank", "key", "名称 label", "单位数 units", "已填报 filed", "未填报 notFiled", "无订单 withoutOrders",
+                    "未登录账号 inactiveAccounts", "预留份额 reservedFen", "已完结 completedFen", "完成率 completionBp",
+                ],
+                rows: bulletin.rows.map {
+                    [
+                        String($0.rank), $0.key, $0.label, String($0.units), String($0.filed), String($0.notFiled),
+                        String($0.withoutOrders), String($0.inactiveAccounts), String($0.reservedFen), String($0.completedFen),
+                        String($0.completionBp),
+                    ]
+                },
+                filename: "bulletin-\(bulletin.year)-\(bulletin.regionCode ?? "all")-\(grouping.rawValue).csv")
+        }
+        return try .json(bulletin)
     }
 
     @Sendable func minimumRatios(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -22,6 +22,8 @@ enum Audience: String, Sendable, CaseIterable {
     case documentMerchant
     case merchantOwner
     case organizationMembers
+    /// The managers of an organization (its filing is theirs).
+    case organizationManagers
     case admins
 }
 
@@ -70,6 +72,11 @@ enum NotificationRules {
         "merchant.reinstate": Rule(kind: "merchant.reinstated", audience: .merchantOwner, title: "店铺已恢复"),
         "buyer_organization.verify": Rule(
             kind: "buyer_organization.verified", audience: .organizationMembers, title: "采购单位已核验"),
+        "filing.confirm": Rule(kind: "filing.confirmed", audience: .organizationManagers, title: "预留份额填报已确认"),
+        "filing.return": Rule(kind: "filing.returned", audience: .organizationManagers, title: "预留份额填报被退回"),
+        "filing.waiver_approve": Rule(kind: "filing.waiver_decided", audience: .organizationManagers, title: "最低比例豁免已同意"),
+        "filing.waiver_reject": Rule(
+            kind: "filing.waiver_decided", audience: .organizationManagers, title: "最低比例豁免被驳回，填报已退回"),
     ]
 
     /// Every kind a notification may have: the table's and the reminders' (`ReminderRules`).

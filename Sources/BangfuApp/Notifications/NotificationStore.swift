@@ -40,7 +40,8 @@ struct NotificationStore: Sendable {
     func recipients(_ audience: Audience, of entityType: String, _ entityId: String, in db: any SQLDatabase)
         async throws -> [Recipient]
     {
-        let id = entityId
+        // A filing's events name it `organization/year`: its organization is told.
+        let id = entityType == "quota_plan" ? String(entityId.prefix { $0 != "/" }) : entityId
         let sql: SQLQueryString =
             switch audience {
             case .orderMerchant:
@@ -110,6 +111,11 @@ struct NotificationStore: Sendable {
                 """
                 SELECT user_id, 'buyer_organization' AS subject_type, organization_id AS subject_id
                 FROM buyer_members WHERE organization_id = \(bind: id)
+                """
+            case .organizationManagers:
+                """
+                SELECT user_id, 'buyer_organization' AS subject_type, organization_id AS subject_id
+                FROM buyer_members WHERE organization_id = \(bind: id) AND member_role = 'manager'
                 """
             case .admins:
                 """

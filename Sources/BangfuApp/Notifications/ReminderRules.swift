@@ -17,7 +17,7 @@ enum ReminderRules {
     /// `dueSoon(for:now:)` give (a test checks the two agree).
     static let reminderKinds: Set<String> = [
         "reminder.shipment_overdue", "reminder.payment_overdue", "reminder.shipment_due", "reminder.payment_due",
-        "reminder.certificate_expiring", "reminder.document_expiring", "reminder.behind_schedule",
+        "reminder.certificate_expiring", "reminder.document_expiring", "reminder.behind_schedule", "reminder.filing_due",
     ]
 
     /// The alert kinds that remind someone (a slow-moving product is the merchant's own affair).
@@ -48,14 +48,19 @@ enum ReminderRules {
             Reminder(
                 key: "behind:\(alert.subjectId):\(week(of: now))", kind: "reminder.behind_schedule",
                 audience: .organizationMembers, title: "预留份额采购进度落后")
-        case .slowMoving:
+        case .slowMoving, .filingOverdue, .waiverPending:
             nil
         }
     }
 
     /// How long before its due time a shipment or a payment is reminded of (as well as once it is
     /// overdue): a day for a shipment, three days for a payment.
-    static let leads: [(AlertKind, TimeInterval)] = [(.shipmentOverdue, 24 * 3600), (.paymentOverdue, 3 * 24 * 3600)]
+    static let leads: [(AlertKind, TimeInterval)] = [
+        (.shipmentOverdue, 24 * 3600), (.paymentOverdue, 3 * 24 * 3600), (.filingOverdue, Double(filingTiers.max() ?? 14) * 86_400),
+    ]
+
+    /// The days before the filing deadline its reminders go out (SPEC: 14, 7 and 1).
+    static let filingTiers = [14, 7, 1]
 
     /// The reminder that `alert`, found as of the end of its lead, falls due soon; nil when it is
     /// already overdue (the overdue reminder covers it) or not a kind with a lead.
@@ -70,6 +75,13 @@ enum ReminderRules {
             return Reminder(
                 key: "payment-soon:\(alert.subjectId)", kind: "reminder.payment_due", audience: .orderBuyers,
                 title: "订单将在 3 天内到付款期限")
+        case .filingOverdue:
+            // One reminder per tier: the narrowest of 14, 7, 1 days that the time left is within.
+            let left = Int((alert.since.timeIntervalSince(now) / 86_400).rounded(.up))
+            guard let tier = filingTiers.sorted().first(where: { left <= $0 }) else { return nil }
+            return Reminder(
+                key: "filing:\(alert.subjectId):\(QuotaRules.quotaYear(of: alert.since)):\(tier)", kind: "reminder.filing_due",
+                audience: .organizationManagers, title: "预留份额填报将在 \(tier) 天内截止")
         default:
             return nil
         }

@@ -31,7 +31,7 @@ enum ConfigurationSettings {
         // The server.
         Setting("host"), Setting("port"), Setting("tls-cert"), Setting("tls-key"), Setting("no-tls", flag: true),
         Setting("slow-moving-days"), Setting("payment-due-days"), Setting("certificate-expiring-days"),
-        Setting("minimum-reserved-ratio-bp"), Setting("bcrypt-cost"), Setting("session-hours"),
+        Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
         Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
@@ -71,6 +71,9 @@ enum ConfigurationSettings {
             try values.parse("certificate-expiring-days", expected: "a number of days 1-3650", within(1...3650)) ?? c.alerts.certificateExpiringDays
         c.minimumReservedRatioBp =
             try values.parse("minimum-reserved-ratio-bp", expected: "basis points 0-10000", within(0...10000)) ?? c.minimumReservedRatioBp
+        c.alerts.filingDeadline =
+            try values.parse("filing-deadline", expected: "a day of the year as MM-DD (03-31)", { FilingDeadline($0) })
+            ?? c.alerts.filingDeadline
         c.bcryptCost = try values.parse("bcrypt-cost", expected: "a bcrypt cost 10-16", within(10...16)) ?? c.bcryptCost
         if let hours = try values.parse("session-hours", expected: "a number of hours 1-720", within(1...720)) {
             c.sessionLifetime = .seconds(hours * 3600)

@@ -38,6 +38,17 @@ enum RegionRules {
         isWellFormed(scope) && isWellFormed(code) && code.hasPrefix(prefix(of: scope))
     }
 
+    /// The division and those above it, most specific first (`230102` → 230102, 230100, 230000);
+    /// empty for no or a malformed code.
+    static func chain(of code: String?) -> [String] {
+        guard let code, isWellFormed(code) else { return [] }
+        var chain = [code]
+        for next in [String(code.prefix(4)) + "00", String(code.prefix(2)) + "0000"] where next != chain.last {
+            chain.append(next)
+        }
+        return chain
+    }
+
     /// The province a code lies in (`230102` → `230000`).
     static func province(of code: String) -> String {
         String(code.prefix(2)) + "0000"

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The alerts of 动态跟踪 (API.md "Reports and alerts"): county officers see their own county,
-/// merchants their own alerts, admins all.
+/// merchants their own alerts, finance officers their region's organizations, managers their
+/// subtree's, admins all.
 struct AlertReporting: UseCase {
     let services: AppServices
     var settings: AlertSettings { services.configuration.alerts }
@@ -22,7 +23,13 @@ struct AlertReporting: UseCase {
             case .merchant:
                 guard let merchant = try await merchants.merchant(ownerId: user.userId, in: db) else { return [] }
                 scope = .merchant(merchant.id)
-            default: scope = .all
+            case .finance: scope = .region(user.regionCode ?? "-")
+            case .buyer:
+                guard let membership = try await services.buyers.membership(userId: user.userId, in: db),
+                    membership.role == .manager
+                else { throw DomainError(.forbidden, code: "forbidden", detail: "only a unit's managers follow its alerts") }
+                scope = .subtree(membership.organization.id)
+            case .admin: scope = .all
             }
             return try await alerts.alerts(kinds, scope: scope, settings: settings, now: now, limit: limit, in: db)
         }

@@ -21,6 +21,8 @@ struct AlertStore: Sendable {
             case .paymentOverdue: alerts += try await query.paymentOverdue()
             case .certificateExpiring: alerts += try await query.certificateExpiring()
             case .documentExpiring: alerts += try await query.documentExpiring()
+            case .filingOverdue: alerts += try await query.filingOverdue()
+            case .waiverPending: alerts += try await query.waiverPending()
             }
         }
         return Array(alerts.sorted { ($0.since, $0.subjectId) < ($1.since, $1.subjectId) }.prefix(limit))
@@ -37,8 +39,11 @@ struct AlertStore: Sendable {
         let db: any SQLDatabase
         let day = 86_400_000 as Int64
 
-        /// The scope as a condition on the named columns (none named: nothing in scope).
-        func filter(county: String? = nil, merchant: String? = nil) -> SQLQueryString {
+        /// The scope as a condition on the named columns (none named: nothing in scope);
+        /// `organization` names a buyer organization's id and region columns.
+        func filter(county: String? = nil, merchant: String? = nil, organization: (id: String, region: String)? = nil)
+            -> SQLQueryString
+        {
             switch scope {
             case .all: return ""
             case .county(let code):
@@ -47,6 +52,12 @@ struct AlertStore: Sendable {
             case .merchant(let id):
                 guard let merchant else { return " AND 1 = 0" }
                 return " AND \(unsafeRaw: merchant) = \(bind: id)"
+            case .region(let code):
+                guard let organization else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: organization.region) LIKE \(bind: String(RegionRules.prefix(of: code)) + "%")"
+            case .subtree(let root):
+                guard let organization else { return " AND 1 = 0" }
+                return " AND \(unsafeRaw: organization.id) IN (" + BuyerStore.subtreeSQL(of: root) + " SELECT id FROM tree)"
             }
         }
 
@@ -57,6 +68,7 @@ struct AlertStore: Sendable {
             case .all: return ""
             case .county(let code): return " AND o.merchant_id IN (SELECT id FROM merchants WHERE county_code = \(bind: code))"
             case .merchant(let id): return " AND o.merchant_id = \(bind: id)"
+            case .region, .subtree: return " AND 1 = 0"
             }
         }
 
@@ -114,7 +126,7 @@ struct AlertStore: Sendable {
                 JOIN buyer_organizations o ON o.id = q.organization_id
                 WHERE q.year = \(bind: Int64(year)) AND q.has_canteen = 1 AND q.completed_fen < q.reserved_fen
                   AND q.completed_fen * 10000 < \(bind: expected) * q.reserved_fen
-                  \(filter(county: "o.county_code"))
+                  \(filter(county: "o.county_code", organization: ("o.id", "o.region_code")))
                 ORDER BY q.organization_id
                 """
             ).map { row in
@@ -175,6 +187,62 @@ struct AlertStore: Sendable {
                     kind: .paymentOverdue, subjectType: "order", subjectId: row.id,
                     detail: "\(row.name) owes \(row.owed) fen, accepted \(Date(millis: row.acceptedAt).rfc3339)",
                     since: Date(millis: row.acceptedAt + due))
+            }
+        }
+
+        private struct OrganizationRow: RowModel {
+            var id: String
+            var name: String
+        }
+
+        /// Active organizations without a filing of the current year once its deadline passed
+        /// (with `dueFrom`: those whose deadline passes between then and `now`, for reminders).
+        func filingOverdue() async throws -> [Alert] {
+            if case .merchant = scope { return [] }
+            let year = QuotaRules.quotaYear(of: now)
+            let passes = settings.filingDeadline.passes(in: year)
+            guard passes <= now, passes >= (dueFrom ?? .distantPast) else { return [] }
+            return try await rows(
+                OrganizationRow.self,
+                """
+                SELECT o.id, o.name FROM buyer_organizations o
+                WHERE o.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM quota_plans q WHERE q.organization_id = o.id AND q.year = \(bind: Int64(year)))
+                  \(filter(county: "o.county_code", organization: ("o.id", "o.region_code")))
+                ORDER BY o.id
+                """
+            ).map { row in
+                Alert(
+                    kind: .filingOverdue, subjectType: "buyer_organization", subjectId: row.id,
+                    detail: "\(row.name): no \(year) filing after the deadline \(settings.filingDeadline.text)", since: passes)
+            }
+        }
+
+        private struct WaiverRow: RowModel {
+            var organizationId: String
+            var name: String
+            var reservedRatioBp: Int64
+            @Millis var updatedAt: Date
+        }
+
+        /// Filings of the current year whose waiver waits for finance.
+        func waiverPending() async throws -> [Alert] {
+            if case .merchant = scope { return [] }
+            let year = QuotaRules.quotaYear(of: now)
+            return try await rows(
+                WaiverRow.self,
+                """
+                SELECT q.organization_id, o.name, q.reserved_ratio_bp, q.updated_at FROM quota_plans q
+                JOIN buyer_organizations o ON o.id = q.organization_id
+                WHERE q.year = \(bind: Int64(year)) AND q.waiver_status = 'requested'
+                  \(filter(county: "o.county_code", organization: ("o.id", "o.region_code")))
+                ORDER BY q.updated_at
+                """
+            ).map { row in
+                Alert(
+                    kind: .waiverPending, subjectType: "buyer_organization", subjectId: row.organizationId,
+                    detail: "\(row.name): \(year) filing at \(row.reservedRatioBp) bp waits for a waiver decision",
+                    since: row.updatedAt)
             }
         }
 

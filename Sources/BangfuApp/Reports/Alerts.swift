@@ -11,6 +11,9 @@ public struct AlertSettings: Sendable {
     public var certificateExpiringDays = 30
     /// Merchant documents expiring within these many days, each a tier of its own.
     public var documentExpiringDays = [90, 30, 7]
+    /// The yearly filing's deadline (month, day) in UTC+8: organizations without a filing are
+    /// overdue from the next day (`--filing-deadline MM-DD`, default 03-31).
+    public var filingDeadline = FilingDeadline(month: 3, day: 31)
 
     public init() {}
 }
@@ -22,6 +25,10 @@ enum AlertKind: String, CaseIterable, Codable, Sendable {
     case paymentOverdue = "payment_overdue"
     case certificateExpiring = "certificate_expiring"
     case documentExpiring = "document_expiring"
+    /// An active organization without a filing of the current year after the deadline.
+    case filingOverdue = "filing_overdue"
+    /// A filing whose waiver waits for finance.
+    case waiverPending = "waiver_pending"
 }
 
 struct Alert: Sendable, Equatable, Encodable {
@@ -32,11 +39,44 @@ struct Alert: Sendable, Equatable, Encodable {
     @Millis var since: Date
 }
 
-/// Whose alerts: everything (admins), one county (its officer), one merchant.
+/// Whose alerts: everything (admins), one county (its officer), one merchant, the organizations
+/// of a region (a finance officer) or of a subtree (a manager).
 enum AlertScope: Sendable, Equatable {
     case all
     case county(String)
     case merchant(String)
+    case region(String)
+    case subtree(String)
+}
+
+/// A day of the year as `MM-DD` (the filing deadline).
+public struct FilingDeadline: Sendable, Equatable {
+    public var month: Int
+    public var day: Int
+
+    public init(month: Int, day: Int) {
+        self.month = month
+        self.day = day
+    }
+
+    /// `MM-DD` of a day every year has (02-29 refused).
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }), let month = Int(parts[0]), let day = Int(parts[1]),
+            (1...12).contains(month), day >= 1, day <= [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        else { return nil }
+        self.init(month: month, day: day)
+    }
+
+    var text: String { String(format: "%02d-%02d", month, day) }
+
+    /// The instant the deadline of `year` has passed: 00:00 UTC+8 the day after.
+    func passes(in year: Int) -> Date {
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (year, month, day)
+        let date = QuotaRules.calendar.date(from: components) ?? AlertRules.yearStart(year)
+        return date.addingTimeInterval(86_400)
+    }
 }
 
 enum AlertRules {

@@ -12,7 +12,7 @@ struct ReportsController {
         let limited = router.group().add(middleware: services.rateLimited())
         limited.only(.admin, .county).get("/api/v1/reports/sales", use: sales)
         limited.only(.admin).get("/api/v1/reports/quota", use: quota)
-        limited.only(.admin, .county, .merchant).get("/api/v1/reports/alerts", use: alerts)
+        limited.only(.admin, .county, .merchant, .finance, .buyer).get("/api/v1/reports/alerts", use: alerts)
     }
 
     /// `?year=`, nil when absent (the use case takes the current quota year).

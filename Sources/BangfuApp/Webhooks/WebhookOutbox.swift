@@ -11,12 +11,14 @@ struct WebhookOutbox: Sendable {
     let details: OrderDetails
     let certification: CertificationStore
     let ids: IDGenerator
+    /// The operator's national minimum ratio, for a filing's `minimumBp`.
+    let minimumRatioBp: Int64
 
     /// An event's object: whose it is (which webhooks may hear of it), rendered as `data` only
     /// once some webhook does.
     struct Subject {
         enum Object {
-            case order(Order), refund(Refund), certificate(Certificate)
+            case order(Order), refund(Refund), certificate(Certificate), filing(QuotaPlan, regionCode: String?)
         }
         var merchantId: String?
         var organizationId: String?
@@ -88,6 +90,13 @@ struct WebhookOutbox: Sendable {
             return try await certificate(number, in: db)
         case "certificate":
             return try await certificate(event.entityId, in: db)
+        case "quota_plan":
+            let parts = event.entityId.split(separator: "/").map(String.init)
+            guard parts.count == 2, let year = Int(parts[1]),
+                let organization = try await details.buyers.organization(id: parts[0], in: db),
+                let plan = try await details.buyers.plan(organizationId: organization.id, year: year, in: db)
+            else { return [] }
+            return [Subject(merchantId: nil, organizationId: organization.id, object: .filing(plan, regionCode: organization.regionCode))]
         default:
             return []
         }
@@ -109,6 +118,11 @@ struct WebhookOutbox: Sendable {
         case .order(let order): try await details.detail(order, in: db)
         case .refund(let refund): refund
         case .certificate(let certificate): CertificationDTO.CertificateOutput(certificate, now: now)
+        case .filing(let plan, let region):
+            BuyerDTO.PlanOutput(
+                plan, now: now,
+                minimumBp: FilingRules.minimumBp(
+                    regionCode: region, overrides: try await FilingStore().overrides(for: region, in: db), defaultBp: minimumRatioBp))
         }
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 /// addresses a delivery may reach, how a delivery is signed, and when a failed one is tried again.
 enum WebhookRules {
     /// Every event type a webhook may subscribe to. `order.invoiced`, `order.rated`,
-    /// `filing.confirmed` and `filing.returned` are accepted now and sent once invoices, ratings
-    /// and filings exist (issues 19 and 20).
+    /// `order.invoiced` and `order.rated` are accepted now and sent once invoices and ratings
+    /// exist (issue 20); `filing.confirmed` and `filing.returned` go to the organization's webhooks.
     static let eventTypes: [String] = [
         "order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted",
         "order.settled", "order.invoiced", "order.rated", "refund.requested", "refund.decided", "filing.confirmed",

@@ -97,13 +97,25 @@ struct Webhooks: UseCase {
         return Page(rows, paging, tag: "webhook-deliveries", position: { "\($0.seq)|\($0.id)" }, item: { $0 })
     }
 
-    /// Whose webhooks the caller manages: its merchant's, its organization's, or the admins';
-    /// nil for a merchant not yet approved, a buyer without an organization, a county officer.
+    /// Refuses (403) a buyer who is not its organization's manager.
+    func checkOwner(_ user: Identity) async throws {
+        _ = try await database.read { db in try await owner(of: user, in: db) }
+    }
+
+    /// Whose webhooks the caller manages: its merchant's, its organization's (a manager), or the
+    /// admins'; nil for a merchant not yet approved, a buyer without an organization, a county or
+    /// finance officer; a purchaser or contractor is refused (403).
     private func owner(of user: Identity, in db: any SQLDatabase) async throws -> WebhookOwner? {
         switch user.role {
         case .admin: .admins
         case .merchant: try await merchants.merchant(ownerId: user.userId, in: db).map { .merchant($0.id) }
-        case .buyer: try await buyers.organization(memberId: user.userId, in: db).map { .organization($0.id) }
+        case .buyer:
+            // The organization's webhooks are its managers' (a contractor must not hear of every order).
+            switch try await buyers.membership(userId: user.userId, in: db) {
+            case let membership? where membership.role == .manager: .organization(membership.organization.id)
+            case _?: throw DomainError(.forbidden, code: "forbidden", detail: "only the organization's managers manage its webhooks")
+            case nil: nil
+            }
         case .county, .finance: nil
         }
     }

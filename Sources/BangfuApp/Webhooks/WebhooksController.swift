@@ -18,6 +18,8 @@ struct WebhooksController {
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
+        // A purchaser or contractor is refused before the body is judged.
+        try await webhooks.checkOwner(user)
         let input = try await request.decodeJSON(Webhooks.Input.self, context: context)
         return try .json(try await webhooks.register(input, by: user), status: .created)
     }
