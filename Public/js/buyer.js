@@ -130,7 +130,7 @@ async function quotaTab() {
         ['食堂食材采购预算', fen(plan.canteenBudgetFen)], ['预留比例', `${fenToYuanInput(plan.reservedRatioBp)}%（最低 ${fenToYuanInput(plan.minimumBp)}%）`],
         ['预留份额', fen(plan.reservedFen)], ['已完结', fen(plan.completedFen)], ['已下单未完结', fen(plan.committedFen)],
         ['已退款', fen(plan.refundedFen)], ['预算余额', h('span', { testid: 'quota-remaining' }, fen(plan.remainingBudgetFen))],
-        ['工会采购预算', fen(plan.unionBudgetFen)],
+        ['工会采购预算', fen(plan.unionBudgetFen)], ['工会已下单未完结', fen(plan.unionCommittedFen)], ['工会已完结', fen(plan.unionCompletedFen)],
       ])));
   } else {
     out.push(notice(`尚未申报 ${year} 年的预留份额计划；申报后才能下单。`, 'warn'));
@@ -200,6 +200,7 @@ async function cartTab() {
     id: 'checkout-form', submit: '提交订单', testid: 'checkout',
     fields: [
       { name: 'shipWithinDays', label: '最晚发货时限', type: 'select', options: [['7', '7 天内'], ['15', '15 天内'], ['30', '30 天内']], value: '7' },
+      { name: 'purpose', label: '采购用途', type: 'select', options: [['canteen', '食堂采购（计入预留份额）'], ['union', '工会采购（使用工会预算）']], value: 'canteen' },
       { name: 'deliveryAddress', label: '收货地址', value: state.me.buyerOrganization.canteenAddress },
       { name: 'note', label: '备注（可选）', type: 'textarea', rows: 2 },
     ],
@@ -209,7 +210,7 @@ async function cartTab() {
         const q = parseInt10(formEl.querySelector(`[name="items[${i}].quantity"]`).value, `items[${i}].quantity`, { min: 1, max: 100000 });
         return { productId: l.productId, quantity: q };
       });
-      const body = { items, shipWithinDays: Number(v.shipWithinDays), deliveryAddress: v.deliveryAddress || undefined, note: v.note || undefined };
+      const body = { items, purpose: v.purpose === 'union' ? 'union' : undefined, shipWithinDays: Number(v.shipWithinDays), deliveryAddress: v.deliveryAddress || undefined, note: v.note || undefined };
       const bodyText = JSON.stringify(body);
       const key = pendingCheckout?.body === bodyText ? pendingCheckout.key : crypto.randomUUID();
       pendingCheckout = { body: bodyText, key };

@@ -355,4 +355,52 @@ extension TestClientProtocol {
             #expect(try await client.call(.get, path, token: market.canteen.token).status == .forbidden)
         }
     }
+
+    @Test func unionOrdersUseTheUnionBudgetAndNeverTheCanteens() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let canteen = market.canteen
+            func union(_ quantity: Int) async throws -> TestResponse {
+                try await client.call(
+                    .post, "/api/v1/orders", token: canteen.token,
+                    json: #"{"items":[{"productId":"\#(market.rice)","quantity":\#(quantity)}],"purpose":"union"}"#,
+                    headers: [.idempotencyKey: UUID().uuidString])
+            }
+            // No union budget filed: a union order is refused while the canteen's budget remains.
+            let none = try await union(1)
+            #expect(none.status == .conflict && none.code == "union_budget_exceeded" && none.fields == ["purpose"], "\(none.text)")
+            let bad = try await client.call(
+                .post, "/api/v1/orders", token: canteen.token,
+                json: #"{"items":[{"productId":"\#(market.rice)","quantity":1}],"purpose":"gift"}"#,
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(bad.status == .unprocessableContent && bad.fields == ["purpose"])
+            let withUnion = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1500,"unionBudgetFen":5000}"#
+            #expect(try await client.call(.put, canteen.planPath, token: canteen.token, json: withUnion).status == .ok)
+            let placed = try await union(3)
+            #expect(placed.status == .created, "\(placed.text)")
+            let order = try #require(placed.orderIds.first)
+            #expect((placed.object["orders"] as? [[String: Any]])?.first?["purpose"] as? String == "union")
+            var plan = try await canteen.plan(client)
+            #expect(plan["unionCommittedFen"] as? Int == 3_000 && plan["committedFen"] as? Int == 0)
+            // 2,000 fen of union budget left: three more kilos exceed it, the canteen's budget is untouched.
+            let over = try await union(3)
+            #expect(over.status == .conflict && over.code == "union_budget_exceeded")
+            // Settled: the union's completion, not the canteen's.
+            try await client.walk(order, buyer: canteen.token, merchant: market.shop.token, to: "settled", amountFen: 3_000)
+            plan = try await canteen.plan(client)
+            #expect(plan["unionCompletedFen"] as? Int == 3_000 && plan["unionCommittedFen"] as? Int == 0)
+            #expect(plan["completedFen"] as? Int == 0 && plan["completionBp"] as? Int == 0)
+            // The union budget cannot fall below what union orders hold.
+            let lower = withUnion.replacingOccurrences(of: "5000}", with: "2000}")
+            let refused = try await client.call(.put, canteen.planPath, token: canteen.token, json: lower)
+            #expect(refused.status == .unprocessableContent && refused.fields == ["unionBudgetFen"])
+            // A cancelled union order gives its budget back.
+            let second = try #require(try await union(2).orderIds.first)
+            #expect(try await canteen.plan(client)["unionCommittedFen"] as? Int == 2_000)
+            #expect(try await client.call(.post, "/api/v1/orders/\(second)/cancellation", token: canteen.token, json: "{}").status == .ok)
+            #expect(try await canteen.plan(client)["unionCommittedFen"] as? Int == 0)
+            #expect(try await test.services.checkInvariants() == [])
+        }
+    }
 }

@@ -19,7 +19,7 @@ import Testing
             #expect(order.totalFen == 3_000)
             #expect(order.shippedAt == nil)
             #expect(order.createdAt.millis == test.clock.appClock.now.millis)
-            #expect(Order.columns.count == 21)
+            #expect(Order.columns.count == 22)
 
             try await test.services.database.write { db in
                 try await db.raw("UPDATE orders SET status = 'lost' WHERE id = \(bind: orderId)").run()

@@ -205,7 +205,7 @@ struct BuyerStore: Sendable {
 
     /// Adds amounts to one of the plans' sums (`committed_fen` or `completed_fen`), in one statement.
     func add(_ amounts: [String: Int64], to column: String, year: Int, at: Date, in db: any SQLDatabase) async throws {
-        precondition(["committed_fen", "completed_fen"].contains(column))
+        precondition(["committed_fen", "completed_fen", "union_committed_fen"].contains(column))
         guard !amounts.isEmpty else { return }
         let ids = amounts.keys.sorted()
         let sql: SQLQueryString = """
@@ -236,15 +236,19 @@ struct BuyerStore: Sendable {
     }
 
     /// Moves money between the plan's sums, in the transaction of the order change that causes it.
+    /// A union order's amounts move the union's sums instead (`purpose`); refunds count in
+    /// `refunded_fen` whatever the purpose.
     func adjust(
-        organizationId: String, year: Int, committed: Int64 = 0, completed: Int64 = 0, refunded: Int64 = 0, at: Date,
-        in db: any SQLDatabase
+        organizationId: String, year: Int, purpose: OrderPurpose = .canteen, committed: Int64 = 0, completed: Int64 = 0,
+        refunded: Int64 = 0, at: Date, in db: any SQLDatabase
     ) async throws {
+        let (committedColumn, completedColumn) =
+            purpose == .union ? ("union_committed_fen", "union_completed_fen") : ("committed_fen", "completed_fen")
         try await db.raw(
             """
-            UPDATE quota_plans SET committed_fen = committed_fen + \(bind: committed),
-              completed_fen = completed_fen + \(bind: completed), refunded_fen = refunded_fen + \(bind: refunded),
-              updated_at = \(bind: at.millis)
+            UPDATE quota_plans SET \(unsafeRaw: committedColumn) = \(unsafeRaw: committedColumn) + \(bind: committed),
+              \(unsafeRaw: completedColumn) = \(unsafeRaw: completedColumn) + \(bind: completed),
+              refunded_fen = refunded_fen + \(bind: refunded), updated_at = \(bind: at.millis)
             WHERE organization_id = \(bind: organizationId) AND year = \(bind: Int64(year))
             """
         ).run()

@@ -13,13 +13,19 @@ struct Invariants {
             let plans = try await db.raw(
                 """
                 SELECT q.organization_id, q.year, q.committed_fen, q.completed_fen, q.refunded_fen, q.canteen_budget_fen,
-                  CAST(COALESCE(SUM(CASE WHEN o.status IN ('placed', 'confirmed', 'shipped', 'accepted')
+                  q.union_committed_fen, q.union_completed_fen, q.union_budget_fen,
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND o.status IN ('placed', 'confirmed', 'shipped', 'accepted')
                     THEN o.total_fen - o.refunded_fen ELSE 0 END), 0) AS BIGINT) AS committed,
-                  CAST(COALESCE(SUM(CASE WHEN o.status = 'settled' THEN o.total_fen - o.refunded_fen ELSE 0 END), 0) AS BIGINT)
-                    AS completed,
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND o.status = 'settled' THEN o.total_fen - o.refunded_fen
+                    ELSE 0 END), 0) AS BIGINT) AS completed,
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND o.status IN ('placed', 'confirmed', 'shipped', 'accepted')
+                    THEN o.total_fen - o.refunded_fen ELSE 0 END), 0) AS BIGINT) AS union_committed,
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND o.status = 'settled' THEN o.total_fen - o.refunded_fen
+                    ELSE 0 END), 0) AS BIGINT) AS union_completed,
                   CAST(COALESCE(SUM(o.refunded_fen), 0) AS BIGINT) AS refunded
                 FROM quota_plans q LEFT JOIN orders o ON o.organization_id = q.organization_id AND o.quota_year = q.year
-                GROUP BY q.organization_id, q.year, q.committed_fen, q.completed_fen, q.refunded_fen, q.canteen_budget_fen
+                GROUP BY q.organization_id, q.year, q.committed_fen, q.completed_fen, q.refunded_fen, q.canteen_budget_fen,
+                  q.union_committed_fen, q.union_completed_fen, q.union_budget_fen
                 """
             ).all().map { try $0.model(PlanSums.self) }
             for plan in plans {
@@ -27,12 +33,18 @@ struct Invariants {
                 for (stored, a, b) in [
                     ("committed_fen", plan.committedFen, plan.committed), ("completed_fen", plan.completedFen, plan.completed),
                     ("refunded_fen", plan.refundedFen, plan.refunded),
+                    ("union_committed_fen", plan.unionCommittedFen, plan.unionCommitted),
+                    ("union_completed_fen", plan.unionCompletedFen, plan.unionCompleted),
                 ] where a != b {
                     problems.append("plan \(org)/\(year): \(stored) is \(a), its orders say \(b)")
                 }
                 let used = plan.committedFen + plan.completedFen
                 let budget = plan.canteenBudgetFen
                 if used > budget { problems.append("plan \(org)/\(year): \(used) fen used of a \(budget) fen budget") }
+                let unionUsed = plan.unionCommittedFen + plan.unionCompletedFen
+                if unionUsed > plan.unionBudgetFen {
+                    problems.append("plan \(org)/\(year): \(unionUsed) fen of union orders over a \(plan.unionBudgetFen) fen union budget")
+                }
             }
             // Stock never negative; held units are exactly those of open (placed, confirmed) orders.
             let negative = try await db.raw(
@@ -96,8 +108,13 @@ extension Invariants {
         var completedFen: Int64
         var refundedFen: Int64
         var canteenBudgetFen: Int64
+        var unionCommittedFen: Int64
+        var unionCompletedFen: Int64
+        var unionBudgetFen: Int64
         var committed: Int64
         var completed: Int64
+        var unionCommitted: Int64
+        var unionCompleted: Int64
         var refunded: Int64
     }
 

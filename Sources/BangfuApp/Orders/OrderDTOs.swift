@@ -9,6 +9,8 @@ enum OrderDTO {
             var quantity: Int64
         }
         var items: [Line]
+        /// `canteen` (absent) or `union`.
+        var purpose: String?
         var shipWithinDays: Int?
         var deliveryAddress: String?
         var note: String?
@@ -22,6 +24,7 @@ enum OrderDTO {
         var merchantId: String
         /// The member who placed it.
         var placedBy: String
+        var purpose: OrderPurpose
         var status: OrderStatus
         var totalFen: Int64
         var refundedFen: Int64
@@ -51,6 +54,7 @@ enum OrderDTO {
             buyerOrganizationName = organizationName
             merchantId = o.merchantId
             placedBy = o.buyerId
+            purpose = o.purpose
             status = o.status
             totalFen = o.totalFen
             refundedFen = o.refundedFen

@@ -5,6 +5,12 @@ enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case placed, confirmed, shipped, accepted, settled, rejected, cancelled
 }
 
+/// What an order buys for (SPEC "Union purchasing"): the canteen's share (the default) or the
+/// union's, each against its own budget of the filing.
+enum OrderPurpose: String, Sendable, Codable, CaseIterable {
+    case canteen, union
+}
+
 /// What a party asks of an order; each maps to one route of API.md "Orders".
 enum OrderAction: String, Sendable, CaseIterable {
     /// `POST /orders/{id}/confirm`

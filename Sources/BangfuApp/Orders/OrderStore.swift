@@ -23,13 +23,14 @@ struct Order: TableRow {
     @OptionalMillis var settledAt: Date?
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
+    var purpose: OrderPurpose = .canteen
 }
 
 extension Order {
     static let columns = [
         "id", "checkout_id", "organization_id", "merchant_id", "buyer_id", "status", "total_fen", "refunded_fen",
         "ship_within_days", "ship_by", "delivery_address", "note", "quota_year", "carrier", "tracking_number",
-        "payment_reference", "shipped_at", "accepted_at", "settled_at", "created_at", "updated_at",
+        "payment_reference", "shipped_at", "accepted_at", "settled_at", "created_at", "updated_at", "purpose",
     ]
 
     /// The row's values in the order of `columns`.
@@ -39,7 +40,7 @@ extension Order {
          \(bind: status.rawValue), \(bind: totalFen), \(bind: refundedFen), \(bind: Int64(shipWithinDays)),
          \(bind: shipBy.millis), \(bind: deliveryAddress), \(bind: note), \(bind: Int64(quotaYear)), \(bind: carrier),
          \(bind: trackingNumber), \(bind: paymentReference), \(bind: shippedAt?.millis), \(bind: acceptedAt?.millis),
-         \(bind: settledAt?.millis), \(bind: createdAt.millis), \(bind: updatedAt.millis))
+         \(bind: settledAt?.millis), \(bind: createdAt.millis), \(bind: updatedAt.millis), \(bind: purpose.rawValue))
         """
     }
 }

@@ -58,7 +58,8 @@ struct OrderWorkflow: UseCase {
         case .rejected, .cancelled:
             for item in items { try await store.release(productId: item.productId, quantity: item.quantity, in: db) }
             try await buyers.adjust(
-                organizationId: order.organizationId, year: order.quotaYear, committed: -net, at: now, in: db)
+                organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: -net, at: now,
+                in: db)
         case .shipped:
             for item in items { try await store.ship(productId: item.productId, quantity: item.quantity, in: db) }
             order.shippedAt = now
@@ -66,8 +67,8 @@ struct OrderWorkflow: UseCase {
             order.acceptedAt = now
         case .settled:
             try await buyers.adjust(
-                organizationId: order.organizationId, year: order.quotaYear, committed: -net, completed: net, at: now,
-                in: db)
+                organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: -net,
+                completed: net, at: now, in: db)
             try await reports.record(
                 SalesRules.contributions(
                     lines: Self.salesLines(order, items), amount: net, month: SalesRules.month(of: order.createdAt),
@@ -144,7 +145,7 @@ struct OrderWorkflow: UseCase {
                 try await store.update(order, in: db)
                 let settled = order.status == .settled
                 try await buyers.adjust(
-                    organizationId: order.organizationId, year: order.quotaYear,
+                    organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose,
                     committed: settled ? 0 : -refund.amountFen, completed: settled ? -refund.amountFen : 0,
                     refunded: refund.amountFen, at: now, in: db)
                 if settled {

@@ -36,7 +36,14 @@ struct Placer: Sendable {
         var request: PlacementRequest
         var checkoutId: String
         var totalFen: Int64
+        var purpose: OrderPurpose
         var orders: [(order: Order, items: [OrderItem], event: HistoryRecord)]
+    }
+
+    /// What is left of each budget: the canteen's, or the union's (SPEC "Union purchasing").
+    private struct Budget: Hashable {
+        var organizationId: String
+        var purpose: OrderPurpose
     }
 
     func place(_ requests: [PlacementRequest]) async throws -> [PlacementAnswer] {
@@ -96,7 +103,11 @@ struct Placer: Sendable {
         let plans = try await buyers.plans(
             organizationIds: Array(Set(requests.map(\.organization.id))), year: year, lock: true, in: db)
         var stock = products.mapValues(\.stock)
-        var remaining = plans.mapValues(\.remainingBudgetFen)
+        var remaining: [Budget: Int64] = [:]
+        for (id, plan) in plans {
+            remaining[Budget(organizationId: id, purpose: .canteen)] = plan.remainingBudgetFen
+            remaining[Budget(organizationId: id, purpose: .union)] = plan.unionBudgetFen - plan.unionCommittedFen - plan.unionCompletedFen
+        }
         var accepted: [Accepted] = []
         var answers: [PlacementAnswer] = []
         for request in requests {
@@ -105,7 +116,7 @@ struct Placer: Sendable {
                 for order in checkout.orders {
                     for item in order.items { stock[item.productId, default: 0] -= item.quantity }
                 }
-                remaining[request.organization.id, default: 0] -= checkout.totalFen
+                remaining[Budget(organizationId: request.organization.id, purpose: checkout.purpose), default: 0] -= checkout.totalFen
                 accepted.append(checkout)
                 let output = OrderDTO.CheckoutOutput(
                     checkoutId: checkout.checkoutId, totalFen: checkout.totalFen,
@@ -128,8 +139,11 @@ struct Placer: Sendable {
     /// The checks of one checkout against the running figures; throws its refusal.
     private func check(
         _ request: PlacementRequest, products: [String: OrderableProduct], stock: [String: Int64], plans: [String: QuotaPlan],
-        remaining: [String: Int64], year: Int, now: Date
+        remaining: [Budget: Int64], year: Int, now: Date
     ) throws -> Accepted {
+        guard let purpose = OrderPurpose(rawValue: request.input.purpose ?? "canteen") else {
+            throw DomainError.invalid("purpose", "must be canteen or union")
+        }
         var lines: [PricedLine] = []
         for (index, item) in request.input.items.enumerated() {
             guard let product = products[item.productId] else {
@@ -161,14 +175,20 @@ struct Placer: Sendable {
             throw DomainError.conflict(
                 "your \(year) filing was returned: correct it and submit it again", code: "filing_returned")
         }
+        let left = remaining[Budget(organizationId: organizationId, purpose: purpose)]
         switch QuotaRules.placementProblem(
-            checkoutTotalFen: split.totalFen, remainingBudgetFen: plans[organizationId] == nil ? nil : remaining[organizationId])
+            checkoutTotalFen: split.totalFen, remainingBudgetFen: plans[organizationId] == nil ? nil : left)
         {
         case .planMissing?:
             throw DomainError.conflict("declare your quota plan for \(year) first", code: "quota_plan_missing")
+        case .budgetExceeded? where purpose == .union:
+            throw DomainError(
+                .conflict, code: "union_budget_exceeded",
+                detail: "the checkout's \(split.totalFen) fen exceed the union budget left, \(left ?? 0) fen",
+                errors: [FieldError("purpose", "the union budget is exhausted")])
         case .budgetExceeded?:
             throw DomainError.conflict(
-                "the checkout's \(split.totalFen) fen exceed the remaining budget of \(remaining[organizationId] ?? 0) fen",
+                "the checkout's \(split.totalFen) fen exceed the remaining budget of \(left ?? 0) fen",
                 code: "quota_budget_exceeded")
         case nil: break
         }
@@ -181,7 +201,7 @@ struct Placer: Sendable {
                 shipWithinDays: shipWithinDays, shipBy: now.addingTimeInterval(Double(shipWithinDays) * 86400),
                 deliveryAddress: request.input.deliveryAddress, note: request.input.note, quotaYear: year, carrier: nil,
                 trackingNumber: nil, paymentReference: nil, shippedAt: nil, acceptedAt: nil, settledAt: nil, createdAt: now,
-                updatedAt: now)
+                updatedAt: now, purpose: purpose)
             // Every line's product was found and checked orderable (with a certificate) above.
             let items = try group.lines.map { line -> OrderItem in
                 guard let product = products[line.line.productId], let number = product.certificateNumber else {
@@ -197,7 +217,7 @@ struct Placer: Sendable {
                 toStatus: "placed", note: nil, at: now)
             return (order: order, items: items, event: event)
         }
-        return Accepted(request: request, checkoutId: checkoutId, totalFen: split.totalFen, orders: orders)
+        return Accepted(request: request, checkoutId: checkoutId, totalFen: split.totalFen, purpose: purpose, orders: orders)
     }
 
     /// The accepted checkouts' writes, a fixed number of statements for the whole batch.
@@ -205,14 +225,19 @@ struct Placer: Sendable {
         guard !accepted.isEmpty else { return }
         var holds: [String: Int64] = [:]
         var committed: [String: Int64] = [:]
+        var union: [String: Int64] = [:]
         for checkout in accepted {
-            committed[checkout.request.organization.id, default: 0] += checkout.totalFen
+            switch checkout.purpose {
+            case .canteen: committed[checkout.request.organization.id, default: 0] += checkout.totalFen
+            case .union: union[checkout.request.organization.id, default: 0] += checkout.totalFen
+            }
             for order in checkout.orders {
                 for item in order.items { holds[item.productId, default: 0] += item.quantity }
             }
         }
         guard try await store.hold(holds, at: now, in: db) else { throw WriteConflict() }
         try await buyers.commit(committed, year: year, at: now, in: db)
+        try await buyers.add(union, to: "union_committed_fen", year: year, at: now, in: db)
         try await store.insertCheckouts(
             accepted.map { ($0.checkoutId, $0.request.organization.id, $0.request.user.userId, $0.totalFen) }, at: now, in: db)
         let orders = accepted.flatMap(\.orders)
@@ -225,6 +250,7 @@ struct Placer: Sendable {
                     [
                         "organizationId": checkout.request.organization.id, "totalFen": checkout.totalFen,
                         "orders": checkout.orders.map(\.order.id).joined(separator: ","), "quotaYear": year,
+                        "purpose": checkout.purpose.rawValue,
                     ])
             }, in: db)
     }

@@ -410,6 +410,8 @@ enum Migrations {
                 CREATE TABLE minimum_ratios (region_code TEXT PRIMARY KEY REFERENCES regions(code), minimum_bp BIGINT NOT NULL,
                   updated_at BIGINT NOT NULL)
                 """,
+                // Union orders (工会采购) use the filing's union budget, never the canteen's.
+                "ALTER TABLE orders ADD COLUMN purpose TEXT NOT NULL DEFAULT 'canteen'",
             ]
         },
     ]
