@@ -74,6 +74,15 @@ import Testing
             let buyer = try await client.signIn("seed-b2", password: "bench password 1")
             let placed = try await client.place(buyer, [(item["id"] as! String, 1)])
             #expect(placed.status == .created, "\(placed.text)")
+            // The seeded tree: a department above the units, a purchaser in each, a finance officer
+            // of the province who sees them all in the review queue and the bulletin.
+            let organizations = try await client.call(.get, "/api/v1/buyer-organizations", token: try await client.signIn("seed-d1", password: "bench password 1"))
+            #expect(organizations.items.count == 4 && organizations.items.filter { $0["parentId"] is String }.count == 3)
+            #expect(try await client.signIn("seed-b3-p", password: "bench password 1").isEmpty == false)
+            let finance = try await client.signIn("seed-finance", password: "bench password 1")
+            #expect(try await client.call(.get, "/api/v1/filings?status=submitted", token: finance).items.count == 3)
+            let bulletin = try await client.call(.get, "/api/v1/reports/bulletin", token: finance)
+            #expect((bulletin.object["rows"] as? [[String: Any]])?.reduce(0) { $0 + ($1["units"] as? Int ?? 0) } == 4)
         }
     }
 }
