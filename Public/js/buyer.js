@@ -157,6 +157,8 @@ async function quotaTab() {
           unionBudgetFen: v.unionBudgetFen ? parseYuan(v.unionBudgetFen, 'unionBudgetFen', { allowZero: true }) : 0,
           waiverReason: v.waiverReason.trim() || null,
         };
+        // A reason left from an earlier filing is dropped once the ratio reaches the minimum.
+        if (plan && withCanteen && body.reservedRatioBp >= plan.minimumBp) body.waiverReason = null;
         try {
           await api('PUT', `/buyer-organizations/${encodeURIComponent(org.id)}/quota-plans/${year}`, { body });
         } catch (e) {

@@ -111,7 +111,10 @@ extension TestClientProtocol {
             let cycle = try await client.call(.patch, "\(path)/\(deptId)", token: deptToken, json: #"{"parentId":"\#(unitId)"}"#)
             #expect(cycle.status == .unprocessableContent && cycle.fields == ["parentId"], "\(cycle.text)")
             // Another province while a unit below stays in Heilongjiang.
-            let moved = try await client.call(.patch, "\(path)/\(deptId)", token: deptToken, json: #"{"regionCode":"220000"}"#)
+            // A verified organization's region is the admin's to change (its minimum and reviewer follow it).
+            let own = try await client.call(.patch, "\(path)/\(deptId)", token: deptToken, json: #"{"regionCode":"230100"}"#)
+            #expect(own.status == .forbidden && own.fields == ["regionCode"])
+            let moved = try await client.call(.patch, "\(path)/\(deptId)", token: cast.admin, json: #"{"regionCode":"220000"}"#)
             #expect(moved.status == .unprocessableContent && moved.fields == ["regionCode"])
 
             // Six levels: dept, unit, then four more; a seventh is refused, also by moving a subtree.

@@ -188,7 +188,7 @@ extension TestClientProtocol {
             let cast = try await Cast.make(test, client)
             let (token, unit) = try await client.unit("school", number: 51, admin: cast.admin)
             let id = try #require(unit.object["id"] as? String)
-            let (_, other) = try await client.unit("hall", number: 52, admin: cast.admin)
+            let (otherToken, other) = try await client.unit("hall", number: 52, admin: cast.admin)
             let otherId = try #require(other.object["id"] as? String)
             let put = { (body: String) in try await client.call(.put, Self.planPath(id), token: token, json: body) }
             let cases: [(String, [String])] = [
@@ -207,6 +207,10 @@ extension TestClientProtocol {
                 #expect(response.status == .unprocessableContent && response.fields == fields, "\(body): \(response.text)")
             }
             #expect(try await client.call(.get, Self.planPath(id), token: token).status == .notFound)
+            // The canteen shared must be one the other organization filed.
+            let unfiled = try await put(#"{"canteenMode":"shared","sharedCanteenOrganizationId":"\#(otherId)"}"#)
+            #expect(unfiled.status == .unprocessableContent && unfiled.fields == ["sharedCanteenOrganizationId"])
+            #expect(try await client.call(.put, Self.planPath(otherId), token: otherToken, json: Self.ownPlan).status == .created)
             let shared = try await put(#"{"canteenMode":"shared","sharedCanteenOrganizationId":"\#(otherId)","unionBudgetFen":500000}"#)
             #expect(shared.status == .created, "\(shared.text)")
             #expect(shared.object["canteenMode"] as? String == "shared" && shared.object["hasCanteen"] as? Bool == false)
@@ -379,6 +383,17 @@ extension TestClientProtocol {
             #expect(try await client.call(.put, canteen.planPath, token: canteen.token, json: withUnion).status == .ok)
             let placed = try await union(3)
             #expect(placed.status == .created, "\(placed.text)")
+            // Contractors buy for the canteen, never for the union.
+            let outsourced = withUnion.replacingOccurrences(of: "\"own\"", with: "\"outsourced\"")
+            #expect(try await client.call(.put, canteen.planPath, token: canteen.token, json: outsourced).status == .ok)
+            let contractor = #"{"username":"cook-u","password":"correct horse 1","displayName":"厨师","memberRole":"contractor"}"#
+            #expect(try await client.call(.post, "/api/v1/buyer-organizations/\(canteen.organizationId)/members", token: canteen.token, json: contractor).status == .created)
+            let cook = try await client.signIn("cook-u")
+            let refusedCook = try await client.call(
+                .post, "/api/v1/orders", token: cook,
+                json: #"{"items":[{"productId":"\#(market.rice)","quantity":1}],"purpose":"union"}"#,
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(refusedCook.status == .forbidden && refusedCook.fields == ["purpose"])
             let order = try #require(placed.orderIds.first)
             #expect((placed.object["orders"] as? [[String: Any]])?.first?["purpose"] as? String == "union")
             var plan = try await canteen.plan(client)

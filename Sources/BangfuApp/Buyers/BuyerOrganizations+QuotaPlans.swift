@@ -27,6 +27,8 @@ extension BuyerOrganizations {
         let now = clock.now
         let (plan, minimum, created) = try await database.write { db in
             let organization = try await managed(id, by: user, in: db)
+            // Two first filings at once: the organization's row orders them (no plan row to lock yet).
+            try await store.lock(organizationId: organization.id, in: db)
             guard organization.regionCode != nil else {
                 throw DomainError.conflict(
                     "set the organization's region first: its minimum ratio and reviewer depend on it", field: "regionCode")
@@ -43,6 +45,10 @@ extension BuyerOrganizations {
                     RegionRules.province(of: region) == RegionRules.province(of: otherRegion)
                 else {
                     throw DomainError.invalid("sharedCanteenOrganizationId", "must be another active organization of the province")
+                }
+                guard try await store.plan(organizationId: shared, year: year, in: db)?.canteenMode.hasCanteen == true else {
+                    throw DomainError.invalid(
+                        "sharedCanteenOrganizationId", "must have filed this year's plan with a canteen of its own")
                 }
             }
             var plan =

@@ -56,6 +56,15 @@ extension BuyerOrganizations {
             try await store.lock(organizationId: id, in: db)
             var organization = try await managed(id, by: user, in: db)
             let before = organization
+            // Its region decides its minimum ratio and its finance officers: once verified, only an
+            // admin moves it (a manager could otherwise choose its own reviewer).
+            if let region = patch.regionCode, region != before.regionCode, before.status == .active, before.regionCode != nil,
+                user.role != .admin
+            {
+                throw DomainError(
+                    .forbidden, code: "forbidden", detail: "a verified organization's region is changed by an admin",
+                    errors: [FieldError("regionCode", "ask the platform to move the organization")])
+            }
             organization.department = department ?? organization.department
             organization.canteenAddress = address ?? organization.canteenAddress
             organization.contactName = contactName ?? organization.contactName

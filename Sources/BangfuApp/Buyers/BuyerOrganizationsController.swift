@@ -96,18 +96,12 @@ struct BuyerOrganizationsController {
 
     // MARK: Quota plans
 
-    private func year(_ context: AppRequestContext) throws -> Int {
-        guard let year = Int(try context.parameters.require("year")), Self.years.contains(year) else {
-            throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-        }
-        return year
-    }
 
     /// Declares or changes the plan (`BuyerOrganizations.declarePlan`): 201 when it is new.
     @Sendable func putPlan(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
-        let year = try year(context)
+        let year = try YearParameter.path(context)
         // Another organization's buyer gets 404, a purchaser 403, before the body is judged.
         try await organizations.checkManaged(id, by: user)
         let body = try await request.decodeJSON(BuyerDTO.PlanInput.self, context: context)
@@ -118,7 +112,7 @@ struct BuyerOrganizationsController {
     @Sendable func getPlan(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
-        let year = try year(context)
+        let year = try YearParameter.path(context)
         return try .json(try await organizations.plan(id, year: year, for: user))
     }
 
@@ -128,13 +122,7 @@ struct BuyerOrganizationsController {
         let csv = try CSV.isRequested(request)
         let paging = try Paging.parse(request, tag: "quota-plans")
         let query = request.uri.queryParameters
-        var year: Int?
-        if let raw = query["year"] {
-            guard let parsed = Int(String(raw)), Self.years.contains(parsed) else {
-                throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-            }
-            year = parsed
-        }
+        let year = try YearParameter.query(request)
         var behind = false
         if let raw = query["behind"] {
             guard raw == "true" || raw == "false" else { throw DomainError.badRequest("behind must be true or false", field: "behind") }

@@ -5,14 +5,14 @@ enum BulletinGrouping: String, Sendable, CaseIterable {
     case region, department, organization
 }
 
-/// One unit's figures as the bulletin reads them.
-struct BulletinUnit: Sendable, Equatable {
+/// One unit's figures as the bulletin reads them (a row of `FilingStore.bulletinUnits`).
+struct BulletinUnit: RowModel, Equatable {
     var id: String
     var name: String
     var department: String
     var regionCode: String?
-    var filed: Bool
-    var hasOrders: Bool
+    @IntBool var filed: Bool
+    @IntBool var hasOrders: Bool
     var inactiveAccounts: Int64
     var reservedFen: Int64
     var completedFen: Int64

@@ -100,25 +100,14 @@ struct FilingStore: Sendable {
 }
 
 extension FilingStore {
-    private struct BulletinUnitRow: RowModel {
-        var id: String
-        var name: String
-        var department: String
-        var regionCode: String?
-        var filed: Int64
-        var hasOrders: Int64
-        var inactiveAccounts: Int64
-        var reservedFen: Int64
-        var completedFen: Int64
-    }
-
     /// Every active organization inside `scope` (nil: all) with its figures of `year`: whether it
     /// filed, whether it ordered, its members who never signed in, its reserved and completed sums.
     func bulletinUnits(year: Int, scope: String?, in db: any SQLDatabase) async throws -> [BulletinUnit] {
         var sql: SQLQueryString = """
             SELECT o.id, o.name, o.department, o.region_code,
               CASE WHEN q.organization_id IS NULL THEN 0 ELSE 1 END AS filed,
-              CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.organization_id = o.id AND x.quota_year = \(bind: Int64(year)))
+              CASE WHEN EXISTS (SELECT 1 FROM orders x WHERE x.organization_id = o.id AND x.quota_year = \(bind: Int64(year))
+                AND x.status NOT IN ('cancelled', 'rejected'))
                 THEN 1 ELSE 0 END AS has_orders,
               (SELECT COUNT(*) FROM buyer_members m JOIN users u ON u.id = m.user_id
                 WHERE m.organization_id = o.id AND u.last_sign_in_at IS NULL AND u.disabled_at IS NULL) AS inactive_accounts,
@@ -130,13 +119,7 @@ extension FilingStore {
         if let scope, RegionRules.isWellFormed(scope) {
             sql += " AND o.region_code LIKE \(bind: String(RegionRules.prefix(of: scope)) + "%")"
         }
-        return try await db.raw(sql).all().map { row in
-            let unit = try row.model(BulletinUnitRow.self)
-            return BulletinUnit(
-                id: unit.id, name: unit.name, department: unit.department, regionCode: unit.regionCode, filed: unit.filed != 0,
-                hasOrders: unit.hasOrders != 0, inactiveAccounts: unit.inactiveAccounts, reservedFen: unit.reservedFen,
-                completedFen: unit.completedFen)
-        }
+        return try await db.raw(sql).all().map { try $0.model(BulletinUnit.self) }
     }
 
     /// The names of the given divisions.

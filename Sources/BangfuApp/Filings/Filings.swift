@@ -151,6 +151,12 @@ struct Filings: UseCase {
             try await buyers.save(plan, in: db)
             try await step.record(
                 plan, action: approve ? "waiver_approve" : "waiver_reject", from: from, note: note, by: actor, at: now, in: db)
+            if !approve {
+                // The filing is returned by the rejection: its organization's systems hear `filing.returned`.
+                try await audit.append(
+                    AuditEvent(actor, "filing.return", .quotaPlan(plan.id), ["from": from.rawValue, "to": "returned", "note": note]),
+                    in: db)
+            }
             return (plan, try await organizations.minimumBp(for: organization, in: db))
         }
         return BuyerDTO.PlanOutput(plan, now: now, minimumBp: minimum)

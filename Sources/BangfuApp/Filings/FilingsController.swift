@@ -23,11 +23,7 @@ struct FilingsController {
     }
 
     private func target(_ context: AppRequestContext) throws -> (String, Int) {
-        let id = try context.parameters.require("id")
-        guard let year = Int(try context.parameters.require("year")), BuyerOrganizations.years.contains(year) else {
-            throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-        }
-        return (id, year)
+        (try context.parameters.require("id"), try YearParameter.path(context))
     }
 
     @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -69,13 +65,7 @@ struct FilingsController {
         let user = try context.requireIdentity()
         let paging = try Paging.parse(request, tag: "filings")
         let query = request.uri.queryParameters
-        var year = QuotaRules.quotaYear(of: filings.clock.now)
-        if let raw = query["year"] {
-            guard let parsed = Int(String(raw)), BuyerOrganizations.years.contains(parsed) else {
-                throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-            }
-            year = parsed
-        }
+        let year = try YearParameter.query(request) ?? QuotaRules.quotaYear(of: filings.clock.now)
         var filter = FilingStore.QueueFilter(year: year)
         if let raw = query["regionCode"].map(String.init) {
             guard RegionRules.isWellFormed(raw) else {
@@ -101,13 +91,7 @@ struct FilingsController {
         let user = try context.requireIdentity()
         let csv = try CSV.isRequested(request)
         let query = request.uri.queryParameters
-        var year: Int?
-        if let raw = query["year"] {
-            guard let parsed = Int(String(raw)), BuyerOrganizations.years.contains(parsed) else {
-                throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-            }
-            year = parsed
-        }
+        let year = try YearParameter.query(request)
         let region = query["regionCode"].map(String.init)
         if let region, !RegionRules.isWellFormed(region) {
             throw DomainError.badRequest("regionCode must be a 6-digit GB/T 2260 code", field: "regionCode")

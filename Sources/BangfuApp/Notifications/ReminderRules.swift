@@ -62,6 +62,9 @@ enum ReminderRules {
     /// The days before the filing deadline its reminders go out (SPEC: 14, 7 and 1).
     static let filingTiers = [14, 7, 1]
 
+    /// How many unfiled organizations one pass reads (a province's units, not the first 1,000).
+    static let filingBatch = 100_000
+
     /// The reminder that `alert`, found as of the end of its lead, falls due soon; nil when it is
     /// already overdue (the overdue reminder covers it) or not a kind with a lead.
     static func dueSoon(for alert: Alert, now: Date) -> Reminder? {
@@ -76,8 +79,9 @@ enum ReminderRules {
                 key: "payment-soon:\(alert.subjectId)", kind: "reminder.payment_due", audience: .orderBuyers,
                 title: "订单将在 3 天内到付款期限")
         case .filingOverdue:
-            // One reminder per tier: the narrowest of 14, 7, 1 days that the time left is within.
-            let left = Int((alert.since.timeIntervalSince(now) / 86_400).rounded(.up))
+            // One reminder per tier: the narrowest of 14, 7, 1 days that the time left before the
+            // deadline day (the day before `since`) is within.
+            let left = Int((alert.since.addingTimeInterval(-86_400).timeIntervalSince(now) / 86_400).rounded(.up))
             guard let tier = filingTiers.sorted().first(where: { left <= $0 }) else { return nil }
             return Reminder(
                 key: "filing:\(alert.subjectId):\(QuotaRules.quotaYear(of: alert.since)):\(tier)", kind: "reminder.filing_due",

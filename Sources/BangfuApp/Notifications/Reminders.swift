@@ -26,7 +26,8 @@ struct Reminders: UseCase {
             for (kind, lead) in ReminderRules.leads {
                 let ahead = now.addingTimeInterval(lead)
                 let falling = try await alerts.alerts(
-                    [kind], scope: .all, settings: settings, now: ahead, dueFrom: now, limit: 1_000, in: db)
+                    [kind], scope: .all, settings: settings, now: ahead, dueFrom: now,
+                    limit: kind == .filingOverdue ? ReminderRules.filingBatch : 1_000, in: db)
                 for alert in falling {
                     if let reminder = ReminderRules.dueSoon(for: alert, now: now) { soon.append((alert, reminder)) }
                 }

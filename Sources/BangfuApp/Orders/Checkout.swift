@@ -14,8 +14,12 @@ struct Checkout: UseCase {
     /// (a replay when the key was used before for the same request).
     func place(_ input: OrderDTO.PlaceInput, key: String, by actor: Identity) async throws -> PlacementAnswer {
         let hash = try Self.requestHash(input)
-        let organization = try await database.read { db in
-            try await buyers.organization(memberId: actor.userId, in: db)
+        let membership = try await database.read { db in try await buyers.membership(userId: actor.userId, in: db) }
+        let organization = membership?.organization
+        if membership?.role == .contractor, input.purpose == OrderPurpose.union.rawValue {
+            throw DomainError(
+                .forbidden, code: "forbidden", detail: "a contractor buys for the canteen, never for the union",
+                errors: [FieldError("purpose", "union orders are the unit's own")])
         }
         guard let organization else {
             throw DomainError(.forbidden, code: "forbidden", detail: "register your organization first")

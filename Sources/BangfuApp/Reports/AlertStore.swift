@@ -68,7 +68,10 @@ struct AlertStore: Sendable {
             case .all: return ""
             case .county(let code): return " AND o.merchant_id IN (SELECT id FROM merchants WHERE county_code = \(bind: code))"
             case .merchant(let id): return " AND o.merchant_id = \(bind: id)"
-            case .region, .subtree: return " AND 1 = 0"
+            case .region(let code):
+                return " AND o.organization_id IN (SELECT id FROM buyer_organizations WHERE region_code LIKE \(bind: String(RegionRules.prefix(of: code)) + "%"))"
+            case .subtree(let root):
+                return " AND o.organization_id IN (" + BuyerStore.subtreeSQL(of: root) + " SELECT id FROM tree)"
             }
         }
 

@@ -15,19 +15,11 @@ struct ReportsController {
         limited.only(.admin, .county, .merchant, .finance, .buyer).get("/api/v1/reports/alerts", use: alerts)
     }
 
-    /// `?year=`, nil when absent (the use case takes the current quota year).
-    private func year(_ request: Request) throws -> Int? {
-        guard let raw = request.uri.queryParameters["year"] else { return nil }
-        guard let year = Int(String(raw)), BuyerOrganizations.years.contains(year) else {
-            throw DomainError.badRequest("year must be a year from 2000 to 2100", field: "year")
-        }
-        return year
-    }
 
     @Sendable func sales(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let csv = try CSV.isRequested(request)
-        let year = try year(request)
+        let year = try YearParameter.query(request)
         let raw = request.uri.queryParameters["groupBy"].map(String.init) ?? "county"
         guard let dimension = SalesRules.Dimension(rawValue: raw) else {
             throw DomainError.badRequest("groupBy must be county, category, merchant or month", field: "groupBy")
@@ -44,7 +36,7 @@ struct ReportsController {
 
     @Sendable func quota(_ request: Request, context: AppRequestContext) async throws -> Response {
         let csv = try CSV.isRequested(request)
-        let year = try year(request)
+        let year = try YearParameter.query(request)
         let raw = request.uri.queryParameters["groupBy"].map(String.init) ?? "organization"
         guard raw == "organization" || raw == "department" else {
             throw DomainError.badRequest("groupBy must be organization or department", field: "groupBy")
