@@ -418,4 +418,28 @@ extension TestClientProtocol {
             #expect(try await test.services.checkInvariants() == [])
         }
     }
+
+    @Test func racesLeaveOneWinner() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let cast = try await Cast.make(test, client)
+            let heilongjiang = try await client.financeOfficer("finhlj", region: "230000", admin: cast.admin)
+            let (aToken, a) = try await client.unit("alpha", number: 91, admin: cast.admin)
+            let (bToken, b) = try await client.unit("beta", number: 92, admin: cast.admin)
+            let aId = try #require(a.object["id"] as? String), bId = try #require(b.object["id"] as? String)
+            // Each moves below the other at once: one move wins, the other would close a cycle.
+            let path = "/api/v1/buyer-organizations"
+            async let first = client.call(.patch, "\(path)/\(aId)", token: aToken, json: #"{"parentId":"\#(bId)"}"#)
+            async let second = client.call(.patch, "\(path)/\(bId)", token: bToken, json: #"{"parentId":"\#(aId)"}"#)
+            let moves = try await [first.status, second.status]
+            #expect(moves.filter { $0 == .ok }.count == 1 && moves.filter { $0 == .unprocessableContent }.count == 1, "\(moves)")
+            // Two confirmations of one filing at once: one confirms, the other finds it confirmed.
+            let (topToken, topId) = moves[0] == .ok ? (bToken, bId) : (aToken, aId)
+            #expect(try await client.call(.put, Self.planPath(topId), token: topToken, json: Self.ownPlan).status == .created)
+            async let one = client.call(.post, Self.planPath(topId) + "/confirmation", token: heilongjiang, json: "{}")
+            async let two = client.call(.post, Self.planPath(topId) + "/confirmation", token: heilongjiang, json: "{}")
+            let confirmations = try await [one.status, two.status]
+            #expect(confirmations.filter { $0 == .ok }.count == 1 && confirmations.filter { $0 == .conflict }.count == 1, "\(confirmations)")
+        }
+    }
 }

@@ -149,12 +149,7 @@ struct BuyerStore: Sendable {
 
     /// The organization `userId` buys for, if any.
     func organization(memberId userId: String, in db: any SQLDatabase) async throws -> BuyerOrganization? {
-        try await db.raw(
-            """
-            SELECT o.* FROM buyer_members m JOIN buyer_organizations o ON o.id = m.organization_id
-            WHERE m.user_id = \(bind: userId)
-            """
-        ).first().map { try $0.model(BuyerOrganization.self) }
+        try await membership(userId: userId, in: db)?.organization
     }
 
     func creditCodeInUse(_ code: String, in db: any SQLDatabase) async throws -> Bool {
@@ -198,18 +193,30 @@ struct BuyerStore: Sendable {
         return plans
     }
 
-    /// Adds placed checkouts' totals to their plans' committed sums, in one statement.
-    func commit(_ amounts: [String: Int64], year: Int, at: Date, in db: any SQLDatabase) async throws {
-        try await add(amounts, to: "committed_fen", year: year, at: at, in: db)
+    /// The sums a plan keeps of its orders, by the column that holds each.
+    enum Sum: String {
+        case committed = "committed_fen", completed = "completed_fen"
+        case unionCommitted = "union_committed_fen", unionCompleted = "union_completed_fen"
+
+        /// Where an order of `purpose` keeps its open and its settled amounts.
+        static func of(_ purpose: OrderPurpose) -> (committed: Sum, completed: Sum) {
+            purpose == .union ? (.unionCommitted, .unionCompleted) : (.committed, .completed)
+        }
     }
 
-    /// Adds amounts to one of the plans' sums (`committed_fen` or `completed_fen`), in one statement.
-    func add(_ amounts: [String: Int64], to column: String, year: Int, at: Date, in db: any SQLDatabase) async throws {
-        precondition(["committed_fen", "completed_fen", "union_committed_fen"].contains(column))
+    /// Adds placed checkouts' totals to their plans' committed sums, in one statement.
+    func commit(_ amounts: [String: Int64], year: Int, at: Date, in db: any SQLDatabase) async throws {
+        try await add(amounts, to: .committed, year: year, at: at, in: db)
+    }
+
+    /// Adds amounts to one of the plans' sums, in one statement.
+    func add(_ amounts: [String: Int64], to sum: Sum, year: Int, at: Date, in db: any SQLDatabase) async throws {
         guard !amounts.isEmpty else { return }
-        let ids = amounts.keys.sorted()
+        let sorted = amounts.sorted { $0.key < $1.key }
+        let ids = sorted.map(\.key)
+        let column = sum.rawValue
         let sql: SQLQueryString = """
-            UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + \(SQLQueryString.cases("organization_id", ids.map { ($0, amounts[$0]!) })),
+            UPDATE quota_plans SET \(unsafeRaw: column) = \(unsafeRaw: column) + \(SQLQueryString.cases("organization_id", sorted.map { ($0.key, $0.value) })),
               updated_at = \(bind: at.millis)
             WHERE year = \(bind: Int64(year)) AND organization_id IN (\(SQLQueryString.list(ids)))
             """
@@ -242,8 +249,8 @@ struct BuyerStore: Sendable {
         organizationId: String, year: Int, purpose: OrderPurpose = .canteen, committed: Int64 = 0, completed: Int64 = 0,
         refunded: Int64 = 0, at: Date, in db: any SQLDatabase
     ) async throws {
-        let (committedColumn, completedColumn) =
-            purpose == .union ? ("union_committed_fen", "union_completed_fen") : ("committed_fen", "completed_fen")
+        let (committedSum, completedSum) = Sum.of(purpose)
+        let (committedColumn, completedColumn) = (committedSum.rawValue, completedSum.rawValue)
         try await db.raw(
             """
             UPDATE quota_plans SET \(unsafeRaw: committedColumn) = \(unsafeRaw: committedColumn) + \(bind: committed),

@@ -108,11 +108,8 @@ struct ReferenceStore: Sendable {
     /// Loads `Catalog/` idempotently: rows that exist are left as they are (an admin may have
     /// corrected a county), missing ones are added. Answers how many rows were added.
     func load(_ reference: ReferenceData, in db: any SQLDatabase) async throws -> Int {
-        var added = 0
         // Regions in file order: every division after its parent.
-        for region in reference.regions where try await RegionStore().insert(region, at: clock.now, in: db) {
-            added += 1
-        }
+        var added = try await RegionStore().insertMissing(reference.regions, at: clock.now, in: db)
         for county in reference.counties where try await insert(county, in: db) {
             added += 1
         }

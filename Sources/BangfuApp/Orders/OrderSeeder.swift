@@ -85,7 +85,7 @@ struct OrderSeeder {
             try await services.database.write { db in
                 try await services.orders.insertCheckouts(checkoutRows, at: now, in: db)
                 try await services.orders.insert(batch, eventIds: batch.map { _ in services.ids.next() }, in: db)
-                try await services.buyers.add(planSums, to: "completed_fen", year: year, at: now, in: db)
+                try await services.buyers.add(planSums, to: .completed, year: year, at: now, in: db)
                 try await services.reports.record(totals, year: year, in: db)
             }
             written += size

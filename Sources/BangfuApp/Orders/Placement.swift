@@ -237,7 +237,7 @@ struct Placer: Sendable {
         }
         guard try await store.hold(holds, at: now, in: db) else { throw WriteConflict() }
         try await buyers.commit(committed, year: year, at: now, in: db)
-        try await buyers.add(union, to: "union_committed_fen", year: year, at: now, in: db)
+        try await buyers.add(union, to: .unionCommitted, year: year, at: now, in: db)
         try await store.insertCheckouts(
             accepted.map { ($0.checkoutId, $0.request.organization.id, $0.request.user.userId, $0.totalFen) }, at: now, in: db)
         let orders = accepted.flatMap(\.orders)

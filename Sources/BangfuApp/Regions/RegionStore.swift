@@ -30,6 +30,20 @@ struct RegionStore: Sendable {
         try await db.raw("SELECT * FROM regions WHERE code = \(bind: code)").first().map { try $0.model(Region.self) }
     }
 
+    /// Inserts the divisions whose codes are new, a chunk a statement (parents before children,
+    /// as `Catalog/regions.json` lists them); answers how many were new.
+    func insertMissing(_ regions: [Region], at: Date, in db: any SQLDatabase) async throws -> Int {
+        var added = 0
+        for start in stride(from: 0, to: regions.count, by: 200) {
+            let rows = regions[start..<min(start + 200, regions.count)].map { $0.row(createdAt: at) }
+            added += try await db.raw(
+                "INSERT INTO regions (\(Region.columnList)) VALUES " + .values(Array(rows))
+                    + " ON CONFLICT (code) DO NOTHING RETURNING code"
+            ).all().count
+        }
+        return added
+    }
+
     /// Inserts the division unless its code exists; answers whether it was inserted.
     @discardableResult
     func insert(_ region: Region, at: Date, in db: any SQLDatabase) async throws -> Bool {
