@@ -20,11 +20,14 @@ import Testing
 /// The table must name exactly the routes the router serves, so a new route cannot skip it.
 @Suite struct AuthorizationMatrixTests {
     enum Caller: String, CaseIterable {
-        /// `buyerA` and `buyerB` manage their organizations; `purchaserA` is a purchaser of A's.
-        /// `financeA` is a finance officer of 黑龙江 (tenant A's province), `financeB` of 吉林.
-        case anonymous, merchantA, merchantB, buyerA, buyerB, purchaserA, countyA, countyB, financeA, financeB, admin
+        /// `buyerA` and `buyerB` manage their organizations; `purchaserA` is a purchaser of A's;
+        /// `supervisorA` manages the organization above A's (a 主管单位: A's subtree is its, B's is
+        /// not). `financeA` is a finance officer of 黑龙江 (tenant A's province), `financeB` of 吉林.
+        case anonymous, merchantA, merchantB, buyerA, buyerB, purchaserA, supervisorA, countyA, countyB, financeA, financeB, admin
 
-        var kind: String { self == .purchaserA ? "buyer" : String(rawValue.prefix { $0.isLowercase }) }
+        var kind: String {
+            [.purchaserA, .supervisorA].contains(self) ? "buyer" : String(rawValue.prefix { $0.isLowercase })
+        }
     }
 
     struct Access {
@@ -55,7 +58,8 @@ import Testing
     static let everyone = Set(Caller.allCases)
     static let signedIn = everyone.subtracting([.anonymous])
     static let merchants: Set<Caller> = [.merchantA, .merchantB]
-    static let buyers: Set<Caller> = [.buyerA, .buyerB, .purchaserA]
+    static let buyers: Set<Caller> = [.buyerA, .buyerB, .purchaserA, .supervisorA]
+    static let managers: Set<Caller> = [.buyerA, .buyerB, .supervisorA]
     /// Organization A's members.
     static let unitA: Set<Caller> = [.buyerA, .purchaserA]
     static let counties: Set<Caller> = [.countyA, .countyB]
@@ -123,30 +127,42 @@ import Testing
         Access(route: "POST /api/v1/buyer-organizations", allowed: buyers),
         // A manager lists its own subtree; a purchaser is refused.
         Access(
-            route: "GET /api/v1/buyer-organizations", allowed: [.buyerA, .buyerB, .financeA, .financeB, .admin],
+            route: "GET /api/v1/buyer-organizations", allowed: managers.union([.financeA, .financeB, .admin]),
             forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: unitA.union([.financeA, .admin])),
-        Access(route: "PATCH /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin], forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}/members", allowed: unitA.union([.admin])),
-        Access(route: "POST /api/v1/buyer-organizations/{organization}/members", allowed: [.buyerA], forbidden: [.purchaserA]),
+        // The supervisor reads A's organization, plan and filing, and changes none of them.
+        Access(route: "GET /api/v1/buyer-organizations/{organization}", allowed: unitA.union([.supervisorA, .financeA, .admin])),
+        Access(
+            route: "PATCH /api/v1/buyer-organizations/{organization}", allowed: [.buyerA, .admin],
+            forbidden: [.purchaserA, .supervisorA, .financeA]),
+        Access(
+            route: "GET /api/v1/buyer-organizations/{organization}/members", allowed: unitA.union([.admin]),
+            forbidden: [.supervisorA, .financeA]),
+        Access(
+            route: "POST /api/v1/buyer-organizations/{organization}/members", allowed: [.buyerA],
+            forbidden: [.purchaserA, .supervisorA, .financeA]),
         Access(
             route: "DELETE /api/v1/buyer-organizations/{organization}/members/{member}", allowed: [.buyerA],
-            forbidden: [.purchaserA]),
+            forbidden: [.purchaserA, .supervisorA, .financeA]),
         Access(route: "POST /api/v1/buyer-organizations/{organization}/verification", allowed: [.admin]),
         Access(
             route: "PUT /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: [.buyerA, .admin],
-            forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}", allowed: unitA.union([.financeA, .admin])),
-        // A's organization has no parent: a finance officer of its province reviews its filing.
+            forbidden: [.purchaserA, .supervisorA, .financeA]),
         Access(
-            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/confirmation", allowed: [.financeA],
-            kinds: ["buyer", "finance"], forbidden: unitA),
+            route: "GET /api/v1/buyer-organizations/{organization}/quota-plans/{year}",
+            allowed: unitA.union([.supervisorA, .financeA, .admin])),
+        // A's organization has a parent: its manager reviews A's filing, not the finance officer
+        // (who sees it), nor A's own members, nor a manager of another subtree.
         Access(
-            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/return", allowed: [.financeA],
-            kinds: ["buyer", "finance"], forbidden: unitA),
-        Access(route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/waiver", allowed: [.financeA]),
+            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/confirmation", allowed: [.supervisorA],
+            kinds: ["buyer", "finance"], forbidden: unitA.union([.financeA])),
         Access(
-            route: "GET /api/v1/filings", allowed: [.buyerA, .buyerB, .financeA, .financeB, .admin], forbidden: [.purchaserA]),
+            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/return", allowed: [.supervisorA],
+            kinds: ["buyer", "finance"], forbidden: unitA.union([.financeA])),
+        Access(
+            route: "POST /api/v1/buyer-organizations/{organization}/quota-plans/{year}/waiver", allowed: [.financeA],
+            forbidden: unitA.union([.supervisorA])),
+        Access(
+            route: "GET /api/v1/filings", allowed: managers.union([.financeA, .financeB, .admin]), forbidden: [.purchaserA]),
         Access(route: "GET /api/v1/reports/bulletin", allowed: [.financeA, .financeB, .admin]),
         Access(route: "GET /api/v1/policy/minimum-ratios", allowed: everyone),
         Access(route: "PUT /api/v1/policy/minimum-ratios/{region}", allowed: [.admin]),
@@ -171,7 +187,7 @@ import Testing
         Access(route: "GET /api/v1/reports/quota", allowed: [.admin]),
         Access(
             route: "GET /api/v1/reports/alerts",
-            allowed: merchants.union(counties).union([.admin, .buyerA, .buyerB, .financeA, .financeB]), forbidden: [.purchaserA]),
+            allowed: merchants.union(counties).union(managers).union([.admin, .financeA, .financeB]), forbidden: [.purchaserA]),
 
         Access(route: "GET /api/v1/notifications", allowed: signedIn),
         Access(route: "GET /api/v1/notifications/stream", allowed: signedIn),
@@ -181,8 +197,8 @@ import Testing
         Access(route: "PUT /api/v1/notifications/settings", allowed: signedIn),
 
         // An organization's webhooks are its managers'.
-        Access(route: "POST /api/v1/webhooks", allowed: merchants.union([.buyerA, .buyerB, .admin]), forbidden: [.purchaserA]),
-        Access(route: "GET /api/v1/webhooks", allowed: merchants.union([.buyerA, .buyerB, .admin]), forbidden: [.purchaserA]),
+        Access(route: "POST /api/v1/webhooks", allowed: merchants.union(managers).union([.admin]), forbidden: [.purchaserA]),
+        Access(route: "GET /api/v1/webhooks", allowed: merchants.union(managers).union([.admin]), forbidden: [.purchaserA]),
         Access(
             route: "GET /api/v1/webhooks/{webhook}/deliveries", allowed: [.merchantA], kinds: ["merchant", "buyer", "admin"],
             forbidden: [.purchaserA]),
@@ -283,6 +299,12 @@ import Testing
                 memberIds.append(try #require(added.object["userId"] as? String, "\(added.text)"))
             }
             let purchaserA = try await client.signIn("kitchena-p")
+            // A's supervising unit: A's manager puts A's organization below it.
+            let supervisorA = try await Canteen.make(test, client, admin: cast.admin, username: "bureaua", number: 3)
+            let moved = try await client.call(
+                .patch, "/api/v1/buyer-organizations/\(buyerA.organizationId)", token: buyerA.token,
+                json: #"{"parentId":"\#(supervisorA.organizationId)"}"#)
+            #expect(moved.status == .ok, "\(moved.text)")
             var finance: [String] = []
             for (name, region) in [("financea", "230000"), ("financeb", "220000")] {
                 let created = try await client.call(
@@ -306,7 +328,8 @@ import Testing
             let webhook = try await client.webhook(merchantA, url: "https://93.184.215.14/hook", events: ["order.placed"])
             return World(
                 tokens: [
-                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token, .purchaserA: purchaserA, .financeA: finance[0], .financeB: finance[1],
+                    .merchantA: merchantA, .merchantB: sellerB.token, .buyerA: buyerA.token, .buyerB: buyerB.token, .purchaserA: purchaserA,
+                    .supervisorA: supervisorA.token, .financeA: finance[0], .financeB: finance[1],
                     .countyA: cast.yanshouOfficer, .countyB: cast.longjiangOfficer, .admin: cast.admin,
                 ],
                 ids: [

@@ -64,6 +64,21 @@ extension TestClientProtocol {
             let filed = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan)
             #expect(filed.status == .created && filed.object["status"] as? String == "submitted", "\(filed.text)")
             #expect(filed.object["minimumBp"] as? Int == 1000 && filed.object["canteenMode"] as? String == "own")
+            // Its reviewer, the department's manager, is told; finance is not (the unit has a parent).
+            let submitted = { (token: String) in
+                try await client.inbox(token).items.filter { $0["kind"] as? String == "filing.submitted" }.compactMap {
+                    $0["subjectId"] as? String
+                }
+            }
+            #expect(try await submitted(deptToken) == [unitId])
+            #expect(try await submitted(heilongjiang).isEmpty)
+            // A waiver it asks for is finance's to decide: the region's officers are told, not another's.
+            let waived = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":500,"waiverReason":"小食堂"}"#
+            let asking = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: waived)
+            #expect(asking.object["waiverStatus"] as? String == "requested", "\(asking.text)")
+            #expect(try await submitted(heilongjiang) == [unitId])
+            #expect(try await submitted(jilin).isEmpty)
+            #expect(try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan).object["waiverStatus"] is NSNull)
 
             let confirm = { (id: String, token: String) in
                 try await client.call(.post, Self.planPath(id) + "/confirmation", token: token, json: "{}")
@@ -122,7 +137,8 @@ extension TestClientProtocol {
             let audit = try await client.call(
                 .get, "/api/v1/audit-events?entityType=quota_plan&entityId=\(unitId)/\(Self.year)&limit=50", token: cast.admin)
             let actions = audit.items.compactMap { $0["action"] as? String }
-            #expect(actions == ["quota_plan.declare", "filing.confirm", "quota_plan.declare"], "\(actions)")
+            // (filed, asked for a waiver, filed again without it, confirmed, edited).
+            #expect(actions == ["quota_plan.declare", "quota_plan.declare", "quota_plan.declare", "filing.confirm", "quota_plan.declare"], "\(actions)")
         }
     }
 
@@ -155,6 +171,14 @@ extension TestClientProtocol {
             let asked = try await client.call(.put, Self.planPath(id), token: token, json: waived)
             #expect(asked.status == .created && asked.object["waiverStatus"] as? String == "requested", "\(asked.text)")
             #expect(asked.object["minimumBp"] as? Int == 1200)
+            // The region's finance officers are told of the request, another province's are not.
+            let told = { (token: String) in
+                try await client.inbox(token).items.filter { $0["kind"] as? String == "filing.submitted" }.compactMap {
+                    $0["subjectId"] as? String
+                }
+            }
+            #expect(try await told(heilongjiang).contains(id))
+            #expect(try await told(jilin).isEmpty)
             // Confirmation waits for the decision; only finance of the region decides.
             let confirm = try await client.call(.post, Self.planPath(id) + "/confirmation", token: heilongjiang, json: "{}")
             #expect(confirm.status == .conflict && confirm.code == "waiver_pending")

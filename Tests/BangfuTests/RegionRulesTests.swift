@@ -46,6 +46,14 @@ import Testing
 
 /// The yearly filing's pure rules.
 @Suite struct FilingRulesTests {
+    @Test func aFilingIdIsAnOrganizationAndAYear() {
+        #expect(FilingID("org-1/2026") == FilingID(organizationId: "org-1", year: 2026))
+        #expect(FilingID(organizationId: "org-1", year: 2026).description == "org-1/2026")
+        for bad in ["org-1", "org-1/", "/2026", "org-1/20x6", "org-1/2026/3", ""] {
+            #expect(FilingID(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func theReviewTable() {
         for status in FilingStatus.allCases {
             for action in FilingAction.allCases {
@@ -111,31 +119,37 @@ import Testing
 
 /// The bulletin's grouping and ranking.
 @Suite struct BulletinRulesTests {
-    func unit(_ id: String, _ region: String, department: String = "教育局", filed: Bool = true, orders: Bool = true,
-              reserved: Int64 = 1000, completed: Int64 = 0, inactive: Int64 = 0) -> BulletinUnit {
-        BulletinUnit(
-            id: id, name: "单位\(id)", department: department, regionCode: region, filed: filed, hasOrders: orders,
-            inactiveAccounts: inactive, reservedFen: reserved, completedFen: completed)
+    func group(_ key: String, name: String = "单位", units: Int64 = 1, filed: Int64 = 1, reserved: Int64 = 1000, completed: Int64 = 0)
+        -> BulletinGroup
+    {
+        BulletinGroup(
+            key: key, name: name, units: units, filed: filed, withoutOrders: 0, inactiveAccounts: 0, reservedFen: reserved,
+            completedFen: completed, unionBudgetFen: 7, unionCompletedFen: 3)
     }
 
-    @Test func groupsByTheLevelBelowTheScopeAndRanksWithTies() {
-        let units = [
-            unit("a", "230102", completed: 500), unit("b", "230103", filed: false, orders: false, reserved: 0, inactive: 2),
-            unit("c", "230202", completed: 250), unit("d", "230702", department: "卫健委", completed: 1000),
-            unit("e", "230321", completed: 250),
+    @Test func aLineIsTheLevelBelowTheScope() {
+        #expect(BulletinRules.key(by: .region, scope: nil) == .province)
+        #expect(BulletinRules.key(by: .region, scope: "230000") == .prefecture)
+        #expect(BulletinRules.key(by: .region, scope: "230100") == .region)
+        #expect(BulletinRules.key(by: .region, scope: "230103") == .region)
+        #expect(BulletinRules.key(by: .department, scope: "230000") == .department)
+        #expect(BulletinRules.key(by: .organization, scope: nil) == .organization)
+    }
+
+    @Test func linesRankByCompletionWithTies() {
+        let groups = [
+            group("230100", units: 2, filed: 1, reserved: 2000, completed: 1000), group("230200", completed: 250),
+            group("230700", completed: 1000), group("230300", completed: 250), group("unknown", reserved: 0, completed: 5),
         ]
-        let byPrefecture = BulletinRules.rows(units, by: .region, scope: "230000", labels: ["230100": "哈尔滨市"])
-        #expect(byPrefecture.map(\.key) == ["230700", "230100", "230200", "230300"])
-        #expect(byPrefecture.map(\.rank) == [1, 2, 3, 3])
-        let harbin = byPrefecture[1]
+        let rows = BulletinRules.rows(groups, by: .region, labels: ["230100": "哈尔滨市"])
+        #expect(rows.map(\.key) == ["230700", "230100", "230200", "230300", "unknown"])
+        #expect(rows.map(\.rank) == [1, 2, 3, 3, 5])
+        let harbin = rows[1]
         #expect(harbin.label == "哈尔滨市" && harbin.units == 2 && harbin.filed == 1 && harbin.notFiled == 1)
-        #expect(harbin.withoutOrders == 1 && harbin.inactiveAccounts == 2 && harbin.reservedFen == 1000 && harbin.completionBp == 5000)
-        #expect(BulletinRules.rows(units, by: .region, scope: "230100", labels: [:]).map(\.key).sorted() == ["230102", "230103"] + ["230202", "230321", "230702"].sorted())
-        #expect(BulletinRules.key(of: units[0], by: .region, scope: nil) == "230000")
-        let departments = BulletinRules.rows(units, by: .department, scope: nil, labels: [:])
-        #expect(departments.map(\.key) == ["卫健委", "教育局"] && departments[1].units == 4)
-        #expect(BulletinRules.rows(units, by: .organization, scope: nil, labels: [:]).first?.label == "单位d")
-        let huge = [unit("x", "230102", reserved: .max, completed: .max), unit("y", "230102", reserved: .max, completed: .max)]
-        #expect(BulletinRules.rows(huge, by: .region, scope: "230100", labels: [:]).first?.completionBp == 10_000)
+        #expect(harbin.completionBp == 5000 && harbin.unionBudgetFen == 7 && harbin.unionCompletedFen == 3)
+        #expect(rows[2].label == "230200" && rows[4].completionBp == 0)
+        #expect(BulletinRules.rows([group("o1", name: "单位d")], by: .organization, labels: ["o1": "x"]).first?.label == "单位d")
+        let huge = [group("x", reserved: .max, completed: .max)]
+        #expect(BulletinRules.rows(huge, by: .region, labels: [:]).first?.completionBp == 10_000)
     }
 }

@@ -100,7 +100,7 @@ struct QuotaPlan: TableRow, Encodable {
     }
 
     /// The filing's id in its history and audit events.
-    var id: String { "\(organizationId)/\(year)" }
+    var id: String { FilingID(organizationId: organizationId, year: year).description }
 
     var input: QuotaPlanInput {
         QuotaPlanInput(hasCanteen: hasCanteen, canteenBudgetFen: canteenBudgetFen, reservedRatioBp: reservedRatioBp)

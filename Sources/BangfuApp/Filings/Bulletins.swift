@@ -32,17 +32,15 @@ struct Bulletins: UseCase {
         } else {
             scope = regionCode
         }
-        let units = try await database.read { db in
+        let groups = try await database.read { db in
             if let scope, try await services.regions.region(code: scope, in: db) == nil { throw DomainError.notFound("region") }
-            return try await store.bulletinUnits(year: year, scope: scope, in: db)
-        }
-        var labels: [String: String] = [:]
-        if grouping == .region {
-            let keys = Set(units.map { BulletinRules.key(of: $0, by: .region, scope: scope) })
-            labels = try await database.read { db in try await store.regionNames(Array(keys), in: db) }
+            let groups = try await store.bulletinGroups(
+                year: year, scope: scope, key: BulletinRules.key(by: grouping, scope: scope), in: db)
+            let labels = grouping == .region ? try await store.regionNames(groups.map(\.key), in: db) : [:]
+            return BulletinRules.rows(groups, by: grouping, labels: labels)
         }
         return Bulletin(
             year: year, regionCode: scope, groupBy: grouping.rawValue,
-            rows: BulletinRules.rows(units, by: grouping, scope: scope, labels: labels))
+            rows: groups)
     }
 }

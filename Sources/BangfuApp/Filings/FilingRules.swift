@@ -133,3 +133,24 @@ extension FilingRules {
         return problems
     }
 }
+
+/// A filing's id in history, audit, notifications and webhooks: `"{organization}/{year}"`. The one
+/// place that writes and reads it.
+struct FilingID: Sendable, Equatable, CustomStringConvertible {
+    var organizationId: String
+    var year: Int
+
+    init(organizationId: String, year: Int) {
+        self.organizationId = organizationId
+        self.year = year
+    }
+
+    /// nil unless `string` is an organization id, one slash and a year.
+    init?(_ string: String) {
+        let parts = string.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let year = Int(parts[1]) else { return nil }
+        self.init(organizationId: String(parts[0]), year: year)
+    }
+
+    var description: String { "\(organizationId)/\(year)" }
+}

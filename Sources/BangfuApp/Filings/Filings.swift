@@ -32,10 +32,10 @@ struct Filings: UseCase {
     static func reviewable(
         _ id: String, by actor: Identity, lock: Bool, organizations: BuyerOrganizations, in db: any SQLDatabase
     ) async throws -> (QuotaPlan, FilingReviewer) {
-        let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let year = Int(parts[1]) else { throw DomainError.notFound("filing") }
-        let organization = try await organizations.visible(parts[0], to: actor, in: db)
-        guard let plan = try await organizations.store.plan(organizationId: organization.id, year: year, lock: lock, in: db) else {
+        guard let filing = FilingID(id) else { throw DomainError.notFound("filing") }
+        let organization = try await organizations.visible(filing.organizationId, to: actor, in: db)
+        guard let plan = try await organizations.store.plan(organizationId: organization.id, year: filing.year, lock: lock, in: db)
+        else {
             throw DomainError.notFound("filing")
         }
         guard let reviewer = try await reviewer(of: organization, actor: actor, in: db, store: organizations.store) else {
@@ -88,7 +88,7 @@ struct Filings: UseCase {
     ) async throws -> BuyerDTO.PlanOutput {
         let now = clock.now
         let (plan, minimum): (QuotaPlan, Int64) = try await database.write { db in
-            let plan = try await step.run(action, on: "\(organizationId)/\(year)", by: actor, note: note, at: now, in: db) { plan, _ in
+            let plan = try await step.run(action, on: FilingID(organizationId: organizationId, year: year).description, by: actor, note: note, at: now, in: db) { plan, _ in
                 try prepare(&plan)
             }
             return (plan, try await minimumBp(of: organizationId, in: db))
@@ -98,7 +98,7 @@ struct Filings: UseCase {
 
     /// Refuses (404 / 403) a caller who may not review the filing, before its body is judged.
     func checkReviewer(_ organizationId: String, year: Int, by actor: Identity) async throws {
-        try await step.checkVisible("\(organizationId)/\(year)", by: actor, in: database)
+        try await step.checkVisible(FilingID(organizationId: organizationId, year: year).description, by: actor, in: database)
     }
 
     private func minimumBp(of organizationId: String, in db: any SQLDatabase) async throws -> Int64 {

@@ -106,12 +106,13 @@ struct FilingsController {
                 header: [
                     "排名 rank", "key", "名称 label", "单位数 units", "已填报 filed", "未填报 notFiled", "无订单 withoutOrders",
                     "未登录账号 inactiveAccounts", "预留份额 reservedFen", "已完结 completedFen", "完成率 completionBp",
+                    "工会采购预算 unionBudgetFen", "工会采购已完结 unionCompletedFen",
                 ],
                 rows: bulletin.rows.map {
                     [
                         String($0.rank), $0.key, $0.label, String($0.units), String($0.filed), String($0.notFiled),
                         String($0.withoutOrders), String($0.inactiveAccounts), String($0.reservedFen), String($0.completedFen),
-                        String($0.completionBp),
+                        String($0.completionBp), String($0.unionBudgetFen), String($0.unionCompletedFen),
                     ]
                 },
                 filename: "bulletin-\(bulletin.year)-\(bulletin.regionCode ?? "all")-\(grouping.rawValue).csv")

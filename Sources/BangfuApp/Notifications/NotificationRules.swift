@@ -24,6 +24,9 @@ enum Audience: String, Sendable, CaseIterable {
     case organizationMembers
     /// The managers of an organization (its filing is theirs).
     case organizationManagers
+    /// Who decides on a filing: its parent's managers; for a top-level organization, or while it
+    /// asks for a waiver, the finance officers whose region covers it.
+    case filingReviewers
     case admins
 }
 
@@ -72,6 +75,7 @@ enum NotificationRules {
         "merchant.reinstate": Rule(kind: "merchant.reinstated", audience: .merchantOwner, title: "店铺已恢复"),
         "buyer_organization.verify": Rule(
             kind: "buyer_organization.verified", audience: .organizationMembers, title: "采购单位已核验"),
+        "quota_plan.declare": Rule(kind: "filing.submitted", audience: .filingReviewers, title: "待审核的预留份额填报"),
         "filing.confirm": Rule(kind: "filing.confirmed", audience: .organizationManagers, title: "预留份额填报已确认"),
         "filing.return": Rule(kind: "filing.returned", audience: .organizationManagers, title: "预留份额填报被退回"),
         "filing.waiver_approve": Rule(kind: "filing.waiver_decided", audience: .organizationManagers, title: "最低比例豁免已同意"),

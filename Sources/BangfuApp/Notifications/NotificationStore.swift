@@ -41,7 +41,7 @@ struct NotificationStore: Sendable {
         async throws -> [Recipient]
     {
         // A filing's events name it `organization/year`: its organization is told.
-        let id = entityType == "quota_plan" ? String(entityId.prefix { $0 != "/" }) : entityId
+        let id = entityType == "quota_plan" ? FilingID(entityId)?.organizationId ?? entityId : entityId
         let sql: SQLQueryString =
             switch audience {
             case .orderMerchant:
@@ -116,6 +116,18 @@ struct NotificationStore: Sendable {
                 """
                 SELECT user_id, 'buyer_organization' AS subject_type, organization_id AS subject_id
                 FROM buyer_members WHERE organization_id = \(bind: id) AND member_role = 'manager'
+                """
+            case .filingReviewers:
+                """
+                SELECT m.user_id, 'buyer_organization' AS subject_type, o.id AS subject_id
+                FROM buyer_organizations o JOIN buyer_members m ON m.organization_id = o.parent_id AND m.member_role = 'manager'
+                WHERE o.id = \(bind: id)
+                UNION
+                SELECT u.id AS user_id, 'buyer_organization' AS subject_type, o.id AS subject_id
+                FROM buyer_organizations o JOIN users u ON u.role = 'finance' AND u.disabled_at IS NULL
+                WHERE o.id = \(bind: id) AND \(RegionStore.covers("u.region_code", "o.region_code"))
+                  AND (o.parent_id IS NULL OR EXISTS (SELECT 1 FROM quota_plans q WHERE q.organization_id = o.id
+                    AND q.year = \(bind: Int64(FilingID(entityId)?.year ?? 0)) AND q.waiver_status = 'requested'))
                 """
             case .admins:
                 """

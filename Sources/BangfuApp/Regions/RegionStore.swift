@@ -20,6 +20,16 @@ extension Region {
 
 /// The administrative divisions: shipped in `Catalog/regions.json`, added to by admins.
 struct RegionStore: Sendable {
+    /// SQL true when the scope in column `scope` (a province, prefecture or county code) covers
+    /// the code in column `code`: `RegionRules.covers` for two columns, on SQLite and PostgreSQL.
+    static func covers(_ scope: String, _ code: String) -> SQLQueryString {
+        let (s, c) = (SQLQueryString(scope), SQLQueryString(code))
+        return """
+            (substr(\(c), 1, 2) = substr(\(s), 1, 2) AND (substr(\(s), 3, 4) = '0000'
+              OR (substr(\(c), 1, 4) = substr(\(s), 1, 4) AND (substr(\(s), 5, 2) = '00' OR \(c) = \(s)))))
+            """
+    }
+
     /// The divisions directly under `parent`, or the provinces when it is nil, by code.
     func regions(parent: String?, in db: any SQLDatabase) async throws -> [Region] {
         let condition: SQLQueryString = parent.map { "parent_code = \(bind: $0)" } ?? "parent_code IS NULL"

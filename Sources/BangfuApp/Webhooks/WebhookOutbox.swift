@@ -91,10 +91,9 @@ struct WebhookOutbox: Sendable {
         case "certificate":
             return try await certificate(event.entityId, in: db)
         case "quota_plan":
-            let parts = event.entityId.split(separator: "/").map(String.init)
-            guard parts.count == 2, let year = Int(parts[1]),
-                let organization = try await details.buyers.organization(id: parts[0], in: db),
-                let plan = try await details.buyers.plan(organizationId: organization.id, year: year, in: db)
+            guard let filing = FilingID(event.entityId),
+                let organization = try await details.buyers.organization(id: filing.organizationId, in: db),
+                let plan = try await details.buyers.plan(organizationId: organization.id, year: filing.year, in: db)
             else { return [] }
             return [Subject(merchantId: nil, organizationId: organization.id, object: .filing(plan, regionCode: organization.regionCode))]
         default:
