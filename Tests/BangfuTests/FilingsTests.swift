@@ -65,19 +65,25 @@ extension TestClientProtocol {
             #expect(filed.status == .created && filed.object["status"] as? String == "submitted", "\(filed.text)")
             #expect(filed.object["minimumBp"] as? Int == 1000 && filed.object["canteenMode"] as? String == "own")
             // Its reviewer, the department's manager, is told; finance is not (the unit has a parent).
-            let submitted = { (token: String) in
-                try await client.inbox(token).items.filter { $0["kind"] as? String == "filing.submitted" }.compactMap {
-                    $0["subjectId"] as? String
-                }
+            let told = { (token: String, kind: String) in
+                try await client.inbox(token).items.filter { $0["kind"] as? String == kind }.compactMap { $0["subjectId"] as? String }
             }
-            #expect(try await submitted(deptToken) == [unitId])
-            #expect(try await submitted(heilongjiang).isEmpty)
-            // A waiver it asks for is finance's to decide: the region's officers are told, not another's.
+            #expect(try await told(deptToken, "filing.submitted") == [unitId])
+            #expect(try await told(heilongjiang, "filing.submitted").isEmpty)
+            // A waiver it asks for is finance's to decide: the region's officers are told, with the
+            // reason, not another province's; once approved the reviewer hears it too.
             let waived = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":500,"waiverReason":"小食堂"}"#
             let asking = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: waived)
             #expect(asking.object["waiverStatus"] as? String == "requested", "\(asking.text)")
-            #expect(try await submitted(heilongjiang) == [unitId])
-            #expect(try await submitted(jilin).isEmpty)
+            #expect(try await told(heilongjiang, "filing.waiver_requested") == [unitId])
+            #expect(try await client.inbox(heilongjiang).items.first?["body"] as? String ?? "" == "采购单位 \(unitId)。说明：小食堂")
+            #expect(try await told(heilongjiang, "filing.submitted").isEmpty)
+            #expect(try await told(jilin, "filing.waiver_requested").isEmpty)
+            let approve = try await client.call(
+                .post, Self.planPath(unitId) + "/waiver", token: heilongjiang, json: #"{"approve":true,"note":"同意"}"#)
+            #expect(approve.object["waiverStatus"] as? String == "approved", "\(approve.text)")
+            #expect(try await told(deptToken, "filing.waiver_decided") == [unitId])
+            #expect(try await told(unitToken, "filing.waiver_decided") == [unitId])
             #expect(try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan).object["waiverStatus"] is NSNull)
 
             let confirm = { (id: String, token: String) in
@@ -93,8 +99,7 @@ extension TestClientProtocol {
             #expect(confirmed.status == .ok && confirmed.object["status"] as? String == "confirmed", "\(confirmed.text)")
             #expect(try await confirm(unitId, deptToken).status == .conflict)
             // The unit's managers are told.
-            let told = try await client.inbox(unitToken).items.filter { $0["kind"] as? String == "filing.confirmed" }
-            #expect(told.count == 1 && told.first?["subjectId"] as? String == unitId)
+            #expect(try await told(unitToken, "filing.confirmed") == [unitId])
             // A manager above the parent sees it but is no reviewer; a supervisor never files or manages.
             let (_, leaf) = try await client.unit("leaf", number: 33, parent: unitId, admin: cast.admin)
             let leafId = try #require(leaf.object["id"] as? String)
@@ -112,6 +117,8 @@ extension TestClientProtocol {
                 .patch, "/api/v1/buyer-organizations/\(leafId)", token: leafToken, json: #"{"parentId":"\#(deptId)"}"#)
             #expect(moved.status == .ok, "\(moved.text)")
             #expect(try await client.call(.get, Self.planPath(leafId), token: leafToken).object["status"] as? String == "submitted")
+            // Its new reviewer is told it waits.
+            #expect(try await told(deptToken, "filing.submitted").contains(leafId))
             // Editing a confirmed filing submits it again.
             let edited = try await client.call(.put, Self.planPath(unitId), token: unitToken, json: Self.ownPlan)
             #expect(edited.status == .ok && edited.object["status"] as? String == "submitted")
@@ -137,8 +144,12 @@ extension TestClientProtocol {
             let audit = try await client.call(
                 .get, "/api/v1/audit-events?entityType=quota_plan&entityId=\(unitId)/\(Self.year)&limit=50", token: cast.admin)
             let actions = audit.items.compactMap { $0["action"] as? String }
-            // (filed, asked for a waiver, filed again without it, confirmed, edited).
-            #expect(actions == ["quota_plan.declare", "quota_plan.declare", "quota_plan.declare", "filing.confirm", "quota_plan.declare"], "\(actions)")
+            // (filed, asked for a waiver, had it approved, filed again without it, confirmed, edited).
+            #expect(
+                actions == [
+                    "quota_plan.declare", "quota_plan.declare", "filing.waiver_request", "filing.waiver_approve", "quota_plan.declare",
+                    "filing.confirm", "quota_plan.declare",
+                ], "\(actions)")
         }
     }
 
@@ -171,14 +182,14 @@ extension TestClientProtocol {
             let asked = try await client.call(.put, Self.planPath(id), token: token, json: waived)
             #expect(asked.status == .created && asked.object["waiverStatus"] as? String == "requested", "\(asked.text)")
             #expect(asked.object["minimumBp"] as? Int == 1200)
-            // The region's finance officers are told of the request, another province's are not.
-            let told = { (token: String) in
-                try await client.inbox(token).items.filter { $0["kind"] as? String == "filing.submitted" }.compactMap {
-                    $0["subjectId"] as? String
-                }
+            // The region's finance officers review the top-level unit and decide its waiver: told of
+            // both; another province's are not.
+            let told = { (token: String, kind: String) in
+                try await client.inbox(token).items.filter { $0["kind"] as? String == kind }.compactMap { $0["subjectId"] as? String }
             }
-            #expect(try await told(heilongjiang).contains(id))
-            #expect(try await told(jilin).isEmpty)
+            #expect(try await told(heilongjiang, "filing.submitted").contains(id))
+            #expect(try await told(heilongjiang, "filing.waiver_requested") == [id])
+            #expect(try await told(jilin, "filing.submitted").isEmpty)
             // Confirmation waits for the decision; only finance of the region decides.
             let confirm = try await client.call(.post, Self.planPath(id) + "/confirmation", token: heilongjiang, json: "{}")
             #expect(confirm.status == .conflict && confirm.code == "waiver_pending")
@@ -351,7 +362,8 @@ extension TestClientProtocol {
             try await client.walk(order, buyer: market.canteen.token, merchant: market.shop.token, to: "settled", amountFen: 10_000)
             let (filedToken, filed) = try await client.unit("qq1", number: 81, region: "230202", admin: cast.admin)
             let filedId = try #require(filed.object["id"] as? String)
-            #expect(try await client.call(.put, Self.planPath(filedId), token: filedToken, json: Self.ownPlan).status == .created)
+            let withUnion = #"{"canteenMode":"own","canteenBudgetFen":10000000,"reservedRatioBp":1500,"unionBudgetFen":5000}"#
+            #expect(try await client.call(.put, Self.planPath(filedId), token: filedToken, json: withUnion).status == .created)
             let (lateToken, late) = try await client.unit("qq2", number: 82, region: "230203", admin: cast.admin)
             let lateId = try #require(late.object["id"] as? String)
             let member = #"{"username":"qq2-p","password":"correct horse 1","displayName":"采购","memberRole":"purchaser"}"#
@@ -369,6 +381,16 @@ extension TestClientProtocol {
             #expect(harbin["completionBp"] as? Int == 10_000 * 10_000 / 3_000_000, "\(harbin)")
             #expect(qiqihar["units"] as? Int == 2 && qiqihar["filed"] as? Int == 1 && qiqihar["notFiled"] as? Int == 1)
             #expect(qiqihar["withoutOrders"] as? Int == 2 && qiqihar["inactiveAccounts"] as? Int == 1 && qiqihar["rank"] as? Int == 2)
+            // Union purchasing beside the completion, not inside it.
+            #expect(qiqihar["unionBudgetFen"] as? Int == 5000 && qiqihar["unionCompletedFen"] as? Int == 0)
+            #expect(qiqihar["reservedFen"] as? Int == 1_500_000 && harbin["unionBudgetFen"] as? Int == 0)
+            // Inside a prefecture, a line per county; by department, every unit once.
+            let byCounty = try await client.call(.get, path + "&regionCode=230200", token: heilongjiang)
+            let countyRows = byCounty.object["rows"] as? [[String: Any]] ?? []
+            #expect(Set(countyRows.compactMap { $0["key"] as? String }) == ["230202", "230203"], "\(byCounty.text)")
+            let byDepartment = try await client.call(.get, path + "&groupBy=department", token: heilongjiang)
+            let departmentRows = byDepartment.object["rows"] as? [[String: Any]] ?? []
+            #expect(departmentRows.compactMap { $0["units"] as? Int }.reduce(0, +) == 4, "\(byDepartment.text)")
             let counties = try await client.call(.get, path + "&regionCode=230200&groupBy=organization", token: heilongjiang)
             #expect(Set((counties.object["rows"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }) == [filedId, lateId])
             let csv = try await client.call(.get, path + "&groupBy=department&format=csv", token: heilongjiang)

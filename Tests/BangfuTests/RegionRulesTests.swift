@@ -122,9 +122,23 @@ import Testing
     func group(_ key: String, name: String = "单位", units: Int64 = 1, filed: Int64 = 1, reserved: Int64 = 1000, completed: Int64 = 0)
         -> BulletinGroup
     {
-        BulletinGroup(
-            key: key, name: name, units: units, filed: filed, withoutOrders: 0, inactiveAccounts: 0, reservedFen: reserved,
-            completedFen: completed, unionBudgetFen: 7, unionCompletedFen: 3)
+        let unit = BulletinGroup.Split.unit
+        return BulletinGroup(
+            key: key, name: name, units: units, filed: filed, withoutOrders: 0, inactiveAccounts: 0,
+            reservedFenHigh: reserved / unit, reservedFenLow: reserved % unit, completedFenHigh: completed / unit,
+            completedFenLow: completed % unit, unionBudgetFenHigh: 0, unionBudgetFenLow: 7, unionCompletedFenHigh: 0,
+            unionCompletedFenLow: 3)
+    }
+
+    @Test func amountsSummedInTwoPartsJoinExactlyOrSaturate() {
+        let values: [Int64] = [10_000_000_000_000, 999_999_999, 1, 123_456_789_012]
+        let high = values.map { $0 / BulletinGroup.Split.unit }.reduce(0, +)
+        let low = values.map { $0 % BulletinGroup.Split.unit }.reduce(0, +)
+        #expect(BulletinGroup.Split.join(high: high, low: low) == values.reduce(0, +))
+        #expect(BulletinGroup.Split.join(high: 5_000 * 10_000, low: 0) == 50_000_000_000_000_000)
+        #expect(BulletinGroup.Split.join(high: 20_000_000_000, low: 0) == .max)
+        #expect(BulletinGroup.Split.join(high: -20_000_000_000, low: 0) == .min)
+        #expect(BulletinGroup.Split.join(high: -1, low: -5) == -1_000_000_005)
     }
 
     @Test func aLineIsTheLevelBelowTheScope() {

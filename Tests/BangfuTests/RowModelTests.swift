@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import Testing
 
 @testable import BangfuApp
@@ -6,6 +7,21 @@ import Testing
 /// Row models decode by name (`decode(model:)`, snake_case columns, `@Millis` times) and refuse
 /// what they do not know: an unknown status used to fall back to `placed` silently.
 @Suite struct RowModelTests {
+    /// The fast key conversion splits words exactly as SQLKit's own snake_case strategy does.
+    @Test func columnNamesMatchSQLKitsSnakeCase() throws {
+        let keys = [
+            "id", "organizationId", "reservedRatioBp", "unionCompletedFen", "a", "aB", "URLValue", "myURLValue", "x1Y",
+            "abcDEFGhi", "ABC", "lastSignInAt", "已知Key", "ÉtéValue", "",
+        ]
+        let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase)
+        for key in keys {
+            let sqlKit = try encoder.encode([key: 0]).map(\.0)
+            #expect(sqlKit == [SnakeCase.column(for: key)], "\(key)")
+        }
+        #expect(SnakeCase.column(for: "organizationId") == "organization_id")
+        #expect(SnakeCase.column(for: "unionCompletedFen") == "union_completed_fen")
+    }
+
     @Test func anOrderRoundTripsAndAnUnknownStatusFailsLoudly() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

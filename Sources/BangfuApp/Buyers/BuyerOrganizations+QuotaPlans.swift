@@ -93,6 +93,17 @@ extension BuyerOrganizations {
                         "sharedCanteenOrganizationId": plan.sharedCanteenOrganizationId, "waiverReason": plan.waiverReason,
                         "waiverStatus": plan.waiverStatus?.rawValue, "minimumBp": minimum,
                     ]), in: db)
+            // A waiver asked for (again) is finance's to decide: its own event, so its officers hear of it.
+            let askedBefore =
+                previous?.waiverStatus == .requested && previous?.reservedRatioBp == plan.reservedRatioBp
+                && previous?.waiverReason == plan.waiverReason
+            if plan.waiverStatus == .requested && !askedBefore {
+                try await audit.append(
+                    AuditEvent(
+                        user, "filing.waiver_request", .quotaPlan(plan.id),
+                        ["reservedRatioBp": plan.reservedRatioBp, "minimumBp": minimum, "reason": plan.waiverReason]),
+                    in: db)
+            }
             return (plan, minimum, previous == nil)
         }
         return (BuyerDTO.PlanOutput(plan, now: now, minimumBp: minimum), created)

@@ -75,6 +75,7 @@ extension BuyerOrganizations {
                 throw DomainError.invalid("regionCode", "is required before the organization has a parent")
             }
             organization.updatedAt = now
+            var resubmitted: String?
             if organization.regionCode != before.regionCode || organization.parentId != before.parentId {
                 try await checkPlacement(organization, moving: true, in: db)
                 if let region = organization.regionCode, region != before.regionCode,
@@ -92,6 +93,7 @@ extension BuyerOrganizations {
                             action: "resubmit", actorId: user.userId, actorRole: user.role.rawValue, fromStatus: "confirmed",
                             toStatus: "submitted", note: "the organization moved", at: now),
                         ownerId: plan.id, id: ids.next(), in: db)
+                    resubmitted = plan.id
                 }
             }
             try await store.update(organization, in: db)
@@ -104,6 +106,11 @@ extension BuyerOrganizations {
                         "contactName": organization.contactName, "contactPhone": organization.contactPhone,
                     ]),
                 in: db)
+            // After the move is written, so its new reviewers are the ones told.
+            if let resubmitted {
+                try await audit.append(
+                    AuditEvent(user, "filing.resubmit", .quotaPlan(resubmitted), ["note": "the organization moved"]), in: db)
+            }
             return organization
         }
     }

@@ -28,10 +28,33 @@ struct BulletinGroup: RowModel, Equatable {
     var filed: Int64
     var withoutOrders: Int64
     var inactiveAccounts: Int64
-    var reservedFen: Int64
-    var completedFen: Int64
-    var unionBudgetFen: Int64
-    var unionCompletedFen: Int64
+    var reservedFenHigh: Int64
+    var reservedFenLow: Int64
+    var completedFenHigh: Int64
+    var completedFenLow: Int64
+    var unionBudgetFenHigh: Int64
+    var unionBudgetFenLow: Int64
+    var unionCompletedFenHigh: Int64
+    var unionCompletedFenLow: Int64
+
+    /// An amount summed in two parts that cannot overflow in the database: the sum of each value
+    /// divided by `unit` and the sum of the remainders (each below 10^9 in magnitude, so a billion
+    /// units sum safely). `high × unit + low` is the exact sum, saturating at `Int64`'s bounds.
+    enum Split {
+        static let unit: Int64 = 1_000_000_000
+
+        static func join(high: Int64, low: Int64) -> Int64 {
+            let (scaled, overflow) = high.multipliedReportingOverflow(by: unit)
+            let (sum, overflow2) = scaled.addingReportingOverflow(low)
+            if overflow || overflow2 { return high < 0 || (high == 0 && low < 0) ? .min : .max }
+            return sum
+        }
+    }
+
+    var reservedFen: Int64 { Split.join(high: reservedFenHigh, low: reservedFenLow) }
+    var completedFen: Int64 { Split.join(high: completedFenHigh, low: completedFenLow) }
+    var unionBudgetFen: Int64 { Split.join(high: unionBudgetFenHigh, low: unionBudgetFenLow) }
+    var unionCompletedFen: Int64 { Split.join(high: unionCompletedFenHigh, low: unionCompletedFenLow) }
 }
 
 /// A bulletin line (API.md `GET /api/v1/reports/bulletin`). Union purchasing is reported beside,

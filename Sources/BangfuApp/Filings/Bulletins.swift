@@ -32,7 +32,7 @@ struct Bulletins: UseCase {
         } else {
             scope = regionCode
         }
-        let groups = try await database.read { db in
+        let rows = try await database.read { db in
             if let scope, try await services.regions.region(code: scope, in: db) == nil { throw DomainError.notFound("region") }
             let groups = try await store.bulletinGroups(
                 year: year, scope: scope, key: BulletinRules.key(by: grouping, scope: scope), in: db)
@@ -41,6 +41,6 @@ struct Bulletins: UseCase {
         }
         return Bulletin(
             year: year, regionCode: scope, groupBy: grouping.rawValue,
-            rows: groups)
+            rows: rows)
     }
 }

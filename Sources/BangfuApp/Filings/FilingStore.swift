@@ -104,14 +104,16 @@ extension FilingStore {
     /// grouped by `key` and summed in the database, so a province's thousands of units cost one
     /// pass and a handful of rows. Per unit: whether it filed for `year`, whether it has an order
     /// of the year that was not cancelled or rejected, its members who never signed in, its
-    /// reserved, completed and union figures. The sums cannot overflow: every amount is at most
-    /// `QuotaRules.maximumBudgetFen` (10^13 fen, the union budget too), so 900,000 organizations stay below `Int64.max`.
+    /// reserved, completed and union figures. Amounts are summed as billions and remainders
+    /// (`BulletinGroup.Split`), so no sum can overflow in the database whatever the amounts; Swift
+    /// joins them, saturating.
     func bulletinGroups(year: Int, scope: String?, key: BulletinKey, in db: any SQLDatabase) async throws -> [BulletinGroup] {
+        let code: SQLQueryString = "CASE WHEN length(o.region_code) = 6 THEN o.region_code END"
         let keyExpression: SQLQueryString =
             switch key {
-            case .province: "COALESCE(substr(o.region_code, 1, 2) || '0000', 'unknown')"
-            case .prefecture: "COALESCE(substr(o.region_code, 1, 4) || '00', 'unknown')"
-            case .region: "COALESCE(o.region_code, 'unknown')"
+            case .province: "COALESCE(substr(\(code), 1, 2) || '0000', 'unknown')"
+            case .prefecture: "COALESCE(substr(\(code), 1, 4) || '00', 'unknown')"
+            case .region: "COALESCE(\(code), 'unknown')"
             case .department: "o.department"
             case .organization: "o.id"
             }
@@ -132,12 +134,16 @@ extension FilingStore {
         if let scope, RegionRules.isWellFormed(scope) {
             units += " AND o.region_code LIKE \(bind: String(RegionRules.prefix(of: scope)) + "%")"
         }
+        var sums: [SQLQueryString] = []
+        for column in ["reserved_fen", "completed_fen", "union_budget_fen", "union_completed_fen"] {
+            let c = SQLQueryString(column)
+            let unit = SQLQueryString(String(BulletinGroup.Split.unit))
+            sums.append("CAST(SUM(\(c) / \(unit)) AS BIGINT) AS \(c)_high, CAST(SUM(\(c) % \(unit)) AS BIGINT) AS \(c)_low")
+        }
         let sql: SQLQueryString = """
             SELECT group_key AS key, MIN(name) AS name, COUNT(*) AS units, CAST(SUM(filed) AS BIGINT) AS filed,
               CAST(SUM(without_orders) AS BIGINT) AS without_orders, CAST(SUM(inactive_accounts) AS BIGINT) AS inactive_accounts,
-              CAST(SUM(reserved_fen) AS BIGINT) AS reserved_fen, CAST(SUM(completed_fen) AS BIGINT) AS completed_fen,
-              CAST(SUM(union_budget_fen) AS BIGINT) AS union_budget_fen,
-              CAST(SUM(union_completed_fen) AS BIGINT) AS union_completed_fen
+              \(sums.joined(separator: ", "))
             FROM (\(units)) u GROUP BY group_key
             """
         return try await db.raw(sql).all().map { try $0.model(BulletinGroup.self) }

@@ -24,9 +24,14 @@ enum Audience: String, Sendable, CaseIterable {
     case organizationMembers
     /// The managers of an organization (its filing is theirs).
     case organizationManagers
-    /// Who decides on a filing: its parent's managers; for a top-level organization, or while it
-    /// asks for a waiver, the finance officers whose region covers it.
+    /// Who confirms or returns a filing: its parent's managers; for a top-level organization, the
+    /// finance officers whose region covers it.
     case filingReviewers
+    /// The finance officers whose region covers the filing's organization (they decide waivers).
+    case filingFinance
+    /// The organization's managers and its parent's (a decided waiver: the unit learns the answer,
+    /// its reviewer may now confirm).
+    case filingParties
     case admins
 }
 
@@ -76,9 +81,11 @@ enum NotificationRules {
         "buyer_organization.verify": Rule(
             kind: "buyer_organization.verified", audience: .organizationMembers, title: "采购单位已核验"),
         "quota_plan.declare": Rule(kind: "filing.submitted", audience: .filingReviewers, title: "待审核的预留份额填报"),
+        "filing.resubmit": Rule(kind: "filing.submitted", audience: .filingReviewers, title: "单位调整隶属关系，预留份额填报待重新审核"),
+        "filing.waiver_request": Rule(kind: "filing.waiver_requested", audience: .filingFinance, title: "待决定的最低比例豁免申请"),
         "filing.confirm": Rule(kind: "filing.confirmed", audience: .organizationManagers, title: "预留份额填报已确认"),
         "filing.return": Rule(kind: "filing.returned", audience: .organizationManagers, title: "预留份额填报被退回"),
-        "filing.waiver_approve": Rule(kind: "filing.waiver_decided", audience: .organizationManagers, title: "最低比例豁免已同意"),
+        "filing.waiver_approve": Rule(kind: "filing.waiver_decided", audience: .filingParties, title: "最低比例豁免已同意"),
         "filing.waiver_reject": Rule(
             kind: "filing.waiver_decided", audience: .organizationManagers, title: "最低比例豁免被驳回，填报已退回"),
     ]

@@ -125,9 +125,20 @@ struct NotificationStore: Sendable {
                 UNION
                 SELECT u.id AS user_id, 'buyer_organization' AS subject_type, o.id AS subject_id
                 FROM buyer_organizations o JOIN users u ON u.role = 'finance' AND u.disabled_at IS NULL
+                WHERE o.id = \(bind: id) AND o.parent_id IS NULL AND \(RegionStore.covers("u.region_code", "o.region_code"))
+                """
+            case .filingFinance:
+                """
+                SELECT u.id AS user_id, 'buyer_organization' AS subject_type, o.id AS subject_id
+                FROM buyer_organizations o JOIN users u ON u.role = 'finance' AND u.disabled_at IS NULL
                 WHERE o.id = \(bind: id) AND \(RegionStore.covers("u.region_code", "o.region_code"))
-                  AND (o.parent_id IS NULL OR EXISTS (SELECT 1 FROM quota_plans q WHERE q.organization_id = o.id
-                    AND q.year = \(bind: Int64(FilingID(entityId)?.year ?? 0)) AND q.waiver_status = 'requested'))
+                """
+            case .filingParties:
+                """
+                SELECT m.user_id, 'buyer_organization' AS subject_type, o.id AS subject_id
+                FROM buyer_organizations o JOIN buyer_members m ON m.member_role = 'manager'
+                  AND (m.organization_id = o.id OR m.organization_id = o.parent_id)
+                WHERE o.id = \(bind: id)
                 """
             case .admins:
                 """

@@ -25,7 +25,7 @@ struct RegionStore: Sendable {
     static func covers(_ scope: String, _ code: String) -> SQLQueryString {
         let (s, c) = (SQLQueryString(scope), SQLQueryString(code))
         return """
-            (substr(\(c), 1, 2) = substr(\(s), 1, 2) AND (substr(\(s), 3, 4) = '0000'
+            (length(\(s)) = 6 AND length(\(c)) = 6 AND substr(\(c), 1, 2) = substr(\(s), 1, 2) AND (substr(\(s), 3, 4) = '0000'
               OR (substr(\(c), 1, 4) = substr(\(s), 1, 4) AND (substr(\(s), 5, 2) = '00' OR \(c) = \(s)))))
             """
     }

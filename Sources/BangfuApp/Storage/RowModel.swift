@@ -55,7 +55,54 @@ protocol TableRow: RowModel {
 extension SQLRow {
     /// The row as `T`, its snake_case columns matched to `T`'s camelCase properties.
     func model<T: RowModel>(_ type: T.Type) throws -> T {
-        try decode(model: type, keyDecodingStrategy: .convertFromSnakeCase)
+        try decode(model: type, keyDecodingStrategy: SnakeCase.strategy)
+    }
+}
+
+/// SQLKit's `convertFromSnakeCase` key conversion, cheaper: the same words (a capital starts
+/// one; a run of capitals before a lower-case letter is one), but ASCII letters are classified
+/// by their byte instead of Unicode property lookups. Measured: with SQLKit's own conversion,
+/// decoding 5,000 rows of ten columns spent a quarter of a bulletin request in `isUppercase`.
+enum SnakeCase {
+    static let strategy = SQLRowDecoder.KeyDecodingStrategy.custom { keys in
+        SomeCodingKey(column(for: keys.last?.stringValue ?? ""))
+    }
+
+    struct SomeCodingKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// `organizationId` → `organization_id`, `reservedBp` → `reserved_bp`, as SQLKit splits them.
+    static func column(for key: String) -> String {
+        let scalars = Array(key.unicodeScalars)
+        guard !scalars.isEmpty else { return key }
+        func isUpper(_ s: Unicode.Scalar) -> Bool { s.isASCII ? (65...90).contains(s.value) : s.properties.isUppercase }
+        func isLower(_ s: Unicode.Scalar) -> Bool { s.isASCII ? (97...122).contains(s.value) : s.properties.isLowercase }
+        var words: [Range<Int>] = []
+        var wordStart = 0
+        var search = 1
+        while let upper = scalars[search...].firstIndex(where: isUpper) {
+            words.append(wordStart..<upper)
+            wordStart = upper
+            guard let lower = scalars[upper...].firstIndex(where: isLower) else { break }
+            search = lower
+            if lower != upper + 1 {
+                words.append(upper..<(lower - 1))
+                wordStart = lower - 1
+            }
+        }
+        words.append(wordStart..<scalars.count)
+        return words.map { range -> String in
+            var word = String(String.UnicodeScalarView(scalars[range]))
+            if let first = word.first {
+                word = first.lowercased() + word.dropFirst()
+            }
+            return word
+        }.joined(separator: "_")
     }
 }
 
