@@ -17,6 +17,7 @@ public struct AppServices: Sendable {
     let reference: ReferenceStore
     let regions = RegionStore()
     let filings = FilingStore()
+    let invoices = InvoiceStore()
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics

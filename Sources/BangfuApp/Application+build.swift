@@ -174,6 +174,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     RegionsController(regions: Regions(services)).addRoutes(to: router)
     BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
     FilingsController(services: services, filings: Filings(services), bulletins: Bulletins(services)).addRoutes(to: router)
+    InvoicesController(services: services, invoices: Invoices(services)).addRoutes(to: router)
     OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
         .addRoutes(to: router)
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))

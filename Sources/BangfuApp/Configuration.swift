@@ -45,6 +45,8 @@ public struct AppConfiguration: Sendable {
     public var certificateValidDays: Int64 = 365
     /// The policy minimum of a quota plan's reserved ratio, in basis points (1000 = 10 %).
     public var minimumReservedRatioBp: Int64 = 1000
+    /// Payment waits for the merchant's current invoice (`invoice_missing`; `--require-invoice`).
+    public var requireInvoice = true
     /// Alert thresholds (days).
     public var alerts = AlertSettings()
     /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).

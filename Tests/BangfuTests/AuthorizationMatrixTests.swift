@@ -179,6 +179,10 @@ import Testing
         Access(route: "POST /api/v1/orders/{order}/acceptance", allowed: unitA),
         Access(route: "POST /api/v1/orders/{order}/payment", allowed: unitA.union([.admin])),
         Access(route: "POST /api/v1/orders/{order}/refunds", allowed: unitA),
+        // The invoice is the merchant's to record; the order's parties read its PDF.
+        Access(route: "PUT /api/v1/orders/{order}/invoice", allowed: [.merchantA], forbidden: unitA),
+        Access(route: "POST /api/v1/orders/{order}/invoice/file", allowed: [.merchantA], forbidden: unitA),
+        Access(route: "GET /api/v1/orders/{order}/invoice/file", allowed: unitA.union([.merchantA, .admin])),
         Access(route: "GET /api/v1/refunds", allowed: buyers.union(merchants).union([.admin])),
         Access(route: "POST /api/v1/refunds/{refund}/approval", allowed: [.merchantA, .admin]),
         Access(route: "POST /api/v1/refunds/{refund}/rejection", allowed: [.merchantA, .admin]),
@@ -320,6 +324,11 @@ import Testing
             let placed = try await client.place(buyerA.token, [(certified.productId, 2)])
             let order = try #require(placed.orderIds.first)
             try await client.walk(order, buyer: buyerA.token, merchant: merchantA, to: "settled", amountFen: 2000)
+            // Its invoice (recorded on the way) carries its PDF.
+            let invoiceFile = try await client.execute(
+                uri: "/api/v1/orders/\(order)/invoice/file", method: .post,
+                headers: [.authorization: "Bearer \(merchantA)", .contentType: "application/pdf"], body: ByteBuffer(bytes: pdfBytes))
+            #expect(invoiceFile.status == .ok)
             let refund = try await client.call(
                 .post, "/api/v1/orders/\(order)/refunds", token: buyerA.token, json: #"{"amountFen":500,"reason":"破损"}"#)
             // Merchant A was told of the order: that notification is its own.

@@ -195,6 +195,7 @@ extension TestClientProtocol {
             #expect((placed.object["orders"] as? [[String: Any]])?.first?["placedBy"] as? String == contractorId)
             try await client.walk(order, buyer: contractorToken, merchant: market.shop.token, to: "accepted", amountFen: 1_000)
             let pay = #"{"reference":"国库支付2026-009","amountFen":1000}"#
+            try await client.invoice(order, merchant: market.shop.token)
             let refused = try await client.call(.post, "/api/v1/orders/\(order)/payment", token: contractorToken, json: pay)
             #expect(refused.status == .forbidden, "\(refused.text)")
             #expect(try await client.call(.get, "/api/v1/orders/\(order)", token: contractorToken).object["status"] as? String == "accepted")

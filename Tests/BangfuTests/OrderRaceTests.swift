@@ -136,6 +136,12 @@ import Testing
                 case 5: _ = try await client.call(.post, path + "/acceptance", token: order.buyer)
                 case 6:
                     let owed = try await client.call(.get, path, token: order.buyer).object["owedFen"] as? Int ?? 0
+                    // The merchant invoices what is owed (refused before shipment), then the buyer pays.
+                    let day = InvoiceRules.day(of: test.clock.now)
+                    let today = String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+                    _ = try await client.call(
+                        .put, path + "/invoice", token: order.merchant,
+                        json: #"{"number":"88880000","kind":"vat_normal","issuedOn":"\#(today)","amountFen":\#(owed)}"#)
                     _ = try await client.call(.post, path + "/payment", token: order.buyer, json: #"{"reference":"r","amountFen":\#(owed)}"#)
                 case 7:
                     if random.next(2) == 0 {

@@ -23,7 +23,24 @@ extension TestClientProtocol {
             headers: [HTTPField.Name("Idempotency-Key")!: key])
     }
 
-    /// Takes an order from `placed` along the main path up to `status`.
+    /// The merchant records the order's invoice for what is owed now, dated the day it was placed
+    /// (UTC+8), as a budget unit needs before it pays.
+    @discardableResult
+    func invoice(_ orderId: String, merchant: String, number: String = "12345678") async throws -> TestResponse {
+        let order = try await call(.get, "/api/v1/orders/\(orderId)", token: merchant).object
+        let owed = order["owedFen"] as? Int ?? 0
+        let created = ISO8601DateFormatter().date(from: order["createdAt"] as? String ?? "") ?? Date()
+        let day = InvoiceRules.day(of: created)
+        let issuedOn = String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+        let response = try await call(
+            .put, "/api/v1/orders/\(orderId)/invoice", token: merchant,
+            json: #"{"number":"\#(number)","kind":"electronic","issuedOn":"\#(issuedOn)","amountFen":\#(owed)}"#)
+        #expect(response.status == .ok, "invoice: \(response.text)")
+        return response
+    }
+
+    /// Takes an order from `placed` along the main path up to `status`, the invoice recorded
+    /// before the payment.
     func walk(_ orderId: String, buyer: String, merchant: String, to status: String, amountFen: Int64) async throws {
         let steps: [(String, String, String, String)] = [
             ("confirm", merchant, "{}", "confirmed"),
@@ -34,6 +51,7 @@ extension TestClientProtocol {
         let current = try await call(.get, "/api/v1/orders/\(orderId)", token: buyer).object["status"] as? String
         let start = (steps.firstIndex { $0.3 == current }.map { $0 + 1 }) ?? 0
         for (path, token, body, reached) in steps[start...] {
+            if path == "payment" { try await invoice(orderId, merchant: merchant) }
             let response = try await call(.post, "/api/v1/orders/\(orderId)/\(path)", token: token, json: body)
             #expect(response.object["status"] as? String == reached, "\(path): \(response.text)")
             if reached == status { return }
@@ -127,9 +145,12 @@ extension TestApp {
             let wrongAmount = try await client.call(
                 .post, "/api/v1/orders/\(firstId)/payment", token: canteen.token, json: #"{"reference":"x","amountFen":1}"#)
             #expect(wrongAmount.status == .unprocessableContent && wrongAmount.fields == ["amountFen"])
-            let paid = try await client.call(
-                .post, "/api/v1/orders/\(firstId)/payment", token: canteen.token,
-                json: #"{"reference":"国库集中支付 001","amountFen":\#(83_900)}"#)
+            // Budget units pay against the merchant's invoice.
+            let payment = #"{"reference":"国库集中支付 001","amountFen":\#(83_900)}"#
+            let noInvoice = try await client.call(.post, "/api/v1/orders/\(firstId)/payment", token: canteen.token, json: payment)
+            #expect(noInvoice.status == .conflict && noInvoice.code == "invoice_missing", "\(noInvoice.text)")
+            try await client.invoice(firstId, merchant: a.token)
+            let paid = try await client.call(.post, "/api/v1/orders/\(firstId)/payment", token: canteen.token, json: payment)
             #expect(paid.object["status"] as? String == "settled")
             let events = try #require(paid.object["events"] as? [[String: Any]])
             #expect(events.map { $0["toStatus"] as? String } == ["placed", "confirmed", "shipped", "accepted", "settled"])
@@ -224,7 +245,8 @@ extension TestApp {
             #expect(full.status == .unprocessableContent)
             let owed = try await client.call(.get, "/api/v1/orders/\(second)", token: canteen.token)
             #expect(owed.object["owedFen"] as? Int == 8_000)
-            // An admin may record the payment.
+            // An admin may record the payment (against the invoice of what is owed).
+            try await client.invoice(second, merchant: shop.token)
             let paid = try await client.call(.post, "/api/v1/orders/\(second)/payment", token: cast.admin, json: #"{"reference":"x","amountFen":8000}"#)
             #expect(paid.object["status"] as? String == "settled")
             plan = try await canteen.plan(client)

@@ -44,10 +44,16 @@ enum OrderDTO {
         /// In an order's detail; null in lists and in the placement's answer.
         @NullEncoded var events: [HistoryRecord]?
         @NullEncoded var refunds: [Refund]?
+        /// The current invoice, else the latest (superseded) one; null before the first.
+        @NullEncoded var invoice: InvoiceDTO.Output?
         var createdAt: String
         var updatedAt: String
 
-        init(_ o: Order, organizationName: String, items: [OrderItem], events: [HistoryRecord]? = nil, refunds: [Refund]? = nil) {
+        init(
+            _ o: Order, organizationName: String, items: [OrderItem], events: [HistoryRecord]? = nil, refunds: [Refund]? = nil,
+            invoice: Invoice? = nil
+        ) {
+            self.invoice = invoice.map(InvoiceDTO.Output.init)
             id = o.id
             checkoutId = o.checkoutId
             buyerOrganizationId = o.organizationId

@@ -13,6 +13,7 @@ struct OrderDetails: Sendable {
             organizationName: try await buyers.names(organizationIds: [order.organizationId], in: db)[order.organizationId] ?? "",
             items: try await orders.items(orderIds: [order.id], in: db)[order.id] ?? [],
             events: try await HistoryStore.orders.records(ownerId: order.id, in: db),
-            refunds: try await orders.refunds(orderId: order.id, in: db))
+            refunds: try await orders.refunds(orderId: order.id, in: db),
+            invoice: try await InvoiceStore().latest(orderIds: [order.id], in: db)[order.id])
     }
 }

@@ -12,20 +12,27 @@ struct OrderReading: UseCase {
     }
 
     /// A page of the caller's orders, newest first, optionally of one status.
-    func orders(for actor: Identity, status: OrderStatus?, paging: Paging) async throws -> Page<OrderDTO.Output> {
+    /// `invoiceMissing`: only orders that have shipped and have no current invoice (a merchant's
+    /// invoices to write).
+    func orders(for actor: Identity, status: OrderStatus?, invoiceMissing: Bool = false, paging: Paging) async throws
+        -> Page<OrderDTO.Output>
+    {
         let after = try paging.position.map(Paging.timeAndId)
-        let (orders, items, names) = try await database.read { db -> ([Order], [String: [OrderItem]], [String: String]) in
-            guard var query = try await scope(actor, in: db) else { return ([], [:], [:]) }
+        typealias Read = ([Order], [String: [OrderItem]], [String: String], [String: Invoice])
+        let (orders, items, names, invoices) = try await database.read { db -> Read in
+            guard var query = try await scope(actor, in: db) else { return ([], [:], [:], [:]) }
             query.status = status
+            query.invoiceMissing = invoiceMissing
             let orders = try await store.orders(query, after: after, limit: paging.fetchLimit, in: db)
             let shown = orders.prefix(paging.limit)
             return (
                 orders, try await store.items(orderIds: shown.map(\.id), in: db),
-                try await buyers.names(organizationIds: shown.map(\.organizationId), in: db)
+                try await buyers.names(organizationIds: shown.map(\.organizationId), in: db),
+                try await services.invoices.latest(orderIds: shown.map(\.id), in: db)
             )
         }
         return Page(orders, paging, tag: "orders", position: { Paging.timeAndId($0.createdAt, $0.id) }) {
-            OrderDTO.Output($0, organizationName: names[$0.organizationId] ?? "", items: items[$0.id] ?? [])
+            OrderDTO.Output($0, organizationName: names[$0.organizationId] ?? "", items: items[$0.id] ?? [], invoice: invoices[$0.id])
         }
     }
 

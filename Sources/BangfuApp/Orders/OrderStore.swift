@@ -258,6 +258,8 @@ struct OrderStore: Sendable {
         var organizationId: String?
         var merchantId: String?
         var status: OrderStatus?
+        /// Shipped, accepted or settled without a current invoice.
+        var invoiceMissing = false
     }
 
     func orders(_ filter: Filter, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Order] {
@@ -265,6 +267,12 @@ struct OrderStore: Sendable {
         if let id = filter.organizationId { sql += " AND organization_id = \(bind: id)" }
         if let id = filter.merchantId { sql += " AND merchant_id = \(bind: id)" }
         if let status = filter.status { sql += " AND status = \(bind: status.rawValue)" }
+        if filter.invoiceMissing {
+            sql += """
+                 AND status IN ('shipped', 'accepted', 'settled')
+                 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = orders.id AND i.status = 'current')
+                """
+        }
         sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
         return try await db.raw(sql).all().map { try $0.model(Order.self) }
     }

@@ -66,6 +66,11 @@ struct OrderWorkflow: UseCase {
         case .accepted:
             order.acceptedAt = now
         case .settled:
+            if configuration.requireInvoice, try await services.invoices.current(orderId: order.id, in: db) == nil {
+                throw DomainError.conflict(
+                    "the merchant has not recorded a current invoice for this order; budget units pay against it",
+                    code: "invoice_missing")
+            }
             try await buyers.adjust(
                 organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: -net,
                 completed: net, at: now, in: db)
@@ -143,6 +148,8 @@ struct OrderWorkflow: UseCase {
                 order.refundedFen += refund.amountFen
                 order.updatedAt = now
                 try await store.update(order, in: db)
+                // The invoice no longer states the net amount: the merchant records a new one.
+                try await services.invoices.supersede(orderId: order.id, at: now, in: db)
                 let settled = order.status == .settled
                 try await buyers.adjust(
                     organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose,

@@ -67,7 +67,12 @@ struct OrdersController {
         let user = try context.requireIdentity()
         let paging = try Paging.parse(request, tag: "orders")
         let status = try Paging.choice(request, "status", OrderStatus.self)
-        return try .json(try await reading.orders(for: user, status: status, paging: paging))
+        // `invoice=missing`: orders that have shipped and wait for their invoice.
+        let invoice = request.uri.queryParameters["invoice"].map(String.init)
+        guard invoice == nil || invoice == "missing" else {
+            throw DomainError.badRequest("invoice must be missing", field: "invoice")
+        }
+        return try .json(try await reading.orders(for: user, status: status, invoiceMissing: invoice != nil, paging: paging))
     }
 
     /// `GET /api/v1/refunds?status=`: the refunds of the caller's orders, newest first.

@@ -414,6 +414,21 @@ enum Migrations {
                 "ALTER TABLE orders ADD COLUMN purpose TEXT NOT NULL DEFAULT 'canteen'",
             ]
         },
+        Migration(version: 16, name: "invoices") { _ in
+            [
+                // An order's invoices (发票): at most one `current`; a later one or an approved refund
+                // supersedes it. The PDF, if sent, is an upload named by its SHA-256.
+                """
+                CREATE TABLE invoices (id TEXT PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders(id),
+                  number TEXT NOT NULL, kind TEXT NOT NULL, issued_on TEXT NOT NULL, amount_fen BIGINT NOT NULL,
+                  status TEXT NOT NULL, sha256 TEXT, file_size BIGINT, recorded_by TEXT NOT NULL,
+                  created_at BIGINT NOT NULL, superseded_at BIGINT)
+                """,
+                "CREATE UNIQUE INDEX invoices_current ON invoices (order_id) WHERE status = 'current'",
+                "CREATE INDEX invoices_order ON invoices (order_id, created_at)",
+                "CREATE INDEX invoices_sha256 ON invoices (sha256)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -106,12 +106,13 @@ struct UploadStore: Sendable {
         }
     }
 
-    /// True while a document or an image refers to the file.
+    /// True while a document, an image or an invoice refers to the file.
     func isReferenced(sha256: String, in db: any SQLDatabase) async throws -> Bool {
         let row = try await db.raw(
             """
             SELECT (SELECT COUNT(*) FROM merchant_documents WHERE sha256 = \(bind: sha256))
-              + (SELECT COUNT(*) FROM product_images WHERE sha256 = \(bind: sha256)) AS n
+              + (SELECT COUNT(*) FROM product_images WHERE sha256 = \(bind: sha256))
+              + (SELECT COUNT(*) FROM invoices WHERE sha256 = \(bind: sha256)) AS n
             """
         ).first()
         return try (row?.decode(column: "n", as: Int64.self) ?? 0) > 0
