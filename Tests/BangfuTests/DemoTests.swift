@@ -70,8 +70,14 @@ import Testing
             let outcome = try CertificateVerification.verify(
                 certificateJSON: Data(buffer: certificate.body), keysJSON: Data(buffer: keys.body), now: test.clock.now)
             #expect(outcome.signatureValid && certificate.object["productId"] as? String == item["id"] as? String)
-            // Seeded buyers can sign in and order at once.
+            // Seeded buyers can sign in and order at once; their settled orders carry their invoices.
             let buyer = try await client.signIn("seed-b2", password: "bench password 1")
+            let settled = try await client.call(.get, "/api/v1/orders?status=settled&limit=20", token: buyer).items
+            #expect(!settled.isEmpty)
+            #expect(settled.allSatisfy { order in
+                let invoice = order["invoice"] as? [String: Any]
+                return invoice?["status"] as? String == "current" && invoice?["amountFen"] as? Int == order["owedFen"] as? Int
+            })
             let placed = try await client.place(buyer, [(item["id"] as! String, 1)])
             #expect(placed.status == .created, "\(placed.text)")
             // The seeded tree: a department above the units, a purchaser in each, a finance officer

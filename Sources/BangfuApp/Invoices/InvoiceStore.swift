@@ -53,7 +53,13 @@ struct InvoiceStore: Sendable {
     }
 
     func insert(_ invoice: Invoice, in db: any SQLDatabase) async throws {
-        try await db.raw("INSERT INTO invoices (\(Invoice.columnList)) VALUES \(invoice.row)").run()
+        try await insert([invoice], in: db)
+    }
+
+    /// Many invoices in one statement (the seeder's batches of a few hundred).
+    func insert(_ invoices: [Invoice], in db: any SQLDatabase) async throws {
+        guard !invoices.isEmpty else { return }
+        try await db.raw("INSERT INTO invoices (\(Invoice.columnList)) VALUES" + .values(invoices.map(\.row))).run()
     }
 
     /// Marks the order's current invoice superseded; true when there was one.

@@ -78,13 +78,24 @@ struct OrderSeeder {
                     sums[slot, default: (0, 0)].amount += c.amountFen
                 }
             }
-            let (batch, checkoutRows, planSums) = (entries, checkouts, completed)
+            let (batch, checkoutRows, planSums, first) = (entries, checkouts, completed, written + 1)
             let totals = sums.map { slot, value in
                 SalesRules.Contribution(scope: slot.scope, dimension: slot.dimension, key: slot.key, orders: value.orders, amountFen: value.amount)
             }
             try await services.database.write { db in
                 try await services.orders.insertCheckouts(checkoutRows, at: now, in: db)
                 try await services.orders.insert(batch, eventIds: batch.map { _ in services.ids.next() }, in: db)
+                // Budget units pay against invoices: each settled order has its electronic one.
+                try await services.invoices.insert(
+                    batch.enumerated().map { index, entry in
+                        let day = InvoiceRules.day(of: entry.order.createdAt)
+                        return Invoice(
+                            id: services.ids.next(), orderId: entry.order.id,
+                            number: String(format: "%020d", first + index), kind: .electronic,
+                            issuedOn: String(format: "%04d-%02d-%02d", day.year, day.month, day.day), amountFen: entry.order.totalFen,
+                            status: .current, sha256: nil, fileSize: nil, recordedBy: "seed", createdAt: entry.order.createdAt,
+                            supersededAt: nil)
+                    }, in: db)
                 try await services.buyers.add(planSums, to: .completed, year: year, at: now, in: db)
                 try await services.reports.record(totals, year: year, in: db)
             }
