@@ -301,6 +301,9 @@ export async function regionName(code) {
 export const MEMBER_ROLES = { manager: '单位管理账号', purchaser: '交易账号', contractor: '承包方采购账号' };
 export const CANTEEN_MODES = { own: '自营食堂', outsourced: '外包食堂', shared: '共用食堂（由其他单位申报）', none: '无食堂' };
 export const FILING_STATUS = { submitted: '待审核', confirmed: '已确认', returned: '已退回' };
+export const INVOICE_KINDS = { electronic: '电子发票（数电票）', vat_normal: '增值税普通发票', vat_special: '增值税专用发票' };
+/** Today's date (YYYY-MM-DD) in China Standard Time, the day an invoice is dated by default. */
+export function todayInChina() { return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10); }
 export const WAIVER_STATUS = { requested: '待财政部门审批', approved: '已同意', rejected: '已驳回' };
 export async function countyName(code) {
   if (!code) return '—';

@@ -1,6 +1,6 @@
 // Merchant portal (供应商): onboarding application with documents, products (create, edit,
 // stock, images, listing), 帮扶产品 certification, orders to confirm/reject/ship, refunds, alerts.
-import { api, fen, fenToYuanInput, parseYuan, parseInt10, fieldError, LABELS, DOC_KINDS, EXTENSIONS, statusText, time, date, countyName } from './api.js';
+import { api, fen, fenToYuanInput, parseYuan, parseInt10, fieldError, LABELS, DOC_KINDS, EXTENSIONS, INVOICE_KINDS, todayInChina, statusText, time, date, countyName } from './api.js';
 import { h, form, facts, badge, tabs, table, section, pagedList, actionButton, disclosure, notice, downloadLink, filterNav, hashParam } from './ui.js';
 import { state, go, flash, loadMe } from './state.js';
 import { categoryOptions, countyOptions } from './catalog.js';
@@ -270,11 +270,37 @@ export function historyDisclosure(path) {
 
 async function ordersTab(body) {
   const status = hashParam('status');
+  const invoice = hashParam('invoice');
   const filter = filterNav('#/merchant/orders', 'status', orderFilters('merchant'), status, '订单状态');
-  const list = pagedList((cursor) => api('GET', '/orders', { query: { status, limit: 20, cursor } }),
+  // The orders that have shipped and wait for their invoice (发票).
+  const invoices = filterNav('#/merchant/orders', 'invoice', [['', '全部订单'], ['missing', '待开发票']], invoice, '发票');
+  const list = pagedList((cursor) => api('GET', '/orders', { query: { status, invoice, limit: 20, cursor } }),
     (o) => orderCard(o, merchantActions(o), { role: 'merchant', onChange: reload }), { testid: 'orders', empty: '暂无订单' });
   await list.ready;
-  return [filter, list];
+  return [filter, invoices, list];
+}
+
+/** Records the invoice of a shipped order for what is owed, optionally with its PDF. */
+function invoiceForm(o) {
+  const id = encodeURIComponent(o.id);
+  return form({
+    id: `invoice-${o.id}`, testid: 'invoice-form', submit: '登记发票', className: 'inline-form',
+    fields: [
+      { name: 'number', label: '发票号码', required: true, hint: '8 位纸质发票号码或 20 位数电发票号码' },
+      { name: 'kind', label: '发票种类', type: 'select', options: Object.entries(INVOICE_KINDS), value: 'electronic' },
+      { name: 'issuedOn', label: '开票日期', type: 'date', required: true, value: todayInChina() },
+      { name: 'amountFen', label: '发票金额（元）', type: 'money', value: fenToYuanInput(o.owedFen), required: true, hint: `须等于应付金额 ${fen(o.owedFen)}` },
+      { name: 'file', label: '发票 PDF（可选，5 MB 以内）', type: 'file', accept: '.pdf,application/pdf' },
+    ],
+    onSubmit: async (v) => {
+      const amountFen = parseYuan(v.amountFen, 'amountFen', { allowZero: o.owedFen === 0 });
+      if (v.file && v.file.size > 5 * 1024 * 1024) throw fieldError('file', '文件不能超过 5 MB');
+      await api('PUT', `/orders/${id}/invoice`, { body: { number: (v.number || '').trim(), kind: v.kind, issuedOn: v.issuedOn, amountFen } });
+      if (v.file) await api('POST', `/orders/${id}/invoice/file`, { raw: v.file, contentType: 'application/pdf' });
+      flash('发票已登记。');
+      reload();
+    },
+  });
 }
 
 function merchantActions(o) {
@@ -298,6 +324,7 @@ function merchantActions(o) {
       onSubmit: async (v) => { await api('POST', `/orders/${id}/shipment`, { body: v }); flash('已发货。'); reload(); },
     }));
   }
+  if (['shipped', 'accepted', 'settled'].includes(o.status) && o.invoice?.status !== 'current') out.push(invoiceForm(o));
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Pieces used by several portals: order cards, the payment form, review history, alerts, the sales report.
-import { api, fen, fenToYuanInput, parseYuan, fieldError, time, date, statusText, ALERT_KINDS, ROLES, quotaYear } from './api.js';
+import { api, fen, fenToYuanInput, parseYuan, fieldError, time, date, statusText, ALERT_KINDS, ROLES, quotaYear, INVOICE_KINDS } from './api.js';
 import { h, facts, badge, table, section, disclosure, barChart, form, downloadLink, hashParam, filterNav } from './ui.js';
 
 /** The order status filters; a buyer's shipped order waits for its acceptance (验收). */
@@ -45,10 +45,21 @@ export function orderCard(o, actions = [], { role } = {}) {
       o.note ? ['备注', o.note] : null,
       o.carrier ? ['物流', `${o.carrier} ${o.trackingNumber || ''}`] : null,
       o.paymentReference ? ['付款凭证号', o.paymentReference] : null,
+      invoiceFact(o),
       role === 'buyer' ? null : ['采购单位', o.buyerOrganizationName || o.buyerOrganizationId],
     ]),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
     more);
+}
+
+/** The order's invoice (发票) as a fact line: kind, number, date, amount, its PDF; or that it is awaited. */
+function invoiceFact(o) {
+  const i = o.invoice;
+  if (!i) return ['shipped', 'accepted', 'settled'].includes(o.status) ? ['发票', h('span', { testid: 'order-invoice', 'data-status': 'missing' }, '待商家开具')] : null;
+  return ['发票', h('span', { testid: 'order-invoice', 'data-status': i.status },
+    `${INVOICE_KINDS[i.kind] || i.kind} ${i.number}，${i.issuedOn}，${fen(i.amountFen)}`,
+    i.status === 'superseded' ? '（退款后已作废，待商家重开）' : '',
+    i.fileId ? h('a', { href: `/api/v1/orders/${encodeURIComponent(o.id)}/invoice/file`, testid: 'invoice-file', download: '' }, ' 下载 PDF') : null)];
 }
 
 /**
@@ -60,7 +71,8 @@ export function paymentForm(o, done) {
     id: `pay-${o.id}`, testid: 'pay-form', submit: '登记付款', className: 'inline-form',
     fields: [
       { name: 'amountFen', label: '付款金额（元）', type: 'money', value: fenToYuanInput(o.owedFen), required: true, hint: `应付 ${fen(o.owedFen)}（订单金额减已批准退款）` },
-      { name: 'reference', label: '付款凭证号', required: true, placeholder: '如 国库集中支付凭证号' },
+      { name: 'reference', label: '付款凭证号', required: true, placeholder: '如 国库集中支付凭证号',
+        hint: o.invoice?.status === 'current' ? `凭发票 ${o.invoice.number} 付款` : '商家尚未开具有效发票：预算单位凭发票付款，付款将被拒绝' },
     ],
     onSubmit: async (v) => {
       const amountFen = parseYuan(v.amountFen, 'amountFen', { allowZero: o.owedFen === 0 }); // 0 once fully refunded

@@ -488,8 +488,22 @@ def story():
     ship = css('[data-testid="ship-form"]', order)
     fill(ship, {"carrier": "中国邮政", "trackingNumber": "9811234567890"})
     submit_and_rerender(ship)
-    css('[data-testid="order"][data-status="shipped"]')
+    order = css('[data-testid="order"][data-status="shipped"]')
     step("merchant confirmed and shipped")
+    # The merchant records the invoice (发票) of what is owed, with its PDF; a bad number is named.
+    invoice = css('[data-testid="invoice-form"]', order)
+    assert field(invoice, "amountFen").get_attribute("value") == PRICE_YUAN_TOTAL(), field(invoice, "amountFen").get_attribute("value")
+    fill(invoice, {"number": "12"})
+    submit(invoice)
+    err = css('[data-testid="field-error"][data-field="number"]', invoice)
+    step(f"an invoice number that is not one refused beside the field: {err.text}")
+    fill(invoice, {"number": "24232000000012345678"})
+    field(invoice, "file").send_keys(LICENSE_PDF)
+    submit_and_rerender(invoice)
+    expect_text('[data-testid="order-invoice"]', "24232000000012345678")
+    css('[data-testid="invoice-file"]')
+    screenshot("merchant-invoice.png")
+    step("merchant recorded the electronic invoice with its PDF")
     sign_out()
 
     # 13. The buyer accepts (验收) and pays what is owed; the quota chart shows the progress.
@@ -498,6 +512,7 @@ def story():
     order = css('[data-testid="order"][data-status="shipped"]')
     rerendered(lambda: css('button[data-testid="accept-order"]', order).click())
     order = css('[data-testid="order"][data-status="accepted"]')
+    expect_text('[data-testid="order-invoice"]', "24232000000012345678", order)
     pay = css('[data-testid="pay-form"]', order)
     assert field(pay, "amountFen").get_attribute("value") == PRICE_YUAN_TOTAL(), field(pay, "amountFen").get_attribute("value")
     fill(pay, {"reference": "GK2026-0001"})
@@ -594,6 +609,11 @@ def story():
     fill(ship, {"carrier": "顺丰速运", "trackingNumber": "SF1234567890"})
     submit_and_rerender(ship)
     sign_out()
+    # Its invoice through the API (the first order's went through the form).
+    owed = api("GET", f"/api/v1/orders/{second}", merchant_token)["owedFen"]
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
+    api("PUT", f"/api/v1/orders/{second}/invoice", merchant_token,
+        {"number": "24232000000012345679", "kind": "vat_normal", "issuedOn": today, "amountFen": owed})
     sign_in(*BUYER)
     go("#/buyer/orders")
     rerendered(lambda: css('button[data-testid="accept-order"]', css(order_css + '[data-status="shipped"]')).click())
