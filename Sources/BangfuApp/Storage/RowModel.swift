@@ -76,16 +76,46 @@ enum SnakeCase {
         init?(intValue: Int) { nil }
     }
 
-    /// `organizationId` → `organization_id`, `reservedBp` → `reserved_bp`, as SQLKit splits them.
+    /// `organizationId` → `organization_id`, `reservedBp` → `reserved_bp`, as SQLKit splits them:
+    /// a word starts at a capital; a run of capitals followed by a lower-case letter is a word up
+    /// to the capital before that letter. ASCII keys (every column) are converted byte by byte in
+    /// one buffer; others by Unicode scalar.
     static func column(for key: String) -> String {
-        let scalars = Array(key.unicodeScalars)
-        guard !scalars.isEmpty else { return key }
-        func isUpper(_ s: Unicode.Scalar) -> Bool { s.isASCII ? (65...90).contains(s.value) : s.properties.isUppercase }
-        func isLower(_ s: Unicode.Scalar) -> Bool { s.isASCII ? (97...122).contains(s.value) : s.properties.isLowercase }
+        let utf8 = Array(key.utf8)
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return words(of: Array(key.unicodeScalars)) }
+        guard !utf8.isEmpty else { return key }
+        let isUpper = { (b: UInt8) in (65...90).contains(b) }
+        let isLower = { (b: UInt8) in (97...122).contains(b) }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 4)
+        var wordStart = 0
+        var search = 1
+        func emit(_ range: Range<Int>) {
+            if !out.isEmpty || range.lowerBound > 0 { out.append(95) }  // "_" between words
+            for (offset, byte) in utf8[range].enumerated() { out.append(offset == 0 && isUpper(byte) ? byte + 32 : byte) }
+        }
+        while let upper = utf8[search...].firstIndex(where: isUpper) {
+            emit(wordStart..<upper)
+            wordStart = upper
+            guard let lower = utf8[upper...].firstIndex(where: isLower) else { break }
+            search = lower
+            if lower != upper + 1 {
+                emit(upper..<(lower - 1))
+                wordStart = lower - 1
+            }
+        }
+        emit(wordStart..<utf8.count)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same words for a key with non-ASCII letters, by Unicode scalar.
+    private static func words(of scalars: [Unicode.Scalar]) -> String {
+        let isUpper = { (s: Unicode.Scalar) in s.properties.isUppercase }
+        let isLower = { (s: Unicode.Scalar) in s.properties.isLowercase }
         var words: [Range<Int>] = []
         var wordStart = 0
         var search = 1
-        while let upper = scalars[search...].firstIndex(where: isUpper) {
+        while search <= scalars.count, let upper = scalars[search...].firstIndex(where: isUpper) {
             words.append(wordStart..<upper)
             wordStart = upper
             guard let lower = scalars[upper...].firstIndex(where: isLower) else { break }
@@ -97,11 +127,8 @@ enum SnakeCase {
         }
         words.append(wordStart..<scalars.count)
         return words.map { range -> String in
-            var word = String(String.UnicodeScalarView(scalars[range]))
-            if let first = word.first {
-                word = first.lowercased() + word.dropFirst()
-            }
-            return word
+            let word = String(String.UnicodeScalarView(scalars[range]))
+            return (word.first.map { $0.lowercased() } ?? "") + word.dropFirst()
         }.joined(separator: "_")
     }
 }
