@@ -296,8 +296,28 @@ function invoiceForm(o) {
       const amountFen = parseYuan(v.amountFen, 'amountFen', { allowZero: o.owedFen === 0 });
       if (v.file && v.file.size > 5 * 1024 * 1024) throw fieldError('file', '文件不能超过 5 MB');
       await api('PUT', `/orders/${id}/invoice`, { body: { number: (v.number || '').trim(), kind: v.kind, issuedOn: v.issuedOn, amountFen } });
-      if (v.file) await api('POST', `/orders/${id}/invoice/file`, { raw: v.file, contentType: 'application/pdf' });
-      flash('发票已登记。');
+      // The invoice stands even if its file is refused: the card then offers the file alone.
+      try {
+        if (v.file) await api('POST', `/orders/${id}/invoice/file`, { raw: v.file, contentType: 'application/pdf' });
+        flash('发票已登记。');
+      } catch (e) {
+        flash(`发票已登记，但 PDF 未上传：${e.detail || e.message}`);
+      }
+      reload();
+    },
+  });
+}
+
+/** Attaches the PDF to the current invoice when it has none yet. */
+function invoiceFileForm(o) {
+  return form({
+    id: `invoice-file-${o.id}`, testid: 'invoice-file-form', submit: '上传发票 PDF', className: 'inline-form',
+    fields: [{ name: 'file', label: '发票 PDF（5 MB 以内）', type: 'file', accept: '.pdf,application/pdf', required: true }],
+    onSubmit: async (v) => {
+      if (!v.file) throw fieldError('file', '请选择文件');
+      if (v.file.size > 5 * 1024 * 1024) throw fieldError('file', '文件不能超过 5 MB');
+      await api('POST', `/orders/${encodeURIComponent(o.id)}/invoice/file`, { raw: v.file, contentType: 'application/pdf' });
+      flash('发票 PDF 已上传。');
       reload();
     },
   });
@@ -325,6 +345,7 @@ function merchantActions(o) {
     }));
   }
   if (['shipped', 'accepted', 'settled'].includes(o.status) && o.invoice?.status !== 'current') out.push(invoiceForm(o));
+  if (o.invoice?.status === 'current' && !o.invoice.fileId) out.push(invoiceFileForm(o));
   return out;
 }
 

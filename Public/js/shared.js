@@ -59,7 +59,8 @@ function invoiceFact(o) {
   return ['发票', h('span', { testid: 'order-invoice', 'data-status': i.status },
     `${INVOICE_KINDS[i.kind] || i.kind} ${i.number}，${i.issuedOn}，${fen(i.amountFen)}`,
     i.status === 'superseded' ? '（退款后已作废，待商家重开）' : '',
-    i.fileId ? h('a', { href: `/api/v1/orders/${encodeURIComponent(o.id)}/invoice/file`, testid: 'invoice-file', download: '' }, ' 下载 PDF') : null)];
+    i.fileId ? h('span', { testid: 'invoice-file' }, ' ', downloadLink('下载 PDF',
+      () => api('GET', `/orders/${encodeURIComponent(o.id)}/invoice/file`, { blob: true }), `invoice-${i.number}.pdf`)) : null)];
 }
 
 /**

@@ -30,7 +30,7 @@ import Testing
             let good = Self.body(issuedOn: today, amountFen: 10_000)
             // Not before it ships; only its merchant; strangers learn nothing.
             let placed = try await client.call(.put, path, token: shop, json: good)
-            #expect(placed.status == .conflict && placed.code == "invalid_state" && placed.fields == ["status"], "\(placed.text)")
+            #expect(placed.status == .conflict && placed.code == "invalid_transition" && placed.fields == ["status"], "\(placed.text)")
             #expect(try await client.call(.put, path, token: market.other.token, json: good).status == .notFound)
             #expect(try await client.call(.put, path, token: canteen, json: good).status == .forbidden)
             #expect(try await client.call(.put, path, token: market.stranger.token, json: good).status == .forbidden)
@@ -45,6 +45,7 @@ import Testing
                 (Self.body(issuedOn: "2026-02-30", amountFen: 10_000), ["issuedOn"]),
                 (Self.body(issuedOn: "2099-01-01", amountFen: 10_000), ["issuedOn"]),
                 (Self.body(issuedOn: "2000-01-01", amountFen: 10_000), ["issuedOn"]),
+                (Self.body(issuedOn: "2026-+5-+6", amountFen: 10_000), ["issuedOn"]),
                 (#"{}"#, ["amountFen", "issuedOn", "kind", "number"]),
             ]
             for (body, fields) in cases {
@@ -61,9 +62,11 @@ import Testing
             #expect(recorded.status == .ok && recorded.object["status"] as? String == "current", "\(recorded.text)")
             #expect(recorded.object["amountFen"] as? Int == 10_000 && recorded.object["fileId"] is NSNull)
             #expect(try await client.call(.get, "/api/v1/orders?invoice=missing", token: shop).items.isEmpty)
+            // Sending it again changes nothing and tells nobody again.
+            #expect(try await client.call(.put, path, token: shop, json: good).object["recordedAt"] as? String == recorded.object["recordedAt"] as? String)
             // The buyer's members are told, and see it on the order before paying.
             let told = try await client.inbox(canteen).items.filter { $0["kind"] as? String == "order.invoiced" }
-            #expect(told.first?["subjectId"] as? String == order)
+            #expect(told.count == 1 && told.first?["subjectId"] as? String == order)
             let seen = try await client.call(.get, "/api/v1/orders/\(order)", token: canteen)
             #expect((seen.object["invoice"] as? [String: Any])?["number"] as? String == "12345678")
 
@@ -114,12 +117,28 @@ import Testing
             #expect(try await upload(market.other.token, pdfBytes).status == .notFound)
             let attached = try await upload(shop, pdfBytes)
             #expect(attached.status == .ok && attached.object["fileSize"] as? Int == pdfBytes.count, "\(attached.text)")
+            // A replaced PDF leaves the disk once nothing refers to it.
+            let first = try #require(attached.object["fileId"] as? String)
+            let second = pdfBytes + Array("% second copy\n".utf8)
+            let replaced = try await upload(shop, second)
+            #expect(replaced.status == .ok && replaced.object["fileId"] as? String != first)
+            #expect(!test.services.uploads.exists(sha256: first))
+            #expect(try await upload(shop, pdfBytes).status == .ok)
+            #expect(test.services.uploads.exists(sha256: first))
             for token in [canteen, shop, market.cast.admin] {
                 let got = try await client.execute(uri: file, method: .get, headers: [.authorization: "Bearer \(token)"])
                 #expect(got.status == .ok && Array(got.body.readableBytesView) == pdfBytes)
                 #expect(got.headers[.contentType] == "application/pdf")
             }
             #expect(try await client.call(.get, file, token: market.stranger.token).status == .notFound)
+            // A contractor of the canteen reads it too (it accepts the goods); it records nothing.
+            let outsourced = #"{"canteenMode":"outsourced","canteenBudgetFen":10000000,"reservedRatioBp":1500}"#
+            #expect(try await client.call(.put, market.canteen.planPath, token: canteen, json: outsourced).status == .ok)
+            let cook = #"{"username":"cook-i","password":"correct horse 1","displayName":"厨师","memberRole":"contractor"}"#
+            #expect(try await client.call(.post, "/api/v1/buyer-organizations/\(market.canteen.organizationId)/members", token: canteen, json: cook).status == .created)
+            let contractor = try await client.signIn("cook-i")
+            #expect(try await client.call(.get, file, token: contractor).status == .ok)
+            #expect(try await upload(contractor, pdfBytes).status == .forbidden)
             #expect(try await client.call(.get, file, token: market.other.token).status == .notFound)
         }
     }

@@ -49,7 +49,7 @@ extension TestClientProtocol {
 
             // Each later step tells the other party.
             try await client.walk(orderId, buyer: canteen.token, merchant: shop.token, to: "settled", amountFen: 3_000)
-            #expect(try await kinds(client, canteen.token, about: orderId) == ["order.shipped", "order.confirmed"])
+            #expect(try await kinds(client, canteen.token, about: orderId) == ["order.invoiced", "order.shipped", "order.confirmed"])
             #expect(try await kinds(client, shop.token, about: orderId) == ["order.settled", "order.accepted", "order.placed"])
             #expect(try await kinds(client, stranger.token, about: orderId).isEmpty)
 
@@ -241,7 +241,7 @@ extension TestClientProtocol {
         }
         // The order kinds are API.md's webhook event types.
         let orderKinds = Set(NotificationRules.table.values.map(\.kind).filter { $0.hasPrefix("order.") })
-        #expect(orderKinds == ["order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted", "order.settled"])
+        #expect(orderKinds == ["order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted", "order.settled", "order.invoiced"])
         #expect(NotificationRules.yuan(0) == "0.00" && NotificationRules.yuan(5) == "0.05" && NotificationRules.yuan(123_456) == "1234.56")
         #expect(NotificationRules.yuan(-250) == "-2.50" && NotificationRules.yuan(Int64.min).hasPrefix("-92233720368547758."))
         #expect(

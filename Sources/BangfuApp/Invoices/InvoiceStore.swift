@@ -39,7 +39,13 @@ struct InvoiceStore: Sendable {
             .first().map { try $0.model(Invoice.self) }
     }
 
-    /// Each order's invoice as an order shows it: its current one, else its latest.
+    func count(orderId: String, in db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw("SELECT COUNT(*) AS n FROM invoices WHERE order_id = \(bind: orderId)").first()?
+            .decode(column: "n", as: Int64.self) ?? 0
+    }
+
+    /// Each order's invoice as an order shows it: its current one, else its latest (an order keeps
+    /// at most `Invoices.perOrderLimit`, so this reads a bounded number of rows).
     func latest(orderIds: [String], in db: any SQLDatabase) async throws -> [String: Invoice] {
         guard !orderIds.isEmpty else { return [:] }
         var latest: [String: Invoice] = [:]

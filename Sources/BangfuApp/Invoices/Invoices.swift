@@ -35,24 +35,35 @@ struct Invoices: UseCase {
         return order
     }
 
-    /// Records the order's invoice; a current one before it becomes `superseded`.
+    /// At most this many invoices an order (each replacement is kept, superseded).
+    static let perOrderLimit = 20
+
+    /// Records the order's invoice; a current one before it becomes `superseded`. Sending the
+    /// current invoice again changes nothing (no new row, nobody told again).
     func record(_ orderId: String, _ input: Input, by actor: Identity) async throws -> InvoiceDTO.Output {
-        let now = clock.now
-        return try await database.write { db in
+        try await database.write { db in
             let order = try await merchantsOrder(orderId, by: actor, lock: true, in: db)
+            // Read after the order's lock: invoices of one order are ordered by this time.
+            let now = clock.now
             guard InvoiceRules.invoicedStatuses.contains(order.status) else {
-                throw DomainError(
-                    .conflict, code: "invalid_state",
-                    detail: "an invoice is recorded once the order has shipped; this one is \(order.status.rawValue)",
-                    errors: [FieldError("status", order.status.rawValue)])
+                throw DomainError.invalidTransition(current: order.status.rawValue, action: "record an invoice")
             }
             let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
             let problems = InvoiceRules.problems(
                 number: input.number, kind: input.kind, issuedOn: input.issuedOn, amountFen: input.amountFen, netFen: net,
                 orderedOn: InvoiceRules.day(of: order.createdAt), today: InvoiceRules.day(of: now))
             guard problems.isEmpty, let number = input.number, let kind = input.kind.flatMap(InvoiceKind.init(rawValue:)),
-                let issuedOn = input.issuedOn, let amountFen = input.amountFen
+                let issuedOn = input.issuedOn.flatMap(CalendarDate.init)?.text, let amountFen = input.amountFen
             else { throw DomainError.validation(problems.map { FieldError($0.field, $0.message) }) }
+            if let current = try await store.current(orderId: order.id, in: db), current.number == number, current.kind == kind,
+                current.issuedOn == issuedOn, current.amountFen == amountFen
+            {
+                return InvoiceDTO.Output(current)
+            }
+            guard try await store.count(orderId: order.id, in: db) < Self.perOrderLimit else {
+                throw DomainError.conflict(
+                    "an order keeps at most \(Self.perOrderLimit) invoices; ask the platform", code: "invoice_limit_reached")
+            }
             try await store.supersede(orderId: order.id, at: now, in: db)
             let invoice = Invoice(
                 id: ids.next(), orderId: order.id, number: number, kind: kind, issuedOn: issuedOn, amountFen: amountFen,
@@ -67,19 +78,35 @@ struct Invoices: UseCase {
         }
     }
 
-    /// Attaches the stored PDF to the order's current invoice (409 `invoice_missing` without one).
+    /// Refuses, before a file is streamed, an upload with no current invoice to attach to.
+    func checkAttachable(_ orderId: String, by actor: Identity) async throws {
+        try await database.read { db in
+            let order = try await merchantsOrder(orderId, by: actor, lock: false, in: db)
+            guard try await store.current(orderId: order.id, in: db) != nil else {
+                throw DomainError.conflict("record the invoice before its file", code: "invoice_missing")
+            }
+        }
+    }
+
+    /// Attaches the stored PDF to the order's current invoice (409 `invoice_missing` without one);
+    /// a PDF it replaces is removed once nothing refers to it.
     func attach(_ stored: UploadStore.Stored, to orderId: String, by actor: Identity) async throws -> InvoiceDTO.Output {
-        try await uploads.recording(stored, database: database) { db in
+        let (output, replaced) = try await uploads.recording(stored, database: database) { db in
             let order = try await merchantsOrder(orderId, by: actor, lock: true, in: db)
             guard var invoice = try await store.current(orderId: order.id, in: db) else {
                 throw DomainError.conflict("record the invoice before its file", code: "invoice_missing")
             }
+            let replaced = invoice.sha256
             try await store.attach(invoiceId: invoice.id, sha256: stored.sha256, size: stored.size, in: db)
             (invoice.sha256, invoice.fileSize) = (stored.sha256, stored.size)
             try await audit.append(
                 AuditEvent(actor, "order.invoice_file", .order(order.id), ["sha256": stored.sha256, "size": stored.size]), in: db)
-            return InvoiceDTO.Output(invoice)
+            return (InvoiceDTO.Output(invoice), replaced)
         }
+        if let replaced, replaced != stored.sha256 {
+            await uploads.removeIfUnreferenced(sha256: replaced, database: database)
+        }
+        return output
     }
 
     /// The PDF of the order's invoice (its current one, else its latest), for the order's parties.

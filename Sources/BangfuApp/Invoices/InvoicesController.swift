@@ -7,7 +7,7 @@ struct InvoicesController {
     let invoices: Invoices
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.only(.merchant).put("/api/v1/orders/:id/invoice", use: record)
+        router.group().add(middleware: services.rateLimited()).only(.merchant).put("/api/v1/orders/:id/invoice", use: record)
         router.group().add(middleware: services.rateLimited()).only(.merchant).post("/api/v1/orders/:id/invoice/file", use: upload)
         router.only(.buyer, .merchant, .admin).get("/api/v1/orders/:id/invoice/file", use: download)
     }
@@ -23,8 +23,8 @@ struct InvoicesController {
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
         let user = try context.requireIdentity()
         let id = try context.parameters.require("id")
-        // The merchant check comes before the body is read.
-        try await invoices.checkMerchant(of: id, by: user)
+        // The merchant and the invoice to attach to are checked before the body is read.
+        try await invoices.checkAttachable(id, by: user)
         let stored = try await services.uploads.store(request, limit: InvoiceRules.fileLimit, allowed: [.pdf])
         return try .json(try await invoices.attach(stored, to: id, by: user))
     }

@@ -4,9 +4,9 @@ import Foundation
 /// The pure rules of webhooks (API.md "Notifications and webhooks"): which events exist, which
 /// addresses a delivery may reach, how a delivery is signed, and when a failed one is tried again.
 enum WebhookRules {
-    /// Every event type a webhook may subscribe to. `order.invoiced`, `order.rated`,
-    /// `order.invoiced` and `order.rated` are accepted now and sent once invoices and ratings
-    /// exist (issue 20); `filing.confirmed` and `filing.returned` go to the organization's webhooks.
+    /// Every event type a webhook may subscribe to. `order.invoiced` is sent when the merchant
+    /// records an invoice; `order.rated` is accepted now and sent once ratings exist (issue 20);
+    /// `filing.confirmed` and `filing.returned` go to the organization's webhooks.
     static let eventTypes: [String] = [
         "order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted",
         "order.settled", "order.invoiced", "order.rated", "refund.requested", "refund.decided", "filing.confirmed",
