@@ -259,6 +259,25 @@ function buyerActions(o) {
   if (o.status === 'accepted') {
     out.push(paymentForm(o, () => { flash('付款已登记，订单已结算。'); reload(); }));
   }
+  if ((o.status === 'accepted' || o.status === 'settled') && !o.rating && state.me?.memberRole !== 'contractor') {
+    const scores = [['5', '5 分'], ['4', '4 分'], ['3', '3 分'], ['2', '2 分'], ['1', '1 分']];
+    out.push(form({
+      id: `rate-${o.id}`, testid: 'rating-form', submit: '提交评价', className: 'inline-form',
+      fields: [
+        { name: 'quality', label: '商品质量', type: 'select', options: scores, value: '5' },
+        { name: 'delivery', label: '配送时效', type: 'select', options: scores, value: '5' },
+        { name: 'service', label: '服务态度', type: 'select', options: scores, value: '5' },
+        { name: 'comment', label: '评价内容（可选，500 字以内）', type: 'textarea' },
+      ],
+      onSubmit: async (v) => {
+        await api('POST', `/orders/${id}/rating`, { body: {
+          quality: Number(v.quality), delivery: Number(v.delivery), service: Number(v.service), comment: v.comment || null,
+        } });
+        flash('评价已提交。');
+        reload();
+      },
+    }));
+  }
   if (o.status === 'accepted' || o.status === 'settled') {
     out.push(disclosure('申请退款', form({
       id: `refund-${o.id}`, testid: 'refund-form', submit: '提交退款申请', className: 'inline-form',

@@ -3,6 +3,7 @@
 import { api, fen, fenToYuanInput, parseYuan, parseInt10, counties, categories, LABELS, statusText, time, date, ApiError } from './api.js';
 import { h, clear, form, facts, badge, errorBox, section, notice, table } from './ui.js';
 import { state, cart, go } from './state.js';
+import { stars } from './shared.js';
 
 const SORTS = [['', '默认（相关度/最新）'], ['newest', '最新上架'], ['price_asc', '价格从低到高'], ['price_desc', '价格从高到低'], ['sales', '销量']];
 const FILTERS = ['q', 'categoryId', 'countyCode', 'label', 'minPriceFen', 'maxPriceFen', 'sort'];
@@ -128,7 +129,23 @@ export async function productView(view, id) {
       ]),
       h('p', { class: 'description' }, p.description),
       buyBox(p),
+      h('div', { testid: 'merchant-ratings' }),
       h('div', { testid: 'price-history' })));
+  // The merchant's ratings of the last 365 days, and the latest comments (never who gave them).
+  const mr = view.querySelector('[data-testid="merchant-ratings"]');
+  Promise.all([
+    api('GET', `/merchants/${encodeURIComponent(p.merchantId)}`),
+    api('GET', `/merchants/${encodeURIComponent(p.merchantId)}/ratings`, { query: { limit: 5 } }),
+  ]).then(([m, page]) => {
+    const r = m.rating;
+    mr.append(h('h3', {}, '供应商评价'), r
+      ? h('p', { testid: 'merchant-rating', 'data-count': r.count },
+        h('span', { class: 'stars', 'aria-label': `质量 ${r.quality} 分` }, stars(r.quality)),
+        ` 质量 ${r.quality.toFixed(2)} · 配送 ${r.delivery.toFixed(2)} · 服务 ${r.service.toFixed(2)}（近一年 ${r.count} 条评价）`)
+      : h('p', { class: 'muted', testid: 'merchant-rating', 'data-count': 0 }, '近一年暂无评价'),
+      ...page.items.filter((x) => x.comment).map((x) => h('blockquote', { class: 'rating-comment' }, x.comment,
+        x.reply ? h('p', { class: 'small muted' }, `商家回复：${x.reply}`) : null)));
+  }).catch(() => {});
   const ph = view.querySelector('[data-testid="price-history"]');
   api('GET', `/products/${encodeURIComponent(id)}/price-history`).then((rows) => {
     if (rows.length > 1) ph.append(h('h3', {}, '价格记录'), table(['起始时间', '价格'], rows.map((r) => [time(r.from), fen(r.priceFen)])));

@@ -346,6 +346,13 @@ function merchantActions(o) {
   }
   if (['shipped', 'accepted', 'settled'].includes(o.status) && o.invoice?.status !== 'current') out.push(invoiceForm(o));
   if (o.invoice?.status === 'current' && !o.invoice.fileId) out.push(invoiceFileForm(o));
+  if (o.rating && !o.rating.reply) {
+    out.push(disclosure('回复评价', form({
+      id: `reply-${o.id}`, testid: 'rating-reply-form', submit: '提交回复', className: 'inline-form',
+      fields: [{ name: 'text', label: '回复（500 字以内，只能回复一次）', type: 'textarea', required: true }],
+      onSubmit: async (v) => { await api('POST', `/orders/${id}/rating/reply`, { body: { text: v.text } }); flash('已回复。'); reload(); },
+    })));
+  }
   return out;
 }
 

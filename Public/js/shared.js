@@ -46,10 +46,19 @@ export function orderCard(o, actions = [], { role } = {}) {
       o.carrier ? ['物流', `${o.carrier} ${o.trackingNumber || ''}`] : null,
       o.paymentReference ? ['付款凭证号', o.paymentReference] : null,
       invoiceFact(o),
+      o.rating ? ['评价', h('span', { testid: 'order-rating' },
+        `质量 ${o.rating.quality} · 配送 ${o.rating.delivery} · 服务 ${o.rating.service}`,
+        o.rating.comment ? `：${o.rating.comment}` : '', o.rating.reply ? `（商家回复：${o.rating.reply}）` : '')] : null,
       role === 'buyer' ? null : ['采购单位', o.buyerOrganizationName || o.buyerOrganizationId],
     ]),
     actions.length ? h('div', { class: 'actions' }, actions) : null,
     more);
+}
+
+/** Five stars for an average from 1 to 5 (rounded to the half star), as text. */
+export function stars(average) {
+  const full = Math.round(average);
+  return '★'.repeat(full) + '☆'.repeat(Math.max(0, 5 - full));
 }
 
 /** The order's invoice (发票) as a fact line: kind, number, date, amount, its PDF; or that it is awaited. */

@@ -18,6 +18,7 @@ public struct AppServices: Sendable {
     let regions = RegionStore()
     let filings = FilingStore()
     let invoices = InvoiceStore()
+    let ratings = RatingStore()
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics

@@ -175,6 +175,7 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
     FilingsController(services: services, filings: Filings(services), bulletins: Bulletins(services)).addRoutes(to: router)
     InvoicesController(services: services, invoices: Invoices(services)).addRoutes(to: router)
+    RatingsController(ratings: Ratings(services)).addRoutes(to: router)
     OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
         .addRoutes(to: router)
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))

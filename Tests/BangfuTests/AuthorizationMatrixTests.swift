@@ -183,6 +183,10 @@ import Testing
         Access(route: "PUT /api/v1/orders/{order}/invoice", allowed: [.merchantA], forbidden: unitA),
         Access(route: "POST /api/v1/orders/{order}/invoice/file", allowed: [.merchantA], forbidden: unitA),
         Access(route: "GET /api/v1/orders/{order}/invoice/file", allowed: unitA.union([.merchantA, .admin])),
+        // A member of the buying organization rates; its merchant answers; anyone reads.
+        Access(route: "POST /api/v1/orders/{order}/rating", allowed: unitA),
+        Access(route: "POST /api/v1/orders/{order}/rating/reply", allowed: [.merchantA]),
+        Access(route: "GET /api/v1/merchants/{merchant}/ratings", allowed: everyone),
         Access(route: "GET /api/v1/refunds", allowed: buyers.union(merchants).union([.admin])),
         Access(route: "POST /api/v1/refunds/{refund}/approval", allowed: [.merchantA, .admin]),
         Access(route: "POST /api/v1/refunds/{refund}/rejection", allowed: [.merchantA, .admin]),

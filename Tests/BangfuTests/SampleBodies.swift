@@ -43,6 +43,8 @@ enum SampleBodies {
         "POST /api/v1/orders/{order}/rejection": #"{"reason":"缺货"}"#,
         "POST /api/v1/orders/{order}/shipment": #"{"carrier":"顺丰","trackingNumber":"SF1234567890"}"#,
         "POST /api/v1/orders/{order}/payment": #"{"reference":"国库支付 2026-001","amountFen":1500}"#,
+        "POST /api/v1/orders/{order}/rating": #"{"quality":5,"delivery":4,"service":4,"comment":"好"}"#,
+        "POST /api/v1/orders/{order}/rating/reply": #"{"text":"感谢"}"#,
         "PUT /api/v1/orders/{order}/invoice": #"{"number":"12345678","kind":"electronic","issuedOn":"2026-01-01","amountFen":1500}"#,
         "POST /api/v1/orders/{order}/refunds": #"{"amountFen":100,"reason":"破损"}"#,
         "POST /api/v1/refunds/{refund}/approval": #"{"note":"同意"}"#,

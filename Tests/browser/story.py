@@ -517,7 +517,17 @@ def story():
     assert field(pay, "amountFen").get_attribute("value") == PRICE_YUAN_TOTAL(), field(pay, "amountFen").get_attribute("value")
     fill(pay, {"reference": "GK2026-0001"})
     submit_and_rerender(pay)
-    css('[data-testid="order"][data-status="settled"]')
+    order = css('[data-testid="order"][data-status="settled"]')
+    # The buyer rates the order (评价); the product page shows the merchant's stars.
+    rate = css('[data-testid="rating-form"]', order)
+    fill(rate, {"quality": "5", "delivery": "4", "service": "4", "comment": "木耳肉厚，送货及时"})
+    submit_and_rerender(rate)
+    expect_text('[data-testid="order-rating"]', "木耳肉厚")
+    go(f"#/product/{product_id}")
+    expect_text('[data-testid="merchant-rating"]', "1 条评价")
+    assert "★★★★★" in tid("merchant-rating").text, tid("merchant-rating").text
+    screenshot("product-rating.png")
+    step(f"buyer rated the order; the product page shows {tid('merchant-rating').text}")
     go("#/buyer/quota")
     css('[data-testid="quota-chart"]')
     completed = tid("quota-completed")

@@ -35,9 +35,12 @@ enum MerchantDTO {
         var status: MerchantStatus
         var productCount: Int64
         @NullEncoded var suspensionReason: String?
+        /// Averages of the last 365 days' ratings; null without any.
+        @NullEncoded var rating: RatingDTO.Summary?
         var createdAt: String
 
-        init(_ merchant: Merchant, productCount: Int64, viewer: Identity?) {
+        init(_ merchant: Merchant, productCount: Int64, viewer: Identity?, rating: RatingDTO.Summary? = nil) {
+            self.rating = rating
             id = merchant.id
             companyName = merchant.companyName
             countyCode = merchant.countyCode
@@ -51,7 +54,7 @@ enum MerchantDTO {
         }
 
         init(_ profile: MerchantProfile, viewer: Identity?) {
-            self.init(profile.merchant, productCount: profile.productCount, viewer: viewer)
+            self.init(profile.merchant, productCount: profile.productCount, viewer: viewer, rating: profile.rating)
         }
     }
 }

@@ -5,6 +5,8 @@ import SQLKit
 struct MerchantProfile: Sendable {
     var merchant: Merchant
     var productCount: Int64
+    /// Its ratings' averages over the last 365 days; nil without any.
+    var rating: RatingDTO.Summary? = nil
 }
 
 /// Public merchant profiles and suspension (API.md "Merchant onboarding", last rows). Knows
@@ -26,18 +28,25 @@ struct MerchantDirectory: UseCase {
             let rows = try await store.merchants(
                 countyCode: countyCode, activeOnly: activeOnly, after: after, limit: paging.fetchLimit, in: db)
             let counts = try await products.onSaleCounts(merchantIds: rows.map(\.id), now: now, in: db)
-            return rows.map { MerchantProfile(merchant: $0, productCount: counts[$0.id] ?? 0) }
+            let ratings = try await services.ratings.sums(
+                merchantIds: rows.map(\.id), since: now.addingTimeInterval(-RatingRules.window), in: db)
+            return rows.map {
+                MerchantProfile(merchant: $0, productCount: counts[$0.id] ?? 0, rating: RatingDTO.Summary(ratings[$0.id]))
+            }
         }
     }
 
     /// The merchant if `viewer` may see it (`isVisible`); otherwise it does not exist.
     func profile(_ id: String, viewer: Identity?) async throws -> MerchantProfile {
         let now = clock.now
-        let (found, counts) = try await database.read { db in
-            (try await store.merchant(id: id, in: db), try await products.onSaleCounts(merchantIds: [id], now: now, in: db))
+        let (found, counts, ratings) = try await database.read { db in
+            (
+                try await store.merchant(id: id, in: db), try await products.onSaleCounts(merchantIds: [id], now: now, in: db),
+                try await services.ratings.sums(merchantIds: [id], since: now.addingTimeInterval(-RatingRules.window), in: db)
+            )
         }
         guard let merchant = found, Self.isVisible(merchant, to: viewer) else { throw DomainError.notFound("merchant") }
-        return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0)
+        return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0, rating: RatingDTO.Summary(ratings[id]))
     }
 
     /// Active merchants are public; a suspended one only to itself and admins.
@@ -74,8 +83,10 @@ struct MerchantDirectory: UseCase {
                     ["reason": reason]), in: db)
             merchant.status = status
             merchant.suspensionReason = reason
-            let counts = try await products.onSaleCounts(merchantIds: [id], now: clock.now, in: db)
-            return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0)
+            let now = clock.now
+            let counts = try await products.onSaleCounts(merchantIds: [id], now: now, in: db)
+            let ratings = try await services.ratings.sums(merchantIds: [id], since: now.addingTimeInterval(-RatingRules.window), in: db)
+            return MerchantProfile(merchant: merchant, productCount: counts[id] ?? 0, rating: RatingDTO.Summary(ratings[id]))
         }
     }
 }

@@ -46,14 +46,17 @@ enum OrderDTO {
         @NullEncoded var refunds: [Refund]?
         /// The current invoice, else the latest (superseded) one; null before the first.
         @NullEncoded var invoice: InvoiceDTO.Output?
+        /// Its rating and the merchant's reply; null until it is rated.
+        @NullEncoded var rating: RatingDTO.Output?
         var createdAt: String
         var updatedAt: String
 
         init(
             _ o: Order, organizationName: String, items: [OrderItem], events: [HistoryRecord]? = nil, refunds: [Refund]? = nil,
-            invoice: Invoice? = nil
+            invoice: Invoice? = nil, rating: Rating? = nil
         ) {
             self.invoice = invoice.map(InvoiceDTO.Output.init)
+            self.rating = rating.map(RatingDTO.Output.init)
             id = o.id
             checkoutId = o.checkoutId
             buyerOrganizationId = o.organizationId

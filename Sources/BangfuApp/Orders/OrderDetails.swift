@@ -14,6 +14,7 @@ struct OrderDetails: Sendable {
             items: try await orders.items(orderIds: [order.id], in: db)[order.id] ?? [],
             events: try await HistoryStore.orders.records(ownerId: order.id, in: db),
             refunds: try await orders.refunds(orderId: order.id, in: db),
-            invoice: try await InvoiceStore().latest(orderIds: [order.id], in: db)[order.id])
+            invoice: try await InvoiceStore().latest(orderIds: [order.id], in: db)[order.id],
+            rating: try await RatingStore().rating(orderId: order.id, in: db))
     }
 }

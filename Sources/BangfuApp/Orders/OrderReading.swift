@@ -18,9 +18,9 @@ struct OrderReading: UseCase {
         -> Page<OrderDTO.Output>
     {
         let after = try paging.position.map(Paging.timeAndId)
-        typealias Read = ([Order], [String: [OrderItem]], [String: String], [String: Invoice])
-        let (orders, items, names, invoices) = try await database.read { db -> Read in
-            guard var query = try await scope(actor, in: db) else { return ([], [:], [:], [:]) }
+        typealias Read = ([Order], [String: [OrderItem]], [String: String], [String: Invoice], [String: Rating])
+        let (orders, items, names, invoices, ratings) = try await database.read { db -> Read in
+            guard var query = try await scope(actor, in: db) else { return ([], [:], [:], [:], [:]) }
             query.status = status
             query.invoiceMissing = invoiceMissing
             let orders = try await store.orders(query, after: after, limit: paging.fetchLimit, in: db)
@@ -28,11 +28,14 @@ struct OrderReading: UseCase {
             return (
                 orders, try await store.items(orderIds: shown.map(\.id), in: db),
                 try await buyers.names(organizationIds: shown.map(\.organizationId), in: db),
-                try await services.invoices.latest(orderIds: shown.map(\.id), in: db)
+                try await services.invoices.latest(orderIds: shown.map(\.id), in: db),
+                try await services.ratings.ratings(orderIds: shown.map(\.id), in: db)
             )
         }
         return Page(orders, paging, tag: "orders", position: { Paging.timeAndId($0.createdAt, $0.id) }) {
-            OrderDTO.Output($0, organizationName: names[$0.organizationId] ?? "", items: items[$0.id] ?? [], invoice: invoices[$0.id])
+            OrderDTO.Output(
+                $0, organizationName: names[$0.organizationId] ?? "", items: items[$0.id] ?? [], invoice: invoices[$0.id],
+                rating: ratings[$0.id])
         }
     }
 

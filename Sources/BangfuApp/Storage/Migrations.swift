@@ -429,6 +429,18 @@ enum Migrations {
                 "CREATE INDEX invoices_sha256 ON invoices (sha256)",
             ]
         },
+        Migration(version: 17, name: "ratings") { _ in
+            [
+                // One rating an order (评价), by a member of its organization; the merchant's reply on the row.
+                """
+                CREATE TABLE ratings (order_id TEXT PRIMARY KEY REFERENCES orders(id), organization_id TEXT NOT NULL,
+                  merchant_id TEXT NOT NULL REFERENCES merchants(id), rater_id TEXT NOT NULL, quality BIGINT NOT NULL,
+                  delivery BIGINT NOT NULL, service BIGINT NOT NULL, comment TEXT, reply TEXT, replied_at BIGINT,
+                  created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX ratings_merchant ON ratings (merchant_id, created_at, order_id)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -5,7 +5,7 @@ import Foundation
 /// addresses a delivery may reach, how a delivery is signed, and when a failed one is tried again.
 enum WebhookRules {
     /// Every event type a webhook may subscribe to. `order.invoiced` is sent when the merchant
-    /// records an invoice; `order.rated` is accepted now and sent once ratings exist (issue 20);
+    /// records an invoice, `order.rated` when the order is rated (to the merchant's webhooks);
     /// `filing.confirmed` and `filing.returned` go to the organization's webhooks.
     static let eventTypes: [String] = [
         "order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted",

@@ -1,0 +1,88 @@
+import Foundation
+import SQLKit
+
+/// An order's rating (评价) by a member of its buying organization, and the merchant's reply.
+struct Rating: TableRow {
+    var orderId: String
+    var organizationId: String
+    var merchantId: String
+    var raterId: String
+    var quality: Int
+    var delivery: Int
+    var service: Int
+    var comment: String?
+    var reply: String?
+    @OptionalMillis var repliedAt: Date?
+    @Millis var createdAt: Date
+
+    static let columns = [
+        "order_id", "organization_id", "merchant_id", "rater_id", "quality", "delivery", "service", "comment", "reply",
+        "replied_at", "created_at",
+    ]
+
+    var row: SQLQueryString {
+        """
+        (\(bind: orderId), \(bind: organizationId), \(bind: merchantId), \(bind: raterId), \(bind: Int64(quality)),
+         \(bind: Int64(delivery)), \(bind: Int64(service)), \(bind: comment), \(bind: reply), \(bind: repliedAt?.millis),
+         \(bind: createdAt.millis))
+        """
+    }
+}
+
+/// A merchant's rating sums over a window (the profile's averages).
+struct RatingSums: RowModel, Equatable {
+    var merchantId: String
+    var count: Int64
+    var quality: Int64
+    var delivery: Int64
+    var service: Int64
+}
+
+/// Ratings: one an order (its primary key), the reply on the same row.
+struct RatingStore: Sendable {
+    func rating(orderId: String, in db: any SQLDatabase) async throws -> Rating? {
+        try await db.raw("SELECT * FROM ratings WHERE order_id = \(bind: orderId)").first().map { try $0.model(Rating.self) }
+    }
+
+    func ratings(orderIds: [String], in db: any SQLDatabase) async throws -> [String: Rating] {
+        guard !orderIds.isEmpty else { return [:] }
+        let rows = try await db.raw("SELECT * FROM ratings WHERE order_id IN (\(SQLQueryString.list(orderIds)))").all()
+        return Dictionary(try rows.map { let r = try $0.model(Rating.self); return (r.orderId, r) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func insert(_ rating: Rating, in db: any SQLDatabase) async throws {
+        try await db.raw("INSERT INTO ratings (\(Rating.columnList)) VALUES \(rating.row)").run()
+    }
+
+    /// Writes the reply unless there is one; false when there was.
+    func reply(orderId: String, text: String, at now: Date, in db: any SQLDatabase) async throws -> Bool {
+        let rows = try await db.raw(
+            """
+            UPDATE ratings SET reply = \(bind: text), replied_at = \(bind: now.millis)
+            WHERE order_id = \(bind: orderId) AND reply IS NULL RETURNING order_id
+            """
+        ).all()
+        return !rows.isEmpty
+    }
+
+    /// A merchant's ratings, newest first.
+    func ratings(merchantId: String, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Rating] {
+        var sql: SQLQueryString = "SELECT * FROM ratings WHERE merchant_id = \(bind: merchantId)"
+        sql += .newestFirst(after: after, time: "created_at", id: "order_id", limit: limit)
+        return try await db.raw(sql).all().map { try $0.model(Rating.self) }
+    }
+
+    /// Each merchant's count and score sums of the ratings made since `since`.
+    func sums(merchantIds: [String], since: Date, in db: any SQLDatabase) async throws -> [String: RatingSums] {
+        guard !merchantIds.isEmpty else { return [:] }
+        let rows = try await db.raw(
+            """
+            SELECT merchant_id, COUNT(*) AS count, CAST(SUM(quality) AS BIGINT) AS quality,
+              CAST(SUM(delivery) AS BIGINT) AS delivery, CAST(SUM(service) AS BIGINT) AS service
+            FROM ratings WHERE merchant_id IN (\(SQLQueryString.list(merchantIds))) AND created_at >= \(bind: since.millis)
+            GROUP BY merchant_id
+            """
+        ).all()
+        return Dictionary(try rows.map { let s = try $0.model(RatingSums.self); return (s.merchantId, s) }, uniquingKeysWith: { a, _ in a })
+    }
+}
