@@ -78,6 +78,10 @@ import Testing
                 let invoice = order["invoice"] as? [String: Any]
                 return invoice?["status"] as? String == "current" && invoice?["amountFen"] as? Int == order["owedFen"] as? Int
             })
+            // Two in three are rated: the merchants' profiles show averages from 3 to 5.
+            let merchants = try await client.call(.get, "/api/v1/merchants?limit=100").items
+            let rated = merchants.compactMap { $0["rating"] as? [String: Any] }
+            #expect(!rated.isEmpty && rated.allSatisfy { ($0["quality"] as? Double).map { (3...5).contains($0) } == true })
             let placed = try await client.place(buyer, [(item["id"] as! String, 1)])
             #expect(placed.status == .created, "\(placed.text)")
             // The seeded tree: a department above the units, a purchaser in each, a finance officer

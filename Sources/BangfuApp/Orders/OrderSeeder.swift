@@ -78,7 +78,15 @@ struct OrderSeeder {
                     sums[slot, default: (0, 0)].amount += c.amountFen
                 }
             }
-            let (batch, checkoutRows, planSums, first) = (entries, checkouts, completed, written + 1)
+            // Two settled orders in three are rated, mostly well (scores 3 to 5), some with a comment.
+            let rated = entries.enumerated().filter { $0.offset % 3 != 2 }.map { _, entry in
+                Rating(
+                    orderId: entry.order.id, organizationId: entry.order.organizationId, merchantId: entry.order.merchantId,
+                    raterId: entry.order.buyerId, quality: 3 + random.next(3), delivery: 3 + random.next(3),
+                    service: 3 + random.next(3), comment: random.next(4) == 0 ? Self.comments[random.next(Self.comments.count)] : nil,
+                    reply: nil, repliedAt: nil, createdAt: entry.order.createdAt.addingTimeInterval(86_400))
+            }
+            let (batch, checkoutRows, planSums, first, ratings) = (entries, checkouts, completed, written + 1, rated)
             let totals = sums.map { slot, value in
                 SalesRules.Contribution(scope: slot.scope, dimension: slot.dimension, key: slot.key, orders: value.orders, amountFen: value.amount)
             }
@@ -96,6 +104,7 @@ struct OrderSeeder {
                             status: .current, sha256: nil, fileSize: nil, recordedBy: "seed", createdAt: entry.order.createdAt,
                             supersededAt: nil)
                     }, in: db)
+                try await services.ratings.insert(ratings, in: db)
                 try await services.buyers.add(planSums, to: .completed, year: year, at: now, in: db)
                 try await services.reports.record(totals, year: year, in: db)
             }
@@ -104,6 +113,8 @@ struct OrderSeeder {
         }
         try await services.optimize()
     }
+
+    private static let comments = ["货品新鲜，包装完好", "送货及时", "品质稳定，价格合理", "规格与描述一致", "下次继续采购"]
 
     private struct Slot: Hashable {
         var scope: String

@@ -51,7 +51,13 @@ struct RatingStore: Sendable {
     }
 
     func insert(_ rating: Rating, in db: any SQLDatabase) async throws {
-        try await db.raw("INSERT INTO ratings (\(Rating.columnList)) VALUES \(rating.row)").run()
+        try await insert([rating], in: db)
+    }
+
+    /// Many ratings in one statement (the seeder's batches).
+    func insert(_ ratings: [Rating], in db: any SQLDatabase) async throws {
+        guard !ratings.isEmpty else { return }
+        try await db.raw("INSERT INTO ratings (\(Rating.columnList)) VALUES" + .values(ratings.map(\.row))).run()
     }
 
     /// Writes the reply unless there is one; false when there was.
