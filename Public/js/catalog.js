@@ -143,7 +143,7 @@ export async function productView(view, id) {
         h('span', { class: 'stars', 'aria-label': `质量 ${r.quality} 分` }, stars(r.quality)),
         ` 质量 ${r.quality.toFixed(2)} · 配送 ${r.delivery.toFixed(2)} · 服务 ${r.service.toFixed(2)}（近一年 ${r.count} 条评价）`)
       : h('p', { class: 'muted', testid: 'merchant-rating', 'data-count': 0 }, '近一年暂无评价'),
-      ...page.items.filter((x) => x.comment).map((x) => h('blockquote', { class: 'rating-comment' }, x.comment,
+      ...page.items.filter((x) => x.comment || x.reply).map((x) => h('blockquote', { class: 'rating-comment' }, x.comment || '（无文字评价）',
         x.reply ? h('p', { class: 'small muted' }, `商家回复：${x.reply}`) : null)));
   }).catch(() => {});
   const ph = view.querySelector('[data-testid="price-history"]');

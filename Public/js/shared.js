@@ -55,7 +55,7 @@ export function orderCard(o, actions = [], { role } = {}) {
     more);
 }
 
-/** Five stars for an average from 1 to 5 (rounded to the half star), as text. */
+/** Five stars for an average from 1 to 5 (rounded to the whole star), as text. */
 export function stars(average) {
   const full = Math.round(average);
   return '★'.repeat(full) + '☆'.repeat(Math.max(0, 5 - full));

@@ -92,10 +92,13 @@ import Testing
             // Anyone reads them, newest first, pages on, never the rater.
             let page = try await client.call(.get, "/api/v1/merchants/\(market.shop.merchantId)/ratings?limit=2")
             #expect(page.items.count == 2 && page.object["nextCursor"] is String)
-            #expect(page.items.allSatisfy { $0["raterId"] == nil && $0["organizationId"] == nil })
+            #expect(page.items.allSatisfy { $0["raterId"] == nil && $0["organizationId"] == nil && $0["orderId"] == nil })
             let cursor = try #require(page.object["nextCursor"] as? String)
             let rest = try await client.call(.get, "/api/v1/merchants/\(market.shop.merchantId)/ratings?limit=2&cursor=\(cursor)")
-            #expect(rest.items.compactMap { $0["orderId"] as? String } == [first] && rest.items.first?["reply"] as? String == "感谢支持")
+            #expect(rest.items.count == 1 && rest.items.first?["reply"] as? String == "感谢支持" && rest.items.first?["quality"] as? Int == 5)
+            // A cursor that was not issued by the list is refused, a control character included.
+            let forged = Paging.cursor(tag: "ratings", position: "1|\u{0}")
+            #expect(try await client.call(.get, "/api/v1/merchants/\(market.shop.merchantId)/ratings?cursor=\(forged)").status == .badRequest)
             #expect(try await client.call(.get, "/api/v1/merchants/nobody/ratings").status == .notFound)
             // A year and a day later, none counts any more.
             test.clock.advance(seconds: 366 * 86_400)

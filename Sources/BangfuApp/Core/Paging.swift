@@ -12,7 +12,10 @@ struct Paging: Sendable {
     /// The `createdAt|id` position of newest-first lists.
     static func timeAndId(_ position: String) throws -> (Int64, String) {
         let parts = position.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2, let at = Int64(parts[0]) else {
+        // An id is printable text: a NUL or other control byte would reach the database as text
+        // (PostgreSQL refuses a NUL in a text parameter).
+        guard parts.count == 2, let at = Int64(parts[0]), parts[1].unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        else {
             throw DomainError.badRequest("cursor was not issued by this list", field: "cursor")
         }
         return (at, String(parts[1]))

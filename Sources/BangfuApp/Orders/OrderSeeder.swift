@@ -81,7 +81,7 @@ struct OrderSeeder {
             // Two settled orders in three are rated, mostly well (scores 3 to 5), some with a comment.
             let rated = entries.enumerated().filter { $0.offset % 3 != 2 }.map { _, entry in
                 Rating(
-                    orderId: entry.order.id, organizationId: entry.order.organizationId, merchantId: entry.order.merchantId,
+                    orderId: entry.order.id, id: services.ids.next(), organizationId: entry.order.organizationId, merchantId: entry.order.merchantId,
                     raterId: entry.order.buyerId, quality: 3 + random.next(3), delivery: 3 + random.next(3),
                     service: 3 + random.next(3), comment: random.next(4) == 0 ? Self.comments[random.next(Self.comments.count)] : nil,
                     reply: nil, repliedAt: nil, createdAt: entry.order.createdAt.addingTimeInterval(86_400))

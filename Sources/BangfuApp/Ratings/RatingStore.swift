@@ -4,6 +4,8 @@ import SQLKit
 /// An order's rating (评价) by a member of its buying organization, and the merchant's reply.
 struct Rating: TableRow {
     var orderId: String
+    /// Its own id: the public list pages on it, so no order id leaves the order's parties.
+    var id: String
     var organizationId: String
     var merchantId: String
     var raterId: String
@@ -16,13 +18,13 @@ struct Rating: TableRow {
     @Millis var createdAt: Date
 
     static let columns = [
-        "order_id", "organization_id", "merchant_id", "rater_id", "quality", "delivery", "service", "comment", "reply",
+        "order_id", "id", "organization_id", "merchant_id", "rater_id", "quality", "delivery", "service", "comment", "reply",
         "replied_at", "created_at",
     ]
 
     var row: SQLQueryString {
         """
-        (\(bind: orderId), \(bind: organizationId), \(bind: merchantId), \(bind: raterId), \(bind: Int64(quality)),
+        (\(bind: orderId), \(bind: id), \(bind: organizationId), \(bind: merchantId), \(bind: raterId), \(bind: Int64(quality)),
          \(bind: Int64(delivery)), \(bind: Int64(service)), \(bind: comment), \(bind: reply), \(bind: repliedAt?.millis),
          \(bind: createdAt.millis))
         """
@@ -74,7 +76,7 @@ struct RatingStore: Sendable {
     /// A merchant's ratings, newest first.
     func ratings(merchantId: String, after: (Int64, String)?, limit: Int, in db: any SQLDatabase) async throws -> [Rating] {
         var sql: SQLQueryString = "SELECT * FROM ratings WHERE merchant_id = \(bind: merchantId)"
-        sql += .newestFirst(after: after, time: "created_at", id: "order_id", limit: limit)
+        sql += .newestFirst(after: after, time: "created_at", id: "id", limit: limit)
         return try await db.raw(sql).all().map { try $0.model(Rating.self) }
     }
 

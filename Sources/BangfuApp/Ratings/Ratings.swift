@@ -63,7 +63,7 @@ struct Ratings: UseCase {
                 throw DomainError.conflict("this order is rated already; a rating is given once", code: "already_rated")
             }
             let rating = Rating(
-                orderId: order.id, organizationId: order.organizationId, merchantId: order.merchantId, raterId: actor.userId,
+                orderId: order.id, id: ids.next(), organizationId: order.organizationId, merchantId: order.merchantId, raterId: actor.userId,
                 quality: quality, delivery: delivery, service: service, comment: comment, reply: nil, repliedAt: nil,
                 createdAt: now)
             try await store.insert(rating, in: db)
@@ -93,7 +93,7 @@ struct Ratings: UseCase {
     }
 
     /// A page of a merchant's ratings, newest first, for anyone who may see the merchant.
-    func ratings(of merchantId: String, viewer: Identity?, paging: Paging) async throws -> Page<RatingDTO.Output> {
+    func ratings(of merchantId: String, viewer: Identity?, paging: Paging) async throws -> Page<RatingDTO.Public> {
         let after = try paging.position.map(Paging.timeAndId)
         let ratings = try await database.read { db -> [Rating] in
             guard let merchant = try await merchants.merchant(id: merchantId, in: db),
@@ -101,8 +101,8 @@ struct Ratings: UseCase {
             else { throw DomainError.notFound("merchant") }
             return try await store.ratings(merchantId: merchant.id, after: after, limit: paging.fetchLimit, in: db)
         }
-        return Page(ratings, paging, tag: "ratings", position: { Paging.timeAndId($0.createdAt, $0.orderId) }) {
-            RatingDTO.Output($0)
+        return Page(ratings, paging, tag: "ratings", position: { Paging.timeAndId($0.createdAt, $0.id) }) {
+            RatingDTO.Public($0)
         }
     }
 }
@@ -121,6 +121,29 @@ enum RatingDTO {
 
         init(_ rating: Rating) {
             orderId = rating.orderId
+            quality = rating.quality
+            delivery = rating.delivery
+            service = rating.service
+            comment = rating.comment
+            reply = rating.reply
+            repliedAt = rating.repliedAt?.rfc3339
+            createdAt = rating.createdAt.rfc3339
+        }
+    }
+
+    /// A rating as anyone reads it in a merchant's list: neither the rater nor the order.
+    struct Public: Encodable, Sendable {
+        var id: String
+        var quality: Int
+        var delivery: Int
+        var service: Int
+        @NullEncoded var comment: String?
+        @NullEncoded var reply: String?
+        @NullEncoded var repliedAt: String?
+        var createdAt: String
+
+        init(_ rating: Rating) {
+            id = rating.id
             quality = rating.quality
             delivery = rating.delivery
             service = rating.service

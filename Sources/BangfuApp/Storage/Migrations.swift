@@ -433,12 +433,14 @@ enum Migrations {
             [
                 // One rating an order (评价), by a member of its organization; the merchant's reply on the row.
                 """
-                CREATE TABLE ratings (order_id TEXT PRIMARY KEY REFERENCES orders(id), organization_id TEXT NOT NULL,
-                  merchant_id TEXT NOT NULL REFERENCES merchants(id), rater_id TEXT NOT NULL, quality BIGINT NOT NULL,
-                  delivery BIGINT NOT NULL, service BIGINT NOT NULL, comment TEXT, reply TEXT, replied_at BIGINT,
+                CREATE TABLE ratings (order_id TEXT PRIMARY KEY REFERENCES orders(id), id TEXT NOT NULL UNIQUE,
+                  organization_id TEXT NOT NULL, merchant_id TEXT NOT NULL REFERENCES merchants(id), rater_id TEXT NOT NULL,
+                  quality BIGINT NOT NULL CHECK (quality BETWEEN 1 AND 5), delivery BIGINT NOT NULL CHECK (delivery BETWEEN 1 AND 5),
+                  service BIGINT NOT NULL CHECK (service BETWEEN 1 AND 5), comment TEXT, reply TEXT, replied_at BIGINT,
                   created_at BIGINT NOT NULL)
                 """,
-                "CREATE INDEX ratings_merchant ON ratings (merchant_id, created_at, order_id)",
+                // The public list pages on the rating's own id, never the order's.
+                "CREATE INDEX ratings_merchant ON ratings (merchant_id, created_at, id)",
             ]
         },
     ]
