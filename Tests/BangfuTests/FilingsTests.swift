@@ -452,6 +452,10 @@ extension TestClientProtocol {
             plan = try await canteen.plan(client)
             #expect(plan["unionCompletedFen"] as? Int == 3_000 && plan["unionCommittedFen"] as? Int == 0)
             #expect(plan["completedFen"] as? Int == 0 && plan["completionBp"] as? Int == 0)
+            // The quota report shows it beside the canteen's completion.
+            let report = try await client.call(.get, "/api/v1/reports/quota?groupBy=organization", token: market.cast.admin)
+            let line = try #require((report.object["rows"] as? [[String: Any]])?.first { $0["key"] as? String == canteen.organizationId })
+            #expect(line["unionBudgetFen"] as? Int == 5_000 && line["unionCompletedFen"] as? Int == 3_000 && line["completedFen"] as? Int == 0)
             // The union budget cannot fall below what union orders hold.
             let lower = withUnion.replacingOccurrences(of: "5000}", with: "2000}")
             let refused = try await client.call(.put, canteen.planPath, token: canteen.token, json: lower)

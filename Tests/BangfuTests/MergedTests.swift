@@ -73,9 +73,11 @@ import Testing
     }
 
     @Test func quotaReportLines() throws {
-        let row = ReportStore.QuotaRow(key: "o1", label: "一中食堂", reservedFen: 10_000, completedFen: 2_500)
+        let row = ReportStore.QuotaRow(
+            key: "o1", label: "一中食堂", reservedFen: 10_000, completedFen: 2_500, unionBudgetFen: 300, unionCompletedFen: 100)
         let line = ReportsController.QuotaOutput.Row(row, .init(completionBp: row.completionBp))
-        try expectDisjoint(line, expected: ["key", "label", "reservedFen", "completedFen", "completionBp"])
+        try expectDisjoint(
+            line, expected: ["key", "label", "reservedFen", "completedFen", "completionBp", "unionBudgetFen", "unionCompletedFen"])
         #expect(line.extra.completionBp == 2_500)
     }
 

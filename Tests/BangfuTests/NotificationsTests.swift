@@ -241,7 +241,9 @@ extension TestClientProtocol {
         }
         // The order kinds are API.md's webhook event types.
         let orderKinds = Set(NotificationRules.table.values.map(\.kind).filter { $0.hasPrefix("order.") })
-        #expect(orderKinds == ["order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted", "order.settled", "order.invoiced", "order.rated"])
+        #expect(orderKinds == ["order.placed", "order.confirmed", "order.rejected", "order.cancelled", "order.shipped", "order.accepted", "order.settled", "order.invoiced", "order.rated", "order.rating_replied"])
+        // Each is a webhook event type but the reply, which only the buyer's inbox hears of.
+        #expect(orderKinds.subtracting(WebhookRules.eventTypes) == ["order.rating_replied"])
         #expect(NotificationRules.yuan(0) == "0.00" && NotificationRules.yuan(5) == "0.05" && NotificationRules.yuan(123_456) == "1234.56")
         #expect(NotificationRules.yuan(-250) == "-2.50" && NotificationRules.yuan(Int64.min).hasPrefix("-92233720368547758."))
         #expect(

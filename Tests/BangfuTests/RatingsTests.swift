@@ -69,6 +69,7 @@ import Testing
             #expect(try await client.call(.post, reply, token: shop, json: #"{"text":"  "}"#).fields == ["text"])
             let answered = try await client.call(.post, reply, token: shop, json: #"{"text":"感谢支持"}"#)
             #expect(answered.status == .ok && answered.object["reply"] as? String == "感谢支持", "\(answered.text)")
+            #expect(try await client.inbox(canteen).items.contains { $0["kind"] as? String == "order.rating_replied" && $0["subjectId"] as? String == first })
             let twice = try await client.call(.post, reply, token: shop, json: #"{"text":"再次感谢"}"#)
             #expect(twice.status == .conflict && twice.code == "already_replied")
             let unrated = try await order()

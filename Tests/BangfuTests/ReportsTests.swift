@@ -134,7 +134,8 @@ import Testing
             #expect(row["reservedFen"] as? Int == 1_500_000 && row["completedFen"] as? Int == 27_000)
             #expect(row["completionBp"] as? Int == 180)
             let departments = try await client.call(.get, "/api/v1/reports/quota?groupBy=department&format=csv", token: cast.admin)
-            #expect(departments.text.contains("哈尔滨市教育局,哈尔滨市教育局,1500000,27000,180"))
+            #expect(departments.text.contains("哈尔滨市教育局,哈尔滨市教育局,1500000,27000,180,0,0"))
+            #expect(row["unionBudgetFen"] as? Int == 0 && row["unionCompletedFen"] as? Int == 0)
             #expect(try await client.call(.get, "/api/v1/reports/quota", token: cast.yanshouOfficer).status == .forbidden)
         }
     }

@@ -55,6 +55,7 @@ enum NotificationRules {
         "order.accept": Rule(kind: "order.accepted", audience: .orderMerchant, title: "订单已验收"),
         "order.invoice": Rule(kind: "order.invoiced", audience: .orderBuyers, title: "商家已开具发票"),
         "order.rate": Rule(kind: "order.rated", audience: .orderMerchant, title: "收到新的评价"),
+        "order.rating_reply": Rule(kind: "order.rating_replied", audience: .orderBuyers, title: "商家回复了您的评价"),
         "order.pay": Rule(kind: "order.settled", audience: .orderMerchant, title: "订单已付款"),
         "refund.request": Rule(kind: "refund.requested", audience: .refundMerchant, title: "退款申请"),
         "refund.approve": Rule(kind: "refund.decided", audience: .refundBuyers, title: "退款已同意"),

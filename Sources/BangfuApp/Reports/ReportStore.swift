@@ -49,12 +49,15 @@ struct ReportStore: Sendable {
         ).all().map { try $0.model(SalesRow.self) }
     }
 
-    /// One line of the quota report: an organization's or a department's plan sums.
+    /// One line of the quota report: an organization's or a department's plan sums. Union
+    /// purchasing is reported beside the completion, never inside it (SPEC "Union purchasing").
     struct QuotaRow: RowModel, Equatable, Encodable {
         var key: String
         var label: String
         var reservedFen: Int64
         var completedFen: Int64
+        var unionBudgetFen: Int64
+        var unionCompletedFen: Int64
     }
 
     /// Reserved and completed sums of the year's plans, per organization or per department.
@@ -63,12 +66,13 @@ struct ReportStore: Sendable {
             byDepartment
             ? """
             SELECT o.department AS key, o.department AS label, CAST(SUM(q.reserved_fen) AS BIGINT) AS reserved_fen,
-              CAST(SUM(q.completed_fen) AS BIGINT) AS completed_fen
+              CAST(SUM(q.completed_fen) AS BIGINT) AS completed_fen, CAST(SUM(q.union_budget_fen) AS BIGINT) AS union_budget_fen,
+              CAST(SUM(q.union_completed_fen) AS BIGINT) AS union_completed_fen
             FROM quota_plans q JOIN buyer_organizations o ON o.id = q.organization_id
             WHERE q.year = \(bind: Int64(year)) GROUP BY o.department ORDER BY o.department
             """
             : """
-            SELECT o.id AS key, o.name AS label, q.reserved_fen, q.completed_fen
+            SELECT o.id AS key, o.name AS label, q.reserved_fen, q.completed_fen, q.union_budget_fen, q.union_completed_fen
             FROM quota_plans q JOIN buyer_organizations o ON o.id = q.organization_id
             WHERE q.year = \(bind: Int64(year)) ORDER BY o.name, o.id
             """

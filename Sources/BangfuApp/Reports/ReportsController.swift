@@ -44,8 +44,16 @@ struct ReportsController {
         let report = try await reporting.quota(year: year, byDepartment: raw == "department")
         if csv {
             return CSV.response(
-                header: ["key", "名称 label", "预留份额 reservedFen", "已完结 completedFen", "完成率 completionBp"],
-                rows: report.rows.map { [$0.key, $0.label, String($0.reservedFen), String($0.completedFen), String($0.completionBp)] },
+                header: [
+                    "key", "名称 label", "预留份额 reservedFen", "已完结 completedFen", "完成率 completionBp",
+                    "工会采购预算 unionBudgetFen", "工会采购已完结 unionCompletedFen",
+                ],
+                rows: report.rows.map {
+                    [
+                        $0.key, $0.label, String($0.reservedFen), String($0.completedFen), String($0.completionBp),
+                        String($0.unionBudgetFen), String($0.unionCompletedFen),
+                    ]
+                },
                 filename: "quota-\(report.year)-\(raw).csv")
         }
         let rows = report.rows.map { QuotaOutput.Row($0, .init(completionBp: $0.completionBp)) }
