@@ -16,7 +16,7 @@ import Testing
 
     static func today(_ test: TestApp) -> String {
         let day = InvoiceRules.day(of: test.clock.now)
-        return String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+        return day.text
     }
 
     @Test func theMerchantInvoicesAShippedOrderForItsNetAmountAndPaymentWaitsForIt() async throws {

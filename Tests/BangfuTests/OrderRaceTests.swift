@@ -138,7 +138,7 @@ import Testing
                     let owed = try await client.call(.get, path, token: order.buyer).object["owedFen"] as? Int ?? 0
                     // The merchant invoices what is owed (refused before shipment), then the buyer pays.
                     let day = InvoiceRules.day(of: test.clock.now)
-                    let today = String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+                    let today = day.text
                     let invoiced = try await client.call(
                         .put, path + "/invoice", token: order.merchant,
                         json: #"{"number":"88880000","kind":"vat_normal","issuedOn":"\#(today)","amountFen":\#(owed)}"#)

@@ -31,7 +31,7 @@ extension TestClientProtocol {
         let owed = order["owedFen"] as? Int ?? 0
         let created = ISO8601DateFormatter().date(from: order["createdAt"] as? String ?? "") ?? Date()
         let day = InvoiceRules.day(of: created)
-        let issuedOn = String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+        let issuedOn = day.text
         let response = try await call(
             .put, "/api/v1/orders/\(orderId)/invoice", token: merchant,
             json: #"{"number":"\#(number)","kind":"electronic","issuedOn":"\#(issuedOn)","amountFen":\#(owed)}"#)

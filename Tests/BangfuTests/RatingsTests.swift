@@ -54,6 +54,7 @@ import Testing
 
             let rated = try await client.call(.post, rate, token: canteen, json: good)
             #expect(rated.status == .created && rated.object["quality"] as? Int == 5, "\(rated.text)")
+            #expect(rated.object["orderId"] as? String == first && rated.object["id"] is String)
             #expect(rated.object["comment"] as? String == "米很好，送货准时" && rated.object["reply"] is NSNull)
             let again = try await client.call(.post, rate, token: canteen, json: Self.body(1, 1, 1))
             #expect(again.status == .conflict && again.code == "already_rated")

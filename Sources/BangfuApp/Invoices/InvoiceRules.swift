@@ -59,10 +59,7 @@ enum InvoiceRules {
     }
 
     /// The calendar day in China Standard Time of an instant.
-    static func day(of date: Date) -> CalendarDate {
-        let c = QuotaRules.calendar.dateComponents([.year, .month, .day], from: date)
-        return CalendarDate(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1)
-    }
+    static func day(of date: Date) -> CalendarDate { CalendarDate(utc8: date) }
 }
 
 extension CalendarDate {

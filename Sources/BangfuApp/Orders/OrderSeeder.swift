@@ -100,7 +100,7 @@ struct OrderSeeder {
                         return Invoice(
                             id: services.ids.next(), orderId: entry.order.id,
                             number: String(format: "%020d", first + index), kind: .electronic,
-                            issuedOn: String(format: "%04d-%02d-%02d", day.year, day.month, day.day), amountFen: entry.order.totalFen,
+                            issuedOn: day.text, amountFen: entry.order.totalFen,
                             status: .current, sha256: nil, fileSize: nil, recordedBy: "seed", createdAt: entry.order.createdAt,
                             supersededAt: nil)
                     }, in: db)

@@ -109,25 +109,22 @@ struct Ratings: UseCase {
 
 /// What the rating routes answer (API.md "Orders": the rating object). Never the rater.
 enum RatingDTO {
+    /// A rating as its order's parties read it: the public rating and the order it is of.
     struct Output: Encodable, Sendable {
         var orderId: String
-        var quality: Int
-        var delivery: Int
-        var service: Int
-        @NullEncoded var comment: String?
-        @NullEncoded var reply: String?
-        @NullEncoded var repliedAt: String?
-        var createdAt: String
+        var rating: Public
 
         init(_ rating: Rating) {
             orderId = rating.orderId
-            quality = rating.quality
-            delivery = rating.delivery
-            service = rating.service
-            comment = rating.comment
-            reply = rating.reply
-            repliedAt = rating.repliedAt?.rfc3339
-            createdAt = rating.createdAt.rfc3339
+            self.rating = Public(rating)
+        }
+
+        private enum Keys: String, CodingKey { case orderId }
+
+        func encode(to encoder: any Encoder) throws {
+            try rating.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(orderId, forKey: .orderId)
         }
     }
 
