@@ -113,6 +113,7 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
     }
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
+        try await CompletionRuleChange(services).apply(logger: logger)
         if configuration.demo {
             let outcome = try await services.loadDemo(password: configuration.demoPassword)
             logger.notice("\(outcome)")

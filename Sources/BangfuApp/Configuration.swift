@@ -47,6 +47,8 @@ public struct AppConfiguration: Sendable {
     public var minimumReservedRatioBp: Int64 = 1000
     /// Payment waits for the merchant's current invoice (`invoice_missing`; `--require-invoice`).
     public var requireInvoice = true
+    /// Whether `completedFen` waits for the rating (`--completion-rule`; SPEC "Ratings").
+    public var completionRule = CompletionRule.settled
     /// Alert thresholds (days).
     public var alerts = AlertSettings()
     /// Load `Catalog/demo.json` at start when the database is empty (`--demo`).

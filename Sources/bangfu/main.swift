@@ -123,6 +123,8 @@ struct Serve: AsyncParsableCommand {
     var filingDeadline: String?
     @Option(help: "Refuse payment until the merchant records a current invoice: true or false (BANGFU_REQUIRE_INVOICE, default true).")
     var requireInvoice: String?
+    @Option(help: "When a purchase counts as completed: settled or settled_and_rated (BANGFU_COMPLETION_RULE, default settled).")
+    var completionRule: String?
     @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
     var certificateValidDays: String?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
@@ -171,7 +173,7 @@ struct Serve: AsyncParsableCommand {
             "host": host, "port": port, "tls-cert": tlsCert, "tls-key": tlsKey, "no-tls": noTls ? "true" : nil,
             "slow-moving-days": slowMovingDays, "payment-due-days": paymentDueDays,
             "certificate-expiring-days": certificateExpiringDays, "minimum-reserved-ratio-bp": minimumReservedRatioBp,
-            "filing-deadline": filingDeadline, "require-invoice": requireInvoice,
+            "filing-deadline": filingDeadline, "require-invoice": requireInvoice, "completion-rule": completionRule,
             "certificate-valid-days": certificateValidDays, "public-dir": publicDir, "catalog-dir": catalogDir,
             "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
             "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,

@@ -19,6 +19,21 @@ struct OrderAmounts: Sendable, Hashable {
     var status: OrderStatus
     var totalFen: Int64
     var approvedRefundFen: Int64
+    /// Whether one of the organization's members rated it (only the rule `settled_and_rated` asks).
+    var rated = false
+}
+
+/// When a purchase counts as completed (SPEC "Ratings"; the operator's `--completion-rule`):
+/// `settled` (the default) counts every settled order in `completedFen`; `settled_and_rated`
+/// (Guangxi) only settled orders that are rated, a settled unrated one staying in `committedFen`.
+public enum CompletionRule: String, Sendable, Hashable, CaseIterable, Codable {
+    case settled
+    case settledAndRated = "settled_and_rated"
+}
+
+/// The plan sum an order's net amount counts in.
+enum QuotaSum: Sendable, Hashable {
+    case committed, completed
 }
 
 /// A plan's progress as answered by `GET .../quota-plans/{year}` (SPEC "Its progress").
@@ -124,20 +139,41 @@ enum QuotaRules {
         totalFen - approvedRefundFen
     }
 
-    /// Sums orders per SPEC: `committedFen` = net of `placed`, `confirmed`, `shipped`, `accepted`;
-    /// `completedFen` = net of `settled`; `refundedFen` = every approved refund, whatever the order's
-    /// status; `rejected` and `cancelled` orders count in neither committed nor completed.
-    static func totals(of orders: [OrderAmounts]) -> QuotaTotals {
+    /// Where an order's net amount counts: `placed`, `confirmed`, `shipped`, `accepted` in
+    /// committed; `settled` in completed, unless the rule is `settled_and_rated` and nobody rated
+    /// it yet (then committed: the money is spent but the purchase not yet complete); `rejected`
+    /// and `cancelled` nowhere.
+    static func sum(of status: OrderStatus, rated: Bool, rule: CompletionRule) -> QuotaSum? {
+        switch status {
+        case .placed, .confirmed, .shipped, .accepted: .committed
+        case .settled: rule == .settled || rated ? .completed : .committed
+        case .rejected, .cancelled: nil
+        }
+    }
+
+    /// What a plan's committed and completed sums change by when an order's net amount `before`
+    /// counted in one sum and `after` counts in another (or the same, or none): settling, rating,
+    /// refunding and cancelling all move money this way.
+    static func change(from before: (sum: QuotaSum?, net: Int64), to after: (sum: QuotaSum?, net: Int64))
+        -> (committed: Int64, completed: Int64)
+    {
+        func amount(_ side: (sum: QuotaSum?, net: Int64), in sum: QuotaSum) -> Int64 { side.sum == sum ? side.net : 0 }
+        return (
+            amount(after, in: .committed) - amount(before, in: .committed),
+            amount(after, in: .completed) - amount(before, in: .completed)
+        )
+    }
+
+    /// Sums orders per SPEC: committed and completed as `sum(of:rated:rule:)` places each net
+    /// amount; `refundedFen` = every approved refund, whatever the order's status.
+    static func totals(of orders: [OrderAmounts], rule: CompletionRule = .settled) -> QuotaTotals {
         var totals = QuotaTotals()
         for order in orders {
             let net = netFen(totalFen: order.totalFen, approvedRefundFen: order.approvedRefundFen)
-            switch order.status {
-            case .placed, .confirmed, .shipped, .accepted:
-                totals.committedFen += net
-            case .settled:
-                totals.completedFen += net
-            case .rejected, .cancelled:
-                break
+            switch sum(of: order.status, rated: order.rated, rule: rule) {
+            case .committed?: totals.committedFen += net
+            case .completed?: totals.completedFen += net
+            case nil: break
             }
             totals.refundedFen += order.approvedRefundFen
         }

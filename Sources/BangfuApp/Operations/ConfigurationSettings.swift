@@ -31,7 +31,7 @@ enum ConfigurationSettings {
         // The server.
         Setting("host"), Setting("port"), Setting("tls-cert"), Setting("tls-key"), Setting("no-tls", flag: true),
         Setting("slow-moving-days"), Setting("payment-due-days"), Setting("certificate-expiring-days"),
-        Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("require-invoice"), Setting("bcrypt-cost"), Setting("session-hours"),
+        Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("require-invoice"), Setting("completion-rule"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
         Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
@@ -75,6 +75,9 @@ enum ConfigurationSettings {
             try values.parse("filing-deadline", expected: "a day of the year as MM-DD (03-31)", { FilingDeadline($0) })
             ?? c.alerts.filingDeadline
         c.requireInvoice = try values.parse("require-invoice", expected: yesOrNo, boolean) ?? c.requireInvoice
+        c.completionRule =
+            try values.parse("completion-rule", expected: "settled or settled_and_rated") { CompletionRule(rawValue: $0) }
+            ?? c.completionRule
         c.bcryptCost = try values.parse("bcrypt-cost", expected: "a bcrypt cost 10-16", within(10...16)) ?? c.bcryptCost
         if let hours = try values.parse("session-hours", expected: "a number of hours 1-720", within(1...720)) {
             c.sessionLifetime = .seconds(hours * 3600)

@@ -10,17 +10,20 @@ struct Invariants {
         try await services.database.read { db in
             var problems: [String] = []
             // Plan sums equal their recomputation from the orders (SPEC formulas), within budget.
+            // Under the completion rule the sums were built with (SPEC "Ratings").
+            let rule = try await services.buyers.recordedCompletionRule(in: db) ?? .settled
+            let (open, done) = (BuyerStore.CountsIn.committed(rule), BuyerStore.CountsIn.completed(rule))
             let plans = try await db.raw(
                 """
                 SELECT q.organization_id, q.year, q.committed_fen, q.completed_fen, q.refunded_fen, q.canteen_budget_fen,
                   q.union_committed_fen, q.union_completed_fen, q.union_budget_fen,
-                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND o.status IN ('placed', 'confirmed', 'shipped', 'accepted')
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND \(unsafeRaw: open)
                     THEN o.total_fen - o.refunded_fen ELSE 0 END), 0) AS BIGINT) AS committed,
-                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND o.status = 'settled' THEN o.total_fen - o.refunded_fen
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'canteen' AND \(unsafeRaw: done) THEN o.total_fen - o.refunded_fen
                     ELSE 0 END), 0) AS BIGINT) AS completed,
-                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND o.status IN ('placed', 'confirmed', 'shipped', 'accepted')
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND \(unsafeRaw: open)
                     THEN o.total_fen - o.refunded_fen ELSE 0 END), 0) AS BIGINT) AS union_committed,
-                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND o.status = 'settled' THEN o.total_fen - o.refunded_fen
+                  CAST(COALESCE(SUM(CASE WHEN o.purpose = 'union' AND \(unsafeRaw: done) THEN o.total_fen - o.refunded_fen
                     ELSE 0 END), 0) AS BIGINT) AS union_completed,
                   CAST(COALESCE(SUM(o.refunded_fen), 0) AS BIGINT) AS refunded
                 FROM quota_plans q LEFT JOIN orders o ON o.organization_id = q.organization_id AND o.quota_year = q.year

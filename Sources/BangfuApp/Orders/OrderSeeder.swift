@@ -14,6 +14,8 @@ struct OrderSeeder {
         let services = self.services
         let now = services.clock.now
         let year = QuotaRules.quotaYear(of: now)
+        // The plans' sums follow the completion rule they were built under.
+        let rule = try await CompletionRuleChange(services).recorded()
         let (products, buyers) = try await services.database.read { db in
             let products = try await db.raw(
                 """
@@ -45,7 +47,6 @@ struct OrderSeeder {
             let size = min(500, count - written)
             var entries: [(order: Order, items: [OrderItem], event: HistoryRecord)] = []
             var checkouts: [(id: String, organizationId: String, buyerId: String, totalFen: Int64)] = []
-            var completed: [String: Int64] = [:]
             var sums: [Slot: (orders: Int64, amount: Int64)] = [:]
             for _ in 0..<size {
                 let buyer = buyers[random.next(buyers.count)]
@@ -69,7 +70,6 @@ struct OrderSeeder {
                 entries.append(
                     (order, items, HistoryRecord(action: "place", actorId: buyer.user, actorRole: "buyer", fromStatus: nil, toStatus: "placed", note: nil, at: at)))
                 checkouts.append((checkoutId, buyer.organization, buyer.user, total))
-                completed[buyer.organization, default: 0] += total
                 for c in SalesRules.contributions(
                     lines: OrderWorkflow.salesLines(order, items), amount: total, month: SalesRules.month(of: at), countsOrder: true)
                 {
@@ -86,7 +86,15 @@ struct OrderSeeder {
                     service: 3 + random.next(3), comment: random.next(4) == 0 ? Self.comments[random.next(Self.comments.count)] : nil,
                     reply: nil, repliedAt: nil, createdAt: entry.order.createdAt.addingTimeInterval(86_400))
             }
-            let (batch, checkoutRows, planSums, first, ratings) = (entries, checkouts, completed, written + 1, rated)
+            var planSums: [QuotaSum: [String: Int64]] = [:]
+            for (offset, entry) in entries.enumerated() {
+                if let sum = QuotaRules.sum(of: .settled, rated: offset % 3 != 2, rule: rule) {
+                    planSums[sum, default: [:]][entry.order.organizationId, default: 0] += entry.order.totalFen
+                }
+            }
+            let (batch, checkoutRows, first, ratings, completed, committed) = (
+                entries, checkouts, written + 1, rated, planSums[.completed] ?? [:], planSums[.committed] ?? [:]
+            )
             let totals = sums.map { slot, value in
                 SalesRules.Contribution(scope: slot.scope, dimension: slot.dimension, key: slot.key, orders: value.orders, amountFen: value.amount)
             }
@@ -105,7 +113,8 @@ struct OrderSeeder {
                             supersededAt: nil)
                     }, in: db)
                 try await services.ratings.insert(ratings, in: db)
-                try await services.buyers.add(planSums, to: .completed, year: year, at: now, in: db)
+                try await services.buyers.add(completed, to: .completed, year: year, at: now, in: db)
+                try await services.buyers.add(committed, to: .committed, year: year, at: now, in: db)
                 try await services.reports.record(totals, year: year, in: db)
             }
             written += size

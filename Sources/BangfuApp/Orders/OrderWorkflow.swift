@@ -71,9 +71,12 @@ struct OrderWorkflow: UseCase {
                     "the merchant has not recorded a current invoice for this order; budget units pay against it",
                     code: "invoice_missing")
             }
+            // Under `settled_and_rated` a settled order waits in committed until it is rated.
+            let counts = QuotaRules.sum(of: .settled, rated: try await isRated(order, in: db), rule: configuration.completionRule)
+            let change = QuotaRules.change(from: (.committed, net), to: (counts, net))
             try await buyers.adjust(
-                organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: -net,
-                completed: net, at: now, in: db)
+                organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: change.committed,
+                completed: change.completed, at: now, in: db)
             try await reports.record(
                 SalesRules.contributions(
                     lines: Self.salesLines(order, items), amount: net, month: SalesRules.month(of: order.createdAt),
@@ -82,6 +85,12 @@ struct OrderWorkflow: UseCase {
             order.settledAt = now
         case .placed, .confirmed: break
         }
+    }
+
+    /// Whether the order is rated, asked only when the completion rule depends on it.
+    private func isRated(_ order: Order, in db: any SQLDatabase) async throws -> Bool {
+        guard configuration.completionRule == .settledAndRated else { return false }
+        return try await services.ratings.rating(orderId: order.id, in: db) != nil
     }
 
     static func salesLines(_ order: Order, _ items: [OrderItem]) -> [SalesRules.Line] {
@@ -150,12 +159,14 @@ struct OrderWorkflow: UseCase {
                 try await store.update(order, in: db)
                 // The invoice no longer states the net amount: the merchant records a new one.
                 try await services.invoices.supersede(orderId: order.id, at: now, in: db)
-                let settled = order.status == .settled
+                let counts = QuotaRules.sum(
+                    of: order.status, rated: try await isRated(order, in: db), rule: configuration.completionRule)
+                let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
+                let change = QuotaRules.change(from: (counts, net + refund.amountFen), to: (counts, net))
                 try await buyers.adjust(
                     organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose,
-                    committed: settled ? 0 : -refund.amountFen, completed: settled ? -refund.amountFen : 0,
-                    refunded: refund.amountFen, at: now, in: db)
-                if settled {
+                    committed: change.committed, completed: change.completed, refunded: refund.amountFen, at: now, in: db)
+                if order.status == .settled {
                     // Settled sales are reported net of refunds: the refund leaves them, spread over the lines.
                     let items = try await store.items(orderIds: [order.id], in: db)[order.id] ?? []
                     try await reports.record(

@@ -67,6 +67,16 @@ struct Ratings: UseCase {
                 quality: quality, delivery: delivery, service: service, comment: comment, reply: nil, repliedAt: nil,
                 createdAt: now)
             try await store.insert(rating, in: db)
+            // Under `settled_and_rated` the rating is what completes a settled purchase.
+            let (rule, net) = (configuration.completionRule, QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen))
+            let change = QuotaRules.change(
+                from: (QuotaRules.sum(of: order.status, rated: false, rule: rule), net),
+                to: (QuotaRules.sum(of: order.status, rated: true, rule: rule), net))
+            if change != (0, 0) {
+                try await buyers.adjust(
+                    organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: change.committed,
+                    completed: change.completed, at: now, in: db)
+            }
             try await audit.append(
                 AuditEvent(actor, "order.rate", .order(order.id), ["quality": quality, "delivery": delivery, "service": service]),
                 in: db)

@@ -443,6 +443,13 @@ enum Migrations {
                 "CREATE INDEX ratings_merchant ON ratings (merchant_id, created_at, id)",
             ]
         },
+        Migration(version: 18, name: "platform settings") { _ in
+            [
+                // What the stored data was built under: `completion_rule` (the plans' sums follow it;
+                // a server started with another rule recomputes them and records its own).
+                "CREATE TABLE platform_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
