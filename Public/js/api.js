@@ -257,7 +257,7 @@ export const DOC_KINDS = { business_license: '营业执照', food_license: '食�
 export const ALERT_KINDS = {
   slow_moving: '滞销风险', behind_schedule: '份额进度落后', shipment_overdue: '发货逾期',
   payment_overdue: '付款逾期', certificate_expiring: '证书即将到期', document_expiring: '资质文件即将到期',
-  filing_overdue: '逾期未填报', waiver_pending: '豁免待审批',
+  filing_overdue: '逾期未填报', waiver_pending: '豁免待审批', price_outlier: '价格偏高', price_jump: '价格异动',
 };
 
 // ---- reference data, loaded once ----

@@ -121,6 +121,9 @@ export async function productView(view, id) {
       certBadge,
       images.length ? h('div', { class: 'gallery' }, images) : null,
       h('p', { class: 'price big', testid: 'product-price' }, fen(p.priceFen), h('span', { class: 'muted' }, ` / ${p.unit}`)),
+      // 价格监测: the price of a kilogram beside the leaf category's median.
+      p.unitPrice ? h('p', { class: 'muted', testid: 'unit-price' }, `折合 ${fen(p.unitPrice.perKgFen)}/kg`,
+        p.unitPrice.categoryMedianPerKgFen != null ? `，同类商品中位价 ${fen(p.unitPrice.categoryMedianPerKgFen)}/kg` : '') : null,
       p.onSale ? null : h('p', { class: 'alert alert-warn' }, `当前不可订购（${statusText(p.status)}）`),
       facts([
         ['规格', p.specification], ['产地', p.countyName], ['供应商', p.merchantName],

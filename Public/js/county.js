@@ -20,7 +20,7 @@ export async function countyPortal(view, tab) {
     applications: () => applicationQueue('county', 'submitted'),
     certifications: () => certificationQueue('county', 'submitted'),
     reports: (b) => salesReport(b, '#/county/reports'),
-    alerts: (b) => alertsView(b, { kinds: ['slow_moving', 'behind_schedule', 'shipment_overdue', 'payment_overdue', 'certificate_expiring', 'document_expiring'] }),
+    alerts: (b) => alertsView(b, { kinds: ['slow_moving', 'behind_schedule', 'shipment_overdue', 'payment_overdue', 'certificate_expiring', 'document_expiring', 'price_outlier', 'price_jump'] }),
   };
   await section(body, () => views[tab](body));
 }

@@ -20,7 +20,7 @@ export async function merchantPortal(view, tab) {
     tabs('merchant', list, tab)].filter(Boolean));
   const body = h('div', { class: 'tab-body', testid: `merchant-${tab}` });
   view.append(body);
-  const views = { application: applicationTab, products: productsTab, certification: certificationTab, orders: ordersTab, refunds: refundsTab, alerts: (b) => alertsView(b, { kinds: ['slow_moving', 'shipment_overdue', 'payment_overdue', 'certificate_expiring', 'document_expiring'] }) };
+  const views = { application: applicationTab, products: productsTab, certification: certificationTab, orders: ordersTab, refunds: refundsTab, alerts: (b) => alertsView(b, { kinds: ['slow_moving', 'shipment_overdue', 'payment_overdue', 'certificate_expiring', 'document_expiring', 'price_outlier', 'price_jump'] }) };
   await section(body, () => views[tab](body));
 }
 
@@ -134,6 +134,7 @@ async function productFields(p, { create }) {
     { name: 'categoryId', label: '品类', type: 'select', required: true, options: [['', '请选择'], ...catOpts], value: p?.categoryId },
     { name: 'specification', label: '规格', required: true, value: p?.specification, placeholder: '如 500g/袋' },
     { name: 'unit', label: '单位', required: true, value: p?.unit, placeholder: '如 袋、箱、kg' },
+    { name: 'netContentGrams', label: '净含量（克或毫升，选填）', type: 'number', min: 1, value: p?.netContentGrams ?? '', placeholder: '如 5000（5kg/袋）' },
     { name: 'priceFen', label: '单价（元）', type: 'money', required: true, value: p ? fenToYuanInput(p.priceFen) : '' },
     create ? { name: 'stock', label: '初始库存', type: 'number', required: true, value: '0', min: 0 } : null,
     { name: 'originCountyCode', label: '产地（脱贫县）', type: 'select', required: true, options: [['', '请选择'], ...countyOpts], value: p?.originCountyCode || state.me.merchant?.countyCode },
@@ -148,6 +149,8 @@ function productBody(v, create) {
     priceFen: parseYuan(v.priceFen, 'priceFen'), originCountyCode: v.originCountyCode, labels: v.labels, description: v.description,
   };
   if (create) body.stock = parseInt10(v.stock, 'stock', { min: 0, max: 1000000000 });
+  // Blank keeps it unstated (a stated net content changes but is not cleared).
+  if (String(v.netContentGrams ?? '').trim() !== '') body.netContentGrams = parseInt10(v.netContentGrams, 'netContentGrams', { min: 1, max: 100000000 });
   return body;
 }
 

@@ -125,6 +125,10 @@ struct Serve: AsyncParsableCommand {
     var requireInvoice: String?
     @Option(help: "When a purchase counts as completed: settled or settled_and_rated (BANGFU_COMPLETION_RULE, default settled).")
     var completionRule: String?
+    @Option(help: "A unit price this many percent above its category's median alerts as price_outlier (BANGFU_PRICE_OUTLIER_PERCENT, default 30).")
+    var priceOutlierPercent: String?
+    @Option(help: "A price raised by more than this many percent within 30 days alerts as price_jump (BANGFU_PRICE_JUMP_PERCENT, default 20).")
+    var priceJumpPercent: String?
     @Option(help: "Days a 帮扶产品 certificate is valid when the admin does not say (BANGFU_CERTIFICATE_VALID_DAYS, default 365).")
     var certificateValidDays: String?
     @Option(help: "PEM private key (BANGFU_TLS_KEY).") var tlsKey: String?
@@ -174,6 +178,7 @@ struct Serve: AsyncParsableCommand {
             "slow-moving-days": slowMovingDays, "payment-due-days": paymentDueDays,
             "certificate-expiring-days": certificateExpiringDays, "minimum-reserved-ratio-bp": minimumReservedRatioBp,
             "filing-deadline": filingDeadline, "require-invoice": requireInvoice, "completion-rule": completionRule,
+            "price-outlier-percent": priceOutlierPercent, "price-jump-percent": priceJumpPercent,
             "certificate-valid-days": certificateValidDays, "public-dir": publicDir, "catalog-dir": catalogDir,
             "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
             "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,

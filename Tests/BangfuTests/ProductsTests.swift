@@ -30,15 +30,16 @@ struct Seller {
 
     func product(
         _ client: any TestClientProtocol, title: String, description: String = "产地直供", category: String = "rice",
-        price: Int64 = 1000, county: String = "230129", labels: [String] = []
+        price: Int64 = 1000, county: String = "230129", labels: [String] = [], netContentGrams: Int64? = nil
     ) async throws -> String {
+        let grams = netContentGrams.map { #","netContentGrams":\#($0)"# } ?? ""
         let labelsJSON = "[" + labels.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         let title = title.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let response = try await client.call(
             .post, "/api/v1/products", token: token,
             json: """
                 {"title":"\(title)","categoryId":"\(category)","description":"\(description)","specification":"5kg/袋",
-                 "unit":"袋","priceFen":\(price),"stock":100,"originCountyCode":"\(county)","labels":\(labelsJSON)}
+                 "unit":"袋","priceFen":\(price),"stock":100,"originCountyCode":"\(county)","labels":\(labelsJSON)\(grams)}
                 """)
         #expect(response.status == .created, "create answered \(response.status): \(response.text)")
         return try #require(response.object["id"] as? String)
@@ -47,9 +48,12 @@ struct Seller {
     /// Certifies (as the certification workflow will) and lists the product.
     func listed(
         _ test: TestApp, _ client: any TestClientProtocol, title: String, description: String = "产地直供",
-        category: String = "rice", price: Int64 = 1000, county: String = "230129", labels: [String] = []
+        category: String = "rice", price: Int64 = 1000, county: String = "230129", labels: [String] = [],
+        netContentGrams: Int64? = nil
     ) async throws -> String {
-        let id = try await product(client, title: title, description: description, category: category, price: price, county: county, labels: labels)
+        let id = try await product(
+            client, title: title, description: description, category: category, price: price, county: county, labels: labels,
+            netContentGrams: netContentGrams)
         try await test.certify(id)
         let listed = try await client.call(.put, "/api/v1/products/\(id)/listing", token: token)
         #expect(listed.object["status"] as? String == "listed")

@@ -50,12 +50,21 @@ struct CatalogBrowsing: UseCase {
         -> (product: CatalogDTO.ProductOutput, onSale: Bool, deadline: Date?)
     {
         let now = clock.now
-        let found = try await database.read { db in try await store.productWithImages(id: id, in: db) }
-        guard let (row, images) = found, try await canSee(row, viewer) else { throw DomainError.notFound("product") }
-        return (
-            CatalogDTO.ProductOutput(row, now: now, images: images), OnSale.isOnSale(row.product, now: now),
-            row.product.certificateExpiresAt
-        )
+        let store = self.store
+        let found = try await database.read { db in
+            try await store.productWithImages(id: id, in: db).asyncMap { found in
+                // Buyers see the leaf category's median beside the unit price (价格监测).
+                let (row, images) = found
+                let median = row.product.perKgFen == nil ? nil : try await store.median(categoryId: row.product.categoryId, in: db)
+                return (row, images, median)
+            }
+        }
+        guard let (row, images, median) = found, try await canSee(row, viewer) else { throw DomainError.notFound("product") }
+        var output = CatalogDTO.ProductOutput(row, now: now, images: images)
+        output.unitPrice = row.product.perKgFen.map {
+            CatalogDTO.UnitPrice(perKgFen: $0, categoryMedianPerKgFen: median?.medianPerKgFen)
+        }
+        return (output, OnSale.isOnSale(row.product, now: now), row.product.certificateExpiresAt)
     }
 
     /// The prices of a product the viewer may see, oldest first.

@@ -16,6 +16,7 @@ enum CatalogDTO {
         var stock: Int64
         var originCountyCode: String
         var labels: [String]?
+        var netContentGrams: Int64?
     }
 
     struct PatchInput: Decodable, Sendable {
@@ -28,6 +29,8 @@ enum CatalogDTO {
         var stock: Int64?
         var originCountyCode: String?
         var labels: [String]?
+        /// Absent keeps the net content; it cannot be cleared once stated (it only changes).
+        var netContentGrams: Int64?
     }
 
     struct StockInput: Decodable, Sendable {
@@ -63,6 +66,10 @@ enum CatalogDTO {
         @NullEncoded var certificate: CertificateSummary?
         /// In a product's detail; null in lists.
         @NullEncoded var images: [ImageOutput]?
+        @NullEncoded var netContentGrams: Int64?
+        /// In a product's detail when it states its net content: its price per kg (litre) and its
+        /// leaf category's median (null below five comparable products); null otherwise.
+        @NullEncoded var unitPrice: UnitPrice?
         var createdAt: String
         var updatedAt: String
 
@@ -91,7 +98,13 @@ enum CatalogDTO {
             }
             createdAt = p.createdAt.rfc3339
             updatedAt = p.updatedAt.rfc3339
+            netContentGrams = p.netContentGrams
         }
+    }
+
+    struct UnitPrice: Encodable, Sendable {
+        var perKgFen: Int64
+        @NullEncoded var categoryMedianPerKgFen: Int64?
     }
 
     struct ListOutput: Encodable, Sendable {

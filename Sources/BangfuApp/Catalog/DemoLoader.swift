@@ -103,11 +103,13 @@ struct DemoLoader {
                     specification: p.listing.specification, unit: p.listing.unit, priceFen: p.listing.priceFen, stock: p.listing.stock, held: 0,
                     originCountyCode: p.listing.originCountyCode, labels: p.listing.labels ?? [], status: .listed, sales: 0,
                     merchantActive: true, certificateNumber: certificates[index].number,
-                    certificateExpiresAt: certificates[index].expiresAt, createdAt: created, updatedAt: created)
+                    certificateExpiresAt: certificates[index].expiresAt, createdAt: created, updatedAt: created,
+                    netContentGrams: p.listing.netContentGrams ?? PriceRules.netContent(ofSpecification: p.listing.specification))
                 batch.append((product, merchant.name))
             }
             try await services.products.insertBatch(batch, in: db)
             try await services.certification.insertBatch(certificates, in: db)
+            try await services.products.rebuildMedians(at: now, in: db)
             try await services.audit.append(
                 AuditEvent(actorId: adminId, "demo.products", .catalog("demo"), ["products": batch.count]), in: db)
             return .loaded(merchants: merchants.count, products: batch.count)
@@ -177,6 +179,11 @@ struct DemoLoader {
                 let word = Self.qualities[random.next(Self.qualities.count)]
                 let item = (Self.items[category.id] ?? [category.name]).randomElement(using: &random)!
                 let spec = Self.specs[random.next(Self.specs.count)]
+                // Priced by weight where the specification states it (4 to 20 yuan a kg, one in
+                // fifty at twice that: price monitoring's outliers), else at random.
+                let grams = PriceRules.netContent(ofSpecification: spec)
+                let perKg = Int64(400 + random.next(1600)) * (random.next(50) == 0 ? 2 : 1)
+                let price = grams.map { max(1, perKg * $0 / 1000) } ?? Int64(500 + random.next(30000))
                 let title = county.name.replacingOccurrences(of: "县", with: "") + word + item + " " + spec
                 let created = now.addingTimeInterval(Double(index - count))
                 let labels = ProductLabel.allCases.filter { _ in random.next(5) == 0 }.map(\.rawValue)
@@ -184,10 +191,10 @@ struct DemoLoader {
                     id: services.ids.next(), merchantId: merchant.id, title: title, categoryId: category.id,
                     topCategoryId: topOf[category.id] ?? category.id,
                     description: "产自\(county.prefecture)\(county.name)的\(nameOf[category.id] ?? "")，\(Self.phrases[random.next(Self.phrases.count)])。",
-                    specification: spec, unit: "件", priceFen: Int64(500 + random.next(30000)), stock: Int64(random.next(10000)),
+                    specification: spec, unit: "件", priceFen: price, stock: Int64(random.next(10000)),
                     held: 0, originCountyCode: county.code, labels: labels, status: .listed, sales: Int64(random.next(1000)),
                     merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: created,
-                    updatedAt: created)
+                    updatedAt: created, netContentGrams: grams)
                 batch.append((product, merchant.name))
             }
             // Each product's certificate is real: numbered, signed and stored like any other.
@@ -223,6 +230,7 @@ struct DemoLoader {
         try await writing?.value
         progress.report("products", count, count)
         try await services.database.write { db in
+            try await services.products.rebuildMedians(at: now, in: db)
             try await services.audit.append(
                 AuditEvent(actorId: nil, "seed.products", .catalog("seed"), ["products": count]), in: db)
         }

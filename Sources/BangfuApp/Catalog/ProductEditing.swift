@@ -26,6 +26,7 @@ struct ProductEditing: UseCase {
                 &v, title: input.title, description: input.description, specification: input.specification,
                 unit: input.unit, required: true)
             ProductRules.checkPrice(&v, input.priceFen)
+            PriceRules.checkNetContent(&v, input.netContentGrams)
             ProductRules.checkStock(&v, input.stock)
             let labels = ProductRules.checkLabels(&v, input.labels) ?? []
             let top = try await category(input.categoryId, &v, in: db)
@@ -39,7 +40,7 @@ struct ProductEditing: UseCase {
                 description: description, specification: specification, unit: unit, priceFen: input.priceFen,
                 stock: input.stock, held: 0, originCountyCode: input.originCountyCode, labels: labels, status: .draft,
                 sales: 0, merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: now,
-                updatedAt: now)
+                updatedAt: now, netContentGrams: input.netContentGrams)
             try await store.insert(product, merchantName: merchant.companyName, in: db)
             try await store.addPrice(productId: id, priceFen: product.priceFen, at: now, id: ids.next(), in: db)
             try await audit.append(
@@ -66,6 +67,7 @@ struct ProductEditing: UseCase {
                 &v, title: input.title, description: input.description, specification: input.specification,
                 unit: input.unit, required: false)
             ProductRules.checkPrice(&v, input.priceFen)
+            PriceRules.checkNetContent(&v, input.netContentGrams)
             if input.stock != nil { v.fail("stock", "changes through POST /products/{id}/stock-adjustments") }
             let labels = ProductRules.checkLabels(&v, input.labels)
             let top = try await input.categoryId.asyncMap { try await category($0, &v, in: db) }
@@ -77,9 +79,11 @@ struct ProductEditing: UseCase {
                 [
                     "title": text.title, "categoryId": input.categoryId, "specification": text.specification,
                     "unit": text.unit, "originCountyCode": input.originCountyCode,
+                    "netContentGrams": input.netContentGrams.map(String.init),
                 ])
             if !locked.isEmpty { try await checkUnlocked(locked, productId: id, product, now: now, in: db) }
-            let oldPrice = product.priceFen
+            let (oldPrice, oldCategory) = (product.priceFen, product.categoryId)
+            product.netContentGrams = input.netContentGrams ?? product.netContentGrams
             product.title = text.title ?? product.title
             product.description = text.description ?? product.description
             product.specification = text.specification ?? product.specification
@@ -92,8 +96,11 @@ struct ProductEditing: UseCase {
             }
             product.originCountyCode = input.originCountyCode ?? product.originCountyCode
             product.updatedAt = now
-            try await store.update(product, merchantName: merchant.companyName, in: db)
+            try await store.update(product, merchantName: merchant.companyName, previousCategoryId: oldCategory, in: db)
             if product.priceFen != oldPrice {
+                // The jump base is the lowest price of the 30 days before this one (价格监测).
+                let history = try await store.prices(productId: id, in: db).map { (priceFen: $0.0, from: $0.1) }
+                try await store.setPriceJump(productId: id, baseFen: PriceRules.jumpBase(history: history, now: now), at: now, in: db)
                 try await store.addPrice(productId: id, priceFen: product.priceFen, at: now, id: ids.next(), in: db)
             }
             try await audit.append(

@@ -44,7 +44,7 @@ enum ProductRules {
 
     /// The identifying fields a certificate vouches for (SPEC.md "Certification"): while a
     /// product holds a valid certificate or a certification application is open, they are locked.
-    static let certifiedFields = ["title", "categoryId", "specification", "unit", "originCountyCode"]
+    static let certifiedFields = ["title", "categoryId", "specification", "unit", "netContentGrams", "originCountyCode"]
 
     /// The names of the identifying fields that `changes` would change on `product`, in
     /// `certifiedFields` order (a field sent with its current value changes nothing).
@@ -52,6 +52,7 @@ enum ProductRules {
         let current: [String: String] = [
             "title": product.title, "categoryId": product.categoryId, "specification": product.specification,
             "unit": product.unit, "originCountyCode": product.originCountyCode,
+            "netContentGrams": product.netContentGrams.map(String.init) ?? "",
         ]
         return certifiedFields.filter { field in
             guard let value = changes[field] ?? nil else { return false }

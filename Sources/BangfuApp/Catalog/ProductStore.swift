@@ -22,6 +22,11 @@ struct Product: TableRow {
     @OptionalMillis var certificateExpiresAt: Date?
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
+    /// The stated net content in grams (or millilitres); nil when not stated.
+    var netContentGrams: Int64?
+
+    /// The price of a kilogram (litre), which `per_kg_fen` keeps for the medians.
+    var perKgFen: Int64? { PriceRules.perKgFen(priceFen: priceFen, netContentGrams: netContentGrams) }
 }
 
 extension Product {
@@ -31,7 +36,7 @@ extension Product {
     static let columns = [
         "id", "merchant_id", "title", "category_id", "top_category_id", "description", "specification", "unit",
         "price_fen", "stock", "held", "origin_county_code", "labels", "status", "sales", "merchant_active",
-        "certificate_number", "certificate_expires_at", "created_at", "updated_at",
+        "certificate_number", "certificate_expires_at", "created_at", "updated_at", "net_content_grams", "per_kg_fen",
     ]
 
     /// The row's values in the order of `columns`, followed by `search` (the search columns' values).
@@ -41,7 +46,7 @@ extension Product {
          \(bind: description), \(bind: specification), \(bind: unit), \(bind: priceFen), \(bind: stock), \(bind: held),
          \(bind: originCountyCode), \(bind: labels.joined(separator: ",")), \(bind: status.rawValue), \(bind: sales),
          \(bind: merchantActive.bit), \(bind: certificateNumber), \(bind: certificateExpiresAt?.millis),
-         \(bind: createdAt.millis), \(bind: updatedAt.millis), \(search))
+         \(bind: createdAt.millis), \(bind: updatedAt.millis), \(bind: netContentGrams), \(bind: perKgFen), \(search))
         """
     }
 }
@@ -144,14 +149,15 @@ struct ProductStore: Sendable {
     /// Writes every field PATCH may change back and re-indexes the searchable text. Stock, held
     /// units and status are not written: they change only through their own conditional updates,
     /// so an edit read before a checkout cannot put back stock the checkout took.
-    func update(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
+    func update(_ product: Product, merchantName: String, previousCategoryId: String? = nil, in db: any SQLDatabase) async throws {
         let text = Self.searchText(product, merchantName: merchantName)
         let terms = SearchTerms.documentTerms(text).joined(separator: " ")
         var query: SQLQueryString = """
             UPDATE products SET title = \(bind: product.title), category_id = \(bind: product.categoryId),
               top_category_id = \(bind: product.topCategoryId), description = \(bind: product.description),
               specification = \(bind: product.specification), unit = \(bind: product.unit),
-              price_fen = \(bind: product.priceFen),
+              price_fen = \(bind: product.priceFen), net_content_grams = \(bind: product.netContentGrams),
+              per_kg_fen = \(bind: product.perKgFen),
               origin_county_code = \(bind: product.originCountyCode), labels = \(bind: product.labels.joined(separator: ",")),
               search_text = \(bind: SearchTerms.normalize(text)),
               updated_at = \(bind: product.updatedAt.millis)
@@ -166,6 +172,10 @@ struct ProductStore: Sendable {
         try await db.raw("DELETE FROM product_labels WHERE product_id = \(bind: product.id)").run()
         for label in product.labels {
             try await db.raw("INSERT INTO product_labels (product_id, label) VALUES (\(bind: product.id), \(bind: label))").run()
+        }
+        // A listed product's price, net content or category moves its categories' medians.
+        if product.status == .listed {
+            try await refreshMedians(categoryIds: [product.categoryId, previousCategoryId ?? product.categoryId], at: product.updatedAt, in: db)
         }
     }
 
@@ -246,37 +256,50 @@ struct ProductStore: Sendable {
     /// Lists the product if, at the moment of writing, its merchant is active and it holds an
     /// unexpired certificate (a revocation committed meanwhile makes this a no-op: false).
     func list(productId: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
-        try await db.raw(
+        let listed = try await db.raw(
             """
             UPDATE products SET status = 'listed', updated_at = \(bind: at.millis)
-            WHERE id = \(bind: productId) AND \(OnSale.listableSQL("products", at: at)) RETURNING id
+            WHERE id = \(bind: productId) AND \(OnSale.listableSQL("products", at: at)) RETURNING category_id, per_kg_fen
             """
-        ).first() != nil
+        ).first()
+        try await refreshMedians(of: listed, at: at, in: db)
+        return listed != nil
     }
 
     /// Takes the revoked certificate off its product and delists it, only if it still is the
     /// product's certificate (a newer one issued meanwhile stays). True when it was.
     func revokeCertificate(productId: String, number: String, at: Date, in db: any SQLDatabase) async throws -> Bool {
-        try await db.raw(
+        let revoked = try await db.raw(
             """
             UPDATE products SET certificate_number = NULL, certificate_expires_at = NULL,
               status = CASE WHEN status = 'listed' THEN 'delisted' ELSE status END, updated_at = \(bind: at.millis)
-            WHERE id = \(bind: productId) AND certificate_number = \(bind: number) RETURNING id
+            WHERE id = \(bind: productId) AND certificate_number = \(bind: number) RETURNING category_id, per_kg_fen
             """
-        ).first() != nil
+        ).first()
+        try await refreshMedians(of: revoked, at: at, in: db)
+        return revoked != nil
     }
 
     func setStatus(productId: String, _ status: ProductStatus, at: Date, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            "UPDATE products SET status = \(bind: status.rawValue), updated_at = \(bind: at.millis) WHERE id = \(bind: productId)"
-        ).run()
+        let changed = try await db.raw(
+            """
+            UPDATE products SET status = \(bind: status.rawValue), updated_at = \(bind: at.millis) WHERE id = \(bind: productId)
+            RETURNING category_id, per_kg_fen
+            """
+        ).first()
+        try await refreshMedians(of: changed, at: at, in: db)
     }
 
-    /// Copies a merchant's status onto its products (suspension hides them at once).
-    func setMerchantActive(merchantId: String, _ active: Bool, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            "UPDATE products SET merchant_active = \(bind: active.bit) WHERE merchant_id = \(bind: merchantId)"
-        ).run()
+    /// Copies a merchant's status onto its products (suspension hides them at once, and takes
+    /// them out of their categories' medians).
+    func setMerchantActive(merchantId: String, _ active: Bool, at: Date, in db: any SQLDatabase) async throws {
+        let categories = try await db.raw(
+            """
+            UPDATE products SET merchant_active = \(bind: active.bit) WHERE merchant_id = \(bind: merchantId)
+            RETURNING category_id, per_kg_fen
+            """
+        ).all().map { try $0.model(UnitPriced.self) }.filter { $0.perKgFen != nil }.map(\.categoryId)
+        try await refreshMedians(categoryIds: Set(categories), at: at, in: db)
     }
 
     /// Records the product's valid certificate (or removes it: revocation). Certification (the

@@ -76,7 +76,7 @@ struct MerchantDirectory: UseCase {
             }
             try await store.setStatus(merchantId: id, status, reason: reason, at: clock.now, in: db)
             // Its products leave the catalog at once, and come back on reinstatement.
-            try await products.setMerchantActive(merchantId: id, status == .active, in: db)
+            try await products.setMerchantActive(merchantId: id, status == .active, at: clock.now, in: db)
             try await audit.append(
                 AuditEvent(
                     admin, status == .active ? "merchant.reinstate" : "merchant.suspend", .merchant(id),

@@ -48,7 +48,7 @@ enum ReminderRules {
             Reminder(
                 key: "behind:\(alert.subjectId):\(week(of: now))", kind: "reminder.behind_schedule",
                 audience: .organizationMembers, title: "预留份额采购进度落后")
-        case .slowMoving, .filingOverdue, .waiverPending:
+        case .slowMoving, .filingOverdue, .waiverPending, .priceOutlier, .priceJump:
             nil
         }
     }

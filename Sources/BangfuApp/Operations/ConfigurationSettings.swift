@@ -31,7 +31,7 @@ enum ConfigurationSettings {
         // The server.
         Setting("host"), Setting("port"), Setting("tls-cert"), Setting("tls-key"), Setting("no-tls", flag: true),
         Setting("slow-moving-days"), Setting("payment-due-days"), Setting("certificate-expiring-days"),
-        Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("require-invoice"), Setting("completion-rule"), Setting("bcrypt-cost"), Setting("session-hours"),
+        Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("require-invoice"), Setting("completion-rule"), Setting("price-outlier-percent"), Setting("price-jump-percent"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
         Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
@@ -75,6 +75,10 @@ enum ConfigurationSettings {
             try values.parse("filing-deadline", expected: "a day of the year as MM-DD (03-31)", { FilingDeadline($0) })
             ?? c.alerts.filingDeadline
         c.requireInvoice = try values.parse("require-invoice", expected: yesOrNo, boolean) ?? c.requireInvoice
+        c.alerts.priceOutlierPercent =
+            try values.parse("price-outlier-percent", expected: "a percentage 1-1000", within(1...1000)) ?? c.alerts.priceOutlierPercent
+        c.alerts.priceJumpPercent =
+            try values.parse("price-jump-percent", expected: "a percentage 1-1000", within(1...1000)) ?? c.alerts.priceJumpPercent
         c.completionRule =
             try values.parse("completion-rule", expected: "settled or settled_and_rated") { CompletionRule(rawValue: $0) }
             ?? c.completionRule

@@ -49,6 +49,18 @@ struct Invariants {
                     problems.append("plan \(org)/\(year): \(unionUsed) fen of union orders over a \(plan.unionBudgetFen) fen union budget")
                 }
             }
+            // Each stored category median is its recomputation from the products (价格监测).
+            let products = services.products
+            let stored = Dictionary(uniqueKeysWithValues: try await products.medians(in: db).map { ($0.categoryId, $0) })
+            for categoryId in try await products.pricedCategories(in: db).sorted() {
+                let computed = try await products.computedMedian(categoryId: categoryId, in: db)
+                let kept = stored[categoryId]
+                if kept?.comparable ?? 0 != computed.comparable || kept?.medianPerKgFen != computed.medianPerKgFen {
+                    problems.append(
+                        "category \(categoryId): median \(kept?.medianPerKgFen.map(String.init) ?? "none") of \(kept?.comparable ?? 0), "
+                            + "its products say \(computed.medianPerKgFen.map(String.init) ?? "none") of \(computed.comparable)")
+                }
+            }
             // Stock never negative; held units are exactly those of open (placed, confirmed) orders.
             let negative = try await db.raw(
                 "SELECT id, stock, held FROM products WHERE stock < 0 OR held < 0"

@@ -23,6 +23,8 @@ struct AlertStore: Sendable {
             case .documentExpiring: alerts += try await query.documentExpiring()
             case .filingOverdue: alerts += try await query.filingOverdue()
             case .waiverPending: alerts += try await query.waiverPending()
+            case .priceOutlier: alerts += try await query.priceOutlier()
+            case .priceJump: alerts += try await query.priceJump()
             }
         }
         return Array(alerts.sorted { ($0.since, $0.subjectId) < ($1.since, $1.subjectId) }.prefix(limit))
@@ -271,6 +273,68 @@ struct AlertStore: Sendable {
                     kind: .certificateExpiring, subjectType: "certificate", subjectId: row.number,
                     detail: "\(row.productTitle): expires \(Date(millis: row.expiresAt).rfc3339)",
                     since: Date(millis: row.expiresAt - window))
+            }
+        }
+
+        private struct PriceOutlierRow: RowModel {
+            var id: String
+            var title: String
+            var perKgFen: Int64
+            var medianPerKgFen: Int64
+            var since: Int64
+        }
+
+        /// Products on sale whose unit price lies more than `--price-outlier-percent` above their
+        /// leaf category's median: for each category with a median (a handful of rows), a range
+        /// read of its unit-price index above the bound. Since the product's latest change.
+        func priceOutlier() async throws -> [Alert] {
+            let factor = PriceRules.outlierFactor(percent: settings.priceOutlierPercent)
+            return try await rows(
+                PriceOutlierRow.self,
+                """
+                SELECT p.id, p.title, p.per_kg_fen, m.median_per_kg_fen, p.updated_at AS since
+                FROM category_price_medians m JOIN products p ON p.category_id = m.category_id
+                WHERE m.median_per_kg_fen IS NOT NULL AND p.per_kg_fen > (m.median_per_kg_fen * \(bind: factor)) / 100
+                  AND \(OnSale.sql("p", at: now))
+                  \(filter(county: "p.origin_county_code", merchant: "p.merchant_id"))
+                ORDER BY since
+                """
+            ).map { row in
+                Alert(
+                    kind: .priceOutlier, subjectType: "product", subjectId: row.id,
+                    detail: "\(row.title): \(row.perKgFen) fen/kg, the category's median \(row.medianPerKgFen) fen/kg (价格偏高)",
+                    since: Date(millis: row.since))
+            }
+        }
+
+        private struct PriceJumpRow: RowModel {
+            var id: String
+            var title: String
+            var priceFen: Int64
+            var priceJumpBaseFen: Int64
+            var since: Int64
+        }
+
+        /// Products on sale whose latest price change, within the last 30 days, raised the price
+        /// more than `--price-jump-percent` above its lowest of the 30 days before (read on the
+        /// change-time index). Since the change.
+        func priceJump() async throws -> [Alert] {
+            let factor = 100 + Int64(settings.priceJumpPercent)
+            let cutoff = now.millis - Int64(PriceRules.jumpWindowDays) * day
+            return try await rows(
+                PriceJumpRow.self,
+                """
+                SELECT id, title, price_fen, price_jump_base_fen, price_jump_at AS since FROM products p
+                WHERE p.price_jump_at >= \(bind: cutoff) AND p.price_fen * 100 > p.price_jump_base_fen * \(bind: factor)
+                  AND \(OnSale.sql("p", at: now))
+                  \(filter(county: "p.origin_county_code", merchant: "p.merchant_id"))
+                ORDER BY since
+                """
+            ).map { row in
+                Alert(
+                    kind: .priceJump, subjectType: "product", subjectId: row.id,
+                    detail: "\(row.title): \(row.priceFen) fen, up from \(row.priceJumpBaseFen) fen within 30 days (价格异动)",
+                    since: Date(millis: row.since))
             }
         }
 

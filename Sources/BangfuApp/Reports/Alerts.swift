@@ -14,6 +14,10 @@ public struct AlertSettings: Sendable {
     /// The yearly filing's deadline (month, day) in UTC+8: organizations without a filing are
     /// overdue from the next day (`--filing-deadline MM-DD`, default 03-31).
     public var filingDeadline = FilingDeadline(month: 3, day: 31)
+    /// A unit price more than this many percent above its category's median is an outlier.
+    public var priceOutlierPercent = 30
+    /// A price raised by more than this many percent within 30 days is a jump.
+    public var priceJumpPercent = 20
 
     public init() {}
 }
@@ -29,6 +33,10 @@ enum AlertKind: String, CaseIterable, Codable, Sendable {
     case filingOverdue = "filing_overdue"
     /// A filing whose waiver waits for finance.
     case waiverPending = "waiver_pending"
+    /// A product on sale priced per kg more than `--price-outlier-percent` above its leaf category's median.
+    case priceOutlier = "price_outlier"
+    /// A price raised more than `--price-jump-percent` within 30 days.
+    case priceJump = "price_jump"
 }
 
 struct Alert: Sendable, Equatable, Encodable {

@@ -450,6 +450,26 @@ enum Migrations {
                 "CREATE TABLE platform_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
             ]
         },
+        Migration(version: 19, name: "price monitoring") { _ in
+            [
+                // The stated net content and the unit price it gives (per kg or litre, whole fen).
+                "ALTER TABLE products ADD COLUMN net_content_grams BIGINT",
+                "ALTER TABLE products ADD COLUMN per_kg_fen BIGINT",
+                // The lowest price of the 30 days before the latest price change, and its time:
+                // the change is a jump when the price exceeds the base by the operator's percentage.
+                "ALTER TABLE products ADD COLUMN price_jump_base_fen BIGINT",
+                "ALTER TABLE products ADD COLUMN price_jump_at BIGINT",
+                // A category's comparable products in unit-price order: medians by offset, outliers by range.
+                "CREATE INDEX products_unit_price ON products (category_id, per_kg_fen, status, merchant_active)",
+                "CREATE INDEX products_price_jump ON products (price_jump_at)",
+                // Each leaf category's median unit price over its listed products of active merchants
+                // with a net content, kept in the transaction of every change that moves it.
+                """
+                CREATE TABLE category_price_medians (category_id TEXT PRIMARY KEY REFERENCES categories(id),
+                  comparable BIGINT NOT NULL, median_per_kg_fen BIGINT, updated_at BIGINT NOT NULL)
+                """,
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Price monitoring (价格监测, SPEC "Price monitoring"): unit prices from the stated net content,
+/// the leaf category's median, and when a price is an outlier or a jump. Pure: no database.
+enum PriceRules {
+    /// The largest net content accepted: 100 tonnes (or 100 m³) in grams (millilitres).
+    static let maxNetContentGrams: Int64 = 100_000_000
+    /// A median is shown and compared against only over at least this many comparable products.
+    static let minimumComparable: Int64 = 5
+    /// A jump is a raise within this many days.
+    static let jumpWindowDays = 30
+
+    static func checkNetContent(_ v: inout Validator, _ grams: Int64?) {
+        if let grams, !(1...maxNetContentGrams).contains(grams) {
+            v.fail("netContentGrams", "must be a whole number of grams (or millilitres) from 1 to \(maxNetContentGrams)")
+        }
+    }
+
+    /// The price of a kilogram (or litre) in fen, rounded half up; nil without a net content.
+    /// At most 10^10 fen × 1000 / 1 g: no overflow.
+    static func perKgFen(priceFen: Int64, netContentGrams: Int64?) -> Int64? {
+        guard let grams = netContentGrams, grams > 0, priceFen >= 0 else { return nil }
+        let (scaled, overflow) = priceFen.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return nil }
+        return (scaled + grams / 2) / grams
+    }
+
+    /// The median of a category's `count` unit prices from its middle one (odd count) or two
+    /// (even count, their mean rounded half up); nil below `minimumComparable` products.
+    static func median(count: Int64, middle: [Int64]) -> Int64? {
+        guard count >= minimumComparable, let low = middle.first, let high = middle.last else { return nil }
+        return low + (high - low + 1) / 2
+    }
+
+    /// Where the middle of `count` sorted prices starts, and how many to read there.
+    static func middle(of count: Int64) -> (offset: Int64, take: Int64) {
+        ((count - 1) / 2, count % 2 == 0 ? 2 : 1)
+    }
+
+    /// More than `percent` above the median: perKg × 100 > median × (100 + percent), exactly.
+    static func isOutlier(perKgFen: Int64, medianFen: Int64, percent: Int) -> Bool {
+        perKgFen.multipliedFullWidth(by: 100) > medianFen.multipliedFullWidth(by: 100 + Int64(percent))
+    }
+
+    /// The same bound for SQL: a unit price is an outlier when it exceeds
+    /// floor(median × (100 + percent) / 100), as prices are whole fen.
+    static func outlierFactor(percent: Int) -> Int64 { 100 + Int64(percent) }
+
+    /// The lowest price the product had at any moment of the `jumpWindowDays` before `now`, from its
+    /// history (oldest first, each price with the instant it took effect): the prices set within
+    /// the window and the one in effect when it opened. A new price is a jump when it exceeds this
+    /// by more than the operator's percentage.
+    static func jumpBase(history: [(priceFen: Int64, from: Date)], now: Date) -> Int64? {
+        let windowStart = now.addingTimeInterval(-Double(jumpWindowDays) * 86_400)
+        let inWindow = history.filter { $0.from >= windowStart }.map(\.priceFen)
+        let atStart = history.last { $0.from < windowStart }.map(\.priceFen)
+        return (inWindow + (atStart.map { [$0] } ?? [])).min()
+    }
+
+    /// More than `percent` above the base: price × 100 > base × (100 + percent).
+    static func isJump(priceFen: Int64, baseFen: Int64, percent: Int) -> Bool {
+        priceFen.multipliedFullWidth(by: 100) > baseFen.multipliedFullWidth(by: 100 + Int64(percent))
+    }
+
+    /// The net content a specification states, for data that has none of its own (the demo and
+    /// `bangfu seed`): "500g/袋", "5kg", "2.5kg/袋", "1L/瓶", "250ml", "10斤/箱" (a jin is 500 g).
+    /// Nil when it states none.
+    static func netContent(ofSpecification text: String) -> Int64? {
+        let lower = text.lowercased()
+        let units: [(String, Double)] = [("kg", 1000), ("千克", 1000), ("公斤", 1000), ("ml", 1), ("毫升", 1), ("g", 1), ("克", 1), ("l", 1000), ("升", 1000), ("斤", 500)]
+        for (unit, grams) in units {
+            guard let range = lower.range(of: unit) else { continue }
+            let number = lower[..<range.lowerBound].reversed().prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard let value = Double(String(number.reversed())), value > 0 else { continue }
+            let total = (value * grams).rounded()
+            guard total >= 1, total <= Double(maxNetContentGrams) else { return nil }
+            return Int64(total)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import BangfuApp
+
+/// Price monitoring (issue 20; SPEC "Price monitoring"): unit prices from the net content, the
+/// leaf category's median over at least five listed products, `price_outlier` and `price_jump`
+/// alerts for admins, the product's county officer and its merchant.
+@Suite struct PriceMonitoringTests {
+    @Test func unitPricesMediansAndJumps() {
+        #expect(PriceRules.perKgFen(priceFen: 5_990, netContentGrams: 5_000) == 1_198)
+        #expect(PriceRules.perKgFen(priceFen: 1, netContentGrams: 2_000) == 1)  // 0.5 fen rounds up
+        #expect(PriceRules.perKgFen(priceFen: 1, netContentGrams: 2_001) == 0)
+        #expect(PriceRules.perKgFen(priceFen: ProductRules.maxPriceFen, netContentGrams: 1) == ProductRules.maxPriceFen * 1000)
+        #expect(PriceRules.perKgFen(priceFen: 100, netContentGrams: nil) == nil)
+        #expect(PriceRules.median(count: 4, middle: [1, 2]) == nil)
+        #expect(PriceRules.median(count: 5, middle: [1_200]) == 1_200)
+        #expect(PriceRules.median(count: 6, middle: [1_200, 1_301]) == 1_251)
+        #expect(PriceRules.middle(of: 5) == (2, 1) && PriceRules.middle(of: 6) == (2, 2))
+        // Strictly more than the percentage: exactly 30 % above is not an outlier.
+        #expect(!PriceRules.isOutlier(perKgFen: 1_300, medianFen: 1_000, percent: 30))
+        #expect(PriceRules.isOutlier(perKgFen: 1_301, medianFen: 1_000, percent: 30))
+        #expect(!PriceRules.isOutlier(perKgFen: .max, medianFen: .max, percent: 1))
+        let now = Date(timeIntervalSince1970: 1_780_000_000)
+        let day = 86_400.0
+        let history: [(priceFen: Int64, from: Date)] = [
+            (900, now.addingTimeInterval(-90 * day)), (1_000, now.addingTimeInterval(-40 * day)), (1_100, now.addingTimeInterval(-10 * day)),
+        ]
+        // In effect when the window opened (1,000 since day −40), not the older 900.
+        #expect(PriceRules.jumpBase(history: history, now: now) == 1_000)
+        #expect(PriceRules.jumpBase(history: [], now: now) == nil)
+        #expect(!PriceRules.isJump(priceFen: 1_200, baseFen: 1_000, percent: 20))
+        #expect(PriceRules.isJump(priceFen: 1_201, baseFen: 1_000, percent: 20))
+        let specifications: [(String, Int64?)] = [
+            ("500g/袋", 500), ("5kg/袋", 5_000), ("2.5kg/袋", 2_500), ("1L/桶", 1_000), ("500ml/瓶", 500), ("10斤/箱", 5_000),
+            ("30枚/箱", nil), ("礼盒装", nil), ("0g", nil),
+        ]
+        for (text, grams) in specifications { #expect(PriceRules.netContent(ofSpecification: text) == grams, "\(text)") }
+    }
+
+    @Test func mediansAlertsAndLocks() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let (cast, shop, other) = (market.cast, market.shop, market.other)
+            // A bad net content is named; nothing is written.
+            for grams in ["0", "100000001", "-5"] {
+                let refused = try await client.call(
+                    .post, "/api/v1/products", token: shop.token,
+                    json: #"{"title":"米","categoryId":"rice","description":"d","specification":"5kg/袋","unit":"袋","priceFen":100,"stock":1,"originCountyCode":"230129","netContentGrams":\#(grams)}"#)
+                #expect(refused.status == .unprocessableContent && refused.fields == ["netContentGrams"], "\(grams): \(refused.text)")
+            }
+            // Five 5 kg bags at 10 to 14 yuan a kg (the market's own rice has no net content).
+            var bags: [String] = []
+            for (index, price) in [5_000, 5_500, 6_000, 6_500].enumerated() {
+                bags.append(try await shop.listed(test, client, title: "五常大米\(index)", price: Int64(price), netContentGrams: 5_000))
+            }
+            func unitPrice(_ id: String) async throws -> [String: Any]? {
+                try await client.call(.get, "/api/v1/products/\(id)").object["unitPrice"] as? [String: Any]
+            }
+            // Four comparable products: no median yet.
+            #expect(try await unitPrice(bags[0])?["perKgFen"] as? Int == 1_000)
+            #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] is NSNull)
+            #expect(try await client.call(.get, "/api/v1/products/\(market.rice)").object["unitPrice"] is NSNull)
+            bags.append(try await shop.listed(test, client, title: "五常大米4", price: 7_000, netContentGrams: 5_000))
+            #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] as? Int == 1_200)
+            // The other merchant's bag at 20 yuan a kg: the median moves to 1,250 and it is an outlier.
+            let dear = try await other.listed(test, client, title: "长寿山贡米", price: 10_000, netContentGrams: 5_000)
+            #expect(try await unitPrice(dear)?["categoryMedianPerKgFen"] as? Int == 1_250)
+            func alerts(_ token: String, _ kind: String) async throws -> [String] {
+                let answer = try await client.call(.get, "/api/v1/reports/alerts?kind=\(kind)", token: token)
+                #expect(answer.status == .ok, "\(answer.text)")
+                return answer.items.compactMap { $0["subjectId"] as? String }
+            }
+            #expect(try await alerts(cast.admin, "price_outlier") == [dear])
+            #expect(try await alerts(cast.yanshouOfficer, "price_outlier") == [dear])
+            #expect(try await alerts(other.token, "price_outlier") == [dear])
+            #expect(try await alerts(cast.longjiangOfficer, "price_outlier").isEmpty)
+            #expect(try await alerts(shop.token, "price_outlier").isEmpty)
+
+            // A raise of 30 % is a jump; one of 9 % is not. Both move the median.
+            let raise = try await client.call(.patch, "/api/v1/products/\(bags[0])", token: shop.token, json: #"{"priceFen":6500}"#)
+            #expect(raise.status == .ok, "\(raise.text)")
+            _ = try await client.call(.patch, "/api/v1/products/\(bags[1])", token: shop.token, json: #"{"priceFen":6000}"#)
+            #expect(try await alerts(shop.token, "price_jump") == [bags[0]])
+            #expect(try await alerts(cast.admin, "price_jump") == [bags[0]])
+            #expect(try await alerts(other.token, "price_jump").isEmpty)
+            #expect(try await unitPrice(dear)?["categoryMedianPerKgFen"] as? Int == 1_300)
+            // A certified product's net content is locked like its other identifying fields.
+            let locked = try await client.call(.patch, "/api/v1/products/\(bags[2])", token: shop.token, json: #"{"netContentGrams":2500}"#)
+            #expect(locked.status == .conflict && locked.code == "certified_field_locked" && locked.fields == ["netContentGrams"])
+            // A suspended merchant's products leave the median.
+            let suspension = "/api/v1/merchants/\(other.merchantId)/suspension"
+            #expect(try await client.call(.post, suspension, token: cast.admin, json: #"{"reason":"抽检不合格"}"#).status == .ok)
+            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] as? Int == 1_300)
+            #expect(try await alerts(cast.admin, "price_outlier").isEmpty)
+            // Delisting too: four comparable products are too few.
+            #expect(try await client.call(.delete, "/api/v1/products/\(bags[4])/listing", token: shop.token).status == .ok)
+            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] is NSNull)
+            #expect(try await test.services.checkInvariants() == [])
+            // A jump is news for 30 days.
+            test.clock.advance(seconds: 29 * 86_400)
+            #expect(try await alerts(try await client.signIn("admin"), "price_jump") == [bags[0]])
+            test.clock.advance(seconds: 2 * 86_400)
+            #expect(try await alerts(try await client.signIn("admin"), "price_jump").isEmpty)
+        }
+    }
+}
