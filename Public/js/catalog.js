@@ -5,7 +5,7 @@ import { h, clear, form, facts, badge, errorBox, section, notice, table } from '
 import { state, cart, go } from './state.js';
 import { stars } from './shared.js';
 
-const SORTS = [['', '默认（相关度/最新）'], ['newest', '最新上架'], ['price_asc', '价格从低到高'], ['price_desc', '价格从高到低'], ['sales', '销量']];
+const SORTS = [['', '默认（相关度/最新）'], ['newest', '最新上架'], ['price_asc', '价格从低到高'], ['price_desc', '价格从高到低'], ['sales', '销量'], ['rating', '供应商评分']];
 const FILTERS = ['q', 'categoryId', 'countyCode', 'label', 'minPriceFen', 'maxPriceFen', 'sort'];
 
 export async function categoryOptions() {

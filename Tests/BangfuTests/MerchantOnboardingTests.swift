@@ -11,6 +11,7 @@ import Testing
 enum Codes {
     static let yanshou = "91230129MA1B2C3D4A"
     static let yanshou2 = "92230129MA1B2C3D8K"
+    static let yanshou3 = "93230129MA1B2C3D9K"
     static let longjiang = "91230221MA1B2C3D75"
     static let harbin = "91230100MA1B2C3D6F"
 }

@@ -118,3 +118,56 @@ import Testing
         #expect(RatingRules.problems(quality: nil, delivery: 0, service: 6).map(\.field) == ["quality", "delivery", "service"])
     }
 }
+
+/// `sort=rating` (issue 20): products ordered by their merchant's overall score of the last 365
+/// days, unrated merchants last, paged by cursor; the score follows each rating at once and
+/// drops out of the window after a year.
+@Suite struct RatingSortTests {
+    @Test func theCatalogSortsByTheMerchantsScore() async throws {
+        #expect(RatingRules.overallScore(nil) == 0)
+        #expect(RatingRules.overallScore(RatingSums(merchantId: "m", count: 2, quality: 9, delivery: 8, service: 8)) == 417)  // 25/6 = 4.1666…
+        #expect(RatingRules.overallScore(RatingSums(merchantId: "m", count: 1, quality: 1, delivery: 1, service: 1)) == 100)
+
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let (shop, other, canteen) = (market.shop, market.other, market.canteen)
+            let oil = try await other.listed(test, client, title: "大豆油", price: 2_000)
+            let unrated = try await Seller.make(
+                test, client, admin: market.cast.admin, officer: market.cast.yanshouOfficer, username: "seller3",
+                creditCode: Codes.yanshou3, company: "延寿县三合社")
+            let beans = try await unrated.listed(test, client, title: "红小豆", price: 800)
+            func rate(_ product: String, _ merchant: Seller, _ score: Int) async throws {
+                let order = try #require(try await client.place(canteen.token, [(product, 1)]).orderIds.first)
+                try await client.walk(order, buyer: canteen.token, merchant: merchant.token, to: "accepted", amountFen: 0)
+                let rated = try await client.call(
+                    .post, "/api/v1/orders/\(order)/rating", token: canteen.token, json: RatingsTests.body(score, score, score))
+                #expect(rated.status == .created, "\(rated.text)")
+            }
+            try await rate(market.rice, shop, 3)
+            try await rate(oil, other, 5)
+            func sorted(_ query: String = "") async throws -> [String] {
+                try await client.call(.get, "/api/v1/products?sort=rating" + query).items.compactMap { $0["id"] as? String }
+            }
+            #expect(try await sorted() == [oil, market.rice, beans])
+            // Paged by cursor: the same order a product at a time.
+            let first = try await client.call(.get, "/api/v1/products?sort=rating&limit=1")
+            let cursor = try #require(first.object["nextCursor"] as? String)
+            #expect(try await sorted("&limit=2&cursor=\(cursor)") == [market.rice, beans])
+            // A new rating moves the merchant at once; a product listed later takes its score.
+            try await rate(market.rice, shop, 5)
+            try await rate(market.rice, shop, 5)
+            let flour = try await shop.listed(test, client, title: "面粉", price: 900)
+            // 3, 5 and 5: 4.33 < 5; equal scores go by id, as every sort's ties do.
+            #expect(try await sorted() == [oil] + [flour, market.rice].sorted(by: >) + [beans])
+            // A year on, the ratings leave the window: everyone is unrated again.
+            test.clock.advance(seconds: 366 * 86_400)
+            #expect(try await Ratings(test.services).refreshDueScores() == 2)
+            #expect(try await Ratings(test.services).refreshDueScores() == 0)
+            let scores = try await test.services.database.read { db in
+                try await db.raw("SELECT DISTINCT merchant_rating FROM products").all().map { try $0.decode(column: "merchant_rating", as: Int64.self) }
+            }
+            #expect(scores == [0])
+        }
+    }
+}

@@ -67,11 +67,13 @@ extension ProductStore {
             case .newest: "p.created_at"
             case .priceAsc, .priceDesc: "p.price_fen"
             case .sales: "p.sales"
+            case .rating: "p.merchant_rating"
             }
         let ascending = sort == .priceAsc
         let op = ascending ? ">" : "<"
         let direction = ascending ? "ASC" : "DESC"
-        // Each order has an index of its own: (created_at, id), (price_fen, id), (sales, id).
+        // Each order has an index of its own: (created_at, id), (price_fen, id), (sales, id),
+        // (merchant_rating, id).
         // Relevance ranks only the candidates of a query, so it may sort.
         switch sort {
         case .relevance:
@@ -80,7 +82,7 @@ extension ProductStore {
                 query += " = \(bind: after.key) AND (p.created_at < \(bind: after.createdAt) OR (p.created_at = \(bind: after.createdAt) AND p.id < \(bind: after.id)))))"
             }
             query += " ORDER BY " + keyColumn + " DESC, p.created_at DESC, p.id DESC"
-        case .newest, .priceAsc, .priceDesc, .sales:
+        case .newest, .priceAsc, .priceDesc, .sales, .rating:
             if let after {
                 query += " AND (" + keyColumn + " \(unsafeRaw: op) \(bind: after.key) OR (" + keyColumn
                 query += " = \(bind: after.key) AND p.id \(unsafeRaw: op) \(bind: after.id)))"
@@ -96,6 +98,7 @@ extension ProductStore {
                 case .newest: product.product.createdAt.millis
                 case .priceAsc, .priceDesc: product.product.priceFen
                 case .sales: product.product.sales
+                case .rating: try row.decode(column: "merchant_rating", as: Int64.self)
                 }
             return (product, Position(key: key, createdAt: product.product.createdAt.millis, id: product.product.id))
         }

@@ -79,6 +79,8 @@ enum ProductSort: String, Sendable, CaseIterable {
     case priceAsc = "price_asc"
     case priceDesc = "price_desc"
     case sales
+    /// The merchant's overall score of the last 365 days, best first (unrated last).
+    case rating
 }
 
 struct ProductFilter: Sendable {
@@ -98,6 +100,10 @@ struct ProductStore: Sendable {
     func insert(_ product: Product, merchantName: String, in db: any SQLDatabase) async throws {
         let (row, terms) = insertRow(product, merchantName: merchantName)
         try await db.raw("INSERT INTO products (\(Product.columnList)\(unsafeRaw: searchColumns)) VALUES \(row)").run()
+        // A new product sorts by its merchant's current score (`sort=rating`).
+        try await db.raw(
+            "UPDATE products SET merchant_rating = (SELECT rating_score FROM merchants WHERE id = \(bind: product.merchantId)) WHERE id = \(bind: product.id)"
+        ).run()
         if engine == .sqlite {
             try await db.raw("INSERT INTO product_search (product_id, terms) VALUES (\(bind: product.id), \(bind: terms))").run()
         }

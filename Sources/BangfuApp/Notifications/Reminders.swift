@@ -67,6 +67,8 @@ struct ReminderService: Service {
             do {
                 let sent = try await reminders.sendDue()
                 if sent > 0 { logger.info("reminders sent", metadata: ["notifications": "\(sent)"]) }
+                // Merchants' scores whose oldest rating left the 365-day window (`sort=rating`).
+                try await Ratings(reminders.services).refreshDueScores()
             } catch {
                 logger.error("reminders failed", metadata: ["error": .string(OperatorError.describing(error).message)])
             }

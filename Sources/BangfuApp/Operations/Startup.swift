@@ -22,6 +22,8 @@ struct Startup: UseCase {
         // Idempotency keys are kept 7 days (API.md asks for at least 24 hours).
         let orders = self.orders, cutoff = clock.now.addingTimeInterval(-7 * 86400)
         try await database.write { db in try await orders.purgeKeys(before: cutoff, in: db) }
+        // Scores of ratings that left the 365-day window while stopped (and after migration 20).
+        try await Ratings(services).refreshDueScores()
         if let kid = try await signingKeys.prepare(now: clock.now) {
             logger.notice("created the certificate signing key", metadata: ["kid": .string(kid)])
         }

@@ -120,6 +120,16 @@ struct OrderSeeder {
             written += size
             progress.report("orders", written, count)
         }
+        // The rated merchants' scores, once (`sort=rating`), a few hundred merchants a statement.
+        let rated = try await services.database.read { db in
+            try await db.raw("SELECT DISTINCT merchant_id FROM ratings ORDER BY merchant_id").all().map {
+                try $0.decode(column: "merchant_id", as: String.self)
+            }
+        }
+        for start in stride(from: 0, to: rated.count, by: 500) {
+            let chunk = Array(rated[start..<min(start + 500, rated.count)])
+            try await services.database.write { db in try await services.ratings.refreshScores(merchantIds: chunk, now: now, in: db) }
+        }
         try await services.optimize()
     }
 

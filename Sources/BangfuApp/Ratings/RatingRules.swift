@@ -20,6 +20,13 @@ enum RatingRules {
         }
     }
 
+    /// A merchant's overall score for `sort=rating`: the mean of its ratings' three scores, in
+    /// hundredths rounded half up (100 to 500); 0 when it has none, so unrated merchants sort last.
+    static func overallScore(_ sums: RatingSums?) -> Int64 {
+        guard let sums, sums.count > 0 else { return 0 }
+        return (sums.quality + sums.delivery + sums.service) * 200 / (6 * sums.count) + ((sums.quality + sums.delivery + sums.service) * 200 % (6 * sums.count) >= 3 * sums.count ? 1 : 0)
+    }
+
     /// The average of `count` scores summing to `sum`, to two decimals (half up), exactly: the
     /// hundredths are integer arithmetic, only the final value is a number with a fraction.
     static func average(sum: Int64, count: Int64) -> Double {

@@ -80,6 +80,46 @@ struct RatingStore: Sendable {
         return try await db.raw(sql).all().map { try $0.model(Rating.self) }
     }
 
+    /// Recomputes the merchants' overall scores over the ratings of the 365 days before `now`,
+    /// copies each onto its products (`sort=rating`), and notes when the oldest counted rating
+    /// leaves the window. In the caller's transaction: the rating itself, or a pass of `refreshDue`.
+    func refreshScores(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws {
+        let since = now.addingTimeInterval(-RatingRules.window)
+        let sums = try await self.sums(merchantIds: merchantIds, since: since, in: db)
+        for merchantId in Set(merchantIds).sorted() {
+            let score = RatingRules.overallScore(sums[merchantId])
+            let oldest = try await db.raw(
+                """
+                SELECT MIN(created_at) AS oldest FROM ratings WHERE merchant_id = \(bind: merchantId)
+                  AND created_at >= \(bind: since.millis)
+                """
+            ).first()?.decode(column: "oldest", as: Int64?.self) ?? nil
+            let refreshAt = oldest.map { $0 + Int64(RatingRules.window * 1000) }
+            try await db.raw(
+                """
+                UPDATE merchants SET rating_score = \(bind: score), rating_refresh_at = \(bind: refreshAt)
+                WHERE id = \(bind: merchantId)
+                """
+            ).run()
+            try await db.raw(
+                """
+                UPDATE products SET merchant_rating = \(bind: score)
+                WHERE merchant_id = \(bind: merchantId) AND merchant_rating <> \(bind: score)
+                """
+            ).run()
+        }
+    }
+
+    /// The merchants whose oldest counted rating has left the 365-day window (at most `limit`).
+    func scoresDue(now: Date, limit: Int, in db: any SQLDatabase) async throws -> [String] {
+        try await db.raw(
+            """
+            SELECT id FROM merchants WHERE rating_refresh_at <= \(bind: now.millis) ORDER BY rating_refresh_at
+            LIMIT \(unsafeRaw: String(limit))
+            """
+        ).all().map { try $0.decode(column: "id", as: String.self) }
+    }
+
     /// Each merchant's count and score sums of the ratings made since `since`.
     func sums(merchantIds: [String], since: Date, in db: any SQLDatabase) async throws -> [String: RatingSums] {
         guard !merchantIds.isEmpty else { return [:] }

@@ -67,6 +67,7 @@ struct Ratings: UseCase {
                 quality: quality, delivery: delivery, service: service, comment: comment, reply: nil, repliedAt: nil,
                 createdAt: now)
             try await store.insert(rating, in: db)
+            try await store.refreshScores(merchantIds: [order.merchantId], now: now, in: db)
             // Under `settled_and_rated` the rating is what completes a settled purchase.
             let (rule, net) = (configuration.completionRule, QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen))
             let change = QuotaRules.change(
@@ -99,6 +100,24 @@ struct Ratings: UseCase {
             (rating.reply, rating.repliedAt) = (text, now)
             try await audit.append(AuditEvent(actor, "order.rating_reply", .order(order.id)), in: db)
             return RatingDTO.Output(rating)
+        }
+    }
+
+    /// Recomputes the scores of merchants whose oldest counted rating left the 365-day window,
+    /// so `sort=rating` follows the profile's window (at start and on every reminder pass).
+    /// Answers how many merchants were recomputed.
+    @discardableResult
+    func refreshDueScores() async throws -> Int {
+        let (store, now) = (self.store, clock.now)
+        var total = 0
+        while true {
+            let done = try await database.write { db in
+                let due = try await store.scoresDue(now: now, limit: 200, in: db)
+                try await store.refreshScores(merchantIds: due, now: now, in: db)
+                return due.count
+            }
+            total += done
+            if done < 200 { return total }
         }
     }
 

@@ -470,6 +470,20 @@ enum Migrations {
                 """,
             ]
         },
+        Migration(version: 20, name: "catalog sort by rating") { _ in
+            [
+                // The merchant's overall score of the last 365 days in hundredths (0: unrated), and
+                // when its oldest counted rating leaves the window (then it is recomputed).
+                "ALTER TABLE merchants ADD COLUMN rating_score BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE merchants ADD COLUMN rating_refresh_at BIGINT",
+                "CREATE INDEX merchants_rating_refresh ON merchants (rating_refresh_at)",
+                // Each product carries its merchant's score, so `sort=rating` reads an index.
+                "ALTER TABLE products ADD COLUMN merchant_rating BIGINT NOT NULL DEFAULT 0",
+                "CREATE INDEX products_rating ON products (merchant_rating, id)",
+                // Ratings made before: their merchants are recomputed at the next start.
+                "UPDATE merchants SET rating_refresh_at = 0 WHERE id IN (SELECT merchant_id FROM ratings)",
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
