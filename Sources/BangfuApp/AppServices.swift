@@ -17,8 +17,8 @@ public struct AppServices: Sendable {
     let reference: ReferenceStore
     let regions = RegionStore()
     let filings = FilingStore()
-    let invoices = InvoiceStore()
-    let ratings = RatingStore()
+    let invoices: InvoiceStore
+    let ratings: RatingStore
     let accounts: AccountService
     let passwords: PasswordHasher
     let metrics: HTTPMetrics
@@ -47,8 +47,9 @@ public struct AppServices: Sendable {
         let orders = OrderStore(engine: database.engine)
         let certification = CertificationStore(engine: database.engine)
         let webhooks = WebhookStore(engine: database.engine)
+        let (invoices, ratings) = (InvoiceStore(), RatingStore(engine: database.engine))
         let outbox = WebhookOutbox(
-            store: webhooks, orders: orders, details: OrderDetails(orders: orders, buyers: buyers), certification: certification,
+            store: webhooks, orders: orders, details: OrderDetails(orders: orders, buyers: buyers, invoices: invoices, ratings: ratings), certification: certification,
             ids: ids, minimumRatioBp: configuration.minimumReservedRatioBp)
         let mail = configuration.mail.map { _ in MailOutbox(store: MailStore(engine: database.engine), ids: ids) }
         let notifier = Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox, mail: mail)
@@ -71,6 +72,7 @@ public struct AppServices: Sendable {
         self.merchants = MerchantStore(engine: database.engine)
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids, engine: database.engine)
         self.products = ProductStore(engine: database.engine)
+        (self.invoices, self.ratings) = (invoices, ratings)
         self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
         self.catalogCache = CatalogCache(ttl: configuration.catalogCacheTTL, clock: clock)
         self.certification = certification

@@ -60,6 +60,13 @@ import Testing
             #expect(rated.status == .created, "\(rated.text)")
             plan = try await canteen.plan(client)
             #expect(plan["committedFen"] as? Int == 0 && plan["completedFen"] as? Int == 2_500)
+            // A refund of the settled, rated order comes off completed.
+            let more = try await client.call(
+                .post, "/api/v1/orders/\(first)/refunds", token: canteen.token, json: #"{"amountFen":300,"reason":"少一袋"}"#)
+            let moreId = try #require(more.object["id"] as? String)
+            #expect(try await client.call(.post, "/api/v1/refunds/\(moreId)/approval", token: shop, json: "{}").status == .ok)
+            plan = try await canteen.plan(client)
+            #expect(plan["committedFen"] as? Int == 0 && plan["completedFen"] as? Int == 2_200 && plan["refundedFen"] as? Int == 800)
             // Rated before payment: settlement completes it at once.
             let second = try #require(try await client.place(canteen.token, [(market.rice, 2)]).orderIds.first)
             try await client.walk(second, buyer: canteen.token, merchant: shop, to: "accepted", amountFen: 0)
@@ -70,11 +77,11 @@ import Testing
                 .post, "/api/v1/orders/\(second)/payment", token: canteen.token, json: #"{"reference":"国库支付 002","amountFen":2000}"#)
             #expect(paid.status == .ok, "\(paid.text)")
             plan = try await canteen.plan(client)
-            #expect(plan["committedFen"] as? Int == 0 && plan["completedFen"] as? Int == 4_500)
+            #expect(plan["committedFen"] as? Int == 0 && plan["completedFen"] as? Int == 4_200)
             // The reports read the same sums; `bangfu check` recomputes under the recorded rule.
             let report = try await client.call(.get, "/api/v1/reports/quota?groupBy=organization", token: market.cast.admin)
             let line = try #require((report.object["rows"] as? [[String: Any]])?.first { $0["key"] as? String == canteen.organizationId })
-            #expect(line["completedFen"] as? Int == 4_500)
+            #expect(line["completedFen"] as? Int == 4_200)
             #expect(try await test.services.checkInvariants() == [])
         }
     }

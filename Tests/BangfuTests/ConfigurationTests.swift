@@ -91,6 +91,15 @@ import Testing
         #expect(c.certificateValidDays == 30 && c.alerts.slowMovingDays == 7 && c.headTimeout == .seconds(5) && c.port == 8443)
     }
 
+    @Test func completionRuleAndPriceThresholds() async throws {
+        let c = try await read(["completion-rule": ["settled_and_rated"], "price-outlier-percent": ["45"]], ["BANGFU_PRICE_JUMP_PERCENT": "10"])
+        #expect(c.completionRule == .settledAndRated && c.alerts.priceOutlierPercent == 45 && c.alerts.priceJumpPercent == 10)
+        #expect(try await read().completionRule == .settled)
+        #expect(await refusal { try await read(["completion-rule": ["rated"]]) }?.message == "--completion-rule rated: expected settled or settled_and_rated")
+        #expect(await refusal { try await read(["price-outlier-percent": ["0"]]) }?.exitCode == ExitCodes.configuration)
+        #expect(await refusal { try await read([:], ["BANGFU_PRICE_JUMP_PERCENT": "1001"]) }?.exitCode == ExitCodes.configuration)
+    }
+
     @Test func aBadValueIsRefusedTheSameWayFromEverySource() async throws {
         let file = try ConfigFile(#"{"port": "abc"}"#)
         let fromFlag = await refusal { try await read(["port": ["abc"]]) }

@@ -64,11 +64,23 @@ import Testing
             #expect(try await unitPrice(bags[0])?["perKgFen"] as? Int == 1_000)
             #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] is NSNull)
             #expect(try await client.call(.get, "/api/v1/products/\(market.rice)").object["unitPrice"] is NSNull)
+            // A certified product without a net content may state the one its specification says
+            // ("5kg/袋"), and no other.
+            let other2500 = try await client.call(.patch, "/api/v1/products/\(market.rice)", token: shop.token, json: #"{"netContentGrams":2500}"#)
+            #expect(other2500.status == .conflict && other2500.code == "certified_field_locked", "\(other2500.text)")
+            let stated = try await client.call(.patch, "/api/v1/products/\(market.rice)", token: shop.token, json: #"{"netContentGrams":5000}"#)
+            #expect(stated.status == .ok && stated.object["netContentGrams"] as? Int == 5_000, "\(stated.text)")
+            #expect(try await unitPrice(market.rice)?["perKgFen"] as? Int == 200)
+            func comparable() async throws -> Int64? {
+                try await test.services.database.read { db in try await test.services.products.median(categoryId: "rice", in: db)?.comparable }
+            }
+            #expect(try await comparable() == 5)
             bags.append(try await shop.listed(test, client, title: "五常大米4", price: 7_000, netContentGrams: 5_000))
-            #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] as? Int == 1_200)
-            // The other merchant's bag at 20 yuan a kg: the median moves to 1,250 and it is an outlier.
+            // With the market's rice at 2 yuan a kg: 200, 1000, 1100, 1200, 1300, 1400.
+            #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] as? Int == 1_150)
+            // The other merchant's bag at 20 yuan a kg: the median moves to 1,200 and it is an outlier.
             let dear = try await other.listed(test, client, title: "长寿山贡米", price: 10_000, netContentGrams: 5_000)
-            #expect(try await unitPrice(dear)?["categoryMedianPerKgFen"] as? Int == 1_250)
+            #expect(try await unitPrice(dear)?["categoryMedianPerKgFen"] as? Int == 1_200)
             func alerts(_ token: String, _ kind: String) async throws -> [String] {
                 let answer = try await client.call(.get, "/api/v1/reports/alerts?kind=\(kind)", token: token)
                 #expect(answer.status == .ok, "\(answer.text)")
@@ -94,11 +106,20 @@ import Testing
             // A suspended merchant's products leave the median.
             let suspension = "/api/v1/merchants/\(other.merchantId)/suspension"
             #expect(try await client.call(.post, suspension, token: cast.admin, json: #"{"reason":"抽检不合格"}"#).status == .ok)
-            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] as? Int == 1_300)
+            // 200, 1200, 1200, 1300, 1300, 1400 without it.
+            #expect(try await comparable() == 6)
+            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] as? Int == 1_250)
             #expect(try await alerts(cast.admin, "price_outlier").isEmpty)
-            // Delisting too: four comparable products are too few.
-            #expect(try await client.call(.delete, "/api/v1/products/\(bags[4])/listing", token: shop.token).status == .ok)
-            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] is NSNull)
+            // Reinstated, it counts again.
+            #expect(try await client.call(.delete, suspension, token: cast.admin).status == .ok)
+            #expect(try await comparable() == 7)
+            #expect(try await unitPrice(bags[2])?["categoryMedianPerKgFen"] as? Int == 1_300)
+            // Delisting takes products out: below five comparable products there is no median.
+            for bag in bags.suffix(3) {
+                #expect(try await client.call(.delete, "/api/v1/products/\(bag)/listing", token: shop.token).status == .ok)
+            }
+            #expect(try await comparable() == 4)
+            #expect(try await unitPrice(bags[0])?["categoryMedianPerKgFen"] is NSNull)
             #expect(try await test.services.checkInvariants() == [])
             // A jump is news for 30 days.
             test.clock.advance(seconds: 29 * 86_400)

@@ -154,6 +154,10 @@ import Testing
             let first = try await client.call(.get, "/api/v1/products?sort=rating&limit=1")
             let cursor = try #require(first.object["nextCursor"] as? String)
             #expect(try await sorted("&limit=2&cursor=\(cursor)") == [market.rice, beans])
+            // A cursor of another sort is refused, naming it.
+            let salesCursor = try #require(try await client.call(.get, "/api/v1/products?sort=sales&limit=1").object["nextCursor"] as? String)
+            let crossed = try await client.call(.get, "/api/v1/products?sort=rating&cursor=\(salesCursor)")
+            #expect(crossed.status == .badRequest && crossed.fields == ["cursor"], "\(crossed.text)")
             // A new rating moves the merchant at once; a product listed later takes its score.
             try await rate(market.rice, shop, 5)
             try await rate(market.rice, shop, 5)

@@ -339,7 +339,7 @@ def story():
     form = css("#product-create", det)
     fill(form, {
         "title": PRODUCT, "categoryId": "black-fungus", "specification": "500g/袋", "unit": "袋",
-        "priceFen": "45.805", "stock": "200", "originCountyCode": COUNTY_CODE,
+        "priceFen": "45.805", "stock": "200", "originCountyCode": COUNTY_CODE, "netContentGrams": "500",
         "description": "延寿县椴木栽培黑木耳，合作社统一收购脱贫户鲜耳，晾晒分拣，检测合格。",
     })
     form.find_element(By.CSS_SELECTOR, 'input[name="labels"][value="geo_indication"]').click()
@@ -526,6 +526,8 @@ def story():
     go(f"#/product/{product_id}")
     expect_text('[data-testid="merchant-rating"]', "1 条评价")
     assert "★★★★★" in tid("merchant-rating").text, tid("merchant-rating").text
+    # 价格监测: 500 g at 45.80 yuan is 91.60 yuan a kilogram.
+    expect_text('[data-testid="unit-price"]', "¥91.60/kg")
     screenshot("product-rating.png")
     step(f"buyer rated the order; the product page shows {tid('merchant-rating').text}")
     go("#/buyer/quota")

@@ -23,10 +23,14 @@ extension BuyerStore {
         }
     }
 
-    /// The rule the stored sums follow; nil before any server recorded one (they follow `settled`).
-    func recordedCompletionRule(in db: any SQLDatabase) async throws -> CompletionRule? {
-        try await db.raw("SELECT value FROM platform_settings WHERE name = 'completion_rule'").first()?
-            .model(RecordedRule.self).value
+    /// The rule the stored sums follow. Every transaction that moves money by it reads it here,
+    /// before touching a plan; on PostgreSQL the read holds a share lock on the rule's row until
+    /// the transaction ends, so a recomputation for a new rule (which takes that row first)
+    /// either waits for it or happens wholly before it.
+    func completionRule(lock: Bool = true, in db: any SQLDatabase) async throws -> CompletionRule {
+        let share = lock && engine == .postgres ? " FOR SHARE" : ""
+        return try await db.raw("SELECT value FROM platform_settings WHERE name = 'completion_rule'\(unsafeRaw: share)").first()?
+            .model(RecordedRule.self).value ?? .settled
     }
 
     /// An unknown rule fails loudly, as every stored enum does.
@@ -34,9 +38,18 @@ extension BuyerStore {
         var value: CompletionRule
     }
 
-    /// Recomputes every plan's committed and completed sums (canteen and union) from its orders
-    /// under `rule`, and records the rule: one statement a sum, in the caller's transaction.
+    /// Records `rule` and recomputes every plan's committed and completed sums (canteen and
+    /// union) from its orders under it, in the caller's transaction. On PostgreSQL the rule's row
+    /// is written first (waiting for the transactions that read the old rule) and the plans are
+    /// locked against writers for the recomputation, so no concurrent change is lost.
     func recomputeSums(under rule: CompletionRule, at now: Date, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE platform_settings SET value = \(bind: rule.rawValue), updated_at = \(bind: now.millis)
+            WHERE name = 'completion_rule'
+            """
+        ).run()
+        if engine == .postgres { try await db.raw("LOCK TABLE quota_plans IN EXCLUSIVE MODE").run() }
         func sum(_ purpose: OrderPurpose, _ condition: String) -> String {
             """
             COALESCE((SELECT SUM(o.total_fen - o.refunded_fen) FROM orders o WHERE o.organization_id = quota_plans.organization_id
@@ -50,12 +63,6 @@ extension BuyerStore {
               completed_fen = \(unsafeRaw: sum(.canteen, completed)),
               union_committed_fen = \(unsafeRaw: sum(.union, committed)),
               union_completed_fen = \(unsafeRaw: sum(.union, completed)), updated_at = \(bind: now.millis)
-            """
-        ).run()
-        try await db.raw(
-            """
-            INSERT INTO platform_settings (name, value, updated_at) VALUES ('completion_rule', \(bind: rule.rawValue), \(bind: now.millis))
-            ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
             """
         ).run()
     }

@@ -18,7 +18,7 @@ struct CompletionRuleChange: UseCase {
         let rule = configuration.completionRule
         let buyers = self.buyers, now = clock.now
         let previous: CompletionRule? = try await database.write { db in
-            let recorded = try await buyers.recordedCompletionRule(in: db) ?? .settled
+            let recorded = try await buyers.completionRule(lock: false, in: db)
             guard recorded != rule else { return nil }
             try await buyers.recomputeSums(under: rule, at: now, in: db)
             return recorded
@@ -34,6 +34,6 @@ struct CompletionRuleChange: UseCase {
     /// The rule the stored sums follow (`bangfu check`, the seeder).
     func recorded() async throws -> CompletionRule {
         let buyers = self.buyers
-        return try await database.read { db in try await buyers.recordedCompletionRule(in: db) } ?? .settled
+        return try await database.read { db in try await buyers.completionRule(lock: false, in: db) }
     }
 }

@@ -82,7 +82,7 @@ struct ProductEditing: UseCase {
                     "netContentGrams": input.netContentGrams.map(String.init),
                 ])
             if !locked.isEmpty { try await checkUnlocked(locked, productId: id, product, now: now, in: db) }
-            let (oldPrice, oldCategory) = (product.priceFen, product.categoryId)
+            let (oldPrice, oldCategory, oldPerKg) = (product.priceFen, product.categoryId, product.perKgFen)
             product.netContentGrams = input.netContentGrams ?? product.netContentGrams
             product.title = text.title ?? product.title
             product.description = text.description ?? product.description
@@ -96,7 +96,10 @@ struct ProductEditing: UseCase {
             }
             product.originCountyCode = input.originCountyCode ?? product.originCountyCode
             product.updatedAt = now
-            try await store.update(product, merchantName: merchant.companyName, previousCategoryId: oldCategory, in: db)
+            // A listed product's unit price or category moves its categories' medians; other edits do not.
+            let moved = product.status == .listed && (product.perKgFen != oldPerKg || product.categoryId != oldCategory)
+            try await store.update(
+                product, merchantName: merchant.companyName, medianCategories: moved ? [oldCategory, product.categoryId] : [], in: db)
             if product.priceFen != oldPrice {
                 // The jump base is the lowest price of the 30 days before this one (价格监测).
                 let history = try await store.prices(productId: id, in: db).map { (priceFen: $0.0, from: $0.1) }

@@ -47,15 +47,20 @@ enum ProductRules {
     static let certifiedFields = ["title", "categoryId", "specification", "unit", "netContentGrams", "originCountyCode"]
 
     /// The names of the identifying fields that `changes` would change on `product`, in
-    /// `certifiedFields` order (a field sent with its current value changes nothing).
+    /// `certifiedFields` order (a field sent with its current value changes nothing). A net
+    /// content not stated yet may be stated when it is what the certified specification says
+    /// ("5kg/袋": 5000): that claims nothing the certificate does not (products certified before
+    /// net contents existed get their unit price this way).
     static func changedIdentifyingFields(_ product: Product, _ changes: [String: String?]) -> [String] {
         let current: [String: String] = [
             "title": product.title, "categoryId": product.categoryId, "specification": product.specification,
             "unit": product.unit, "originCountyCode": product.originCountyCode,
             "netContentGrams": product.netContentGrams.map(String.init) ?? "",
         ]
+        let stated = product.netContentGrams == nil ? PriceRules.netContent(ofSpecification: product.specification) : nil
         return certifiedFields.filter { field in
             guard let value = changes[field] ?? nil else { return false }
+            if field == "netContentGrams", let stated, value == String(stated) { return false }
             return value != current[field]
         }
     }

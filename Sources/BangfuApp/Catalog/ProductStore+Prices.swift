@@ -26,7 +26,7 @@ extension ProductStore {
     }
 
     func refreshMedians(of changed: (any SQLRow)?, at: Date, in db: any SQLDatabase) async throws {
-        guard let changed, let product = try? changed.model(UnitPriced.self), product.perKgFen != nil else { return }
+        guard let product = try changed?.model(UnitPriced.self), product.perKgFen != nil else { return }
         try await refreshMedians(categoryIds: [product.categoryId], at: at, in: db)
     }
 

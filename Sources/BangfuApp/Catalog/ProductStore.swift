@@ -155,7 +155,8 @@ struct ProductStore: Sendable {
     /// Writes every field PATCH may change back and re-indexes the searchable text. Stock, held
     /// units and status are not written: they change only through their own conditional updates,
     /// so an edit read before a checkout cannot put back stock the checkout took.
-    func update(_ product: Product, merchantName: String, previousCategoryId: String? = nil, in db: any SQLDatabase) async throws {
+    /// `medianCategories`: the categories whose medians the change moves (`ProductEditing`).
+    func update(_ product: Product, merchantName: String, medianCategories: Set<String> = [], in db: any SQLDatabase) async throws {
         let text = Self.searchText(product, merchantName: merchantName)
         let terms = SearchTerms.documentTerms(text).joined(separator: " ")
         var query: SQLQueryString = """
@@ -179,10 +180,7 @@ struct ProductStore: Sendable {
         for label in product.labels {
             try await db.raw("INSERT INTO product_labels (product_id, label) VALUES (\(bind: product.id), \(bind: label))").run()
         }
-        // A listed product's price, net content or category moves its categories' medians.
-        if product.status == .listed {
-            try await refreshMedians(categoryIds: [product.categoryId, previousCategoryId ?? product.categoryId], at: product.updatedAt, in: db)
-        }
+        try await refreshMedians(categoryIds: medianCategories, at: product.updatedAt, in: db)
     }
 
     static func searchText(_ product: Product, merchantName: String) -> String {

@@ -11,7 +11,7 @@ struct Invariants {
             var problems: [String] = []
             // Plan sums equal their recomputation from the orders (SPEC formulas), within budget.
             // Under the completion rule the sums were built with (SPEC "Ratings").
-            let rule = try await services.buyers.recordedCompletionRule(in: db) ?? .settled
+            let rule = try await services.buyers.completionRule(lock: false, in: db)
             let (open, done) = (BuyerStore.CountsIn.committed(rule), BuyerStore.CountsIn.completed(rule))
             let plans = try await db.raw(
                 """
@@ -60,6 +60,27 @@ struct Invariants {
                         "category \(categoryId): median \(kept?.medianPerKgFen.map(String.init) ?? "none") of \(kept?.comparable ?? 0), "
                             + "its products say \(computed.medianPerKgFen.map(String.init) ?? "none") of \(computed.comparable)")
                 }
+            }
+            // Each product's unit price is its price over its net content; each product carries its
+            // merchant's score, and each score is its recomputation from the ratings of 365 days.
+            let unitPrices = try await db.raw(
+                "SELECT id, price_fen, net_content_grams, per_kg_fen FROM products WHERE net_content_grams IS NOT NULL OR per_kg_fen IS NOT NULL"
+            ).all().map { try $0.model(UnitPriceRow.self) }
+            for row in unitPrices where PriceRules.perKgFen(priceFen: row.priceFen, netContentGrams: row.netContentGrams) != row.perKgFen {
+                problems.append("product \(row.id): per_kg_fen \(row.perKgFen.map(String.init) ?? "null") does not follow its price and net content")
+            }
+            let strays = try await db.raw(
+                """
+                SELECT p.id FROM products p JOIN merchants m ON m.id = p.merchant_id WHERE p.merchant_rating <> m.rating_score
+                """
+            ).all().map { try $0.decode(column: "id", as: String.self) }
+            for id in strays.prefix(20) { problems.append("product \(id): merchant_rating differs from its merchant's score") }
+            let scored = try await db.raw("SELECT id, rating_score FROM merchants WHERE rating_score <> 0 OR rating_refresh_at IS NOT NULL")
+                .all().map { try $0.model(MerchantScore.self) }
+            let sums = try await services.ratings.sums(
+                merchantIds: scored.map(\.id), since: services.clock.now.addingTimeInterval(-RatingRules.window), in: db)
+            for merchant in scored where RatingRules.overallScore(sums[merchant.id]) != merchant.ratingScore {
+                problems.append("merchant \(merchant.id): rating_score \(merchant.ratingScore), its ratings say \(RatingRules.overallScore(sums[merchant.id]))")
             }
             // Stock never negative; held units are exactly those of open (placed, confirmed) orders.
             let negative = try await db.raw(
@@ -131,6 +152,18 @@ extension Invariants {
         var unionCommitted: Int64
         var unionCompleted: Int64
         var refunded: Int64
+    }
+
+    private struct UnitPriceRow: RowModel {
+        var id: String
+        var priceFen: Int64
+        var netContentGrams: Int64?
+        var perKgFen: Int64?
+    }
+
+    private struct MerchantScore: RowModel {
+        var id: String
+        var ratingScore: Int64
     }
 
     private struct ProductStock: RowModel {

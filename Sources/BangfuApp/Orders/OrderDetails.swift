@@ -6,6 +6,8 @@ import SQLKit
 struct OrderDetails: Sendable {
     let orders: OrderStore
     let buyers: BuyerStore
+    let invoices: InvoiceStore
+    let ratings: RatingStore
 
     func detail(_ order: Order, in db: any SQLDatabase) async throws -> OrderDTO.Output {
         OrderDTO.Output(
@@ -14,7 +16,7 @@ struct OrderDetails: Sendable {
             items: try await orders.items(orderIds: [order.id], in: db)[order.id] ?? [],
             events: try await HistoryStore.orders.records(ownerId: order.id, in: db),
             refunds: try await orders.refunds(orderId: order.id, in: db),
-            invoice: try await InvoiceStore().latest(orderIds: [order.id], in: db)[order.id],
-            rating: try await RatingStore().rating(orderId: order.id, in: db))
+            invoice: try await invoices.latest(orderIds: [order.id], in: db)[order.id],
+            rating: try await ratings.rating(orderId: order.id, in: db))
     }
 }

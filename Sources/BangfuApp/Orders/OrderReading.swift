@@ -86,7 +86,7 @@ struct OrderReading: UseCase {
     }
 
     func detail(_ order: Order, in db: any SQLDatabase) async throws -> OrderDTO.Output {
-        try await OrderDetails(orders: store, buyers: buyers).detail(order, in: db)
+        try await OrderDetails(orders: store, buyers: buyers, invoices: services.invoices, ratings: services.ratings).detail(order, in: db)
     }
 
     /// The order and the caller's part in it: a buyer of its organization, its merchant, or an

@@ -72,7 +72,8 @@ struct OrderWorkflow: UseCase {
                     code: "invoice_missing")
             }
             // Under `settled_and_rated` a settled order waits in committed until it is rated.
-            let counts = QuotaRules.sum(of: .settled, rated: try await isRated(order, in: db), rule: configuration.completionRule)
+            let rule = try await buyers.completionRule(in: db)
+            let counts = QuotaRules.sum(of: .settled, rated: try await isRated(order, under: rule, in: db), rule: rule)
             let change = QuotaRules.change(from: (.committed, net), to: (counts, net))
             try await buyers.adjust(
                 organizationId: order.organizationId, year: order.quotaYear, purpose: order.purpose, committed: change.committed,
@@ -88,8 +89,8 @@ struct OrderWorkflow: UseCase {
     }
 
     /// Whether the order is rated, asked only when the completion rule depends on it.
-    private func isRated(_ order: Order, in db: any SQLDatabase) async throws -> Bool {
-        guard configuration.completionRule == .settledAndRated else { return false }
+    private func isRated(_ order: Order, under rule: CompletionRule, in db: any SQLDatabase) async throws -> Bool {
+        guard rule == .settledAndRated else { return false }
         return try await services.ratings.rating(orderId: order.id, in: db) != nil
     }
 
@@ -159,8 +160,8 @@ struct OrderWorkflow: UseCase {
                 try await store.update(order, in: db)
                 // The invoice no longer states the net amount: the merchant records a new one.
                 try await services.invoices.supersede(orderId: order.id, at: now, in: db)
-                let counts = QuotaRules.sum(
-                    of: order.status, rated: try await isRated(order, in: db), rule: configuration.completionRule)
+                let rule = try await buyers.completionRule(in: db)
+                let counts = QuotaRules.sum(of: order.status, rated: try await isRated(order, under: rule, in: db), rule: rule)
                 let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
                 let change = QuotaRules.change(from: (counts, net + refund.amountFen), to: (counts, net))
                 try await buyers.adjust(

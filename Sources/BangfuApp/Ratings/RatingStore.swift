@@ -42,6 +42,8 @@ struct RatingSums: RowModel, Equatable {
 
 /// Ratings: one an order (its primary key), the reply on the same row.
 struct RatingStore: Sendable {
+    let engine: DatabaseEngine
+
     func rating(orderId: String, in db: any SQLDatabase) async throws -> Rating? {
         try await db.raw("SELECT * FROM ratings WHERE order_id = \(bind: orderId)").first().map { try $0.model(Rating.self) }
     }
@@ -83,10 +85,18 @@ struct RatingStore: Sendable {
     /// Recomputes the merchants' overall scores over the ratings of the 365 days before `now`,
     /// copies each onto its products (`sort=rating`), and notes when the oldest counted rating
     /// leaves the window. In the caller's transaction: the rating itself, or a pass of `refreshDue`.
+    /// On PostgreSQL the merchants' rows are locked before their ratings are summed (two ratings
+    /// of one merchant take turns, the second counting the first), and their products' rows in
+    /// id order, as checkouts and shipments lock them, so none deadlock.
     func refreshScores(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws {
+        let ids = Set(merchantIds).sorted()
+        guard !ids.isEmpty else { return }
+        if engine == .postgres {
+            try await db.raw("SELECT id FROM merchants WHERE id IN (\(SQLQueryString.list(ids))) ORDER BY id FOR UPDATE").run()
+        }
         let since = now.addingTimeInterval(-RatingRules.window)
-        let sums = try await self.sums(merchantIds: merchantIds, since: since, in: db)
-        for merchantId in Set(merchantIds).sorted() {
+        let sums = try await self.sums(merchantIds: ids, since: since, in: db)
+        for merchantId in ids {
             let score = RatingRules.overallScore(sums[merchantId])
             let oldest = try await db.raw(
                 """
@@ -94,17 +104,19 @@ struct RatingStore: Sendable {
                   AND created_at >= \(bind: since.millis)
                 """
             ).first()?.decode(column: "oldest", as: Int64?.self) ?? nil
-            let refreshAt = oldest.map { $0 + Int64(RatingRules.window * 1000) }
+            // The first instant the oldest counted rating no longer counts (`created_at >= since`).
+            let refreshAt = oldest.map { $0 + Int64(RatingRules.window * 1000) + 1 }
             try await db.raw(
                 """
                 UPDATE merchants SET rating_score = \(bind: score), rating_refresh_at = \(bind: refreshAt)
                 WHERE id = \(bind: merchantId)
                 """
             ).run()
+            let lock = engine == .postgres ? " ORDER BY id FOR UPDATE" : ""
             try await db.raw(
                 """
-                UPDATE products SET merchant_rating = \(bind: score)
-                WHERE merchant_id = \(bind: merchantId) AND merchant_rating <> \(bind: score)
+                UPDATE products SET merchant_rating = \(bind: score) WHERE id IN (SELECT id FROM products
+                  WHERE merchant_id = \(bind: merchantId) AND merchant_rating <> \(bind: score)\(unsafeRaw: lock))
                 """
             ).run()
         }

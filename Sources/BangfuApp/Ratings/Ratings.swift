@@ -69,7 +69,8 @@ struct Ratings: UseCase {
             try await store.insert(rating, in: db)
             try await store.refreshScores(merchantIds: [order.merchantId], now: now, in: db)
             // Under `settled_and_rated` the rating is what completes a settled purchase.
-            let (rule, net) = (configuration.completionRule, QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen))
+            let rule = try await buyers.completionRule(in: db)
+            let net = QuotaRules.netFen(totalFen: order.totalFen, approvedRefundFen: order.refundedFen)
             let change = QuotaRules.change(
                 from: (QuotaRules.sum(of: order.status, rated: false, rule: rule), net),
                 to: (QuotaRules.sum(of: order.status, rated: true, rule: rule), net))

@@ -448,6 +448,8 @@ enum Migrations {
                 // What the stored data was built under: `completion_rule` (the plans' sums follow it;
                 // a server started with another rule recomputes them and records its own).
                 "CREATE TABLE platform_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+                // The sums so far followed `settled`; the row always exists, so writers can lock it.
+                "INSERT INTO platform_settings (name, value, updated_at) VALUES ('completion_rule', 'settled', 0)",
             ]
         },
         Migration(version: 19, name: "price monitoring") { _ in
