@@ -1,7 +1,7 @@
 // Public catalog: search with filters and facets, product pages with the certificate badge,
 // and certificate verification (status from the server, Ed25519 signature checked in the browser).
 import { api, fen, fenToYuanInput, parseYuan, parseInt10, counties, categories, LABELS, statusText, time, date, ApiError } from './api.js';
-import { h, clear, form, facts, badge, errorBox, section, notice, table } from './ui.js';
+import { h, clear, form, facts, badge, errorBox, section, notice, table, pagedList } from './ui.js';
 import { state, cart, go } from './state.js';
 import { stars } from './shared.js';
 
@@ -140,19 +140,46 @@ export async function productView(view, id) {
     api('GET', `/merchants/${encodeURIComponent(p.merchantId)}`),
     api('GET', `/merchants/${encodeURIComponent(p.merchantId)}/ratings`, { query: { limit: 5 } }),
   ]).then(([m, page]) => {
-    const r = m.rating;
-    mr.append(h('h3', {}, '供应商评价'), r
-      ? h('p', { testid: 'merchant-rating', 'data-count': r.count },
-        h('span', { class: 'stars', 'aria-label': `质量 ${r.quality} 分` }, stars(r.quality)),
-        ` 质量 ${r.quality.toFixed(2)} · 配送 ${r.delivery.toFixed(2)} · 服务 ${r.service.toFixed(2)}（近一年 ${r.count} 条评价）`)
-      : h('p', { class: 'muted', testid: 'merchant-rating', 'data-count': 0 }, '近一年暂无评价'),
-      ...page.items.filter((x) => x.comment || x.reply).map((x) => h('blockquote', { class: 'rating-comment' }, x.comment || '（无文字评价）',
-        x.reply ? h('p', { class: 'small muted' }, `商家回复：${x.reply}`) : null)));
+    mr.append(h('h3', {}, '供应商评价'), ratingSummary(m.rating),
+      ...page.items.filter((x) => x.comment || x.reply).map(ratingComment),
+      h('p', {}, h('a', { href: `#/supplier/${encodeURIComponent(p.merchantId)}`, testid: 'supplier-link' }, `${m.companyName} 的全部评价 →`)));
   }).catch(() => {});
   const ph = view.querySelector('[data-testid="price-history"]');
   api('GET', `/products/${encodeURIComponent(id)}/price-history`).then((rows) => {
     if (rows.length > 1) ph.append(h('h3', {}, '价格记录'), table(['起始时间', '价格'], rows.map((r) => [time(r.from), fen(r.priceFen)])));
   }).catch(() => {});
+}
+
+/** A merchant's averages of the last 365 days with its stars, or that it has none. */
+function ratingSummary(r) {
+  return r
+    ? h('p', { testid: 'merchant-rating', 'data-count': r.count },
+      h('span', { class: 'stars', 'aria-label': `质量 ${r.quality} 分` }, stars(r.quality)),
+      ` 质量 ${r.quality.toFixed(2)} · 配送 ${r.delivery.toFixed(2)} · 服务 ${r.service.toFixed(2)}（近一年 ${r.count} 条评价）`)
+    : h('p', { class: 'muted', testid: 'merchant-rating', 'data-count': 0 }, '近一年暂无评价');
+}
+
+/** One rating as the public reads it: its stars and comment (as text), the merchant's reply; never who gave it. */
+function ratingComment(x) {
+  return h('blockquote', { class: 'rating-comment', testid: 'rating-comment' },
+    h('span', { class: 'stars' }, stars((x.quality + x.delivery + x.service) / 3)), ' ', x.comment || '（无文字评价）',
+    h('span', { class: 'small muted' }, ` ${date(x.createdAt)}`),
+    x.reply ? h('p', { class: 'small muted' }, `商家回复：${x.reply}`) : null);
+}
+
+/** A supplier's public profile (供应商): its county, households driven, products on sale, its stars and every rating. */
+export async function supplierView(view, id) {
+  const m = await api('GET', `/merchants/${encodeURIComponent(id)}`);
+  document.title = `${m.companyName} · 帮扶`;
+  view.append(
+    h('p', {}, h('a', { href: '#/catalog' }, '← 返回目录')),
+    h('article', { class: 'card', testid: 'supplier', 'data-merchant-id': m.id },
+      h('h2', {}, m.companyName),
+      facts([['所在脱贫县', m.countyName], ['带动脱贫户', `${m.householdsDriven} 户`], ['在售商品', String(m.productCount)]]),
+      ratingSummary(m.rating)),
+    h('h3', {}, '全部评价'),
+    pagedList((cursor) => api('GET', `/merchants/${encodeURIComponent(id)}/ratings`, { query: { limit: 20, cursor } }), ratingComment,
+      { testid: 'supplier-ratings', empty: '暂无评价' }));
 }
 
 function buyBox(p) {

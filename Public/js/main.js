@@ -4,7 +4,7 @@
 import { api, session, onSignedOut, ROLES } from './api.js';
 import { h, clear, form, notice, errorBox } from './ui.js';
 import { state, loadMe, go, takeFlash, flash, cart, onCartChange } from './state.js';
-import { catalogView, productView, certificateView } from './catalog.js';
+import { catalogView, productView, certificateView, supplierView } from './catalog.js';
 import { merchantPortal } from './merchant.js';
 import { buyerPortal } from './buyer.js';
 import { countyPortal } from './county.js';
@@ -139,6 +139,7 @@ async function route() {
   try {
     if (page === 'catalog') await catalogView(view, params);
     else if (page === 'product' && arg) await productView(view, arg);
+    else if (page === 'supplier' && arg) await supplierView(view, arg);
     else if (page === 'certificate') await certificateView(view, arg);
     else if (page === 'login') view.appendChild(loginView(params));
     else if (page === 'register') view.appendChild(registerView());

@@ -10,7 +10,7 @@ import Testing
         let test = try await TestApp.make()
         try await test.run { client in
             let first = try await test.services.loadDemo(password: "demo password 1")
-            #expect(first == "loaded demo data: 28 merchants, 336 products")
+            #expect(first == "loaded demo data: 28 merchants, 336 products, 30 settled orders")
             let again = try await test.services.loadDemo(password: "demo password 1")
             #expect(again.contains("not loaded"))
 
@@ -30,6 +30,17 @@ import Testing
             #expect(mine.items.count == 12)
             let admin = try await client.signIn("demo-admin", password: "demo password 1")
             #expect(try await client.call(.get, "/api/v1/audit-events/verification", token: admin).object["ok"] as? Bool == true)
+            // A first start shows a history: settled orders with invoices, ratings on merchant
+            // profiles, unit prices beside their category's median.
+            let history = try await client.signIn("seed-b1", password: "demo password 1")
+            let orders = try await client.call(.get, "/api/v1/orders?limit=100", token: history).items
+            #expect(!orders.isEmpty && orders.allSatisfy { $0["status"] as? String == "settled" && $0["invoice"] is [String: Any] })
+            #expect(orders.contains { $0["rating"] is [String: Any] })
+            let rated = merchants.items.compactMap { $0["rating"] as? [String: Any] }
+            #expect(!rated.isEmpty)
+            let detail = try await client.call(.get, "/api/v1/products/\(try #require(page.items.first?["id"] as? String))")
+            #expect((detail.object["unitPrice"] as? [String: Any])?["categoryMedianPerKgFen"] is Int)
+            #expect(try await test.services.checkInvariants() == [])
         }
     }
 

@@ -528,6 +528,13 @@ def story():
     assert "★★★★★" in tid("merchant-rating").text, tid("merchant-rating").text
     # 价格监测: 500 g at 45.80 yuan is 91.60 yuan a kilogram.
     expect_text('[data-testid="unit-price"]', "¥91.60/kg")
+    # The supplier's profile shows the same stars and every rating.
+    tid("supplier-link").click()
+    expect_text('[data-testid="supplier"] [data-testid="merchant-rating"]', "1 条评价")
+    expect_text('[data-testid="rating-comment"]', "木耳肉厚")
+    step("the supplier's profile shows its stars and the rating's comment")
+    go(f"#/product/{product_id}")
+    expect_text('[data-testid="merchant-rating"]', "1 条评价")
     screenshot("product-rating.png")
     step(f"buyer rated the order; the product page shows {tid('merchant-rating').text}")
     go("#/buyer/quota")

@@ -179,10 +179,10 @@ struct DemoLoader {
                 let word = Self.qualities[random.next(Self.qualities.count)]
                 let item = (Self.items[category.id] ?? [category.name]).randomElement(using: &random)!
                 let spec = Self.specs[random.next(Self.specs.count)]
-                // Priced by weight where the specification states it (4 to 20 yuan a kg, one in
+                // Priced by weight where the specification states it (8 to 12 yuan a kg, one in
                 // fifty at twice that: price monitoring's outliers), else at random.
                 let grams = PriceRules.netContent(ofSpecification: spec)
-                let perKg = Int64(400 + random.next(1600)) * (random.next(50) == 0 ? 2 : 1)
+                let perKg = Int64(800 + random.next(400)) * (random.next(50) == 0 ? 2 : 1)
                 let price = grams.map { max(1, perKg * $0 / 1000) } ?? Int64(500 + random.next(30000))
                 let title = county.name.replacingOccurrences(of: "县", with: "") + word + item + " " + spec
                 let created = now.addingTimeInterval(Double(index - count))

@@ -9,13 +9,20 @@ struct Seeding: UseCase {
         self.services = services
     }
 
-    /// The demo marketplace, into an empty database only.
+    /// The demo marketplace, into an empty database only: with a history of two canteens
+    /// (`seed-b1`, `seed-b2`, their purchasers `seed-b1-p`…, the finance officer `seed-finance`)
+    /// whose settled orders have invoices and, two in three, ratings, so a first start shows them.
     func loadDemo(password: String) async throws -> String {
         switch try await DemoLoader(services: services).loadDemo(password: password) {
-        case .loaded(let merchants, let products): "loaded demo data: \(merchants) merchants, \(products) products"
-        case .skippedNotEmpty: "demo data not loaded: the database already holds data"
+        case .loaded(let merchants, let products):
+            try await BuyerSeeder(services: services).seed(count: Self.demoCanteens, password: password, budgetFen: 300_000_000)
+            try await OrderSeeder(services: services).seed(orders: Self.demoOrders)
+            return "loaded demo data: \(merchants) merchants, \(products) products, \(Self.demoOrders) settled orders"
+        case .skippedNotEmpty: return "demo data not loaded: the database already holds data"
         }
     }
+
+    static let (demoCanteens, demoOrders) = (2, 30)
 
     /// A synthetic catalog for benchmarks, and `buyers` verified organizations with plans (buyer
     /// users `seed-b1`… with `buyerPassword`), into an empty database only.
