@@ -139,6 +139,32 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func aRemovedMembersStreamEndsAtTheNextHeartbeat() async throws {
+        let test = try await TestApp.make {
+            $0.notificationStreamDuration = .seconds(20)
+            $0.notificationHeartbeat = .milliseconds(100)
+        }
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let canteen = market.canteen
+            let members = "/api/v1/buyer-organizations/\(canteen.organizationId)/members"
+            let body = #"{"username":"buyer-gone","password":"correct horse 1","displayName":"采购员","memberRole":"purchaser"}"#
+            let added = try await client.call(.post, members, token: canteen.token, json: body)
+            let userId = try #require(added.object["userId"] as? String, "\(added.text)")
+            let token = try await client.signIn("buyer-gone")
+            let started = ContinuousClock.now
+            async let open = client.execute(
+                uri: "/api/v1/notifications/stream", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.call(.delete, "\(members)/\(userId)", token: canteen.token).status == .noContent)
+            // Its session ended with the removal: the open stream ends within a heartbeat or so,
+            // not at the end of its 20 s.
+            #expect(try await open.status == .ok)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(test.services.inboxHub.openStreams == 0)
+        }
+    }
+
     @Test func theStreamBringsEachNewNotificationOnceAndResumesFromTheLastId() async throws {
         // No heartbeat within the stream's life: only the wake after COMMIT can bring the order.
         let test = try await TestApp.make {

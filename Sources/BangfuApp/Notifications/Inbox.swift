@@ -90,8 +90,8 @@ struct Inbox: UseCase {
 
     /// Feeds `send` the notifications of `user` written after `resume` (the `Last-Event-ID` of a
     /// reconnecting client: `createdAt|id`), or after now, as they commit; then every heartbeat a
-    /// keep-alive. Ends after `notificationStreamDuration`, when the server shuts down, or when
-    /// `send` throws (the client went away).
+    /// keep-alive. Ends after `notificationStreamDuration`, when the server shuts down, when the
+    /// caller's session ends (checked at every wake), or when `send` throws (the client went away).
     func stream(
         to user: Identity, resume: (Int64, String)?, send: (StreamMessage) async throws -> Void
     ) async throws {
@@ -131,8 +131,12 @@ struct Inbox: UseCase {
         let unread = try await database.read { db in try await store.unreadCount(of: user.userId, in: db) }
         try await send(.opened(position: "\(cursor.at)|\(cursor.shown.sorted().last ?? "-")", unread: Unread(unreadCount: unread)))
         try await catchUp(user, &cursor, send: send)
+        let sessions = services.accounts.sessions
         for await _ in subscription.wakes.cancelOnGracefulShutdown() {
             guard ContinuousClock.now < deadline else { break }
+            // A session that ended meanwhile (signed out, a removed member, a disabled account)
+            // ends its stream at the next wake, as its other requests already get 401.
+            guard try await database.read({ db in try await sessions.identity(tokenHash: user.tokenHash, in: db) }) != nil else { break }
             if try await catchUp(user, &cursor, send: send) == 0 { try await send(.keepAlive) }
         }
     }
