@@ -161,7 +161,9 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
         .addRoutes(to: router)
     AuditController(services: services, trail: AuditTrail(services)).addRoutes(to: router)
     MerchantApplicationsController(services: services, onboarding: MerchantOnboarding(services)).addRoutes(to: router)
-    // The routes whose changes alter what the catalog shows empty its cache when they succeed.
+    // The routes whose changes alter what the catalog shows empty its cache when they succeed:
+    // orders and refunds too (stock, sales) and ratings (`sort=rating`), so every catalog read is
+    // current in this process.
     let catalog = router.group().add(
         middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
     ReferenceController(records: ReferenceRecords(services)).addRoutes(to: catalog)
@@ -176,9 +178,9 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
     BuyerOrganizationsController(services: services, organizations: BuyerOrganizations(services)).addRoutes(to: router)
     FilingsController(services: services, filings: Filings(services), bulletins: Bulletins(services)).addRoutes(to: router)
     InvoicesController(services: services, invoices: Invoices(services)).addRoutes(to: router)
-    RatingsController(ratings: Ratings(services)).addRoutes(to: router)
+    RatingsController(ratings: Ratings(services)).addRoutes(to: catalog)
     OrdersController(checkout: Checkout(services), reading: OrderReading(services), workflow: OrderWorkflow(services))
-        .addRoutes(to: router)
+        .addRoutes(to: catalog)
     ReportsController(services: services, reporting: SalesReporting(services), alerting: AlertReporting(services))
         .addRoutes(to: router)
     NotificationsController(inbox: Inbox(services)).addRoutes(to: router)

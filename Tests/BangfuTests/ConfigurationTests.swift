@@ -91,6 +91,16 @@ import Testing
         #expect(c.certificateValidDays == 30 && c.alerts.slowMovingDays == 7 && c.headTimeout == .seconds(5) && c.port == 8443)
     }
 
+    @Test func onPostgreSQLTheCatalogCachesAreOffUnlessAsked() async throws {
+        let pg = try await read(["database": ["postgres://u@db/bangfu"]])
+        #expect(pg.catalogCacheTTL == .zero && pg.facetCacheTTL == .zero)
+        let asked = try await read(["database": ["postgres://u@db/bangfu"], "catalog-cache-ms": ["500"]])
+        #expect(asked.catalogCacheTTL == .milliseconds(500) && asked.facetCacheTTL == .seconds(5))
+        let sqlite = try await read()
+        #expect(sqlite.catalogCacheTTL == .seconds(1) && sqlite.facetCacheTTL == .seconds(5))
+        #expect(try await read(["catalog-cache-ms": ["0"]]).facetCacheTTL == .zero)
+    }
+
     @Test func completionRuleAndPriceThresholds() async throws {
         let c = try await read(["completion-rule": ["settled_and_rated"], "price-outlier-percent": ["45"]], ["BANGFU_PRICE_JUMP_PERCENT": "10"])
         #expect(c.completionRule == .settledAndRated && c.alerts.priceOutlierPercent == 45 && c.alerts.priceJumpPercent == 10)

@@ -73,6 +73,14 @@ wait_jobs
 [ "$(python3 -c "import json,glob; print(len({json.load(open(f))['checkoutId'] for f in glob.glob('$DATA/body-same-*')}))")" = 1 ] || fail "duplicates saw several checkouts"
 [ "$(psql "$URL" -tAc "SELECT COUNT(*) FROM idempotency_keys WHERE key = 'one-key'")" = 1 ] || fail "key stored twice"
 
+echo "an order through one process, its stock read at once through the other..."
+stock() { curl -sk "$(server $1)/api/v1/products/$OTHER" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stock"])'; }
+BEFORE=$(stock 0)
+curl -sk -o /dev/null "$(server 1)/api/v1/orders" -H "Authorization: Bearer $T1" -H 'Content-Type: application/json' \
+  -H "Idempotency-Key: cross-read" -d "{\"items\":[{\"productId\":\"$OTHER\",\"quantity\":3}]}"
+AFTER=$(stock 0)
+[ "$AFTER" = "$((BEFORE - 3))" ] || fail "the other process showed stock $AFTER after the order (was $BEFORE)"
+
 for p in "${PIDS[@]}"; do kill $p; done; wait 2>/dev/null || true; PIDS=()
 "$BIN" check --data-dir "$DATA" --database "$URL" --log-level warning
 echo "two-process races: ok"

@@ -7,13 +7,13 @@ import NIOCore
 /// which do not depend on who asks, kept for `ttl` (1 s by default) so that a busy catalog renders
 /// each page about once a second instead of once a request (issue 4's speed targets).
 ///
-/// What may lag and what may not:
-/// - Every state-changing request except those of orders, refunds and sessions empties the cache
+/// Nothing lags a change committed in this process:
+/// - Every state-changing request of the catalog, orders, refunds and ratings empties the cache
 ///   when it succeeds (`CatalogInvalidationMiddleware`), so listing, delisting, edits, suspension,
-///   revocation and new certificates show at once in this process. A computation that began
-///   before such a change is not stored (`generation`).
-/// - Stock and sales figures, which every order changes, may lag by up to `ttl` (ordering itself
-///   always checks the database); so may writes of other processes on a shared PostgreSQL.
+///   revocation, new certificates, and the stock and sales every order moves show at once. A
+///   computation that began before such a change is not stored (`generation`).
+/// - Writes of other processes on a shared PostgreSQL cannot empty it, so on PostgreSQL the cache
+///   is off unless the operator turns it on (`--catalog-cache-ms`) for a single process.
 /// - A page is never served past the earliest certificate expiry among its products, so expiry
 ///   still hides a product at its instant.
 /// - Once a page's `ttl` has passed, for one more `ttl` it is still served while a single
@@ -181,11 +181,12 @@ final class CatalogCache: Sendable {
 
 /// Empties the catalog cache (and the facet counts) after every state-changing request of the
 /// routes it is attached to (a route group in `buildRouter`: reference data, merchants, products,
-/// certification, certificates) that succeeded or failed on the server's side (a 5xx may come
-/// after a commit). Orders and refunds only move stock and sales, which the cache may show a
-/// second late; sessions, registration, buyer organizations and merchant applications cannot
-/// change what the catalog shows. Refusals (4xx) come before anything is written and leave the
-/// cache alone, so nobody can keep it cold by sending bad requests.
+/// certification, certificates, orders and refunds, ratings) that succeeded or failed on the
+/// server's side (a 5xx may come after a commit), so no catalog answer is older than a change
+/// this process committed. Sessions, registration, buyer organizations, filings, invoices and
+/// merchant applications cannot change what the catalog shows. Refusals (4xx) come before
+/// anything is written and leave the cache alone, so nobody can keep it cold by sending bad
+/// requests.
 struct CatalogInvalidationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let cache: CatalogCache
@@ -195,7 +196,7 @@ struct CatalogInvalidationMiddleware: RouterMiddleware {
         -> Response
     {
         let changes =
-            cache.isEnabled && ![.get, .head, .options].contains(request.method)
+            (cache.isEnabled || facets.isEnabled) && ![.get, .head, .options].contains(request.method)
         do {
             let response = try await next(request, context)
             if changes, response.status.code < 400 || response.status.code >= 500 { invalidate() }

@@ -107,6 +107,8 @@ final class FacetCache: Sendable {
         }
     }
 
+    var isEnabled: Bool { ttl > .zero }
+
     /// Forgets every count (a catalog change); counts being computed are not kept.
     func invalidate() {
         slots.withLockedValue { $0.removeAll() }

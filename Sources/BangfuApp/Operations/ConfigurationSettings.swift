@@ -104,6 +104,11 @@ enum ConfigurationSettings {
         c.durableCommits = try values.parse("durability", expected: "full or normal", { ["full": true, "normal": false][$0] }) ?? c.durableCommits
         if let ms = try values.parse("catalog-cache-ms", expected: "a number of milliseconds 0-60000", within(0...60_000)) {
             c.catalogCacheTTL = .milliseconds(ms)
+            if ms == 0 { c.facetCacheTTL = .zero }
+        } else if c.databaseURL != nil {
+            // Another process's change cannot empty this one's caches: on PostgreSQL every catalog
+            // read goes to the database unless the operator, running one process, says otherwise.
+            (c.catalogCacheTTL, c.facetCacheTTL) = (.zero, .zero)
         }
         if let seconds = try values.parse(
             "notification-stream-seconds", expected: "a number of seconds 1-3600", within(1...3600))
