@@ -34,7 +34,7 @@ import Testing
             OrderAmounts(status: .settled, totalFen: 3_000, approvedRefundFen: 0, rated: false),
             OrderAmounts(status: .accepted, totalFen: 2_000, approvedRefundFen: 0, rated: true),
         ]
-        #expect(QuotaRules.totals(of: orders) == QuotaTotals(committedFen: 2_000, completedFen: 7_000, refundedFen: 1_000))
+        #expect(QuotaRules.totals(of: orders, rule: .settled) == QuotaTotals(committedFen: 2_000, completedFen: 7_000, refundedFen: 1_000))
         #expect(
             QuotaRules.totals(of: orders, rule: .settledAndRated) == QuotaTotals(committedFen: 5_000, completedFen: 4_000, refundedFen: 1_000))
     }

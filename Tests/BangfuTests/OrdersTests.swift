@@ -443,7 +443,8 @@ func expectPlanMatchesOrders(_ test: TestApp, _ organizationId: String, year: In
     let (plan, totals) = try await test.services.database.read { db in
         (
             try await test.services.buyers.plan(organizationId: organizationId, year: year, in: db),
-            try await test.services.orders.recomputedTotals(organizationId: organizationId, year: year, in: db)
+            try await test.services.orders.recomputedTotals(
+                organizationId: organizationId, year: year, rule: try await test.services.buyers.completionRule(lock: false, in: db), in: db)
         )
     }
     let stored = try #require(plan)

@@ -35,7 +35,8 @@ import Testing
         #expect(PriceRules.isJump(priceFen: 1_201, baseFen: 1_000, percent: 20))
         let specifications: [(String, Int64?)] = [
             ("500g/袋", 500), ("5kg/袋", 5_000), ("2.5kg/袋", 2_500), ("1L/桶", 1_000), ("500ml/瓶", 500), ("10斤/箱", 5_000),
-            ("30枚/箱", nil), ("礼盒装", nil), ("0g", nil),
+            ("30枚/箱", nil), ("礼盒装", nil), ("0g", nil), ("250ml×12/箱", 3_000), ("12×250ml", 3_000), ("125g×4盒/箱", 500),
+            ("2.5kg*4袋", 10_000), ("20穗/箱", nil),
         ]
         for (text, grams) in specifications { #expect(PriceRules.netContent(ofSpecification: text) == grams, "\(text)") }
     }

@@ -76,7 +76,7 @@ import Testing
             }
             await #expect(throws: (any Error).self) {
                 _ = try await database.read { db in
-                    try await store.recomputedTotals(organizationId: market.canteen.organizationId, year: 2026, in: db)
+                    try await store.recomputedTotals(organizationId: market.canteen.organizationId, year: 2026, rule: .settled, in: db)
                 }
             }
         }

@@ -166,7 +166,7 @@ enum QuotaRules {
 
     /// Sums orders per SPEC: committed and completed as `sum(of:rated:rule:)` places each net
     /// amount; `refundedFen` = every approved refund, whatever the order's status.
-    static func totals(of orders: [OrderAmounts], rule: CompletionRule = .settled) -> QuotaTotals {
+    static func totals(of orders: [OrderAmounts], rule: CompletionRule) -> QuotaTotals {
         var totals = QuotaTotals()
         for order in orders {
             let net = netFen(totalFen: order.totalFen, approvedRefundFen: order.approvedRefundFen)

@@ -63,16 +63,37 @@ enum PriceRules {
     }
 
     /// The net content a specification states, for data that has none of its own (the demo and
-    /// `bangfu seed`): "500g/袋", "5kg", "2.5kg/袋", "1L/瓶", "250ml", "10斤/箱" (a jin is 500 g).
-    /// Nil when it states none.
+    /// `bangfu seed`, and what a certified product may still state): "500g/袋", "5kg", "2.5kg/袋",
+    /// "1L/瓶", "250ml", "10斤/箱" (a jin is 500 g), and packs of several: "250ml×12/箱" and
+    /// "12×250ml" are 3 L, "125g×4盒/箱" 500 g. Nil when it states none ("30枚/箱").
     static func netContent(ofSpecification text: String) -> Int64? {
-        let lower = text.lowercased()
-        let units: [(String, Double)] = [("kg", 1000), ("千克", 1000), ("公斤", 1000), ("ml", 1), ("毫升", 1), ("g", 1), ("克", 1), ("l", 1000), ("升", 1000), ("斤", 500)]
+        let lower = Array(text.lowercased())
+        let units: [(String, Double)] = [
+            ("kg", 1000), ("千克", 1000), ("公斤", 1000), ("ml", 1), ("毫升", 1), ("g", 1), ("克", 1), ("l", 1000), ("升", 1000),
+            ("斤", 500),
+        ]
+        let times: Set<Character> = ["×", "x", "*", "＊", "✕"]
+        func number(before end: Int) -> (value: Double, start: Int)? {
+            var start = end
+            while start > 0, lower[start - 1].isASCII, lower[start - 1].isNumber || lower[start - 1] == "." { start -= 1 }
+            guard start < end, let value = Double(String(lower[start..<end])) else { return nil }
+            return (value, start)
+        }
+        func count(after index: Int) -> Double? {
+            guard index < lower.count, times.contains(lower[index]) else { return nil }
+            var end = index + 1
+            while end < lower.count, lower[end].isASCII, lower[end].isNumber { end += 1 }
+            return Double(String(lower[(index + 1)..<end]))
+        }
         for (unit, grams) in units {
-            guard let range = lower.range(of: unit) else { continue }
-            let number = lower[..<range.lowerBound].reversed().prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard let value = Double(String(number.reversed())), value > 0 else { continue }
-            let total = (value * grams).rounded()
+            let pattern = Array(unit)
+            guard pattern.count <= lower.count,
+                let at = (0...(lower.count - pattern.count)).first(where: { Array(lower[$0..<($0 + pattern.count)]) == pattern }),
+                let (value, start) = number(before: at), value > 0
+            else { continue }
+            // "×12" after the unit, or "12×" before the number.
+            let packs = count(after: at + pattern.count) ?? (start >= 2 && times.contains(lower[start - 1]) ? number(before: start - 1)?.value : nil) ?? 1
+            let total = (value * grams * max(packs, 1)).rounded()
             guard total >= 1, total <= Double(maxNetContentGrams) else { return nil }
             return Int64(total)
         }

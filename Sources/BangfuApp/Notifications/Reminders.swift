@@ -67,10 +67,14 @@ struct ReminderService: Service {
             do {
                 let sent = try await reminders.sendDue()
                 if sent > 0 { logger.info("reminders sent", metadata: ["notifications": "\(sent)"]) }
+            } catch {
+                logger.error("reminders failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+            }
+            do {
                 // Merchants' scores whose oldest rating left the 365-day window (`sort=rating`).
                 try await Ratings(reminders.services).refreshDueScores()
             } catch {
-                logger.error("reminders failed", metadata: ["error": .string(OperatorError.describing(error).message)])
+                logger.error("rating scores failed", metadata: ["error": .string(OperatorError.describing(error).message)])
             }
         }
     }

@@ -75,10 +75,16 @@ struct Invariants {
                 """
             ).all().map { try $0.decode(column: "id", as: String.self) }
             for id in strays.prefix(20) { problems.append("product \(id): merchant_rating differs from its merchant's score") }
-            let scored = try await db.raw("SELECT id, rating_score FROM merchants WHERE rating_score <> 0 OR rating_refresh_at IS NOT NULL")
+            // (A merchant whose oldest rating has just left the window waits for the next pass.)
+            let now = services.clock.now
+            let scored = try await db.raw(
+                """
+                SELECT id, rating_score FROM merchants WHERE (rating_score <> 0 OR rating_refresh_at IS NOT NULL)
+                  AND (rating_refresh_at IS NULL OR rating_refresh_at > \(bind: now.millis))
+                """)
                 .all().map { try $0.model(MerchantScore.self) }
             let sums = try await services.ratings.sums(
-                merchantIds: scored.map(\.id), since: services.clock.now.addingTimeInterval(-RatingRules.window), in: db)
+                merchantIds: scored.map(\.id), since: now.addingTimeInterval(-RatingRules.window), in: db)
             for merchant in scored where RatingRules.overallScore(sums[merchant.id]) != merchant.ratingScore {
                 problems.append("merchant \(merchant.id): rating_score \(merchant.ratingScore), its ratings say \(RatingRules.overallScore(sums[merchant.id]))")
             }

@@ -84,7 +84,7 @@ struct OrderSeeder {
                     orderId: entry.order.id, id: services.ids.next(), organizationId: entry.order.organizationId, merchantId: entry.order.merchantId,
                     raterId: entry.order.buyerId, quality: 3 + random.next(3), delivery: 3 + random.next(3),
                     service: 3 + random.next(3), comment: random.next(4) == 0 ? Self.comments[random.next(Self.comments.count)] : nil,
-                    reply: nil, repliedAt: nil, createdAt: entry.order.createdAt.addingTimeInterval(86_400))
+                    reply: nil, repliedAt: nil, createdAt: min(entry.order.createdAt.addingTimeInterval(86_400), now))
             }
             var planSums: [QuotaSum: [String: Int64]] = [:]
             for (offset, entry) in entries.enumerated() {
@@ -121,11 +121,7 @@ struct OrderSeeder {
             progress.report("orders", written, count)
         }
         // The rated merchants' scores, once (`sort=rating`), a few hundred merchants a statement.
-        let rated = try await services.database.read { db in
-            try await db.raw("SELECT DISTINCT merchant_id FROM ratings ORDER BY merchant_id").all().map {
-                try $0.decode(column: "merchant_id", as: String.self)
-            }
-        }
+        let rated = try await services.database.read { db in try await services.ratings.ratedMerchants(in: db) }
         for start in stride(from: 0, to: rated.count, by: 500) {
             let chunk = Array(rated[start..<min(start + 500, rated.count)])
             try await services.database.write { db in try await services.ratings.refreshScores(merchantIds: chunk, now: now, in: db) }

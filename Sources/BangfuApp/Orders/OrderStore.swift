@@ -307,21 +307,28 @@ struct OrderStore: Sendable {
         var status: OrderStatus
         var totalFen: Int64
         var refundedFen: Int64
+        var rated: Int64
     }
 
-    /// The quota sums of one organization's year, recomputed from its orders (SPEC formulas).
-    func recomputedTotals(organizationId: String, year: Int, in db: any SQLDatabase) async throws -> QuotaTotals {
+    /// The canteen sums of one organization's year, recomputed from its canteen orders under
+    /// `rule` (SPEC formulas; `bangfu check` does the same in SQL for every plan).
+    func recomputedTotals(organizationId: String, year: Int, rule: CompletionRule, in db: any SQLDatabase) async throws
+        -> QuotaTotals
+    {
         let rows = try await db.raw(
             """
-            SELECT status, total_fen, refunded_fen FROM orders
-            WHERE organization_id = \(bind: organizationId) AND quota_year = \(bind: Int64(year))
+            SELECT o.status, o.total_fen, o.refunded_fen,
+              CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.order_id = o.id) THEN 1 ELSE 0 END AS rated
+            FROM orders o
+            WHERE o.organization_id = \(bind: organizationId) AND o.quota_year = \(bind: Int64(year)) AND o.purpose = 'canteen'
             """
         ).all()
         return QuotaRules.totals(
             of: try rows.map { row in
                 let amounts = try row.model(Amounts.self)
-                return OrderAmounts(status: amounts.status, totalFen: amounts.totalFen, approvedRefundFen: amounts.refundedFen)
-            })
+                return OrderAmounts(
+                    status: amounts.status, totalFen: amounts.totalFen, approvedRefundFen: amounts.refundedFen, rated: amounts.rated != 0)
+            }, rule: rule)
     }
 
     // MARK: Refunds

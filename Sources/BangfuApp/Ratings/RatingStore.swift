@@ -87,12 +87,15 @@ struct RatingStore: Sendable {
     /// leaves the window. In the caller's transaction: the rating itself, or a pass of `refreshDue`.
     /// On PostgreSQL the merchants' rows are locked before their ratings are summed (two ratings
     /// of one merchant take turns, the second counting the first), and their products' rows in
-    /// id order, as checkouts and shipments lock them, so none deadlock.
+    /// id order, as checkouts and shipments lock them, so none deadlock; both with NO KEY UPDATE,
+    /// which foreign-key checks of new orders and ratings do not wait for.
     func refreshScores(merchantIds: [String], now: Date, in db: any SQLDatabase) async throws {
         let ids = Set(merchantIds).sorted()
         guard !ids.isEmpty else { return }
         if engine == .postgres {
-            try await db.raw("SELECT id FROM merchants WHERE id IN (\(SQLQueryString.list(ids))) ORDER BY id FOR UPDATE").run()
+            // NO KEY UPDATE: the rating just inserted holds a key-share lock on its merchant's row
+            // (its foreign key), which FOR UPDATE would wait on across two concurrent ratings.
+            try await db.raw("SELECT id FROM merchants WHERE id IN (\(SQLQueryString.list(ids))) ORDER BY id FOR NO KEY UPDATE").run()
         }
         let since = now.addingTimeInterval(-RatingRules.window)
         let sums = try await self.sums(merchantIds: ids, since: since, in: db)
@@ -112,13 +115,20 @@ struct RatingStore: Sendable {
                 WHERE id = \(bind: merchantId)
                 """
             ).run()
-            let lock = engine == .postgres ? " ORDER BY id FOR UPDATE" : ""
+            let lock = engine == .postgres ? " ORDER BY id FOR NO KEY UPDATE" : ""
             try await db.raw(
                 """
                 UPDATE products SET merchant_rating = \(bind: score) WHERE id IN (SELECT id FROM products
                   WHERE merchant_id = \(bind: merchantId) AND merchant_rating <> \(bind: score)\(unsafeRaw: lock))
                 """
             ).run()
+        }
+    }
+
+    /// Every merchant with a rating, by id.
+    func ratedMerchants(in db: any SQLDatabase) async throws -> [String] {
+        try await db.raw("SELECT DISTINCT merchant_id FROM ratings ORDER BY merchant_id").all().map {
+            try $0.decode(column: "merchant_id", as: String.self)
         }
     }
 
