@@ -64,16 +64,19 @@ struct AlertStore: Sendable {
         }
 
         /// Orders drive their queries through their (status, time) indexes; names come from
-        /// subqueries, and a county's orders are those of its merchants.
+        /// subqueries, and a county's orders are those of its merchants. The scope's column is
+        /// written `o.column || ''` so that SQLite never walks every order of a county's merchants
+        /// (or a region's organizations) through their own index instead: measured at 1,000,000
+        /// order items, 30 ms a kind for a county, against well under 1 ms.
         var orderFilter: SQLQueryString {
             switch scope {
             case .all: return ""
-            case .county(let code): return " AND o.merchant_id IN (SELECT id FROM merchants WHERE county_code = \(bind: code))"
+            case .county(let code): return " AND o.merchant_id || '' IN (SELECT id FROM merchants WHERE county_code = \(bind: code))"
             case .merchant(let id): return " AND o.merchant_id = \(bind: id)"
             case .region(let code):
-                return " AND o.organization_id IN (SELECT id FROM buyer_organizations WHERE region_code LIKE \(bind: String(RegionRules.prefix(of: code)) + "%"))"
+                return " AND o.organization_id || '' IN (SELECT id FROM buyer_organizations WHERE region_code LIKE \(bind: String(RegionRules.prefix(of: code)) + "%"))"
             case .subtree(let root):
-                return " AND o.organization_id IN (" + BuyerStore.subtreeSQL(of: root) + " SELECT id FROM tree)"
+                return " AND o.organization_id || '' IN (" + BuyerStore.subtreeSQL(of: root) + " SELECT id FROM tree)"
             }
         }
 
@@ -98,10 +101,9 @@ struct AlertStore: Sendable {
                 """
                 SELECT id, title, COALESCE(last_ordered_at, created_at) AS since, last_ordered_at FROM products
                 WHERE stock > 0 AND \(OnSale.sql("products", at: now))
-                  AND ((last_ordered_at IS NOT NULL AND last_ordered_at <= \(bind: cutoff))
-                    OR (last_ordered_at IS NULL AND created_at <= \(bind: cutoff)))
+                  AND COALESCE(last_ordered_at, created_at) <= \(bind: cutoff)
                   \(filter(county: "origin_county_code", merchant: "merchant_id"))
-                ORDER BY since
+                ORDER BY COALESCE(last_ordered_at, created_at)
                 """
             ).map { row in
                 Alert(
@@ -263,7 +265,7 @@ struct AlertStore: Sendable {
                 CertificateExpiringRow.self,
                 """
                 SELECT c.number, c.product_title, c.expires_at FROM certificates c
-                JOIN products p ON p.certificate_number = c.number
+                JOIN products p ON p.id = c.product_id AND p.certificate_number = c.number
                 WHERE c.revoked_at IS NULL AND c.surrendered_at IS NULL AND c.expires_at > \(bind: now.millis) AND c.expires_at <= \(bind: now.millis + window)
                   \(filter(county: "c.county_code", merchant: "c.merchant_id"))
                 ORDER BY c.expires_at

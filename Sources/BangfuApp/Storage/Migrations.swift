@@ -486,6 +486,13 @@ enum Migrations {
                 "UPDATE merchants SET rating_refresh_at = 0 WHERE id IN (SELECT merchant_id FROM ratings)",
             ]
         },
+        Migration(version: 21, name: "slow-moving alert index") { _ in
+            [
+                // Products by the time they went idle (their last order, or their creation), so the
+                // slow-moving alert reads a range in order instead of every product made before it.
+                "CREATE INDEX products_idle ON products ((COALESCE(last_ordered_at, created_at)))"
+            ]
+        },
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and
