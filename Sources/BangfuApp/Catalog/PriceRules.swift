@@ -37,14 +37,11 @@ enum PriceRules {
         ((count - 1) / 2, count % 2 == 0 ? 2 : 1)
     }
 
-    /// More than `percent` above the median: perKg × 100 > median × (100 + percent), exactly.
-    static func isOutlier(perKgFen: Int64, medianFen: Int64, percent: Int) -> Bool {
-        perKgFen.multipliedFullWidth(by: 100) > medianFen.multipliedFullWidth(by: 100 + Int64(percent))
-    }
-
-    /// The same bound for SQL: a unit price is an outlier when it exceeds
-    /// floor(median × (100 + percent) / 100), as prices are whole fen.
-    static func outlierFactor(percent: Int) -> Int64 { 100 + Int64(percent) }
+    /// What a base is multiplied by, over 100, to give the alerts' bound: a value is above the
+    /// base by more than `percent` when value × 100 > base × factor, which for whole fen is
+    /// value > floor(base × factor / 100), the form the alert queries compare (so exactly
+    /// `percent` above is not an alert). At most 10^13 × 1,100: no BIGINT overflow.
+    static func factor(percent: Int) -> Int64 { 100 + Int64(percent) }
 
     /// The lowest price the product had at any moment of the `jumpWindowDays` before `now`, from its
     /// history (oldest first, each price with the instant it took effect): the prices set within
@@ -55,11 +52,6 @@ enum PriceRules {
         let inWindow = history.filter { $0.from >= windowStart }.map(\.priceFen)
         let atStart = history.last { $0.from < windowStart }.map(\.priceFen)
         return (inWindow + (atStart.map { [$0] } ?? [])).min()
-    }
-
-    /// More than `percent` above the base: price × 100 > base × (100 + percent).
-    static func isJump(priceFen: Int64, baseFen: Int64, percent: Int) -> Bool {
-        priceFen.multipliedFullWidth(by: 100) > baseFen.multipliedFullWidth(by: 100 + Int64(percent))
     }
 
     /// The net content a specification states, for data that has none of its own (the demo and

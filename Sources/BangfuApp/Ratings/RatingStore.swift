@@ -38,6 +38,8 @@ struct RatingSums: RowModel, Equatable {
     var quality: Int64
     var delivery: Int64
     var service: Int64
+    /// The oldest rating counted (its `created_at`).
+    var oldest: Int64? = nil
 }
 
 /// Ratings: one an order (its primary key), the reply on the same row.
@@ -101,14 +103,8 @@ struct RatingStore: Sendable {
         let sums = try await self.sums(merchantIds: ids, since: since, in: db)
         for merchantId in ids {
             let score = RatingRules.overallScore(sums[merchantId])
-            let oldest = try await db.raw(
-                """
-                SELECT MIN(created_at) AS oldest FROM ratings WHERE merchant_id = \(bind: merchantId)
-                  AND created_at >= \(bind: since.millis)
-                """
-            ).first()?.decode(column: "oldest", as: Int64?.self) ?? nil
             // The first instant the oldest counted rating no longer counts (`created_at >= since`).
-            let refreshAt = oldest.map { $0 + Int64(RatingRules.window * 1000) + 1 }
+            let refreshAt = sums[merchantId]?.oldest.map { $0 + Int64(RatingRules.window * 1000) + 1 }
             try await db.raw(
                 """
                 UPDATE merchants SET rating_score = \(bind: score), rating_refresh_at = \(bind: refreshAt)
@@ -148,7 +144,8 @@ struct RatingStore: Sendable {
         let rows = try await db.raw(
             """
             SELECT merchant_id, COUNT(*) AS count, CAST(SUM(quality) AS BIGINT) AS quality,
-              CAST(SUM(delivery) AS BIGINT) AS delivery, CAST(SUM(service) AS BIGINT) AS service
+              CAST(SUM(delivery) AS BIGINT) AS delivery, CAST(SUM(service) AS BIGINT) AS service,
+              MIN(created_at) AS oldest
             FROM ratings WHERE merchant_id IN (\(SQLQueryString.list(merchantIds))) AND created_at >= \(bind: since.millis)
             GROUP BY merchant_id
             """

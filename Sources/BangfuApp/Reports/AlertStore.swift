@@ -290,7 +290,7 @@ struct AlertStore: Sendable {
         /// leaf category's median: for each category with a median (a handful of rows), a range
         /// read of its unit-price index above the bound. Since the product's latest change.
         func priceOutlier() async throws -> [Alert] {
-            let factor = PriceRules.outlierFactor(percent: settings.priceOutlierPercent)
+            let factor = PriceRules.factor(percent: settings.priceOutlierPercent)
             return try await rows(
                 PriceOutlierRow.self,
                 """
@@ -321,13 +321,13 @@ struct AlertStore: Sendable {
         /// more than `--price-jump-percent` above its lowest of the 30 days before (read on the
         /// change-time index). Since the change.
         func priceJump() async throws -> [Alert] {
-            let factor = 100 + Int64(settings.priceJumpPercent)
+            let factor = PriceRules.factor(percent: settings.priceJumpPercent)
             let cutoff = now.millis - Int64(PriceRules.jumpWindowDays) * day
             return try await rows(
                 PriceJumpRow.self,
                 """
                 SELECT id, title, price_fen, price_jump_base_fen, price_jump_at AS since FROM products p
-                WHERE p.price_jump_at >= \(bind: cutoff) AND p.price_fen * 100 > p.price_jump_base_fen * \(bind: factor)
+                WHERE p.price_jump_at >= \(bind: cutoff) AND p.price_fen > (p.price_jump_base_fen * \(bind: factor)) / 100
                   AND \(OnSale.sql("p", at: now))
                   \(filter(county: "p.origin_county_code", merchant: "p.merchant_id"))
                 ORDER BY since
