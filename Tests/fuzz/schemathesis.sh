@@ -24,8 +24,10 @@ for user in demo-admin demo-m01 demo-buyer1 ""; do
   HEADER=()
   [ -n "$user" ] && HEADER=(-H "Authorization: Bearer $(token "$user")")
   # Signing out would end the role's session early and leave the rest of its run anonymous.
+  # filter_too_much is a health check of the generator (raw PDF bodies are hard to generate
+  # within the schema), not of the server: it failed a run at random, so it is not a verdict.
   if ! schemathesis run "$BASE/openapi.yaml" --tls-verify false -c not_a_server_error "${HEADER[@]}" \
-    --exclude-operation-id signOut \
+    --exclude-operation-id signOut --suppress-health-check=filter_too_much \
     --max-examples "$EXAMPLES" --phases examples,fuzzing --seed 832 > "$DATA/report" 2>&1; then
     cat "$DATA/report"
     echo "FAIL: a 5xx answer as ${user:-nobody}"
