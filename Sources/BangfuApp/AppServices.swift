@@ -25,8 +25,7 @@ public struct AppServices: Sendable {
     let merchants: MerchantStore
     let uploads: UploadStore
     let products: ProductStore
-    let facetCache: FacetCache
-    let catalogCache: CatalogCache
+    let catalogFeed: CatalogFeed
     let certification: CertificationStore
     let webhooks: WebhookStore
     let signingKeys: SigningKeys
@@ -73,8 +72,9 @@ public struct AppServices: Sendable {
         self.uploads = UploadStore(directory: configuration.dataDirectory + "/uploads", ids: ids, engine: database.engine)
         self.products = ProductStore(engine: database.engine)
         (self.invoices, self.ratings) = (invoices, ratings)
-        self.facetCache = FacetCache(ttl: configuration.facetCacheTTL)
-        self.catalogCache = CatalogCache(ttl: configuration.catalogCacheTTL, clock: clock)
+        var catalogLogger = Logger(label: "bangfu")
+        catalogLogger.logLevel = configuration.logLevel
+        self.catalogFeed = CatalogFeed(database: database, store: products, logger: catalogLogger)
         self.certification = certification
         self.webhooks = webhooks
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))

@@ -111,6 +111,7 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
     if let interval = configuration.webhooks.pollInterval {
         app.addServices(WebhookDeliveryService(services: services, interval: interval, logger: logger))
     }
+    app.addServices(CatalogFeedService(feed: services.catalogFeed, logger: logger))
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
         try await CompletionRuleChange(services).apply(logger: logger)
@@ -118,6 +119,12 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
             let outcome = try await services.loadDemo(password: configuration.demoPassword)
             logger.notice("\(outcome)")
         }
+        // Ready only once the catalog index holds every product (progress shown on large catalogs).
+        let printer = ProgressPrinter.standardError()
+        try await services.catalogFeed.prepare(
+            progress: Progress { step, done, total in
+                if total >= 10_000 { printer.report(step, done: done, total: total) }
+            })
     }
     return app
 }
@@ -161,11 +168,10 @@ func buildRouter(services: AppServices, logger: Logger) -> Router<AppRequestCont
         .addRoutes(to: router)
     AuditController(services: services, trail: AuditTrail(services)).addRoutes(to: router)
     MerchantApplicationsController(services: services, onboarding: MerchantOnboarding(services)).addRoutes(to: router)
-    // The routes whose changes alter what the catalog shows empty its cache when they succeed:
-    // orders and refunds too (stock, sales) and ratings (`sort=rating`), so every catalog read is
-    // current in this process.
-    let catalog = router.group().add(
-        middleware: CatalogInvalidationMiddleware(cache: services.catalogCache, facets: services.facetCache))
+    // The catalog and the routes whose changes alter what it shows (orders and refunds move stock
+    // and sales, ratings `sort=rating`); the catalog index follows their changes through the
+    // database's change feed, not through these routes.
+    let catalog = router.group()
     ReferenceController(records: ReferenceRecords(services)).addRoutes(to: catalog)
     MerchantsController(services: services, directory: MerchantDirectory(services)).addRoutes(to: catalog)
     ProductsController(

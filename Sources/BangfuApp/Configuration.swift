@@ -22,10 +22,6 @@ public struct AppConfiguration: Sendable {
     /// County levels whose merchants and products the platform admits: both for a provincial
     /// platform (the default), `national` only for an 832-style national one.
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
-    /// How long facet counts of one filter are reused (0: always counted afresh).
-    public var facetCacheTTL: Duration = .seconds(5)
-    /// How long rendered public catalog pages are reused (`CatalogCache`; 0: never).
-    public var catalogCacheTTL: Duration = .seconds(1)
     /// How long one inbox stream (`GET /api/v1/notifications/stream`) stays open before the
     /// server ends it; the client reconnects with `Last-Event-ID` and misses nothing.
     public var notificationStreamDuration: Duration = .seconds(300)

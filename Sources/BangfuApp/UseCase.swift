@@ -33,6 +33,5 @@ extension UseCase {
     var passwords: PasswordHasher { services.passwords }
     var signingKeys: SigningKeys { services.signingKeys }
     var issuer: CertificateIssuer { services.issuer }
-    var facetCache: FacetCache { services.facetCache }
     var placements: PlacementQueue { services.placements }
 }

@@ -146,8 +146,6 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a request's head (BANGFU_HEAD_TIMEOUT, default 20).") var headTimeout: String?
     @Option(help: "SQLite commits: full (fsynced, survive a power loss) or normal (survive a killed process) (BANGFU_DURABILITY, default full).")
     var durability: String?
-    @Option(help: "Milliseconds rendered catalog pages are shared; 0 turns the cache off (BANGFU_CATALOG_CACHE_MS, default 1000).")
-    var catalogCacheMs: String?
     @Option(help: "Seconds one inbox event stream stays open before the client reconnects (BANGFU_NOTIFICATION_STREAM_SECONDS, default 300).")
     var notificationStreamSeconds: String?
     @Option(help: "Minutes between two passes of the reminders that fell due; 0 sends none (BANGFU_REMINDER_MINUTES, default 10).")
@@ -182,7 +180,7 @@ struct Serve: AsyncParsableCommand {
             "certificate-valid-days": certificateValidDays, "public-dir": publicDir, "catalog-dir": catalogDir,
             "bcrypt-cost": bcryptCost, "session-hours": sessionHours, "demo": demo ? "true" : nil, "demo-password": demoPassword,
             "eligible-county-levels": eligibleCountyLevels, "rate-limit": rateLimit, "head-timeout": headTimeout,
-            "durability": durability, "catalog-cache-ms": catalogCacheMs, "body-timeout": bodyTimeout,
+            "durability": durability, "body-timeout": bodyTimeout,
             "notification-stream-seconds": notificationStreamSeconds, "reminder-minutes": reminderMinutes,
             "metrics-port": metricsPort, "backup-dir": backupDir, "backup-every": backupEvery, "backup-keep": backupKeep,
             "webhook-allow-private": webhookAllowPrivate ? "true" : nil, "webhook-retry-seconds": webhookRetrySeconds,
@@ -413,7 +411,7 @@ struct CertificateCommand: AsyncParsableCommand {
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the invariants between orders, quota plans, stock and the audit log; exit 1 on any breach.")
+        abstract: "Check the invariants between orders, quota plans, stock, the audit log and the catalog index; exit 1 on any breach.")
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {

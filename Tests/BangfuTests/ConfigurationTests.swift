@@ -63,7 +63,7 @@ import Testing
         let file = try ConfigFile(
             """
             {"data-dir": "/var/lib/bangfu", "no-tls": true, "demo": false, "trusted-proxy": ["127.0.0.1", "10.0.0.0/8"],
-             "eligible-county-levels": "national", "session-hours": 2, "durability": "normal", "catalog-cache-ms": 0,
+             "eligible-county-levels": "national", "session-hours": 2, "durability": "normal",
              "backup-dir": "/var/backups/bangfu", "backup-every": "1d", "backup-keep": 28, "log-format": "json",
              "log-level": "warning", "bcrypt-cost": 12, "minimum-reserved-ratio-bp": 0, "metrics-port": 9464,
              "tls-cert": null}
@@ -72,7 +72,7 @@ import Testing
         #expect(c.dataDirectory == "/var/lib/bangfu" && !c.tls && !c.demo && c.tlsCertificate == nil)
         #expect(c.trustedProxies.map(\.description) == ["127.0.0.1", "10.0.0.0/8"])
         #expect(c.eligibleCountyLevels == [.national] && c.sessionLifetime == .seconds(7200) && !c.durableCommits)
-        #expect(c.catalogCacheTTL == .zero && c.logFormat == .json && c.logLevel == .warning && c.bcryptCost == 12)
+        #expect(c.logFormat == .json && c.logLevel == .warning && c.bcryptCost == 12)
         #expect(c.backups == BackupSettings(directory: "/var/backups/bangfu", every: .seconds(86400), keep: 28))
         #expect(c.minimumReservedRatioBp == 0 && c.metricsPort == 9464)
     }
@@ -91,14 +91,10 @@ import Testing
         #expect(c.certificateValidDays == 30 && c.alerts.slowMovingDays == 7 && c.headTimeout == .seconds(5) && c.port == 8443)
     }
 
-    @Test func onPostgreSQLTheCatalogCachesAreOffUnlessAsked() async throws {
-        let pg = try await read(["database": ["postgres://u@db/bangfu"]])
-        #expect(pg.catalogCacheTTL == .zero && pg.facetCacheTTL == .zero)
-        let asked = try await read(["database": ["postgres://u@db/bangfu"], "catalog-cache-ms": ["500"]])
-        #expect(asked.catalogCacheTTL == .milliseconds(500) && asked.facetCacheTTL == .seconds(5))
-        let sqlite = try await read()
-        #expect(sqlite.catalogCacheTTL == .seconds(1) && sqlite.facetCacheTTL == .seconds(5))
-        #expect(try await read(["catalog-cache-ms": ["0"]]).facetCacheTTL == .zero)
+    @Test func theRetiredCatalogCacheSettingIsRefused() async throws {
+        // The catalog index made the page cache unnecessary (issue 18); an old setting is named.
+        let file = try ConfigFile(#"{"catalog-cache-ms": 500}"#)
+        #expect(await refusal { try await read(["config": [file.path]]) }?.message.contains("unknown key \"catalog-cache-ms\"") == true)
     }
 
     @Test func completionRuleAndPriceThresholds() async throws {
@@ -195,7 +191,7 @@ import Testing
             "BANGFU_CERTIFICATE_EXPIRING_DAYS", "BANGFU_MINIMUM_RESERVED_RATIO_BP", "BANGFU_BCRYPT_COST",
             "BANGFU_SESSION_HOURS", "BANGFU_DEMO", "BANGFU_DEMO_PASSWORD", "BANGFU_ELIGIBLE_COUNTY_LEVELS",
             "BANGFU_RATE_LIMIT", "BANGFU_HEAD_TIMEOUT", "BANGFU_BODY_TIMEOUT", "BANGFU_DURABILITY",
-            "BANGFU_CATALOG_CACHE_MS", "BANGFU_TRUSTED_PROXIES", "BANGFU_METRICS_PORT", "BANGFU_BACKUP_DIR",
+            "BANGFU_TRUSTED_PROXIES", "BANGFU_METRICS_PORT", "BANGFU_BACKUP_DIR",
             "BANGFU_BACKUP_EVERY", "BANGFU_BACKUP_KEEP",
         ] {
             #expect(names.contains(name), "\(name)")

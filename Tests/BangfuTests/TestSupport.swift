@@ -46,7 +46,6 @@ struct TestApp {
         configuration.tls = tls
         configuration.port = 0
         configuration.logLevel = .warning
-        configuration.facetCacheTTL = .zero
         configuration.rateLimitPerMinute = 0  // RateLimitTests turns it on
         // Inbox streams end soon, so a sweep over every route never waits on one.
         configuration.notificationStreamDuration = .milliseconds(400)

@@ -16,6 +16,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$BIN" migrate --data-dir "$DATA" --database "$URL" --log-level warning
 "$BIN" seed --data-dir "$DATA" --database "$URL" --products 50 --merchants 3 --buyers 61 --buyer-password 'scale out 2026' --log-level warning
+echo 'scale admin 2026' | "$BIN" user add --data-dir "$DATA" --database "$URL" --role admin --username scaleadmin --log-level warning >/dev/null
 for port in 18461 18462; do
   "$BIN" serve --data-dir "$DATA" --database "$URL" --port $port --log-level warning &
   PIDS+=($!)
@@ -80,6 +81,26 @@ curl -sk -o /dev/null "$(server 1)/api/v1/orders" -H "Authorization: Bearer $T1"
   -H "Idempotency-Key: cross-read" -d "{\"items\":[{\"productId\":\"$OTHER\",\"quantity\":3}]}"
 AFTER=$(stock 0)
 [ "$AFTER" = "$((BEFORE - 3))" ] || fail "the other process showed stock $AFTER after the order (was $BEFORE)"
+
+echo "a merchant suspended through one process, hidden at once from the other's listing and facets..."
+ADMIN=$(curl -sk "$(server 1)/api/v1/sessions" -H 'Content-Type: application/json' \
+  -d '{"username":"scaleadmin","password":"scale admin 2026"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+MERCHANT=$(psql "$URL" -tAc "SELECT merchant_id FROM products WHERE id = '$OTHER'")
+ON_SALE="status = 'listed' AND merchant_active = 1 AND certificate_expires_at > (extract(epoch from now()) * 1000)::bigint"
+HIDDEN=$(psql "$URL" -tAc "SELECT COUNT(*) FROM products WHERE merchant_id = '$MERCHANT' AND $ON_SALE")
+listed() { curl -sk "$(server $1)/api/v1/products?limit=1" | python3 -c 'import json,sys; print(sum(c["count"] for c in json.load(sys.stdin)["facets"]["category"]))'; }
+BEFORE=$(listed 0)
+[ "$HIDDEN" -gt 0 ] && [ "$BEFORE" = "$(psql "$URL" -tAc "SELECT COUNT(*) FROM products WHERE $ON_SALE")" ] || fail "listing counted $BEFORE"
+curl -sk -o /dev/null -w '%{http_code}' "$(server 1)/api/v1/merchants/$MERCHANT/suspension" -H "Authorization: Bearer $ADMIN" \
+  -H 'Content-Type: application/json' -d '{"reason":"scale-out test"}' | grep -q '^20' || fail "suspension refused"
+T0=$(date +%s%N)
+AFTER=$(listed 0)
+ELAPSED=$(( ($(date +%s%N) - T0) / 1000000 ))
+[ "$AFTER" = "$((BEFORE - HIDDEN))" ] || fail "the other process listed $AFTER products after the suspension (want $((BEFORE - HIDDEN)))"
+[ "$ELAPSED" -lt 100 ] || fail "the other process took $ELAPSED ms to answer"
+echo "  answered by the other process in $ELAPSED ms, $HIDDEN products hidden"
+curl -sk -o /dev/null -X DELETE "$(server 0)/api/v1/merchants/$MERCHANT/suspension" -H "Authorization: Bearer $ADMIN"
+[ "$(listed 1)" = "$BEFORE" ] || fail "the reinstated merchant's products did not come back at once"
 
 for p in "${PIDS[@]}"; do kill $p; done; wait 2>/dev/null || true; PIDS=()
 "$BIN" check --data-dir "$DATA" --database "$URL" --log-level warning

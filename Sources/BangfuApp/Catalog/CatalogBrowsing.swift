@@ -19,36 +19,39 @@ struct CatalogBrowsing: UseCase {
     }
 
     /// One page of the products on sale after `after` in `sort` order, with the facet counts of
-    /// the whole filtered set, and the instant the page stops being true (its earliest
-    /// certificate expiry).
+    /// the whole filtered set (each facet with the other filters applied), answered by the
+    /// catalog index after it has caught up with every committed change; the page's rows (stock
+    /// and all) are then read from the database.
     func page(
         _ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, paging: Paging, tag: String
-    ) async throws -> (list: CatalogDTO.ListOutput, deadline: Date?) {
+    ) async throws -> CatalogDTO.ListOutput {
+        let feed = services.catalogFeed
+        try await feed.catchUp()
         let now = clock.now
-        let rows = try await database.read { db in
-            try await store.publicProducts(filter, sort: sort, after: after, limit: paging.fetchLimit, now: now, in: db)
+        let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
+        let (hits, facets, names) = feed.read { index, names in
+            (index.page(query, now: now.millis), index.facets(filter, now: now.millis), names)
         }
-        let (database, products) = (self.database, store)
-        let facets = try await facetCache.facets(for: filter) {
-            try await database.read { db in try await products.facets(filter, now: now, in: db) }
-        }
+        let store = self.store, ids = hits.map(\.id)
+        let found = try await database.read { db in try await store.products(ids: ids, in: db) }
+        let byId = Dictionary(found.map { ($0.product.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = hits.compactMap { hit in byId[hit.id].map { ($0, hit.position) } }
         let page = Page(
             rows, paging, tag: tag, position: { "\($0.1.key)|\($0.1.createdAt)|\($0.1.id)" },
             item: { CatalogDTO.ProductOutput($0.0, now: now) })
-        let list = CatalogDTO.ListOutput(
+        func counts(_ counts: [CatalogIndex.Count], _ label: (String) -> String) -> [ProductStore.FacetCount] {
+            counts.map { ProductStore.FacetCount(key: $0.key, label: label($0.key), count: $0.count) }
+        }
+        return CatalogDTO.ListOutput(
             items: page.items, nextCursor: page.nextCursor,
             facets: .init(
-                category: facets.category,
-                county: facets.county,
-                label: facets.label))
-        return (list, rows.prefix(paging.limit).compactMap { $0.0.product.certificateExpiresAt }.min())
+                category: counts(facets.category) { names.categories[$0] ?? $0 },
+                county: counts(facets.county) { names.counties[$0] ?? $0 },
+                label: counts(facets.label) { ProductLabel(rawValue: $0)?.chineseName ?? $0 }))
     }
 
-    /// A product's detail with its images, if the viewer may see it; whether it is on sale (then
-    /// it looks the same to everyone) and until when (its certificate's expiry).
-    func detail(_ id: String, viewer: Identity?) async throws
-        -> (product: CatalogDTO.ProductOutput, onSale: Bool, deadline: Date?)
-    {
+    /// A product's detail with its images, if the viewer may see it.
+    func detail(_ id: String, viewer: Identity?) async throws -> CatalogDTO.ProductOutput {
         let now = clock.now
         let store = self.store
         let found = try await database.read { db in
@@ -64,7 +67,7 @@ struct CatalogBrowsing: UseCase {
         output.unitPrice = row.product.perKgFen.map {
             CatalogDTO.UnitPrice(perKgFen: $0, categoryMedianPerKgFen: median?.medianPerKgFen)
         }
-        return (output, OnSale.isOnSale(row.product, now: now), row.product.certificateExpiresAt)
+        return output
     }
 
     /// The prices of a product the viewer may see, oldest first.

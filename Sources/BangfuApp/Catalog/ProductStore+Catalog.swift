@@ -47,7 +47,7 @@ extension ProductStore {
     }
 
     /// A keyset position: the sort key (score or price or sales or time), the time, the id.
-    struct Position: Sendable {
+    struct Position: Sendable, Equatable {
         var key: Int64
         var createdAt: Int64
         var id: String

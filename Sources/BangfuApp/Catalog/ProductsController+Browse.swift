@@ -37,13 +37,7 @@ extension ProductsController {
         let after = try paging.position.map(Self.position)
         // A query with nothing searchable in it (only punctuation) matches nothing.
         if hasQuery && filter.query == nil { return try .json(CatalogDTO.ListOutput.empty) }
-        let (query, order) = (filter, sort)
-        // The page depends only on the query string, not on who asks: rendered pages are shared.
-        let body = try await services.catalogCache.page("list?" + (request.uri.query ?? "")) {
-            let page = try await browsing.page(query, sort: order, after: after, paging: paging, tag: tag)
-            return (try Response.jsonBytes(page.list), page.deadline)
-        }
-        return .json(bytes: body)
+        return try .json(try await browsing.page(filter, sort: sort, after: after, paging: paging, tag: tag))
     }
 
     static func price(_ raw: String?, _ field: String) throws -> Int64? {

@@ -78,16 +78,7 @@ struct ProductsController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        // A product on sale looks the same to everyone, so its rendered detail is shared.
-        let key = "product/" + id
-        if let body = services.catalogCache.cached(key) { return .json(bytes: body) }
-        let generation = services.catalogCache.generation
-        let detail = try await browsing.detail(id, viewer: context.identity)
-        let body = try Response.jsonBytes(detail.product)
-        if detail.onSale {
-            services.catalogCache.store(key, body: body, deadline: detail.deadline, generation: generation)
-        }
-        return .json(bytes: body)
+        return try .json(try await browsing.detail(id, viewer: context.identity))
     }
 
     @Sendable func priceHistory(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -34,7 +34,7 @@ enum ConfigurationSettings {
         Setting("minimum-reserved-ratio-bp"), Setting("filing-deadline"), Setting("require-invoice"), Setting("completion-rule"), Setting("price-outlier-percent"), Setting("price-jump-percent"), Setting("bcrypt-cost"), Setting("session-hours"),
         Setting("demo", flag: true), Setting("demo-password", secret: true),
         Setting("eligible-county-levels", list: true), Setting("rate-limit"), Setting("head-timeout"),
-        Setting("body-timeout"), Setting("durability"), Setting("catalog-cache-ms"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
+        Setting("body-timeout"), Setting("durability"), Setting("notification-stream-seconds"), Setting("reminder-minutes"),
         Setting("trusted-proxy", environment: "BANGFU_TRUSTED_PROXIES", list: true), Setting("metrics-port"),
         Setting("backup-dir"), Setting("backup-every"), Setting("backup-keep"),
         Setting("webhook-allow-private", flag: true), Setting("webhook-retry-seconds"), Setting("webhook-ca-file"),
@@ -102,14 +102,6 @@ enum ConfigurationSettings {
             c.bodyTimeout = .seconds(seconds)
         }
         c.durableCommits = try values.parse("durability", expected: "full or normal", { ["full": true, "normal": false][$0] }) ?? c.durableCommits
-        if let ms = try values.parse("catalog-cache-ms", expected: "a number of milliseconds 0-60000", within(0...60_000)) {
-            c.catalogCacheTTL = .milliseconds(ms)
-            if ms == 0 { c.facetCacheTTL = .zero }
-        } else if c.databaseURL != nil {
-            // Another process's change cannot empty this one's caches: on PostgreSQL every catalog
-            // read goes to the database unless the operator, running one process, says otherwise.
-            (c.catalogCacheTTL, c.facetCacheTTL) = (.zero, .zero)
-        }
         if let seconds = try values.parse(
             "notification-stream-seconds", expected: "a number of seconds 1-3600", within(1...3600))
         {

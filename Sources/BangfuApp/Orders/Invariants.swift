@@ -201,6 +201,6 @@ extension Invariants {
 extension AppServices {
     /// The problems `bangfu check` reports; empty when every invariant holds.
     public func checkInvariants() async throws -> [String] {
-        try await Invariants(services: self).problems()
+        try await Invariants(services: self).problems() + CatalogCheck(self).problems()
     }
 }

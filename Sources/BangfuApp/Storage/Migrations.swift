@@ -493,6 +493,104 @@ enum Migrations {
                 "CREATE INDEX products_idle ON products ((COALESCE(last_ordered_at, created_at)))"
             ]
         },
+        Migration(version: 22, name: "catalog change feed") { engine in
+            catalogFeed(engine)
+        },
+    ]
+
+    /// The catalog's change feed (issue 18): every committed change of what the catalog index
+    /// holds appends a row, by trigger, in the transaction that makes it, so no write path can
+    /// forget it and every process reads the same sequence (`CatalogFeed`). A product's row is
+    /// named by its id; a change of category or county names by `names`. Stock and held units
+    /// are not in the index (pages read them from `products`), so an order placed writes none.
+    private static func catalogFeed(_ engine: DatabaseEngine) -> [String] {
+        let watched = [
+            "status", "merchant_active", "certificate_expires_at", "category_id", "top_category_id",
+            "origin_county_code", "labels", "price_fen", "sales", "merchant_rating", "search_text", "title", "created_at",
+        ]
+        switch engine {
+        case .sqlite:
+            let at = "CAST(strftime('%s', 'now') AS INTEGER) * 1000"
+            let changed = watched.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
+            func names(_ table: String) -> [String] {
+                [
+                    """
+                    CREATE TRIGGER \(table)_catalog_insert AFTER INSERT ON \(table)
+                    BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('names', '', \(at)); END
+                    """,
+                    """
+                    CREATE TRIGGER \(table)_catalog_update AFTER UPDATE OF name ON \(table)
+                    BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('names', '', \(at)); END
+                    """,
+                ]
+            }
+            return [
+                """
+                CREATE TABLE catalog_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                  key TEXT NOT NULL, at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TRIGGER products_catalog_insert AFTER INSERT ON products
+                BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('product', NEW.id, \(at)); END
+                """,
+                """
+                CREATE TRIGGER products_catalog_update AFTER UPDATE ON products WHEN \(changed)
+                BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('product', NEW.id, \(at)); END
+                """,
+                """
+                CREATE TRIGGER products_catalog_delete AFTER DELETE ON products
+                BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('product', OLD.id, \(at)); END
+                """,
+            ] + names("counties") + names("categories") + catalogFeedState
+        case .postgres:
+            let at = "(extract(epoch from now()) * 1000)::bigint"
+            let changed = watched.map { "OLD.\($0) IS DISTINCT FROM NEW.\($0)" }.joined(separator: " OR ")
+            return [
+                """
+                CREATE TABLE catalog_changes (seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,
+                  at BIGINT NOT NULL)
+                """,
+                """
+                CREATE FUNCTION catalog_product_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF TG_OP = 'DELETE' THEN
+                    INSERT INTO catalog_changes (kind, key, at) VALUES ('product', OLD.id, \(at));
+                  ELSE
+                    INSERT INTO catalog_changes (kind, key, at) VALUES ('product', NEW.id, \(at));
+                  END IF;
+                  RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER products_catalog_insert AFTER INSERT OR DELETE ON products
+                FOR EACH ROW EXECUTE FUNCTION catalog_product_change()
+                """,
+                """
+                CREATE TRIGGER products_catalog_update AFTER UPDATE ON products
+                FOR EACH ROW WHEN (\(changed)) EXECUTE FUNCTION catalog_product_change()
+                """,
+                """
+                CREATE FUNCTION catalog_names_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('names', '', \(at)); RETURN NULL; END $$
+                """,
+                """
+                CREATE TRIGGER counties_catalog AFTER INSERT OR UPDATE OF name ON counties
+                FOR EACH STATEMENT EXECUTE FUNCTION catalog_names_change()
+                """,
+                """
+                CREATE TRIGGER categories_catalog AFTER INSERT OR UPDATE OF name ON categories
+                FOR EACH STATEMENT EXECUTE FUNCTION catalog_names_change()
+                """,
+            ] + catalogFeedState
+        }
+    }
+
+    /// Old changes are pruned by age; `pruned_through` tells a process that slept past them to
+    /// rebuild its index instead of reading a feed with pieces missing.
+    private static let catalogFeedState = [
+        "CREATE INDEX catalog_changes_at ON catalog_changes (at)",
+        "CREATE TABLE catalog_feed (id BIGINT PRIMARY KEY, pruned_through BIGINT NOT NULL)",
+        "INSERT INTO catalog_feed (id, pruned_through) VALUES (1, 0)",
     ]
 
     /// The audit log is append-only for the application: the database itself refuses UPDATE and

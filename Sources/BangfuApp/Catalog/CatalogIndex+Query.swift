@@ -1,0 +1,236 @@
+import BitCollections
+
+/// Answering a listing from the index: the same products, order, cursors and relevance as the SQL
+/// of `ProductStore.publicProducts`, which stays as the reference `bangfu check` compares with.
+extension CatalogIndex {
+    struct Query: Sendable {
+        var filter = ProductFilter()
+        var sort: ProductSort = .newest
+        var after: ProductStore.Position?
+        var limit = 20
+    }
+
+    struct Hit: Sendable, Equatable {
+        var id: String
+        var position: ProductStore.Position
+    }
+
+    struct Count: Sendable, Equatable {
+        var key: String
+        var count: Int64
+    }
+
+    /// Disjunctive counts: each facet counts the products that pass every other filter, so a
+    /// buyer who picked one county still sees how many products the other counties hold.
+    struct Facets: Sendable, Equatable {
+        var category: [Count] = []
+        var county: [Count] = []
+        var label: [Count] = []
+    }
+
+    enum Facet: Sendable { case category, county, label }
+
+    /// Up to `query.limit` products after `query.after` in the sort's order.
+    func page(_ query: Query, now: Int64) -> [Hit] {
+        let filter = query.filter
+        let found = query.filter.query.map(searchDocuments)
+        let set = bits(filter, except: nil)
+        let first = filter.query?.pieces.first.map { Array($0.utf8) }
+        var ranking = Ranking(index: self, sort: query.sort, limit: max(query.limit, 0), first: first)
+        if let after = query.after {
+            ranking.after = Ranking.Entry(key: after.key, created: after.createdAt, id: after.id)
+        }
+        forEach(set, found, filter, now: now) { ranking.offer($0) }
+        return ranking.best.map { entry in
+            Hit(id: entry.id, position: .init(key: entry.key, createdAt: entry.created, id: entry.id))
+        }
+    }
+
+    /// The facet counts of the products `filter` selects.
+    func facets(_ filter: ProductFilter, now: Int64) -> Facets {
+        let found = filter.query.map(searchDocuments)
+        var facets = Facets()
+        let narrowed = filter.categoryId != nil || filter.countyCode != nil || filter.label != nil
+        if !narrowed {
+            let all = tally(bits(filter, except: nil), found, filter, now: now)
+            return Facets(category: all.category, county: all.county, label: all.label)
+        }
+        facets.category = tally(bits(filter, except: .category), found, filter, now: now).category
+        facets.county = tally(bits(filter, except: .county), found, filter, now: now).county
+        facets.label = tally(bits(filter, except: .label), found, filter, now: now).label
+        return facets
+    }
+
+    // MARK: Candidates
+
+    /// The products that may be on sale and pass the category, county and label filters (but the
+    /// one `except` names).
+    private func bits(_ filter: ProductFilter, except: Facet?) -> BitSet {
+        var set = listable
+        if except != .category, let category = filter.categoryId { set.formIntersection(byCategory[category] ?? BitSet()) }
+        if except != .county, let code = filter.countyCode { set.formIntersection(byCounty[code] ?? BitSet()) }
+        if except != .label, let label = filter.label { set.formIntersection(byLabel[label] ?? BitSet()) }
+        return set
+    }
+
+    /// Calls `body` with every document in `set` (and in `found`, when a query found some) whose
+    /// certificate is valid at `now` and whose price is in the filter's range.
+    private func forEach(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64, _ body: (Int) -> Void) {
+        let low = filter.minPriceFen ?? .min
+        let high = filter.maxPriceFen ?? .max
+        func accept(_ doc: Int) -> Bool {
+            expiry[doc] > now && price[doc] >= low && price[doc] <= high
+        }
+        if let found {
+            for doc in found where set.contains(Int(doc)) && accept(Int(doc)) { body(Int(doc)) }
+        } else {
+            for doc in set where accept(doc) { body(doc) }
+        }
+    }
+
+    /// The documents holding every term of `query` and containing each of its longer pieces.
+    private func searchDocuments(_ query: SearchTerms.Query) -> [Int32] {
+        let lists = query.terms.map { postings[$0] ?? [] }.sorted { $0.count < $1.count }
+        guard var result = lists.first else { return [] }
+        for other in lists.dropFirst() where !result.isEmpty { result = Self.intersect(result, other) }
+        // A piece of one or two characters is itself a term; longer ones may have their bigrams apart.
+        let long = query.pieces.filter { $0.count > 2 }.map { Array($0.utf8) }
+        if !long.isEmpty {
+            result = result.filter { doc in long.allSatisfy { Self.contains(searchBytes[Int(doc)], $0) } }
+        }
+        return result
+    }
+
+    private func tally(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64) -> Facets {
+        var categories = [Int64](repeating: 0, count: names.values.count)
+        var counties = [Int64](repeating: 0, count: countyNames.values.count)
+        var labels = [Int64](repeating: 0, count: min(labelNames.values.count, 32))
+        forEach(set, found, filter, now: now) { doc in
+            categories[Int(topCategory[doc])] += 1
+            counties[Int(county[doc])] += 1
+            var mask = labelMask[doc]
+            while mask != 0 {
+                labels[mask.trailingZeroBitCount] += 1
+                mask &= mask - 1
+            }
+        }
+        func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
+            zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+        }
+        return Facets(
+            category: counts(categories, names.values), county: counts(counties, countyNames.values),
+            label: counts(labels, labelNames.values))
+    }
+
+    // MARK: Ordering
+
+    /// The best `limit` documents after the cursor, kept sorted as candidates are offered.
+    private struct Ranking {
+        struct Entry {
+            var key: Int64
+            var created: Int64
+            var id: String
+        }
+
+        let index: CatalogIndex
+        let sort: ProductSort
+        let limit: Int
+        /// The query's first piece, which relevance looks for in the title and the merchant's name.
+        let first: [UInt8]?
+        var after: Entry?
+        var best: [Entry] = []
+
+        init(index: CatalogIndex, sort: ProductSort, limit: Int, first: [UInt8]?) {
+            self.index = index
+            self.sort = sort
+            self.limit = limit
+            self.first = first
+            best.reserveCapacity(limit + 1)
+        }
+
+        func key(_ doc: Int) -> Int64 {
+            switch sort {
+            case .relevance:
+                guard let first else { return 0 }
+                return (CatalogIndex.contains(index.titleBytes[doc], first) ? 2 : 0)
+                    + (CatalogIndex.contains(index.merchantBytes[doc], first) ? 1 : 0)
+            case .newest: return index.created[doc]
+            case .priceAsc, .priceDesc: return index.price[doc]
+            case .sales: return index.sales[doc]
+            case .rating: return index.rating[doc]
+            }
+        }
+
+        /// Whether `a` comes before `b`: relevance by score, time, id, all descending; price
+        /// ascending by price then id; every other order by its key then id, descending.
+        func precedes(_ a: Entry, _ b: Entry) -> Bool {
+            switch sort {
+            case .priceAsc:
+                return a.key != b.key ? a.key < b.key : a.id < b.id
+            case .relevance:
+                if a.key != b.key { return a.key > b.key }
+                if a.created != b.created { return a.created > b.created }
+                return a.id > b.id
+            case .newest, .priceDesc, .sales, .rating:
+                return a.key != b.key ? a.key > b.key : a.id > b.id
+            }
+        }
+
+        mutating func offer(_ doc: Int) {
+            let entry = Entry(key: key(doc), created: index.created[doc], id: index.ids[doc])
+            if let after, !precedes(after, entry) { return }
+            if best.count >= limit {
+                guard let worst = best.last, precedes(entry, worst) else { return }
+            }
+            var (low, high) = (0, best.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if precedes(best[mid], entry) { low = mid + 1 } else { high = mid }
+            }
+            best.insert(entry, at: low)
+            if best.count > limit { best.removeLast() }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func intersect(_ a: [Int32], _ b: [Int32]) -> [Int32] {
+        var result: [Int32] = []
+        result.reserveCapacity(min(a.count, b.count))
+        var (i, j) = (0, 0)
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                result.append(a[i])
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return result
+    }
+
+    /// Whether `needle` occurs in `haystack` (UTF-8 of normalized text, so a byte match is a
+    /// character match).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let head = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        var start = 0
+        let last = haystack.count - needle.count
+        while start <= last {
+            if haystack[start] == head {
+                var matched = true
+                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,187 @@
+import BitCollections
+
+/// A product as the catalog index holds it: what filters, sorts, counts and searches read. The
+/// row in `products` stays the source of truth; this is a copy kept current by `CatalogFeed`.
+struct IndexedProduct: Sendable, Equatable {
+    var id: String
+    var categoryId: String
+    var topCategoryId: String
+    var countyCode: String
+    var labels: [String]
+    var listed: Bool
+    var merchantActive: Bool
+    /// Milliseconds; nil without a valid certificate.
+    var certificateExpiresAt: Int64?
+    var priceFen: Int64
+    var sales: Int64
+    var merchantRating: Int64
+    var createdAt: Int64
+    /// `SearchTerms.normalize` of the title, the description and the merchant's name (`search_text`).
+    var searchText: String
+    /// The normalized title and merchant name, which relevance ranks by.
+    var title: String
+    var merchantName: String
+}
+
+/// The public catalog in memory (issue 18): listing, search, facet counts and every sort answered
+/// without scanning the database. Each product has a dense document number; a bit set per
+/// category (leaf and top level), county and label, and one of the products that may be on sale
+/// (listed, merchant active, holding a certificate) select candidates; postings of the search
+/// terms (`SearchTerms`) find a query's candidates; per-document arrays give the sort keys. The
+/// certificate expiry is compared with the clock on every read, so expiry hides a product at its
+/// instant with nothing to sweep. Pure: no database, no clock of its own.
+struct CatalogIndex: Sendable {
+    private(set) var ids: [String] = []
+    private(set) var documents: [String: Int32] = [:]
+    private(set) var products: [IndexedProduct?] = []
+    private(set) var price: [Int64] = []
+    private(set) var sales: [Int64] = []
+    private(set) var rating: [Int64] = []
+    private(set) var created: [Int64] = []
+    /// Certificate expiry in milliseconds; `Int64.min` without a certificate.
+    private(set) var expiry: [Int64] = []
+    private(set) var topCategory: [Int32] = []
+    private(set) var county: [Int32] = []
+    private(set) var labelMask: [UInt32] = []
+    private(set) var searchBytes: [[UInt8]] = []
+    private(set) var titleBytes: [[UInt8]] = []
+    private(set) var merchantBytes: [[UInt8]] = []
+
+    private(set) var listable = BitSet()
+    private(set) var byCategory: [String: BitSet] = [:]
+    private(set) var byCounty: [String: BitSet] = [:]
+    private(set) var byLabel: [String: BitSet] = [:]
+    private(set) var postings: [String: [Int32]] = [:]
+    private(set) var names = Interned()
+    private(set) var countyNames = Interned()
+    private(set) var labelNames = Interned()
+
+    /// Changes applied so far; a cached answer is exact while the version it was computed at holds.
+    private(set) var version: UInt64 = 0
+
+    /// Products held (on sale or not).
+    private(set) var count = 0
+
+    /// Strings numbered in order of first sight, so arrays of counts can be indexed by them.
+    struct Interned: Sendable {
+        private(set) var values: [String] = []
+        private var numbers: [String: Int32] = [:]
+        mutating func number(_ value: String) -> Int32 {
+            if let known = numbers[value] { return known }
+            let next = Int32(values.count)
+            values.append(value)
+            numbers[value] = next
+            return next
+        }
+    }
+
+    // MARK: Changes
+
+    /// Adds `product` or replaces the product of the same id.
+    mutating func upsert(_ product: IndexedProduct) {
+        version &+= 1
+        let doc: Int32
+        if let known = documents[product.id] {
+            doc = known
+            unlink(doc)
+        } else {
+            doc = Int32(ids.count)
+            documents[product.id] = doc
+            ids.append(product.id)
+            products.append(nil)
+            price.append(0)
+            sales.append(0)
+            rating.append(0)
+            created.append(0)
+            expiry.append(.min)
+            topCategory.append(0)
+            county.append(0)
+            labelMask.append(0)
+            searchBytes.append([])
+            titleBytes.append([])
+            merchantBytes.append([])
+        }
+        link(product, doc)
+    }
+
+    /// Forgets the product `id` (a row gone from `products`).
+    mutating func remove(id: String) {
+        guard let doc = documents[id] else { return }
+        version &+= 1
+        unlink(doc)
+    }
+
+    /// The product as held, for `bangfu check`.
+    func product(id: String) -> IndexedProduct? {
+        documents[id].flatMap { products[Int($0)] }
+    }
+
+    /// Every product held, for `bangfu check`.
+    var allProducts: [IndexedProduct] { products.compactMap { $0 } }
+
+    private mutating func link(_ product: IndexedProduct, _ doc: Int32) {
+        let i = Int(doc)
+        products[i] = product
+        count += 1
+        price[i] = product.priceFen
+        sales[i] = product.sales
+        rating[i] = product.merchantRating
+        created[i] = product.createdAt
+        expiry[i] = product.certificateExpiresAt ?? .min
+        topCategory[i] = names.number(product.topCategoryId)
+        county[i] = countyNames.number(product.countyCode)
+        var mask: UInt32 = 0
+        for label in product.labels {
+            let number = labelNames.number(label)
+            if number < 32 { mask |= 1 << UInt32(number) }
+        }
+        labelMask[i] = mask
+        searchBytes[i] = Array(product.searchText.utf8)
+        titleBytes[i] = Array(product.title.utf8)
+        merchantBytes[i] = Array(product.merchantName.utf8)
+        if product.listed && product.merchantActive && product.certificateExpiresAt != nil { listable.insert(i) }
+        for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: BitSet()].insert(i) }
+        byCounty[product.countyCode, default: BitSet()].insert(i)
+        for label in Set(product.labels) { byLabel[label, default: BitSet()].insert(i) }
+        for term in SearchTerms.documentTerms(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
+    }
+
+    private mutating func unlink(_ doc: Int32) {
+        let i = Int(doc)
+        guard let old = products[i] else { return }
+        products[i] = nil
+        count -= 1
+        listable.remove(i)
+        for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
+        byCounty[old.countyCode]?.remove(i)
+        for label in Set(old.labels) { byLabel[label]?.remove(i) }
+        for term in SearchTerms.documentTerms(old.searchText) {
+            Self.remove(doc, from: &postings[term, default: []])
+            if postings[term]?.isEmpty == true { postings[term] = nil }
+        }
+    }
+
+    private static func insert(_ doc: Int32, into list: inout [Int32]) {
+        if let last = list.last, last >= doc {
+            let at = lowerBound(doc, in: list)
+            if at < list.count, list[at] == doc { return }
+            list.insert(doc, at: at)
+        } else {
+            list.append(doc)
+        }
+    }
+
+    private static func remove(_ doc: Int32, from list: inout [Int32]) {
+        let at = lowerBound(doc, in: list)
+        if at < list.count, list[at] == doc { list.remove(at: at) }
+    }
+
+    private static func lowerBound(_ doc: Int32, in list: [Int32]) -> Int {
+        var (low, high) = (0, list.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if list[mid] < doc { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}

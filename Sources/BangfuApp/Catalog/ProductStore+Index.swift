@@ -1,0 +1,117 @@
+import Foundation
+import SQLKit
+
+/// What the catalog index reads: products as `IndexedProduct`, the change feed (migration 22) and
+/// the names of categories and counties its facets show.
+extension ProductStore {
+    private static let indexSelect = """
+        SELECT p.id, p.category_id, p.top_category_id, p.origin_county_code, p.labels, p.status, p.merchant_active,
+          p.certificate_expires_at, p.price_fen, p.sales, p.merchant_rating, p.created_at, p.search_text, p.title,
+          (SELECT company_name FROM merchants WHERE id = p.merchant_id) AS merchant_name
+        FROM products p
+        """
+
+    /// Up to `limit` products after `id` in id order (building the index in chunks).
+    func indexed(after id: String, limit: Int, in db: any SQLDatabase) async throws -> [IndexedProduct] {
+        try await db.raw("\(unsafeRaw: Self.indexSelect) WHERE p.id > \(bind: id) ORDER BY p.id LIMIT \(literal: limit)")
+            .all().map(Self.indexed)
+    }
+
+    /// The products of `ids` that exist.
+    func indexed(ids: [String], in db: any SQLDatabase) async throws -> [IndexedProduct] {
+        guard !ids.isEmpty else { return [] }
+        return try await db.raw("\(unsafeRaw: Self.indexSelect) WHERE p.id IN (\(binds: ids))").all().map(Self.indexed)
+    }
+
+    /// The rows of `ids` that exist, in no particular order (a page the index chose).
+    func products(ids: [String], in db: any SQLDatabase) async throws -> [ProductRow] {
+        guard !ids.isEmpty else { return [] }
+        return try await db.raw("\(unsafeRaw: Self.select) WHERE p.id IN (\(binds: ids))").all().map(Self.row)
+    }
+
+    private static func indexed(_ row: any SQLRow) throws -> IndexedProduct {
+        func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+        func number(_ column: String) throws -> Int64 { try row.decode(column: column, as: Int64.self) }
+        let labels = try text("labels")
+        return IndexedProduct(
+            id: try text("id"), categoryId: try text("category_id"), topCategoryId: try text("top_category_id"),
+            countyCode: try text("origin_county_code"),
+            labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init),
+            listed: try text("status") == ProductStatus.listed.rawValue, merchantActive: try number("merchant_active") != 0,
+            certificateExpiresAt: try row.decode(column: "certificate_expires_at", as: Int64?.self),
+            priceFen: try number("price_fen"), sales: try number("sales"), merchantRating: try number("merchant_rating"),
+            createdAt: try number("created_at"), searchText: try text("search_text"),
+            title: SearchTerms.normalize(try text("title")),
+            merchantName: SearchTerms.normalize(try row.decode(column: "merchant_name", as: String?.self) ?? ""))
+    }
+
+    struct CatalogChange: Sendable, Equatable {
+        var seq: Int64
+        var kind: String
+        var key: String
+    }
+
+    /// Changes after `seq`, and those of `missing` (sequence numbers skipped so far, which a
+    /// transaction still open may yet commit), in order; and how far the feed was pruned.
+    func catalogChanges(after seq: Int64, missing: [Int64], limit: Int, in db: any SQLDatabase) async throws
+        -> (changes: [CatalogChange], prunedThrough: Int64)
+    {
+        var query: SQLQueryString = "SELECT seq, kind, key FROM catalog_changes WHERE seq > \(bind: seq)"
+        if !missing.isEmpty { query += " OR seq IN (\(binds: missing))" }
+        query += " ORDER BY seq LIMIT \(literal: limit)"
+        let changes = try await db.raw(query).all().map { row in
+            CatalogChange(
+                seq: try row.decode(column: "seq", as: Int64.self), kind: try row.decode(column: "kind", as: String.self),
+                key: try row.decode(column: "key", as: String.self))
+        }
+        let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
+            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
+        return (changes, pruned)
+    }
+
+    /// The feed's head (the last sequence number written, or pruned) and the numbers present in the
+    /// `window` below it (pruned ones count as present).
+    func catalogFeedHead(window: Int64, in db: any SQLDatabase) async throws -> (head: Int64, present: Set<Int64>) {
+        let written = try await db.raw("SELECT MAX(seq) AS head FROM catalog_changes").first()
+            .flatMap { try $0.decode(column: "head", as: Int64?.self) } ?? 0
+        let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
+            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
+        let head = max(written, pruned)
+        var present = Set(
+            try await db.raw("SELECT seq FROM catalog_changes WHERE seq > \(bind: head - window) AND seq <= \(bind: head)")
+                .all().map { try $0.decode(column: "seq", as: Int64.self) })
+        if pruned > head - window { present.formUnion((head - window + 1)...pruned) }
+        return (head, present)
+    }
+
+    func productCount(in db: any SQLDatabase) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM products").first().map { try $0.decode(column: "n", as: Int.self) } ?? 0
+    }
+
+    /// Deletes changes written before `before` (milliseconds) and records how far it went.
+    func pruneCatalogChanges(before: Int64, in db: any SQLDatabase) async throws {
+        let last = try await db.raw("SELECT MAX(seq) AS last FROM catalog_changes WHERE at < \(bind: before)").first()
+            .flatMap { try $0.decode(column: "last", as: Int64?.self) }
+        guard let last else { return }
+        try await db.raw("DELETE FROM catalog_changes WHERE seq <= \(bind: last)").run()
+        try await db.raw(
+            "UPDATE catalog_feed SET pruned_through = \(bind: last) WHERE id = 1 AND pruned_through < \(bind: last)"
+        ).run()
+    }
+
+    /// The names facets show: categories by id, counties by code.
+    func facetNames(in db: any SQLDatabase) async throws -> (categories: [String: String], counties: [String: String]) {
+        func names(_ sql: SQLQueryString) async throws -> [String: String] {
+            let rows = try await db.raw(sql).all()
+            var result: [String: String] = [:]
+            for row in rows {
+                result[try row.decode(column: "key", as: String.self)] = try row.decode(column: "name", as: String.self)
+            }
+            return result
+        }
+        return (
+            try await names("SELECT id AS \"key\", name FROM categories"),
+            try await names("SELECT code AS \"key\", name FROM counties")
+        )
+    }
+}

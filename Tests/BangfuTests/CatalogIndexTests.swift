@@ -1,0 +1,170 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+@testable import BangfuApp
+
+/// The in-memory catalog index as a pure value (issue 18).
+@Suite struct CatalogIndexUnitTests {
+    static func product(
+        _ id: String, title: String = "大米", category: String = "c1", top: String = "top1", county: String = "230129",
+        labels: [String] = [], price: Int64 = 1000, sales: Int64 = 0, created: Int64 = 1, expires: Int64? = 10_000,
+        merchant: String = "合作社", listed: Bool = true, active: Bool = true
+    ) -> IndexedProduct {
+        IndexedProduct(
+            id: id, categoryId: category, topCategoryId: top, countyCode: county, labels: labels, listed: listed,
+            merchantActive: active, certificateExpiresAt: expires, priceFen: price, sales: sales, merchantRating: 0,
+            createdAt: created, searchText: SearchTerms.normalize([title, "描述", merchant].joined(separator: "\n")),
+            title: SearchTerms.normalize(title), merchantName: SearchTerms.normalize(merchant))
+    }
+
+    func ids(_ index: CatalogIndex, _ filter: ProductFilter = ProductFilter(), sort: ProductSort = .newest, limit: Int = 10,
+             after: ProductStore.Position? = nil, now: Int64 = 0) -> [String] {
+        index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now).map(\.id)
+    }
+
+    @Test func onlyWhatIsOnSaleIsListedAndExpiryHidesAtItsInstant() {
+        var index = CatalogIndex()
+        index.upsert(Self.product("a", created: 1))
+        index.upsert(Self.product("b", created: 2, listed: false))
+        index.upsert(Self.product("c", created: 3, active: false))
+        index.upsert(Self.product("d", created: 4, expires: nil))
+        index.upsert(Self.product("e", created: 5, expires: 500))
+        #expect(ids(index, now: 499) == ["e", "a"])
+        #expect(ids(index, now: 500) == ["a"])
+        // A change replaces the product; a removal forgets it.
+        index.upsert(Self.product("b", created: 2))
+        #expect(ids(index, now: 0) == ["e", "b", "a"])
+        index.remove(id: "e")
+        #expect(ids(index, now: 0) == ["b", "a"])
+        #expect(index.count == 4)
+    }
+
+    @Test func everySortPagesByItsCursorWithoutGapsOrRepeats() {
+        var index = CatalogIndex()
+        for i in 0..<57 {
+            index.upsert(Self.product(String(format: "p%02d", i), price: Int64(i % 7) * 100, sales: Int64(i % 5), created: Int64(i % 11)))
+        }
+        for sort in ProductSort.allCases {
+            var seen: [String] = []
+            var after: ProductStore.Position?
+            repeat {
+                let hits = index.page(CatalogIndex.Query(filter: ProductFilter(), sort: sort, after: after, limit: 8), now: 0)
+                seen += hits.map(\.id)
+                after = hits.count == 8 ? hits.last?.position : nil
+            } while after != nil
+            #expect(seen.count == 57 && Set(seen).count == 57, "\(sort)")
+        }
+        let byPrice = ids(index, sort: .priceAsc, limit: 3)
+        #expect(byPrice == ["p00", "p07", "p14"])
+        let byPriceDesc = ids(index, sort: .priceDesc, limit: 2)
+        #expect(byPriceDesc == ["p55", "p48"])
+    }
+
+    @Test func filtersIntersectAndFacetsCountWithTheOtherFilters() {
+        var index = CatalogIndex()
+        index.upsert(Self.product("a", category: "rice", top: "grain", county: "A", labels: ["green"], price: 100))
+        index.upsert(Self.product("b", category: "rice", top: "grain", county: "B", labels: ["organic"], price: 200))
+        index.upsert(Self.product("c", category: "oil", top: "grain", county: "A", labels: ["green", "organic"], price: 300))
+        index.upsert(Self.product("d", category: "tea", top: "drink", county: "B", price: 400))
+        #expect(Set(ids(index, ProductFilter(categoryId: "grain"))) == ["a", "b", "c"])
+        #expect(ids(index, ProductFilter(categoryId: "rice", countyCode: "A")) == ["a"])
+        #expect(Set(ids(index, ProductFilter(label: "organic"))) == ["b", "c"])
+        #expect(Set(ids(index, ProductFilter(minPriceFen: 200, maxPriceFen: 300))) == ["b", "c"])
+        #expect(ids(index, ProductFilter(countyCode: "nowhere")).isEmpty)
+
+        let facets = index.facets(ProductFilter(countyCode: "A"), now: 0)
+        // The county facet ignores the county filter; the others apply it.
+        #expect(facets.county == [.init(key: "A", count: 2), .init(key: "B", count: 2)])
+        #expect(facets.category == [.init(key: "grain", count: 2)])
+        #expect(facets.label == [.init(key: "green", count: 2), .init(key: "organic", count: 1)])
+        let priced = index.facets(ProductFilter(minPriceFen: 250), now: 0)
+        #expect(priced.category == [.init(key: "drink", count: 1), .init(key: "grain", count: 1)])
+    }
+
+    @Test func searchFindsSubstringsAndRanksTitleBeforeMerchant() {
+        var index = CatalogIndex()
+        index.upsert(Self.product("title", title: "五常大米", created: 1))
+        index.upsert(Self.product("merchant", title: "豆油", created: 2, merchant: "大米合作社"))
+        index.upsert(Self.product("apart", title: "大豆 米粉", created: 3))
+        index.upsert(Self.product("latin", title: "GREEN Tea 绿茶", created: 4))
+        let rice = SearchTerms.query("大米")
+        #expect(ids(index, ProductFilter(query: rice), sort: .relevance) == ["title", "merchant"])
+        #expect(Set(ids(index, ProductFilter(query: SearchTerms.query("米")), sort: .relevance)) == ["title", "merchant", "apart"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("五常大米")), sort: .relevance) == ["title"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("green tea")), sort: .relevance) == ["latin"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("ｇｒｅｅｎ绿茶")), sort: .relevance).isEmpty)
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("绿茶")), sort: .relevance) == ["latin"])
+        // An edit re-indexes the text: the old words stop matching.
+        index.upsert(Self.product("title", title: "黑木耳", created: 1))
+        #expect(ids(index, ProductFilter(query: rice), sort: .relevance) == ["merchant"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("木耳")), sort: .relevance) == ["title"])
+    }
+}
+
+/// The index in the server: current after every committed change, equal to the database's answers.
+@Suite struct CatalogIndexTests {
+    @Test func aListingShowsAnOrdersStockAndADelistingAtOnce() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            func listed() async throws -> [[String: Any]] { try await client.call(.get, "/api/v1/products?q=延寿大米").items }
+            #expect(try await listed().first?["stock"] as? Int == 100)
+            let placed = try await client.place(market.canteen.token, [(market.rice, 3)])
+            #expect(placed.status == .created, "\(placed.text)")
+            #expect(try await listed().first?["stock"] as? Int == 97)
+            let delisted = try await client.call(.delete, "/api/v1/products/\(market.rice)/listing", token: market.shop.token)
+            #expect(delisted.status == .ok, "\(delisted.text)")
+            #expect(try await listed().isEmpty)
+            let facets = try await client.call(.get, "/api/v1/products").object["facets"] as? [String: [[String: Any]]]
+            #expect(facets?["category"]?.isEmpty == true)
+        }
+    }
+
+    @Test func aChangeWrittenByAnotherProcessIsReadAtOnce() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            #expect(try await client.call(.get, "/api/v1/products?minPriceFen=5000").items.isEmpty)
+            // Straight to the database, as another process on it would: the triggers write the feed.
+            try await test.services.database.write { db in
+                try await db.raw("UPDATE products SET price_fen = 6000 WHERE id = \(bind: market.rice)").run()
+            }
+            #expect(try await client.call(.get, "/api/v1/products?minPriceFen=5000").items.map { $0["id"] as? String } == [market.rice])
+        }
+    }
+
+    @Test func theLiveIndexAndTheDatabaseAgreeAfterRandomChanges() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services
+            _ = try await services.seed(products: 240, merchants: 6)
+            let feed = services.catalogFeed
+            try await feed.catchUp()
+            #expect(try await CatalogCheck(services).problems(live: feed) == [])
+            var random = SystemRandomNumberGenerator()
+            let ids = try await services.database.read { db in
+                try await db.raw("SELECT id, merchant_id FROM products ORDER BY id").all().map {
+                    (try $0.decode(column: "id", as: String.self), try $0.decode(column: "merchant_id", as: String.self))
+                }
+            }
+            let store = services.products, now = services.clock.now
+            for step in 0..<60 {
+                let (id, merchant) = ids[Int.random(in: 0..<ids.count, using: &random)]
+                try await services.database.write { db in
+                    switch step % 6 {
+                    case 0: try await store.setStatus(productId: id, .delisted, at: now, in: db)
+                    case 1: try await store.setMerchantActive(merchantId: merchant, step % 12 != 1, at: now, in: db)
+                    case 2: try await db.raw("UPDATE products SET price_fen = \(bind: Int64(step) * 37 + 1) WHERE id = \(bind: id)").run()
+                    case 3: try await db.raw("UPDATE products SET sales = sales + \(bind: Int64(step)) WHERE id = \(bind: id)").run()
+                    case 4: try await store.setCertificate(productId: id, number: nil, expiresAt: nil, in: db)
+                    default: try await db.raw("UPDATE products SET stock = stock - 1 WHERE id = \(bind: id)").run()
+                    }
+                }
+                if step % 10 == 9 { #expect(try await CatalogCheck(services).problems(live: feed) == [], "after step \(step)") }
+            }
+        }
+    }
+}
