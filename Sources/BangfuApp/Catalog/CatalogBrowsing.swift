@@ -29,9 +29,8 @@ struct CatalogBrowsing: UseCase {
         try await feed.catchUp()
         let now = clock.now
         let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
-        let (hits, facets, names) = feed.read { index, names in
-            (index.page(query, now: now.millis), index.facets(filter, now: now.millis), names)
-        }
+        let (answer, names) = feed.read { index, names in (index.answer(query, now: now.millis), names) }
+        let (hits, facets) = (answer.hits, answer.facets)
         let store = self.store, ids = hits.map(\.id)
         let found = try await database.read { db in try await store.products(ids: ids, in: db) }
         let byId = Dictionary(found.map { ($0.product.id, $0) }, uniquingKeysWith: { first, _ in first })

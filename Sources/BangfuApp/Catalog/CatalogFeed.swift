@@ -50,9 +50,12 @@ final class CatalogFeed: Sendable {
         self.logger = logger
     }
 
-    /// Reads the index (with the names its facets show) under its lock; call `catchUp()` first.
+    /// Reads the index (with the names its facets show); call `catchUp()` first. The body reads a
+    /// snapshot outside the lock, so readers run in parallel; a change applied meanwhile copies
+    /// what it changes (the arrays are copy-on-write) and shows to the next read.
     func read<T>(_ body: (CatalogIndex, Names) throws -> T) rethrows -> T {
-        try state.withLockedValue { try body($0.index, $0.names) }
+        let (index, names) = state.withLockedValue { ($0.index, $0.names) }
+        return try body(index, names)
     }
 
     /// Whether a build has finished.

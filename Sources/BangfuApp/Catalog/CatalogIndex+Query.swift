@@ -32,33 +32,44 @@ extension CatalogIndex {
 
     /// Up to `query.limit` products after `query.after` in the sort's order.
     func page(_ query: Query, now: Int64) -> [Hit] {
-        let filter = query.filter
-        let found = query.filter.query.map(searchDocuments)
-        let set = bits(filter, except: nil)
-        let first = filter.query?.pieces.first.map { Array($0.utf8) }
-        var ranking = Ranking(index: self, sort: query.sort, limit: max(query.limit, 0), first: first)
-        if let after = query.after {
-            ranking.after = Ranking.Entry(key: after.key, created: after.createdAt, id: after.id)
-        }
-        forEach(set, found, filter, now: now) { ranking.offer($0) }
-        return ranking.best.map { entry in
-            Hit(id: entry.id, position: .init(key: entry.key, createdAt: entry.created, id: entry.id))
-        }
+        answer(query, now: now, facets: false).hits
     }
 
     /// The facet counts of the products `filter` selects.
     func facets(_ filter: ProductFilter, now: Int64) -> Facets {
+        answer(Query(filter: filter, limit: 0), now: now, facets: true).facets
+    }
+
+    /// A page and the facet counts of its filter, in one pass over the candidates when no facet
+    /// filter narrows them (each facet then counts the same set).
+    func answer(_ query: Query, now: Int64, facets wanted: Bool = true) -> (hits: [Hit], facets: Facets) {
+        let filter = query.filter
         let found = filter.query.map(searchDocuments)
-        var facets = Facets()
+        let set = bits(filter, except: nil)
+        var ranking = Ranking(index: self, sort: query.sort, limit: max(query.limit, 0), query: filter.query)
+        if let after = query.after { ranking.start(after: after) }
         let narrowed = filter.categoryId != nil || filter.countyCode != nil || filter.label != nil
-        if !narrowed {
-            let all = tally(bits(filter, except: nil), found, filter, now: now)
-            return Facets(category: all.category, county: all.county, label: all.label)
+        var tally = Tally(self)
+        if wanted && !narrowed {
+            forEach(set, found, filter, now: now) { doc in
+                ranking.offer(doc)
+                tally.add(doc)
+            }
+        } else if query.limit > 0 {
+            forEach(set, found, filter, now: now) { ranking.offer($0) }
         }
-        facets.category = tally(bits(filter, except: .category), found, filter, now: now).category
-        facets.county = tally(bits(filter, except: .county), found, filter, now: now).county
-        facets.label = tally(bits(filter, except: .label), found, filter, now: now).label
-        return facets
+        var facets = Facets()
+        if wanted && !narrowed {
+            facets = tally.facets(self)
+        } else if wanted {
+            var category = Tally(self), county = Tally(self), label = Tally(self)
+            forEach(bits(filter, except: .category), found, filter, now: now) { category.add($0) }
+            forEach(bits(filter, except: .county), found, filter, now: now) { county.add($0) }
+            forEach(bits(filter, except: .label), found, filter, now: now) { label.add($0) }
+            facets = Facets(
+                category: category.facets(self).category, county: county.facets(self).county, label: label.facets(self).label)
+        }
+        return (ranking.hits(), facets)
     }
 
     // MARK: Candidates
@@ -78,13 +89,17 @@ extension CatalogIndex {
     private func forEach(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64, _ body: (Int) -> Void) {
         let low = filter.minPriceFen ?? .min
         let high = filter.maxPriceFen ?? .max
-        func accept(_ doc: Int) -> Bool {
-            expiry[doc] > now && price[doc] >= low && price[doc] <= high
-        }
-        if let found {
-            for doc in found where set.contains(Int(doc)) && accept(Int(doc)) { body(Int(doc)) }
-        } else {
-            for doc in set where accept(doc) { body(doc) }
+        expiry.withUnsafeBufferPointer { expiry in
+            price.withUnsafeBufferPointer { price in
+                if let found {
+                    for doc in found where set.contains(Int(doc)) {
+                        let i = Int(doc)
+                        if expiry[i] > now && price[i] >= low && price[i] <= high { body(i) }
+                    }
+                } else {
+                    for i in set where expiry[i] > now && price[i] >= low && price[i] <= high { body(i) }
+                }
+            }
         }
     }
 
@@ -101,36 +116,54 @@ extension CatalogIndex {
         return result
     }
 
-    private func tally(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64) -> Facets {
-        var categories = [Int64](repeating: 0, count: names.values.count)
-        var counties = [Int64](repeating: 0, count: countyNames.values.count)
-        var labels = [Int64](repeating: 0, count: min(labelNames.values.count, 32))
-        forEach(set, found, filter, now: now) { doc in
-            categories[Int(topCategory[doc])] += 1
-            counties[Int(county[doc])] += 1
+    /// Counts by top category, county and label.
+    private struct Tally {
+        var categories: [Int64]
+        var counties: [Int64]
+        var labels: [Int64]
+        let topCategory: [Int32]
+        let county: [Int32]
+        let labelMask: [UInt32]
+
+        init(_ index: CatalogIndex) {
+            categories = [Int64](repeating: 0, count: index.names.values.count)
+            counties = [Int64](repeating: 0, count: index.countyNames.values.count)
+            labels = [Int64](repeating: 0, count: 32)
+            (topCategory, county, labelMask) = (index.topCategory, index.county, index.labelMask)
+        }
+
+        mutating func add(_ doc: Int) {
+            categories[Int(topCategory[doc])] &+= 1
+            counties[Int(county[doc])] &+= 1
             var mask = labelMask[doc]
             while mask != 0 {
-                labels[mask.trailingZeroBitCount] += 1
+                labels[mask.trailingZeroBitCount] &+= 1
                 mask &= mask - 1
             }
         }
-        func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
-            zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+
+        func facets(_ index: CatalogIndex) -> Facets {
+            func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
+                zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
+                    .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+            }
+            return Facets(
+                category: counts(categories, index.names.values), county: counts(counties, index.countyNames.values),
+                label: counts(labels, index.labelNames.values))
         }
-        return Facets(
-            category: counts(categories, names.values), county: counts(counties, countyNames.values),
-            label: counts(labels, labelNames.values))
     }
 
     // MARK: Ordering
 
-    /// The best `limit` documents after the cursor, kept sorted as candidates are offered.
+    /// The best `limit` documents after the cursor, kept sorted as candidates are offered. Keys
+    /// and id prefixes are compared first; an id itself only when two prefixes are equal.
     private struct Ranking {
         struct Entry {
             var key: Int64
             var created: Int64
-            var id: String
+            var idKey: UInt64
+            /// The document, or -1 for the cursor's position.
+            var doc: Int32
         }
 
         let index: CatalogIndex
@@ -139,14 +172,20 @@ extension CatalogIndex {
         /// The query's first piece, which relevance looks for in the title and the merchant's name.
         let first: [UInt8]?
         var after: Entry?
+        var afterId = ""
         var best: [Entry] = []
 
-        init(index: CatalogIndex, sort: ProductSort, limit: Int, first: [UInt8]?) {
+        init(index: CatalogIndex, sort: ProductSort, limit: Int, query: SearchTerms.Query?) {
             self.index = index
             self.sort = sort
             self.limit = limit
-            self.first = first
+            self.first = query?.pieces.first.map { Array($0.utf8) }
             best.reserveCapacity(limit + 1)
+        }
+
+        mutating func start(after position: ProductStore.Position) {
+            after = Entry(key: position.key, created: position.createdAt, idKey: CatalogIndex.idPrefix(position.id), doc: -1)
+            afterId = position.id
         }
 
         func key(_ doc: Int) -> Int64 {
@@ -162,23 +201,21 @@ extension CatalogIndex {
             }
         }
 
+        private func id(_ entry: Entry) -> String { entry.doc < 0 ? afterId : index.ids[Int(entry.doc)] }
+
         /// Whether `a` comes before `b`: relevance by score, time, id, all descending; price
         /// ascending by price then id; every other order by its key then id, descending.
         func precedes(_ a: Entry, _ b: Entry) -> Bool {
-            switch sort {
-            case .priceAsc:
-                return a.key != b.key ? a.key < b.key : a.id < b.id
-            case .relevance:
-                if a.key != b.key { return a.key > b.key }
-                if a.created != b.created { return a.created > b.created }
-                return a.id > b.id
-            case .newest, .priceDesc, .sales, .rating:
-                return a.key != b.key ? a.key > b.key : a.id > b.id
-            }
+            let ascending = sort == .priceAsc
+            if a.key != b.key { return ascending ? a.key < b.key : a.key > b.key }
+            if sort == .relevance && a.created != b.created { return a.created > b.created }
+            if a.idKey != b.idKey { return ascending ? a.idKey < b.idKey : a.idKey > b.idKey }
+            let (x, y) = (id(a), id(b))
+            return ascending ? x < y : x > y
         }
 
         mutating func offer(_ doc: Int) {
-            let entry = Entry(key: key(doc), created: index.created[doc], id: index.ids[doc])
+            let entry = Entry(key: key(doc), created: index.created[doc], idKey: index.idKeys[doc], doc: Int32(doc))
             if let after, !precedes(after, entry) { return }
             if best.count >= limit {
                 guard let worst = best.last, precedes(entry, worst) else { return }
@@ -190,6 +227,13 @@ extension CatalogIndex {
             }
             best.insert(entry, at: low)
             if best.count > limit { best.removeLast() }
+        }
+
+        func hits() -> [Hit] {
+            best.map { entry in
+                let id = index.ids[Int(entry.doc)]
+                return Hit(id: id, position: .init(key: entry.key, createdAt: entry.created, id: id))
+            }
         }
     }
 

@@ -32,6 +32,8 @@ struct IndexedProduct: Sendable, Equatable {
 /// instant with nothing to sweep. Pure: no database, no clock of its own.
 struct CatalogIndex: Sendable {
     private(set) var ids: [String] = []
+    /// The first 8 bytes of each id, big-endian: ids compare by these first (`idPrefix`).
+    private(set) var idKeys: [UInt64] = []
     private(set) var documents: [String: Int32] = [:]
     private(set) var products: [IndexedProduct?] = []
     private(set) var price: [Int64] = []
@@ -88,6 +90,7 @@ struct CatalogIndex: Sendable {
             doc = Int32(ids.count)
             documents[product.id] = doc
             ids.append(product.id)
+            idKeys.append(Self.idPrefix(product.id))
             products.append(nil)
             price.append(0)
             sales.append(0)
@@ -159,6 +162,18 @@ struct CatalogIndex: Sendable {
             Self.remove(doc, from: &postings[term, default: []])
             if postings[term]?.isEmpty == true { postings[term] = nil }
         }
+    }
+
+    /// The first 8 UTF-8 bytes of `id` as a big-endian number (zero-padded), which orders as the
+    /// ids do whenever two prefixes differ.
+    static func idPrefix(_ id: String) -> UInt64 {
+        var key: UInt64 = 0
+        var taken = 0
+        for byte in id.utf8.prefix(8) {
+            key = key << 8 | UInt64(byte)
+            taken += 1
+        }
+        return taken == 8 ? key : key << (8 * UInt64(8 - taken))
     }
 
     private static func insert(_ doc: Int32, into list: inout [Int32]) {
