@@ -40,35 +40,26 @@ extension CatalogIndex {
         answer(Query(filter: filter, limit: 0), now: now, facets: true).facets
     }
 
-    /// A page and the facet counts of its filter, in one pass over the candidates when no facet
-    /// filter narrows them (each facet then counts the same set).
+    /// A page and the facet counts of its filter. Without a facet filter every facet counts the
+    /// candidates of the page; each facet filter makes its own facet count without it.
     func answer(_ query: Query, now: Int64, facets wanted: Bool = true) -> (hits: [Hit], facets: Facets) {
         let filter = query.filter
         let found = filter.query.map(searchDocuments)
-        let set = bits(filter, except: nil)
+        let docs = candidates(bits(filter, except: nil), found, filter, now: now)
         var ranking = Ranking(index: self, sort: query.sort, limit: max(query.limit, 0), query: filter.query)
         if let after = query.after { ranking.start(after: after) }
-        let narrowed = filter.categoryId != nil || filter.countyCode != nil || filter.label != nil
-        var tally = Tally(self)
-        if wanted && !narrowed {
-            forEach(set, found, filter, now: now) { doc in
-                ranking.offer(doc)
-                tally.add(doc)
-            }
-        } else if query.limit > 0 {
-            forEach(set, found, filter, now: now) { ranking.offer($0) }
+        if query.limit > 0 {
+            for doc in docs { ranking.offer(Int(doc)) }
         }
-        var facets = Facets()
-        if wanted && !narrowed {
-            facets = tally.facets(self)
-        } else if wanted {
-            var category = Tally(self), county = Tally(self), label = Tally(self)
-            forEach(bits(filter, except: .category), found, filter, now: now) { category.add($0) }
-            forEach(bits(filter, except: .county), found, filter, now: now) { county.add($0) }
-            forEach(bits(filter, except: .label), found, filter, now: now) { label.add($0) }
-            facets = Facets(
-                category: category.facets(self).category, county: county.facets(self).county, label: label.facets(self).label)
+        guard wanted else { return (ranking.hits(), Facets()) }
+        if filter.categoryId == nil && filter.countyCode == nil && filter.label == nil {
+            return (ranking.hits(), tally(docs))
         }
+        func without(_ facet: Facet) -> Facets { tally(candidates(bits(filter, except: facet), found, filter, now: now)) }
+        let facets = Facets(
+            category: filter.categoryId == nil ? tally(docs).category : without(.category).category,
+            county: filter.countyCode == nil ? tally(docs).county : without(.county).county,
+            label: filter.label == nil ? tally(docs).label : without(.label).label)
         return (ranking.hits(), facets)
     }
 
@@ -84,23 +75,26 @@ extension CatalogIndex {
         return set
     }
 
-    /// Calls `body` with every document in `set` (and in `found`, when a query found some) whose
-    /// certificate is valid at `now` and whose price is in the filter's range.
-    private func forEach(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64, _ body: (Int) -> Void) {
+    /// The documents in `set` (and in `found`, when a query found some) whose certificate is
+    /// valid at `now` and whose price is in the filter's range, in document order.
+    private func candidates(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64) -> [Int32] {
         let low = filter.minPriceFen ?? .min
         let high = filter.maxPriceFen ?? .max
+        var docs: [Int32] = []
+        docs.reserveCapacity(found?.count ?? set.count)
         expiry.withUnsafeBufferPointer { expiry in
             price.withUnsafeBufferPointer { price in
                 if let found {
                     for doc in found where set.contains(Int(doc)) {
                         let i = Int(doc)
-                        if expiry[i] > now && price[i] >= low && price[i] <= high { body(i) }
+                        if expiry[i] > now && price[i] >= low && price[i] <= high { docs.append(doc) }
                     }
                 } else {
-                    for i in set where expiry[i] > now && price[i] >= low && price[i] <= high { body(i) }
+                    for i in set where expiry[i] > now && price[i] >= low && price[i] <= high { docs.append(Int32(i)) }
                 }
             }
         }
+        return docs
     }
 
     /// The documents holding every term of `query` and containing each of its longer pieces.
@@ -116,41 +110,41 @@ extension CatalogIndex {
         return result
     }
 
-    /// Counts by top category, county and label.
-    private struct Tally {
-        var categories: [Int64]
-        var counties: [Int64]
-        var labels: [Int64]
-        let topCategory: [Int32]
-        let county: [Int32]
-        let labelMask: [UInt32]
-
-        init(_ index: CatalogIndex) {
-            categories = [Int64](repeating: 0, count: index.names.values.count)
-            counties = [Int64](repeating: 0, count: index.countyNames.values.count)
-            labels = [Int64](repeating: 0, count: 32)
-            (topCategory, county, labelMask) = (index.topCategory, index.county, index.labelMask)
-        }
-
-        mutating func add(_ doc: Int) {
-            categories[Int(topCategory[doc])] &+= 1
-            counties[Int(county[doc])] &+= 1
-            var mask = labelMask[doc]
-            while mask != 0 {
-                labels[mask.trailingZeroBitCount] &+= 1
-                mask &= mask - 1
+    /// Counts `docs` by top category, county and label. The numbers are the index's own (every
+    /// document's category, county and label numbers are below their counts), never request data.
+    private func tally(_ docs: [Int32]) -> Facets {
+        var categories = [Int64](repeating: 0, count: names.values.count)
+        var counties = [Int64](repeating: 0, count: countyNames.values.count)
+        var labels = [Int64](repeating: 0, count: 32)
+        categories.withUnsafeMutableBufferPointer { categories in
+            counties.withUnsafeMutableBufferPointer { counties in
+                labels.withUnsafeMutableBufferPointer { labels in
+                    topCategory.withUnsafeBufferPointer { topCategory in
+                        county.withUnsafeBufferPointer { county in
+                            labelMask.withUnsafeBufferPointer { labelMask in
+                                for doc in docs {
+                                    let i = Int(doc)
+                                    categories[Int(topCategory[i])] &+= 1
+                                    counties[Int(county[i])] &+= 1
+                                    var mask = labelMask[i]
+                                    while mask != 0 {
+                                        labels[mask.trailingZeroBitCount] &+= 1
+                                        mask &= mask - 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-
-        func facets(_ index: CatalogIndex) -> Facets {
-            func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
-                zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
-                    .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
-            }
-            return Facets(
-                category: counts(categories, index.names.values), county: counts(counties, index.countyNames.values),
-                label: counts(labels, index.labelNames.values))
+        func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
+            zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
         }
+        return Facets(
+            category: counts(categories, names.values), county: counts(counties, countyNames.values),
+            label: counts(labels, labelNames.values))
     }
 
     // MARK: Ordering
