@@ -26,6 +26,7 @@ public struct AppServices: Sendable {
     let uploads: UploadStore
     let products: ProductStore
     let catalogFeed: CatalogFeed
+    let catalogShedder: LoadShedder
     let certification: CertificationStore
     let webhooks: WebhookStore
     let signingKeys: SigningKeys
@@ -75,6 +76,7 @@ public struct AppServices: Sendable {
         var catalogLogger = Logger(label: "bangfu")
         catalogLogger.logLevel = configuration.logLevel
         self.catalogFeed = CatalogFeed(database: database, store: products, logger: catalogLogger)
+        self.catalogShedder = LoadShedder(running: configuration.catalogRunning, waiting: configuration.catalogWaiting)
         self.certification = certification
         self.webhooks = webhooks
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))

@@ -168,3 +168,43 @@ import Testing
         }
     }
 }
+
+/// Catalog reads take turns past a bound and are refused with 503 past the queue (issue 18).
+@Suite struct LoadSheddingTests {
+    @Test func turnsAreTakenInOrderAndTheOverflowIsRefused() async throws {
+        let shedder = LoadShedder(running: 1, waiting: 1)
+        #expect(await shedder.enter())
+        let second = Task { await shedder.enter() }
+        // Once the second request is queued, a third finds the queue full.
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await shedder.enter() == false)
+        shedder.leave()
+        #expect(await second.value)
+        shedder.leave()
+        #expect(await shedder.enter())
+        // A waiter whose task is cancelled leaves the queue without a turn.
+        let cancelled = Task { await shedder.enter() }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        #expect(await cancelled.value == false)
+        shedder.leave()
+        #expect(await shedder.enter())
+        shedder.leave()
+    }
+
+    @Test func aBusyCatalogAnswers503WithRetryAfter() async throws {
+        let test = try await TestApp.make {
+            $0.catalogRunning = 1
+            $0.catalogWaiting = 0
+        }
+        try await test.run { client in
+            #expect(await test.services.catalogShedder.enter())
+            let busy = try await client.call(.get, "/api/v1/products")
+            #expect(busy.status == .serviceUnavailable && busy.headers[.retryAfter] == "1")
+            #expect(busy.object["code"] as? String == "overloaded")
+            #expect(try await client.call(.get, "/api/v1/products/nothing").status == .serviceUnavailable)
+            test.services.catalogShedder.leave()
+            #expect(try await client.call(.get, "/api/v1/products").status == .ok)
+        }
+    }
+}

@@ -163,8 +163,10 @@ extension CatalogIndex {
         let index: CatalogIndex
         let sort: ProductSort
         let limit: Int
-        /// The query's first piece, which relevance looks for in the title and the merchant's name.
-        let first: [UInt8]?
+        /// The documents whose title holds the query's first piece, and the merchant names that do
+        /// (relevance: title 2, merchant 1).
+        let titleMatch: BitSet
+        let merchantMatch: [Bool]
         var after: Entry?
         var afterId = ""
         var best: [Entry] = []
@@ -173,7 +175,18 @@ extension CatalogIndex {
             self.index = index
             self.sort = sort
             self.limit = limit
-            self.first = query?.pieces.first.map { Array($0.utf8) }
+            guard sort == .relevance, let piece = query?.pieces.first, let terms = SearchTerms.query(piece)?.terms else {
+                (titleMatch, merchantMatch) = (BitSet(), [])
+                best.reserveCapacity(limit + 1)
+                return
+            }
+            let bytes = Array(piece.utf8)
+            let lists = terms.map { index.titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
+            var docs = lists.first ?? []
+            for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
+            if piece.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
+            titleMatch = BitSet(docs.map(Int.init))
+            merchantMatch = index.merchantNames.values.map { CatalogIndex.contains(Array($0.utf8), bytes) }
             best.reserveCapacity(limit + 1)
         }
 
@@ -185,9 +198,8 @@ extension CatalogIndex {
         func key(_ doc: Int) -> Int64 {
             switch sort {
             case .relevance:
-                guard let first else { return 0 }
-                return (CatalogIndex.contains(index.titleBytes[doc], first) ? 2 : 0)
-                    + (CatalogIndex.contains(index.merchantBytes[doc], first) ? 1 : 0)
+                let merchant = Int(index.merchantOf[doc])
+                return (titleMatch.contains(doc) ? 2 : 0) + (merchant < merchantMatch.count && merchantMatch[merchant] ? 1 : 0)
             case .newest: return index.created[doc]
             case .priceAsc, .priceDesc: return index.price[doc]
             case .sales: return index.sales[doc]

@@ -47,13 +47,17 @@ struct CatalogIndex: Sendable {
     private(set) var labelMask: [UInt32] = []
     private(set) var searchBytes: [[UInt8]] = []
     private(set) var titleBytes: [[UInt8]] = []
-    private(set) var merchantBytes: [[UInt8]] = []
+    /// Each product's merchant name, numbered (`merchantNames`): relevance checks a name once a query.
+    private(set) var merchantOf: [Int32] = []
 
     private(set) var listable = BitSet()
     private(set) var byCategory: [String: BitSet] = [:]
     private(set) var byCounty: [String: BitSet] = [:]
     private(set) var byLabel: [String: BitSet] = [:]
     private(set) var postings: [String: [Int32]] = [:]
+    /// Postings of the title's own terms, which relevance ranks by.
+    private(set) var titlePostings: [String: [Int32]] = [:]
+    private(set) var merchantNames = Interned()
     private(set) var names = Interned()
     private(set) var countyNames = Interned()
     private(set) var labelNames = Interned()
@@ -102,7 +106,7 @@ struct CatalogIndex: Sendable {
             labelMask.append(0)
             searchBytes.append([])
             titleBytes.append([])
-            merchantBytes.append([])
+            merchantOf.append(0)
         }
         link(product, doc)
     }
@@ -141,12 +145,13 @@ struct CatalogIndex: Sendable {
         labelMask[i] = mask
         searchBytes[i] = Array(product.searchText.utf8)
         titleBytes[i] = Array(product.title.utf8)
-        merchantBytes[i] = Array(product.merchantName.utf8)
+        merchantOf[i] = merchantNames.number(product.merchantName)
         if product.listed && product.merchantActive && product.certificateExpiresAt != nil { listable.insert(i) }
         for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: BitSet()].insert(i) }
         byCounty[product.countyCode, default: BitSet()].insert(i)
         for label in Set(product.labels) { byLabel[label, default: BitSet()].insert(i) }
         for term in SearchTerms.documentTerms(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
+        for term in SearchTerms.documentTerms(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
     }
 
     private mutating func unlink(_ doc: Int32) {
@@ -161,6 +166,10 @@ struct CatalogIndex: Sendable {
         for term in SearchTerms.documentTerms(old.searchText) {
             Self.remove(doc, from: &postings[term, default: []])
             if postings[term]?.isEmpty == true { postings[term] = nil }
+        }
+        for term in SearchTerms.documentTerms(old.title) {
+            Self.remove(doc, from: &titlePostings[term, default: []])
+            if titlePostings[term]?.isEmpty == true { titlePostings[term] = nil }
         }
     }
 

@@ -3,8 +3,7 @@ import Hummingbird
 
 /// Products (API.md "Products"): merchants create and edit them, list them once certified, and
 /// buyers browse and search what is listed. The routes decode, call a use case (`ProductEditing`,
-/// `ProductImages`, `CatalogBrowsing`) and encode; rendered public answers are shared through the
-/// catalog cache, which the route group empties after every change.
+/// `ProductImages`, `CatalogBrowsing`) and encode.
 struct ProductsController {
     let services: AppServices
     let editing: ProductEditing
@@ -16,8 +15,10 @@ struct ProductsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.only(.merchant).post("/api/v1/products", use: create)
-        router.group().add(middleware: services.rateLimited(.searching)).get("/api/v1/products", use: browse)
-        router.get("/api/v1/products/:id", use: show)
+        // Catalog reads take turns past a bound, then are refused with 503 (`LoadShedder`).
+        let shed = LoadSheddingMiddleware(shedder: services.catalogShedder)
+        router.group().add(middleware: services.rateLimited(.searching)).add(middleware: shed).get("/api/v1/products", use: browse)
+        router.group().add(middleware: shed).get("/api/v1/products/:id", use: show)
         router.only(.merchant).patch("/api/v1/products/:id", use: update)
         router.get("/api/v1/products/:id/price-history", use: priceHistory)
         router.only(.merchant).post("/api/v1/products/:id/stock-adjustments", use: adjustStock)
