@@ -37,7 +37,7 @@ for code in $COUNTIES; do
 done
 sqlite3 "$DB" "select id from products order by random() limit 20000" > "$DATA/products.txt"
 
-"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 --catalog-cache-ms 0 &
+"$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 &
 SERVER=$!
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.05; done
 BASE="https://127.0.0.1:$PORT"

@@ -154,13 +154,16 @@ import Testing
             for step in 0..<60 {
                 let (id, merchant) = ids[Int.random(in: 0..<ids.count, using: &random)]
                 try await services.database.write { db in
-                    switch step % 6 {
+                    switch step % 7 {
                     case 0: try await store.setStatus(productId: id, .delisted, at: now, in: db)
                     case 1: try await store.setMerchantActive(merchantId: merchant, step % 12 != 1, at: now, in: db)
                     case 2: try await db.raw("UPDATE products SET price_fen = \(bind: Int64(step) * 37 + 1) WHERE id = \(bind: id)").run()
                     case 3: try await db.raw("UPDATE products SET sales = sales + \(bind: Int64(step)) WHERE id = \(bind: id)").run()
                     case 4: try await store.setCertificate(productId: id, number: nil, expiresAt: nil, in: db)
-                    default: try await db.raw("UPDATE products SET stock = stock - 1 WHERE id = \(bind: id)").run()
+                    case 5: try await db.raw("UPDATE products SET stock = stock - 1 WHERE id = \(bind: id)").run()
+                    default:
+                        // A merchant's name is searched with each of its products.
+                        try await db.raw("UPDATE merchants SET company_name = company_name || '新' WHERE id = \(bind: merchant)").run()
                     }
                 }
                 if step % 10 == 9 { #expect(try await CatalogCheck(services).problems(live: feed) == [], "after step \(step)") }

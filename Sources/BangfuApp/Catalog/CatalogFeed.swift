@@ -13,10 +13,15 @@ import ServiceLifecycle
 /// waiting and no time-based staleness. A background pass (`CatalogFeedService`) also catches up
 /// every second and prunes changes older than an hour.
 ///
-/// On PostgreSQL sequence numbers are taken before commit, so a later number may commit first: a
+/// On PostgreSQL sequence numbers are taken before commit, so a later number may commit first. A
 /// number skipped while a higher one is seen is read again on every catch-up until it shows, or
-/// for `missingPatience` (then its transaction is taken as rolled back). Each product remembers the
-/// sequence number its row was read after, so two catch-ups racing cannot put an older row back.
+/// until every transaction that was running when it was first missed has ended (the snapshot's
+/// `xmin` passed the `xmax` noted then): then its transaction rolled back. SQLite's single writer
+/// commits numbers in order, so it never skips one.
+///
+/// One catch-up runs at a time (rows read later are never overwritten by rows read earlier):
+/// readers arriving while one runs share the next, which starts after it, so each read still sees
+/// every change committed before it arrived.
 final class CatalogFeed: Sendable {
     /// The names facets show.
     struct Names: Sendable {
@@ -28,21 +33,27 @@ final class CatalogFeed: Sendable {
         var index = CatalogIndex()
         var names = Names()
         var applied: Int64 = 0
-        /// Sequence numbers skipped, and when each was first missed.
-        var missing: [Int64: Date] = [:]
-        /// For each product changed since the build, the change its indexed row was read after.
-        var rowSeq: [String: Int64] = [:]
+        /// Sequence numbers skipped, each with the snapshot's `xmax` when it was first missed.
+        var missing: [Int64: Int64] = [:]
         var build: Task<Void, any Error>?
         var built = false
+    }
+
+    /// The catch-up running and the one queued behind it.
+    private struct Flight {
+        var current: Task<Void, any Error>?
+        var next: Task<Void, any Error>?
     }
 
     private let database: any Database
     private let store: ProductStore
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
-    static let missingPatience: TimeInterval = 60
+    private let flight = NIOLockedValueBox(Flight())
     static let retention: TimeInterval = 3600
     private static let chunk = 1000
+    /// Skipped numbers looked for at most; past that the index is rebuilt.
+    private static let maxMissing = 10_000
 
     init(database: any Database, store: ProductStore, logger: Logger = Logger(label: "bangfu")) {
         self.database = database
@@ -63,8 +74,14 @@ final class CatalogFeed: Sendable {
 
     /// Builds the index if it has not been, showing `progress` (start-up).
     func prepare(progress: Progress = .silent) async throws {
+        try await build(progress: progress, again: false)
+    }
+
+    /// One build at a time: callers that arrive while one runs wait for it. With `again`, a
+    /// finished build does not count (the feed was pruned past what this index applied).
+    private func build(progress: Progress, again: Bool) async throws {
         let task = state.withLockedValue { state -> Task<Void, any Error> in
-            if let build = state.build { return build }
+            if let build = state.build, !(again && state.built) { return build }
             let build = Task { try await self.rebuild(progress: progress) }
             state.build = build
             return build
@@ -80,20 +97,45 @@ final class CatalogFeed: Sendable {
     /// Applies every change committed before the call.
     func catchUp() async throws {
         try await prepare()
+        let task = flight.withLockedValue { flight -> Task<Void, any Error> in
+            if let next = flight.next { return next }
+            guard let current = flight.current else {
+                let task = Task { try await self.advance() }
+                flight.current = task
+                return task
+            }
+            let next = Task {
+                _ = await current.result
+                // This task is `next` until now (nobody replaces a queued catch-up): it runs.
+                self.flight.withLockedValue { flight in
+                    flight.current = flight.next
+                    flight.next = nil
+                }
+                try await self.advance()
+            }
+            flight.next = next
+            return next
+        }
+        defer { flight.withLockedValue { if $0.current == task { $0.current = nil } } }
+        try await task.value
+    }
+
+    /// Reads the feed to its end and applies it (one at a time: `catchUp`).
+    private func advance() async throws {
         while true {
-            let (applied, missing) = state.withLockedValue { ($0.applied, Array($0.missing.keys.prefix(Self.chunk))) }
+            let (applied, missing) = state.withLockedValue { ($0.applied, Array($0.missing.keys)) }
             let store = self.store
-            let (changes, prunedThrough) = try await database.read { db in
+            let read = try await database.read { db in
                 try await store.catalogChanges(after: applied, missing: missing, limit: Self.chunk, in: db)
             }
-            if prunedThrough > applied {
-                // Changes this process never read were pruned: only a fresh build is exact.
-                logger.notice("catalog index fell behind the pruned change feed; rebuilding")
-                try await rebuild(progress: .silent)
+            if read.prunedThrough > applied || missing.count > Self.maxMissing {
+                // Changes this process never read are gone: only a fresh build is exact.
+                logger.notice("catalog index fell behind the change feed; rebuilding")
+                try await build(progress: .silent, again: true)
                 continue
             }
-            try await apply(changes)
-            if changes.count < Self.chunk { return }
+            try await apply(read)
+            if read.changes.count < Self.chunk { return }
         }
     }
 
@@ -103,21 +145,17 @@ final class CatalogFeed: Sendable {
         try await database.write { db in try await store.pruneCatalogChanges(before: before, in: db) }
     }
 
-    private func apply(_ changes: [ProductStore.CatalogChange]) async throws {
-        let store = self.store
-        var latest: [String: Int64] = [:]
-        for change in changes where change.kind == "product" { latest[change.key] = max(latest[change.key] ?? 0, change.seq) }
-        let ids = Array(latest.keys)
+    private func apply(_ read: ProductStore.FeedRead) async throws {
+        let store = self.store, changes = read.changes
+        let ids = Array(Set(changes.filter { $0.kind == "product" }.map(\.key)))
         var rows: [String: IndexedProduct] = [:]
         for start in stride(from: 0, to: ids.count, by: 500) {
             let part = Array(ids[start..<min(start + 500, ids.count)])
             for row in try await database.read({ db in try await store.indexed(ids: part, in: db) }) { rows[row.id] = row }
         }
         let names = changes.contains { $0.kind == "names" } ? try await loadNames() : nil
-        let now = Date()
         state.withLockedValue { state in
-            for (id, seq) in latest where (state.rowSeq[id] ?? 0) <= seq {
-                state.rowSeq[id] = seq
+            for id in ids {
                 if let row = rows[id] { state.index.upsert(row) } else { state.index.remove(id: id) }
             }
             if let names { state.names = names }
@@ -125,12 +163,13 @@ final class CatalogFeed: Sendable {
             for seq in seen { state.missing[seq] = nil }
             if let top = changes.last?.seq, top > state.applied {
                 // Numbers skipped below the highest seen may belong to transactions still open.
-                if top - state.applied <= 100_000 {
-                    for seq in (state.applied + 1)..<top where !seen.contains(seq) { state.missing[seq] = now }
+                if let xmax = read.snapshot?.xmax, top - state.applied <= Int64(Self.maxMissing) {
+                    for seq in (state.applied + 1)..<top where !seen.contains(seq) { state.missing[seq] = xmax }
                 }
                 state.applied = top
             }
-            state.missing = state.missing.filter { now.timeIntervalSince($0.value) < Self.missingPatience }
+            // Every transaction running when a number was missed has ended: it rolled back.
+            if let xmin = read.snapshot?.xmin { state.missing = state.missing.filter { $0.value > xmin } }
         }
     }
 
@@ -143,10 +182,10 @@ final class CatalogFeed: Sendable {
     /// Reads every product afresh into a new index and swaps it in.
     private func rebuild(progress: Progress) async throws {
         let store = self.store
-        let window: Int64 = 1000
+        let window = Int64(Self.maxMissing)
         // The feed's head before the products: a change after it is caught up next; one below it
         // whose transaction is still open is read again while it is missing.
-        let (head, present) = try await database.read { db in try await store.catalogFeedHead(window: window, in: db) }
+        let head = try await database.read { db in try await store.catalogFeedHead(window: window, in: db) }
         let total = try await database.read { db in try await store.productCount(in: db) }
         var index = CatalogIndex()
         var last = ""
@@ -160,19 +199,21 @@ final class CatalogFeed: Sendable {
             last = next
         }
         let names = try await loadNames()
-        let now = Date()
-        var missing: [Int64: Date] = [:]
-        for seq in max(1, head - window + 1)...max(1, head) where seq <= head && !present.contains(seq) { missing[seq] = now }
+        var missing: [Int64: Int64] = [:]
+        if let xmax = head.snapshot?.xmax {
+            for seq in max(1, head.head - window + 1)...max(1, head.head) where seq <= head.head && !head.present.contains(seq) {
+                missing[seq] = xmax
+            }
+        }
         let built = index
         state.withLockedValue { state in
             state.index = built
             state.names = names
-            state.applied = head
+            state.applied = head.head
             state.missing = missing
-            state.rowSeq = [:]
             state.built = true
         }
-        logger.info("built the catalog index", metadata: ["products": "\(built.count)", "feed": "\(head)"])
+        logger.info("built the catalog index", metadata: ["products": "\(built.count)", "feed": "\(head.head)"])
     }
 }
 

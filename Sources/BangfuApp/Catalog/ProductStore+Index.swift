@@ -51,11 +51,35 @@ extension ProductStore {
         var key: String
     }
 
+    /// PostgreSQL's transaction horizon: every transaction below `xmin` has ended; `xmax` is past
+    /// every transaction started so far (nil on SQLite, whose single writer commits in order).
+    struct Snapshot: Sendable {
+        var xmin: Int64
+        var xmax: Int64
+    }
+
+    struct FeedRead: Sendable {
+        var changes: [CatalogChange]
+        var prunedThrough: Int64
+        var snapshot: Snapshot?
+    }
+
+    private func snapshot(in db: any SQLDatabase) async throws -> Snapshot? {
+        guard engine == .postgres else { return nil }
+        let row = try await db.raw(
+            """
+            SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+              pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+            """
+        ).first()
+        return try row.map { Snapshot(xmin: try $0.decode(column: "xmin", as: Int64.self), xmax: try $0.decode(column: "xmax", as: Int64.self)) }
+    }
+
     /// Changes after `seq`, and those of `missing` (sequence numbers skipped so far, which a
-    /// transaction still open may yet commit), in order; and how far the feed was pruned.
-    func catalogChanges(after seq: Int64, missing: [Int64], limit: Int, in db: any SQLDatabase) async throws
-        -> (changes: [CatalogChange], prunedThrough: Int64)
-    {
+    /// transaction still open may yet commit), in order; how far the feed was pruned; and the
+    /// snapshot taken before the changes were read.
+    func catalogChanges(after seq: Int64, missing: [Int64], limit: Int, in db: any SQLDatabase) async throws -> FeedRead {
+        let snapshot = try await snapshot(in: db)
         var query: SQLQueryString = "SELECT seq, kind, key FROM catalog_changes WHERE seq > \(bind: seq)"
         if !missing.isEmpty { query += " OR seq IN (\(binds: missing))" }
         query += " ORDER BY seq LIMIT \(literal: limit)"
@@ -66,12 +90,15 @@ extension ProductStore {
         }
         let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
             .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
-        return (changes, pruned)
+        return FeedRead(changes: changes, prunedThrough: pruned, snapshot: snapshot)
     }
 
-    /// The feed's head (the last sequence number written, or pruned) and the numbers present in the
-    /// `window` below it (pruned ones count as present).
-    func catalogFeedHead(window: Int64, in db: any SQLDatabase) async throws -> (head: Int64, present: Set<Int64>) {
+    /// The feed's head (the last sequence number written, or pruned), the numbers present in the
+    /// `window` below it (pruned ones count as present) and the snapshot taken first.
+    func catalogFeedHead(window: Int64, in db: any SQLDatabase) async throws
+        -> (head: Int64, present: Set<Int64>, snapshot: Snapshot?)
+    {
+        let snapshot = try await snapshot(in: db)
         let written = try await db.raw("SELECT MAX(seq) AS head FROM catalog_changes").first()
             .flatMap { try $0.decode(column: "head", as: Int64?.self) } ?? 0
         let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
@@ -81,7 +108,7 @@ extension ProductStore {
             try await db.raw("SELECT seq FROM catalog_changes WHERE seq > \(bind: head - window) AND seq <= \(bind: head)")
                 .all().map { try $0.decode(column: "seq", as: Int64.self) })
         if pruned > head - window { present.formUnion((head - window + 1)...pruned) }
-        return (head, present)
+        return (head, present, snapshot)
     }
 
     func productCount(in db: any SQLDatabase) async throws -> Int {

@@ -24,39 +24,34 @@ final class LoadShedder: Sendable {
     }
 
     /// Waits for a turn; false when the queue is full or the task was cancelled while waiting.
+    /// The decision is taken under the lock inside the continuation, so no `leave` can come
+    /// between a decision to wait and the waiting.
     func enter() async -> Bool {
-        enum Plan {
-            case run, refuse
-            case wait(UInt64)
-        }
-        let plan: Plan = state.withLockedValue { state in
-            if state.running < running {
-                state.running += 1
-                return .run
-            }
-            if state.waiters.count >= waiting { return .refuse }
+        let id = state.withLockedValue { state in
             state.next &+= 1
-            return .wait(state.next)
+            return state.next
         }
-        switch plan {
-        case .run: return true
-        case .refuse: return false
-        case .wait(let id):
-            return await withTaskCancellationHandler {
-                await withCheckedContinuation { (turn: CheckedContinuation<Bool, Never>) in
-                    let cancelled = Task.isCancelled
-                    state.withLockedValue { state in
-                        if !cancelled { state.waiters.append((id, turn)) }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (turn: CheckedContinuation<Bool, Never>) in
+                let cancelled = Task.isCancelled
+                let answer: Bool? = state.withLockedValue { state in
+                    if cancelled { return false }
+                    if state.running < running {
+                        state.running += 1
+                        return true
                     }
-                    if cancelled { turn.resume(returning: false) }
+                    if state.waiters.count >= waiting { return false }
+                    state.waiters.append((id, turn))
+                    return nil
                 }
-            } onCancel: {
-                let turn = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-                    guard let at = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiters.remove(at: at).turn
-                }
-                turn?.resume(returning: false)
+                if let answer { turn.resume(returning: answer) }
             }
+        } onCancel: {
+            let turn = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+                guard let at = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: at).turn
+            }
+            turn?.resume(returning: false)
         }
     }
 

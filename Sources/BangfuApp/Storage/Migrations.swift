@@ -505,7 +505,7 @@ enum Migrations {
     /// are not in the index (pages read them from `products`), so an order placed writes none.
     private static func catalogFeed(_ engine: DatabaseEngine) -> [String] {
         let watched = [
-            "status", "merchant_active", "certificate_expires_at", "category_id", "top_category_id",
+            "status", "merchant_id", "merchant_active", "certificate_expires_at", "category_id", "top_category_id",
             "origin_county_code", "labels", "price_fen", "sales", "merchant_rating", "search_text", "title", "created_at",
         ]
         switch engine {
@@ -541,9 +541,17 @@ enum Migrations {
                 CREATE TRIGGER products_catalog_delete AFTER DELETE ON products
                 BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('product', OLD.id, \(at)); END
                 """,
+                // A merchant's name is searched and ranked with each of its products.
+                """
+                CREATE TRIGGER merchants_catalog_name AFTER UPDATE OF company_name ON merchants
+                BEGIN INSERT INTO catalog_changes (kind, key, at) SELECT 'product', id, \(at) FROM products
+                  WHERE merchant_id = NEW.id; END
+                """,
             ] + names("counties") + names("categories") + catalogFeedState
         case .postgres:
-            let at = "(extract(epoch from now()) * 1000)::bigint"
+            // The time of the write, not of the transaction's start: a long transaction's changes
+            // are not pruned as old the moment they commit.
+            let at = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
             let changed = watched.map { "OLD.\($0) IS DISTINCT FROM NEW.\($0)" }.joined(separator: " OR ")
             return [
                 """
@@ -572,6 +580,17 @@ enum Migrations {
                 """
                 CREATE FUNCTION catalog_names_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN INSERT INTO catalog_changes (kind, key, at) VALUES ('names', '', \(at)); RETURN NULL; END $$
+                """,
+                """
+                CREATE FUNCTION catalog_merchant_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO catalog_changes (kind, key, at) SELECT 'product', id, \(at) FROM products WHERE merchant_id = NEW.id;
+                  RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER merchants_catalog_name AFTER UPDATE OF company_name ON merchants
+                FOR EACH ROW WHEN (OLD.company_name IS DISTINCT FROM NEW.company_name) EXECUTE FUNCTION catalog_merchant_change()
                 """,
                 """
                 CREATE TRIGGER counties_catalog AFTER INSERT OR UPDATE OF name ON counties
