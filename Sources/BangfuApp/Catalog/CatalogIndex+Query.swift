@@ -99,11 +99,11 @@ extension CatalogIndex {
 
     /// The documents holding every term of `query` and containing each of its longer pieces.
     private func searchDocuments(_ query: SearchTerms.Query) -> [Int32] {
-        let lists = query.terms.map { postings[$0] ?? [] }.sorted { $0.count < $1.count }
+        let (terms, long) = IndexTerms.query(query.pieces)
+        let lists = terms.map { postings[$0] ?? [] }.sorted { $0.count < $1.count }
         guard var result = lists.first else { return [] }
         for other in lists.dropFirst() where !result.isEmpty { result = Self.intersect(result, other) }
-        // A piece of one or two characters is itself a term; longer ones may have their bigrams apart.
-        let long = query.pieces.filter { $0.count > 2 }.map { Array($0.utf8) }
+        // A piece of one or two scalars is itself a term; longer ones may have their bigrams apart.
         if !long.isEmpty {
             result = result.filter { doc in long.allSatisfy { Self.contains(searchBytes[Int(doc)], $0) } }
         }
@@ -175,7 +175,7 @@ extension CatalogIndex {
             self.index = index
             self.sort = sort
             self.limit = limit
-            guard sort == .relevance, let piece = query?.pieces.first, let terms = SearchTerms.query(piece)?.terms else {
+            guard sort == .relevance, let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else {
                 (titleMatch, merchantMatch) = (BitSet(), [])
                 best.reserveCapacity(limit + 1)
                 return
@@ -184,7 +184,7 @@ extension CatalogIndex {
             let lists = terms.map { index.titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
             var docs = lists.first ?? []
             for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
-            if piece.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
+            if piece.unicodeScalars.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
             titleMatch = BitSet(docs.map(Int.init))
             merchantMatch = index.merchantNames.values.map { CatalogIndex.contains(Array($0.utf8), bytes) }
             best.reserveCapacity(limit + 1)

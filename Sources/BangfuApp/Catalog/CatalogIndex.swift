@@ -54,9 +54,10 @@ struct CatalogIndex: Sendable {
     private(set) var byCategory: [String: BitSet] = [:]
     private(set) var byCounty: [String: BitSet] = [:]
     private(set) var byLabel: [String: BitSet] = [:]
-    private(set) var postings: [String: [Int32]] = [:]
+    /// Documents by search term (`IndexTerms`), each list in document order.
+    private(set) var postings: [UInt64: [Int32]] = [:]
     /// Postings of the title's own terms, which relevance ranks by.
-    private(set) var titlePostings: [String: [Int32]] = [:]
+    private(set) var titlePostings: [UInt64: [Int32]] = [:]
     private(set) var merchantNames = Interned()
     private(set) var names = Interned()
     private(set) var countyNames = Interned()
@@ -150,8 +151,8 @@ struct CatalogIndex: Sendable {
         for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: BitSet()].insert(i) }
         byCounty[product.countyCode, default: BitSet()].insert(i)
         for label in Set(product.labels) { byLabel[label, default: BitSet()].insert(i) }
-        for term in SearchTerms.documentTerms(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
-        for term in SearchTerms.documentTerms(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
+        for term in IndexTerms.document(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
+        for term in IndexTerms.document(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
     }
 
     private mutating func unlink(_ doc: Int32) {
@@ -163,11 +164,11 @@ struct CatalogIndex: Sendable {
         for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
         byCounty[old.countyCode]?.remove(i)
         for label in Set(old.labels) { byLabel[label]?.remove(i) }
-        for term in SearchTerms.documentTerms(old.searchText) {
+        for term in IndexTerms.document(old.searchText) {
             Self.remove(doc, from: &postings[term, default: []])
             if postings[term]?.isEmpty == true { postings[term] = nil }
         }
-        for term in SearchTerms.documentTerms(old.title) {
+        for term in IndexTerms.document(old.title) {
             Self.remove(doc, from: &titlePostings[term, default: []])
             if titlePostings[term]?.isEmpty == true { titlePostings[term] = nil }
         }

@@ -1,0 +1,80 @@
+/// The catalog index's search terms (issue 18): the unigrams and bigrams of the runs of letters,
+/// digits and marks of already normalized text (`SearchTerms.normalize`), taken over Unicode
+/// scalars and packed into numbers: no string is made per term, so building the index of a
+/// large catalog spends its time on the catalog, not on allocating. A unigram is its scalar; a
+/// bigram sets the top bit over the two scalars (21 bits each), so no two terms share a number.
+/// Queries are cut the same way, so a document and a query always agree.
+enum IndexTerms {
+    static func isWordPart(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (0x30...0x39).contains(v) || (0x61...0x7A).contains(v) || (0x41...0x5A).contains(v)
+        }
+        let properties = scalar.properties
+        if properties.isAlphabetic || properties.numericType != nil { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    /// The runs of `normalized`, as scalars.
+    static func runs(_ normalized: String) -> [[Unicode.Scalar]] {
+        var runs: [[Unicode.Scalar]] = []
+        var current: [Unicode.Scalar] = []
+        for scalar in normalized.unicodeScalars {
+            if isWordPart(scalar) {
+                current.append(scalar)
+            } else if !current.isEmpty {
+                runs.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+
+    static func unigram(_ a: Unicode.Scalar) -> UInt64 { UInt64(a.value) }
+
+    static func bigram(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> UInt64 {
+        1 << 63 | UInt64(a.value) << 21 | UInt64(b.value)
+    }
+
+    /// Every unigram and bigram of every run of a document, each once.
+    static func document(_ normalized: String) -> Set<UInt64> {
+        var terms = Set<UInt64>()
+        var previous: Unicode.Scalar?
+        for scalar in normalized.unicodeScalars {
+            guard isWordPart(scalar) else {
+                previous = nil
+                continue
+            }
+            terms.insert(unigram(scalar))
+            if let previous { terms.insert(bigram(previous, scalar)) }
+            previous = scalar
+        }
+        return terms
+    }
+
+    /// What a document must hold for a query piece: the unigram of a one-scalar run, else the
+    /// bigrams of the run. A run of more than two scalars is then checked as a substring too.
+    static func query(_ pieces: [String]) -> (terms: Set<UInt64>, long: [[UInt8]]) {
+        var terms = Set<UInt64>()
+        var long: [[UInt8]] = []
+        for piece in pieces {
+            for run in runs(piece) {
+                if run.count == 1, let only = run.first {
+                    terms.insert(unigram(only))
+                    continue
+                }
+                for index in 1..<run.count { terms.insert(bigram(run[index - 1], run[index])) }
+                if run.count > 2 {
+                    var text = String.UnicodeScalarView()
+                    text.append(contentsOf: run)
+                    long.append(Array(String(text).utf8))
+                }
+            }
+        }
+        return (terms, long)
+    }
+}
