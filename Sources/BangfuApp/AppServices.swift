@@ -27,6 +27,7 @@ public struct AppServices: Sendable {
     let products: ProductStore
     let catalogFeed: CatalogFeed
     let catalogShedder: LoadShedder
+    let detailShedder: LoadShedder
     let certification: CertificationStore
     let webhooks: WebhookStore
     let signingKeys: SigningKeys
@@ -77,6 +78,7 @@ public struct AppServices: Sendable {
         catalogLogger.logLevel = configuration.logLevel
         self.catalogFeed = CatalogFeed(database: database, store: products, logger: catalogLogger)
         self.catalogShedder = LoadShedder(running: configuration.catalogRunning, waiting: configuration.catalogWaiting)
+        self.detailShedder = LoadShedder(running: 4 * configuration.catalogRunning, waiting: 4 * configuration.catalogWaiting)
         self.certification = certification
         self.webhooks = webhooks
         self.signingKeys = SigningKeys(directory: SigningKeyFiles.directory(configuration))

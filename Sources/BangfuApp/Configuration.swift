@@ -22,10 +22,11 @@ public struct AppConfiguration: Sendable {
     /// County levels whose merchants and products the platform admits: both for a provincial
     /// platform (the default), `national` only for an 832-style national one.
     public var eligibleCountyLevels: Set<CountyLevel> = [.national, .provincial]
-    /// Catalog reads (listing, search, detail) running at once, and waiting their turn; past both
-    /// a read is refused with 503 and `Retry-After` (`LoadShedder`).
-    public var catalogRunning = 16
-    public var catalogWaiting = 48
+    /// Catalog listings and searches running at once, and waiting their turn; past both a read is
+    /// refused with 503 and `Retry-After` (`LoadShedder`). Product details, far cheaper, take turns
+    /// of their own (four times as many), so a burst of listings never queues a detail.
+    public var catalogRunning = 8
+    public var catalogWaiting = 24
     /// How long one inbox stream (`GET /api/v1/notifications/stream`) stays open before the
     /// server ends it; the client reconnects with `Last-Event-ID` and misses nothing.
     public var notificationStreamDuration: Duration = .seconds(300)

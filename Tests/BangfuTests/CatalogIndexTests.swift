@@ -205,7 +205,14 @@ import Testing
             let busy = try await client.call(.get, "/api/v1/products")
             #expect(busy.status == .serviceUnavailable && busy.headers[.retryAfter] == "1")
             #expect(busy.object["code"] as? String == "overloaded")
+            // Details take turns of their own: a burst of listings never queues them.
+            #expect(try await client.call(.get, "/api/v1/products/nothing").status == .notFound)
+            #expect(await test.services.detailShedder.enter())
+            #expect(await test.services.detailShedder.enter())
+            #expect(await test.services.detailShedder.enter())
+            #expect(await test.services.detailShedder.enter())
             #expect(try await client.call(.get, "/api/v1/products/nothing").status == .serviceUnavailable)
+            for _ in 0..<4 { test.services.detailShedder.leave() }
             test.services.catalogShedder.leave()
             #expect(try await client.call(.get, "/api/v1/products").status == .ok)
         }

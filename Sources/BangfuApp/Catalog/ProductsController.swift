@@ -18,7 +18,7 @@ struct ProductsController {
         // Catalog reads take turns past a bound, then are refused with 503 (`LoadShedder`).
         let shed = LoadSheddingMiddleware(shedder: services.catalogShedder)
         router.group().add(middleware: services.rateLimited(.searching)).add(middleware: shed).get("/api/v1/products", use: browse)
-        router.group().add(middleware: shed).get("/api/v1/products/:id", use: show)
+        router.group().add(middleware: LoadSheddingMiddleware(shedder: services.detailShedder)).get("/api/v1/products/:id", use: show)
         router.only(.merchant).patch("/api/v1/products/:id", use: update)
         router.get("/api/v1/products/:id/price-history", use: priceHistory)
         router.only(.merchant).post("/api/v1/products/:id/stock-adjustments", use: adjustStock)
