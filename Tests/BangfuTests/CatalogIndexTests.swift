@@ -140,7 +140,7 @@ import Testing
         let test = try await TestApp.make()
         try await test.run { _ in
             let services = test.services
-            _ = try await services.seed(products: 240, merchants: 6)
+            _ = try await services.seed(products: 120, merchants: 4)
             let feed = services.catalogFeed
             try await feed.catchUp()
             #expect(try await CatalogCheck(services).problems(live: feed) == [])
