@@ -33,12 +33,11 @@ import Testing
                 for image in images { try await store.addImage(image, in: db) }
             }
 
-            let (row, withImages, prices, certified, bare, facets, count) = try await database.read { db in
+            let (row, withImages, prices, certified, bare, count) = try await database.read { db in
                 (
                     try await store.product(id: id, in: db), try await store.productWithImages(id: id, in: db),
                     try await store.prices(productId: id, in: db), try await store.product(id: listed, in: db),
                     try await store.productWithImages(id: listed, in: db),
-                    try await store.facets(ProductFilter(), now: test.clock.now, in: db),
                     try await store.imageCount(productId: id, in: db)
                 )
             }
@@ -79,9 +78,13 @@ import Testing
             #expect(count == 2)
             #expect(try #require(bare).1.isEmpty)
 
-            #expect(facets.label.map(\.key) == ["organic"])
-            #expect(facets.label.first?.label == "有机" && facets.label.first?.count == 1)
-            #expect(facets.county.map(\.key) == ["230129"] && facets.county.first?.label == "延寿县")
+            // The catalog index reads the same rows: the listed product's facets and their names.
+            try await test.services.catalogFeed.catchUp()
+            let (facets, names) = test.services.catalogFeed.read { index, names in
+                (index.facets(ProductFilter(), now: test.clock.now.millis), names)
+            }
+            #expect(facets.label == [.init(key: "organic", count: 1)])
+            #expect(facets.county.map(\.key) == ["230129"] && names.counties["230129"] == "延寿县")
             #expect(facets.category.map(\.count) == [1])
 
             try await database.write { db in

@@ -119,11 +119,6 @@ struct CatalogIndex: Sendable {
         unlink(doc)
     }
 
-    /// The product as held, for `bangfu check`.
-    func product(id: String) -> IndexedProduct? {
-        documents[id].flatMap { products[Int($0)] }
-    }
-
     /// Every product held, for `bangfu check`.
     var allProducts: [IndexedProduct] { products.compactMap { $0 } }
 

@@ -104,34 +104,11 @@ extension ProductStore {
         }
     }
 
-    struct FacetCount: RowModel, Encodable {
+    /// A facet's line as the listing shows it (`CatalogBrowsing`).
+    struct FacetCount: Encodable, Sendable {
         var key: String
         var label: String
         var count: Int64
-    }
-
-    /// Counts of the filtered public set by top-level category, origin county and label.
-    func facets(_ filter: ProductFilter, now: Date, in db: any SQLDatabase) async throws
-        -> (category: [FacetCount], county: [FacetCount], label: [FacetCount])
-    {
-        func counts(_ sql: SQLQueryString) async throws -> [FacetCount] {
-            try await db.raw(sql).all().map { try $0.model(FacetCount.self) }
-        }
-        let from: SQLQueryString = " FROM products p"
-        let categoryCounts = try await counts(
-            "SELECT p.top_category_id AS \"key\", (SELECT name FROM categories WHERE id = p.top_category_id) AS \"label\", COUNT(*) AS \"count\""
-                + from + publicWhere(filter, now: now) + " GROUP BY p.top_category_id ORDER BY \"count\" DESC, \"key\"")
-        let county = try await counts(
-            "SELECT p.origin_county_code AS \"key\", (SELECT name FROM counties WHERE code = p.origin_county_code) AS \"label\", COUNT(*) AS \"count\""
-                + from + publicWhere(filter, now: now) + " GROUP BY p.origin_county_code ORDER BY \"count\" DESC, \"key\"")
-        let labels = try await counts(
-            "SELECT pl.label AS \"key\", pl.label AS \"label\", COUNT(*) AS \"count\"" + from
-                + " JOIN product_labels pl ON pl.product_id = p.id" + publicWhere(filter, now: now)
-                + " GROUP BY pl.label ORDER BY \"count\" DESC, \"key\"")
-        return (
-            categoryCounts, county,
-            labels.map { FacetCount(key: $0.key, label: ProductLabel(rawValue: $0.key)?.chineseName ?? $0.key, count: $0.count) }
-        )
     }
 
     /// How many products each merchant has on sale now (listed, merchant active, unexpired certificate).

@@ -88,8 +88,7 @@ extension ProductStore {
                 seq: try row.decode(column: "seq", as: Int64.self), kind: try row.decode(column: "kind", as: String.self),
                 key: try row.decode(column: "key", as: String.self))
         }
-        let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
-            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
+        let pruned = try await prunedThrough(in: db)
         return FeedRead(changes: changes, prunedThrough: pruned, snapshot: snapshot)
     }
 
@@ -101,14 +100,19 @@ extension ProductStore {
         let snapshot = try await snapshot(in: db)
         let written = try await db.raw("SELECT MAX(seq) AS head FROM catalog_changes").first()
             .flatMap { try $0.decode(column: "head", as: Int64?.self) } ?? 0
-        let pruned = try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
-            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
+        let pruned = try await prunedThrough(in: db)
         let head = max(written, pruned)
         var present = Set(
             try await db.raw("SELECT seq FROM catalog_changes WHERE seq > \(bind: head - window) AND seq <= \(bind: head)")
                 .all().map { try $0.decode(column: "seq", as: Int64.self) })
         if pruned > head - window { present.formUnion((head - window + 1)...pruned) }
         return (head, present, snapshot)
+    }
+
+    /// How far the feed was pruned (`pruneCatalogChanges`).
+    private func prunedThrough(in db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
+            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
     }
 
     func productCount(in db: any SQLDatabase) async throws -> Int {
