@@ -3,17 +3,13 @@ import Foundation
 /// The bodies the account routes read and write (API.md "Accounts and sessions").
 extension AccountsController {
     struct CreateUserInput: Decodable {
-        var username: String
-        var password: String
-        var role: String
-        var displayName: String
-        var countyCode: String?
-        var regionCode: String?
+        var username, password, role, displayName: String
+        /// A county officer's county; a finance officer's region.
+        var countyCode, regionCode: String?
     }
 
     struct SignInInput: Decodable {
-        var username: String
-        var password: String
+        var username, password: String
     }
 
     struct SessionOutput: Encodable {

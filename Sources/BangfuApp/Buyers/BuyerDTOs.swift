@@ -5,15 +5,10 @@ import Foundation
 enum BuyerDTO {
 
     struct OrganizationInput: Decodable, Sendable {
-        var name: String
-        var creditCode: String
-        var department: String
+        var name, creditCode, department: String
         var countyCode: String?
-        var canteenAddress: String
-        var contactName: String
-        var contactPhone: String
-        var regionCode: String?
-        var parentId: String?
+        var canteenAddress, contactName, contactPhone: String
+        var regionCode, parentId: String?
     }
 
     /// `PATCH /buyer-organizations/{id}`: absent fields stay; `"parentId": null` detaches the
@@ -67,10 +62,9 @@ enum BuyerDTO {
     struct PlanExtra: Encodable, Sendable {
         /// The minimum ratio that applies to the organization's region now.
         var minimumBp: Int64
-        var reservedFen: Int64
-        var remainingBudgetFen: Int64
-        var completionBp: Int64
-        var expectedBp: Int64
+        var reservedFen, remainingBudgetFen: Int64
+        /// How far the year's completion is, and how far it is expected to be by today.
+        var completionBp, expectedBp: Int64
         var onTrack: Bool
         @NullEncoded var organizationName: String?
         @NullEncoded var department: String?

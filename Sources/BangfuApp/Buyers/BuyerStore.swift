@@ -7,14 +7,11 @@ enum BuyerOrganizationStatus: String, Codable, Sendable, CaseIterable {
 }
 
 struct BuyerOrganization: TableRow, Encodable {
-    var id: String
-    var name: String
-    var creditCode: String
+    var id, name, creditCode: String
+    /// The supervising department (主管部门) it reports under.
     var department: String
     @NullEncoded var countyCode: String?
-    var canteenAddress: String
-    var contactName: String
-    var contactPhone: String
+    var canteenAddress, contactName, contactPhone: String
     var status: BuyerOrganizationStatus
     var createdBy: String
     @OptionalMillis var verifiedAt: Date?
@@ -48,11 +45,9 @@ struct QuotaPlan: TableRow, Encodable {
     var organizationId: String
     var year: Int
     @IntBool var hasCanteen: Bool
-    var canteenBudgetFen: Int64
-    var reservedRatioBp: Int64
-    var committedFen: Int64
-    var completedFen: Int64
-    var refundedFen: Int64
+    var canteenBudgetFen, reservedRatioBp: Int64
+    /// The sums its orders maintain.
+    var committedFen, completedFen, refundedFen: Int64
     @Millis var createdAt: Date
     @Millis var updatedAt: Date
     /// The filing (SPEC "The yearly filing"): its review state, how the unit feeds its staff, the

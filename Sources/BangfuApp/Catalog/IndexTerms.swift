@@ -20,18 +20,7 @@ enum IndexTerms {
 
     /// The runs of `normalized`, as scalars.
     static func runs(_ normalized: String) -> [[Unicode.Scalar]] {
-        var runs: [[Unicode.Scalar]] = []
-        var current: [Unicode.Scalar] = []
-        for scalar in normalized.unicodeScalars {
-            if isWordPart(scalar) {
-                current.append(scalar)
-            } else if !current.isEmpty {
-                runs.append(current)
-                current = []
-            }
-        }
-        if !current.isEmpty { runs.append(current) }
-        return runs
+        SearchTerms.runs(of: normalized.unicodeScalars, where: isWordPart)
     }
 
     static func unigram(_ a: Unicode.Scalar) -> UInt64 { UInt64(a.value) }

@@ -6,8 +6,8 @@ extension ProductStore {
     struct Image: TableRow {
         var id: String
         var productId: String
-        var sha256: String
-        var contentType: String
+        /// The file's name in the upload store, and its type.
+        var sha256, contentType: String
         var size: Int64
         @Millis var createdAt: Date
 

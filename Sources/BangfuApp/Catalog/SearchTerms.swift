@@ -21,11 +21,17 @@ enum SearchTerms {
 
     /// Runs of letters and digits (Chinese characters are letters); everything else separates.
     static func runs(_ normalized: String) -> [[Character]] {
-        var runs: [[Character]] = []
-        var current: [Character] = []
-        for character in normalized {
-            if character.isLetter || character.isNumber {
-                current.append(character)
+        runs(of: normalized) { $0.isLetter || $0.isNumber }
+    }
+
+    /// The maximal runs of `elements` that `isPart` keeps; the others separate them. Shared by the
+    /// SQL search's terms (characters) and the catalog index's (scalars).
+    static func runs<S: Sequence>(of elements: S, where isPart: (S.Element) -> Bool) -> [[S.Element]] {
+        var runs: [[S.Element]] = []
+        var current: [S.Element] = []
+        for element in elements {
+            if isPart(element) {
+                current.append(element)
             } else if !current.isEmpty {
                 runs.append(current)
                 current = []

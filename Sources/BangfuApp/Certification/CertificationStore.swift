@@ -2,9 +2,8 @@ import Foundation
 import SQLKit
 
 struct CertificationApplication: TableRow, Encodable {
-    var id: String
-    var productId: String
-    var merchantId: String
+    var id, productId, merchantId: String
+    /// The product's origin county, whose officer reviews it.
     var countyCode: String
     var status: CertificationStatus
     var householdsDriven: Int64

@@ -60,18 +60,11 @@ struct BulletinGroup: RowModel, Equatable {
 /// A bulletin line (API.md `GET /api/v1/reports/bulletin`). Union purchasing is reported beside,
 /// never inside, the completion (SPEC "Union purchasing").
 struct BulletinRow: Sendable, Equatable, Encodable {
-    var key: String
-    var label: String
-    var units: Int64
-    var filed: Int64
-    var notFiled: Int64
-    var withoutOrders: Int64
-    var inactiveAccounts: Int64
-    var reservedFen: Int64
-    var completedFen: Int64
-    var completionBp: Int64
-    var unionBudgetFen: Int64
-    var unionCompletedFen: Int64
+    var key, label: String
+    /// Counts of its budget units: all, filed, not filed, without an order, without a login.
+    var units, filed, notFiled, withoutOrders, inactiveAccounts: Int64
+    var reservedFen, completedFen, completionBp: Int64
+    var unionBudgetFen, unionCompletedFen: Int64
     var rank: Int
 }
 

@@ -3,9 +3,7 @@ import SQLKit
 
 /// An order's invoice as recorded (table `invoices`).
 struct Invoice: TableRow {
-    var id: String
-    var orderId: String
-    var number: String
+    var id, orderId, number: String
     var kind: InvoiceKind
     var issuedOn: String
     var amountFen: Int64

@@ -27,10 +27,8 @@ enum MerchantDTO {
     /// The public profile: never bank or contact details. `suspensionReason` is filled for the
     /// merchant itself and admins only.
     struct MerchantOutput: Encodable {
-        var id: String
-        var companyName: String
-        var countyCode: String
-        var countyName: String
+        var id, companyName: String
+        var countyCode, countyName: String
         var householdsDriven: Int64
         var status: MerchantStatus
         var productCount: Int64

@@ -4,22 +4,16 @@ import SQLKit
 /// What the applicant fills in: the body of `POST`/`PUT /merchant-applications` and columns of
 /// the application's own row.
 struct ApplicationFields: Sendable, Equatable, Codable {
-    var companyName: String
-    var creditCode: String
-    var legalRepresentative: String
-    var contactName: String
-    var contactPhone: String
-    var countyCode: String
-    var address: String
+    var companyName, creditCode, legalRepresentative: String
+    var contactName, contactPhone: String
+    var countyCode, address: String
     @NullEncoded var foodLicenseNumber: String?
-    var bankName: String
-    var bankAccount: String
+    var bankName, bankAccount: String
     var householdsDriven: Int64
 }
 
 struct MerchantApplication: TableRow, Encodable {
-    var id: String
-    var ownerId: String
+    var id, ownerId: String
     var status: ApplicationStatus
     var fields: ApplicationFields
     @NullEncoded var merchantId: String?
@@ -64,11 +58,10 @@ extension MerchantApplication {
 }
 
 struct MerchantDocument: TableRow, Encodable {
-    var id: String
-    var applicationId: String
+    var id, applicationId: String
+    /// What the document is (`business_license`, …), and its file: type, content address, size.
     var kind: String
-    var contentType: String
-    var sha256: String
+    var contentType, sha256: String
     var size: Int64
     @NullEncoded var expiresOn: String?
     @Millis var createdAt: Date
@@ -92,10 +85,8 @@ struct Merchant: TableRow {
     var id: String
     var applicationId: String
     var ownerId: String
-    var companyName: String
-    var creditCode: String
-    var countyCode: String
-    var countyName: String
+    var companyName, creditCode: String
+    var countyCode, countyName: String
     var householdsDriven: Int64
     var status: MerchantStatus
     var suspensionReason: String?

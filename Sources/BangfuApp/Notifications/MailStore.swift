@@ -14,8 +14,7 @@ struct MailSettings: RowModel, Encodable, Equatable {
 struct QueuedMail: RowModel {
     var id: String
     var recipient: String
-    var subject: String
-    var body: String
+    var subject, body: String
     var attempts: Int64
     @Millis var createdAt: Date
 }

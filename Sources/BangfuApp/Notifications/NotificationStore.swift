@@ -6,10 +6,9 @@ struct Notification: TableRow, Encodable {
     var id: String
     var userId: String
     var kind: String
-    var subjectType: String
-    var subjectId: String
-    var title: String
-    var body: String
+    /// What it is about (`order`, `product`, …) and which one.
+    var subjectType, subjectId: String
+    var title, body: String
     @Millis var createdAt: Date
     @OptionalMillis var readAt: Date?
 

@@ -26,10 +26,9 @@ enum OrderDTO {
         var placedBy: String
         var purpose: OrderPurpose
         var status: OrderStatus
-        var totalFen: Int64
-        var refundedFen: Int64
-        /// What the buyer still has to pay: the total less approved refunds.
-        var owedFen: Int64
+        /// The total, the approved refunds, and what the buyer still has to pay: the total less
+        /// approved refunds.
+        var totalFen, refundedFen, owedFen: Int64
         var shipWithinDays: Int
         var shipBy: String
         @NullEncoded var deliveryAddress: String?
@@ -99,8 +98,7 @@ enum OrderDTO {
             var status: OrderStatus
             var merchantId: String
             var buyerOrganizationId: String
-            var totalFen: Int64
-            var refundedFen: Int64
+            var totalFen, refundedFen: Int64
             var items: [OrderItem]
         }
         var refund: Refund

@@ -168,10 +168,8 @@ enum RefundRules {
 
 /// One priced line of a checkout, as read from the product at ordering.
 struct PricedLine: Sendable, Hashable {
-    var productId: String
-    var merchantId: String
-    var unitPriceFen: Int64
-    var quantity: Int64
+    var productId, merchantId: String
+    var unitPriceFen, quantity: Int64
 }
 
 /// A priced line with its amount, unit × quantity.

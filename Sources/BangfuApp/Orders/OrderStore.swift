@@ -8,8 +8,7 @@ struct Order: TableRow {
     var merchantId: String
     var buyerId: String
     var status: OrderStatus
-    var totalFen: Int64
-    var refundedFen: Int64
+    var totalFen, refundedFen: Int64
     var shipWithinDays: Int
     @Millis var shipBy: Date
     var deliveryAddress: String?
@@ -91,11 +90,11 @@ struct OrderItem: TableRow, Encodable {
 }
 
 struct Refund: TableRow, Encodable {
-    var id: String
-    var orderId: String
+    var id, orderId: String
     var amountFen: Int64
     var reason: String
     var status: RefundStatus
+    /// Who asked (a buyer member) and who decided (the merchant's owner or an admin).
     var requestedBy: String
     @NullEncoded var decidedBy: String?
     @NullEncoded var decisionNote: String?

@@ -6,14 +6,10 @@ struct Rating: TableRow {
     var orderId: String
     /// Its own id: the public list pages on it, so no order id leaves the order's parties.
     var id: String
-    var organizationId: String
-    var merchantId: String
-    var raterId: String
-    var quality: Int
-    var delivery: Int
-    var service: Int
-    var comment: String?
-    var reply: String?
+    var organizationId, merchantId, raterId: String
+    /// Stars, 1 to 5.
+    var quality, delivery, service: Int
+    var comment, reply: String?
     @OptionalMillis var repliedAt: Date?
     @Millis var createdAt: Date
 

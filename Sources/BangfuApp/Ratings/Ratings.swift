@@ -161,9 +161,7 @@ enum RatingDTO {
     /// A rating as anyone reads it in a merchant's list: neither the rater nor the order.
     struct Public: Encodable, Sendable {
         var id: String
-        var quality: Int
-        var delivery: Int
-        var service: Int
+        var quality, delivery, service: Int
         @NullEncoded var comment: String?
         @NullEncoded var reply: String?
         @NullEncoded var repliedAt: String?

@@ -52,12 +52,9 @@ struct ReportStore: Sendable {
     /// One line of the quota report: an organization's or a department's plan sums. Union
     /// purchasing is reported beside the completion, never inside it (SPEC "Union purchasing").
     struct QuotaRow: RowModel, Equatable, Encodable {
-        var key: String
-        var label: String
-        var reservedFen: Int64
-        var completedFen: Int64
-        var unionBudgetFen: Int64
-        var unionCompletedFen: Int64
+        var key, label: String
+        var reservedFen, completedFen: Int64
+        var unionBudgetFen, unionCompletedFen: Int64
     }
 
     /// Reserved and completed sums of the year's plans, per organization or per department.

@@ -16,9 +16,7 @@ enum SalesRules {
 
     /// One settled item as the report sees it.
     struct Line: Sendable, Equatable {
-        var countyCode: String
-        var categoryId: String
-        var merchantId: String
+        var countyCode, categoryId, merchantId: String
         var amountFen: Int64
     }
 

@@ -40,10 +40,7 @@ struct Webhook: TableRow, Encodable {
 
 /// One event on its way to one webhook: the outbox row, which is also the delivery log.
 struct WebhookDeliveryRow: Sendable {
-    var id: String
-    var webhookId: String
-    var eventId: String
-    var type: String
+    var id, webhookId, eventId, type: String
     /// The exact bytes every attempt sends (and signs).
     var body: String
     var createdAt: Date
@@ -53,9 +50,7 @@ struct WebhookDeliveryRow: Sendable {
 struct DeliveryLogEntry: RowModel, Encodable {
     /// The delivery's place in its webhook's order (deliveries go out in this order).
     var seq: Int64
-    var id: String
-    var eventId: String
-    var type: String
+    var id, eventId, type: String
     /// How many attempts were made.
     var attempt: Int64
     /// `pending` (to be tried, again), `delivered`, `failed` (given up after 24 hours) or
@@ -76,13 +71,10 @@ struct ClaimedDelivery: RowModel {
     var webhookId: String
     /// The claim that leased the webhook: only it may record the queue.
     var leasedBy: String
-    var eventId: String
-    var type: String
-    var body: String
+    var eventId, type, body: String
     var attempts: Int64
     @Millis var createdAt: Date
-    var url: String
-    var secret: String
+    var url, secret: String
 }
 
 /// Whether any webhook is live, known without a query on SQLite: one process owns that database
