@@ -76,20 +76,32 @@ extension ProductStore {
     }
 
     /// Changes after `seq`, and those of `missing` (sequence numbers skipped so far, which a
-    /// transaction still open may yet commit), in order; how far the feed was pruned; and the
-    /// snapshot taken before the changes were read.
+    /// transaction still open may yet commit), in order; how far the feed was pruned; and, on
+    /// PostgreSQL, the snapshot the changes were read in. One statement, so one round trip a read
+    /// (the feed's one row is joined with the changes; no change leaves its columns null).
     func catalogChanges(after seq: Int64, missing: [Int64], limit: Int, in db: any SQLDatabase) async throws -> FeedRead {
-        let snapshot = try await snapshot(in: db)
-        var query: SQLQueryString = "SELECT seq, kind, key FROM catalog_changes WHERE seq > \(bind: seq)"
-        if !missing.isEmpty { query += " OR seq IN (\(binds: missing))" }
-        query += " ORDER BY seq LIMIT \(literal: limit)"
-        let changes = try await db.raw(query).all().map { row in
-            CatalogChange(
-                seq: try row.decode(column: "seq", as: Int64.self), kind: try row.decode(column: "kind", as: String.self),
-                key: try row.decode(column: "key", as: String.self))
+        let snapshot =
+            engine == .postgres
+            ? ", pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax"
+            : ""
+        var query: SQLQueryString =
+            "SELECT f.pruned_through, c.seq, c.kind, c.key\(unsafeRaw: snapshot) FROM catalog_feed f LEFT JOIN catalog_changes c ON c.seq > \(bind: seq)"
+        if !missing.isEmpty { query += " OR c.seq IN (\(binds: missing))" }
+        query += " WHERE f.id = 1 ORDER BY c.seq LIMIT \(literal: limit)"
+        let rows = try await db.raw(query).all()
+        var read = FeedRead(changes: [], prunedThrough: 0, snapshot: nil)
+        for row in rows {
+            read.prunedThrough = try row.decode(column: "pruned_through", as: Int64.self)
+            if engine == .postgres {
+                read.snapshot = Snapshot(xmin: try row.decode(column: "xmin", as: Int64.self), xmax: try row.decode(column: "xmax", as: Int64.self))
+            }
+            guard let changeSeq = try row.decode(column: "seq", as: Int64?.self) else { continue }
+            read.changes.append(
+                CatalogChange(
+                    seq: changeSeq, kind: try row.decode(column: "kind", as: String.self),
+                    key: try row.decode(column: "key", as: String.self)))
         }
-        let pruned = try await prunedThrough(in: db)
-        return FeedRead(changes: changes, prunedThrough: pruned, snapshot: snapshot)
+        return read
     }
 
     /// The feed's head (the last sequence number written, or pruned), the numbers present in the
