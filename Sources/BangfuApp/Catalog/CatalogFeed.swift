@@ -188,15 +188,18 @@ final class CatalogFeed: Sendable {
         let head = try await database.read { db in try await store.catalogFeedHead(window: window, in: db) }
         let total = try await database.read { db in try await store.productCount(in: db) }
         var index = CatalogIndex()
-        var last = ""
         progress.report("catalog index", 0, total)
-        while true {
-            let after = last
-            let rows = try await database.read { db in try await store.indexed(after: after, limit: 5000, in: db) }
+        // The next chunk is read and decoded (on another core) while this one goes into the index.
+        let database = self.database, size = 5000
+        func read(after: String) -> Task<[IndexedProduct], any Error> {
+            Task { try await database.read { db in try await store.indexed(after: after, limit: size, in: db) } }
+        }
+        var pending: Task<[IndexedProduct], any Error>? = read(after: "")
+        while let reading = pending {
+            let rows = try await reading.value
+            pending = rows.count == size ? rows.last.map { read(after: $0.id) } : nil
             for row in rows { index.upsert(row) }
             progress.report("catalog index", index.count, max(total, index.count))
-            guard let next = rows.last?.id, rows.count == 5000 else { break }
-            last = next
         }
         let names = try await loadNames()
         var missing: [Int64: Int64] = [:]
