@@ -401,8 +401,16 @@ import Testing
                 let response = try await client.call(.get, uri, token: token)
                 #expect(response.status == .badRequest && response.fields == [field], "\(uri): \(response.status)")
             }
-            // Known values with nothing to show are still an empty 200.
+            // A query with nothing searchable in it checks its filters all the same.
+            let punctuation = try await client.call(.get, "/api/v1/products?q=%21%21&categoryId=no-such-category")
+            #expect(punctuation.status == .badRequest && punctuation.fields == ["categoryId"])
+            // Known values with nothing to show are still an empty 200, a county added a moment ago
+            // included (the catalog index follows the counties).
             #expect(try await client.call(.get, "/api/v1/products?countyCode=230221&categoryId=rice").status == .ok)
+            #expect(try await client.call(.get, "/api/v1/products?countyCode=150121").status == .badRequest)
+            let newCounty = #"{"code":"150121","name":"土默特左旗","prefecture":"呼和浩特市","province":"内蒙古自治区","level":"national"}"#
+            #expect(try await client.call(.post, "/api/v1/counties", token: admin, json: newCounty).status == .created)
+            #expect(try await client.call(.get, "/api/v1/products?countyCode=150121").status == .ok)
             #expect(try await client.call(.get, "/api/v1/merchants?countyCode=230221").status == .ok)
         }
     }

@@ -13,9 +13,23 @@ struct CatalogBrowsing: UseCase {
         self.services = services
     }
 
-    /// An unknown county or category in a filter is a 400 naming the parameter, not an empty list.
-    func checkFilters(countyCode: String?, categoryId: String?) async throws {
-        try await services.checkFilters(countyCode: countyCode, categoryId: categoryId)
+    /// An unknown county or category in a filter is a 400 naming the parameter, not an empty list
+    /// (`page` checks its own filter).
+    func checkFilters(_ filter: ProductFilter) async throws {
+        let feed = services.catalogFeed
+        try await feed.catchUp()
+        try feed.read { _, names in try Self.check(filter, names) }
+    }
+
+    /// Checked against the names the index holds, which follow every committed county and
+    /// category (the feed's `names` changes): no query of its own.
+    private static func check(_ filter: ProductFilter, _ names: CatalogFeed.Names) throws {
+        if let code = filter.countyCode, names.counties[code] == nil {
+            throw DomainError.badRequest("countyCode is not a registered county", field: "countyCode")
+        }
+        if let id = filter.categoryId, names.categories[id] == nil {
+            throw DomainError.badRequest("categoryId is not a category", field: "categoryId")
+        }
     }
 
     /// One page of the products on sale after `after` in `sort` order, with the facet counts of
@@ -29,7 +43,10 @@ struct CatalogBrowsing: UseCase {
         try await feed.catchUp()
         let now = clock.now
         let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
-        let (answer, names) = feed.read { index, names in (index.answer(query, now: now.millis), names) }
+        let (answer, names) = try feed.read { index, names in
+            try Self.check(filter, names)
+            return (index.answer(query, now: now.millis), names)
+        }
         let (hits, facets) = (answer.hits, answer.facets)
         let store = self.store, ids = hits.map(\.id)
         let found = try await database.read { db in try await store.products(ids: ids, in: db) }

@@ -21,7 +21,6 @@ extension ProductsController {
         filter.query = hasQuery ? SearchTerms.query(rawQuery) : nil
         filter.categoryId = parameters["categoryId"].map(String.init)
         filter.countyCode = parameters["countyCode"].map(String.init)
-        try await browsing.checkFilters(countyCode: filter.countyCode, categoryId: filter.categoryId)
         if let label = parameters["label"].map(String.init) {
             guard ProductLabel(rawValue: label) != nil else { throw DomainError.badRequest("unknown label", field: "label") }
             filter.label = label
@@ -36,7 +35,10 @@ extension ProductsController {
         let paging = try Paging.parse(request, tag: tag)
         let after = try paging.position.map(Self.position)
         // A query with nothing searchable in it (only punctuation) matches nothing.
-        if hasQuery && filter.query == nil { return try .json(CatalogDTO.ListOutput.empty) }
+        if hasQuery && filter.query == nil {
+            try await browsing.checkFilters(filter)
+            return try .json(CatalogDTO.ListOutput.empty)
+        }
         return try .json(try await browsing.page(filter, sort: sort, after: after, paging: paging, tag: tag))
     }
 
