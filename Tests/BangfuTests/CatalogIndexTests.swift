@@ -86,6 +86,72 @@ import Testing
         #expect(byPriceDesc == ["p55", "p48"])
     }
 
+    /// Random catalogs with many ties, random filters, every sort but relevance, paged by random
+    /// page sizes: the pages joined are the products a plain sort of the filtered list gives, and
+    /// each facet counts what the other filters leave.
+    @Test func pagesAndFacetsAgreeWithAPlainSortAndCount() {
+        var random = SeededRandom(18)
+        for round in 0..<20 {
+            var index = CatalogIndex()
+            var products: [IndexedProduct] = []
+            for i in 0..<(40 + random.next(200)) {
+                let product = Self.product(
+                    "p\(random.next(1000))-\(i)", category: "c\(random.next(4))", top: "t\(random.next(3))",
+                    county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
+                    price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
+                    expires: random.next(10) == 0 ? 5 : 10_000, listed: random.next(12) != 0)
+                index.upsert(product)
+                products.append(product)
+            }
+            var filter = ProductFilter()
+            if random.next(2) == 0 { filter.categoryId = "t\(random.next(3))" }
+            if random.next(2) == 0 { filter.countyCode = "k\(random.next(5))" }
+            if random.next(3) == 0 { filter.label = ["a", "b", "c"][random.next(3)] }
+            if random.next(3) == 0 { (filter.minPriceFen, filter.maxPriceFen) = (200, 600) }
+            let now: Int64 = 10
+            func passes(_ p: IndexedProduct, except facet: CatalogIndex.Facet? = nil) -> Bool {
+                p.listed && p.merchantActive && (p.certificateExpiresAt ?? .min) > now
+                    && (facet == .category || filter.categoryId.map { $0 == p.topCategoryId || $0 == p.categoryId } ?? true)
+                    && (facet == .county || filter.countyCode.map { $0 == p.countyCode } ?? true)
+                    && (facet == .label || filter.label.map { p.labels.contains($0) } ?? true)
+                    && p.priceFen >= (filter.minPriceFen ?? .min) && p.priceFen <= (filter.maxPriceFen ?? .max)
+            }
+            for sort in ProductSort.allCases where sort != .relevance {
+                func key(_ p: IndexedProduct) -> Int64 {
+                    switch sort {
+                    case .newest: p.createdAt
+                    case .priceAsc, .priceDesc: p.priceFen
+                    case .sales: p.sales
+                    case .rating: p.merchantRating
+                    case .relevance: 0
+                    }
+                }
+                let expected = products.filter { passes($0) }.sorted { a, b in
+                    if key(a) != key(b) { return sort == .priceAsc ? key(a) < key(b) : key(a) > key(b) }
+                    return sort == .priceAsc ? a.id < b.id : a.id > b.id
+                }.map(\.id)
+                var seen: [String] = []
+                var after: ProductStore.Position?
+                repeat {
+                    let limit = 1 + random.next(12)
+                    let hits = index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now)
+                    seen += hits.map(\.id)
+                    after = hits.count == limit ? hits.last?.position : nil
+                } while after != nil
+                #expect(seen == expected, "round \(round), \(sort)")
+            }
+            let facets = index.facets(filter, now: now)
+            func counts(_ facet: CatalogIndex.Facet, _ keys: (IndexedProduct) -> [String]) -> [CatalogIndex.Count] {
+                let passing = products.filter { passes($0, except: facet) }
+                return Dictionary(grouping: passing.flatMap(keys), by: { $0 }).map { .init(key: $0.key, count: Int64($0.value.count)) }
+                    .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+            }
+            #expect(facets.category == counts(.category) { [$0.topCategoryId] }, "round \(round)")
+            #expect(facets.county == counts(.county) { [$0.countyCode] }, "round \(round)")
+            #expect(facets.label == counts(.label) { $0.labels }, "round \(round)")
+        }
+    }
+
     @Test func filtersIntersectAndFacetsCountWithTheOtherFilters() {
         var index = CatalogIndex()
         index.upsert(Self.product("a", category: "rice", top: "grain", county: "A", labels: ["green"], price: 100))

@@ -40,8 +40,9 @@ extension CatalogIndex {
         answer(Query(filter: filter, limit: 0), now: now, facets: true).facets
     }
 
-    /// A page and the facet counts of its filter. Without a facet filter every facet counts the
-    /// candidates of the page; each facet filter makes its own facet count without it.
+    /// A page and the facet counts of its filter. A facet its own filter narrows counts the
+    /// candidates without that filter; every other facet counts the page's candidates. Only the
+    /// facet wanted is counted in each pass.
     func answer(_ query: Query, now: Int64, facets wanted: Bool = true) -> (hits: [Hit], facets: Facets) {
         let filter = query.filter
         let found = filter.query.map(searchDocuments)
@@ -52,14 +53,13 @@ extension CatalogIndex {
             for doc in docs { ranking.offer(Int(doc)) }
         }
         guard wanted else { return (ranking.hits(), Facets()) }
-        if filter.categoryId == nil && filter.countyCode == nil && filter.label == nil {
-            return (ranking.hits(), tally(docs))
+        func counted(_ facet: Facet, narrowed: Bool) -> [Count] {
+            count(narrowed ? candidates(bits(filter, except: facet), found, filter, now: now) : docs, facet)
         }
-        func without(_ facet: Facet) -> Facets { tally(candidates(bits(filter, except: facet), found, filter, now: now)) }
         let facets = Facets(
-            category: filter.categoryId == nil ? tally(docs).category : without(.category).category,
-            county: filter.countyCode == nil ? tally(docs).county : without(.county).county,
-            label: filter.label == nil ? tally(docs).label : without(.label).label)
+            category: counted(.category, narrowed: filter.categoryId != nil),
+            county: counted(.county, narrowed: filter.countyCode != nil),
+            label: counted(.label, narrowed: filter.label != nil))
         return (ranking.hits(), facets)
     }
 
@@ -110,41 +110,43 @@ extension CatalogIndex {
         return result
     }
 
-    /// Counts `docs` by top category, county and label. The numbers are the index's own (every
-    /// document's category, county and label numbers are below their counts), never request data.
-    private func tally(_ docs: [Int32]) -> Facets {
-        var categories = [Int64](repeating: 0, count: names.values.count)
-        var counties = [Int64](repeating: 0, count: countyNames.values.count)
-        var labels = [Int64](repeating: 0, count: 32)
-        categories.withUnsafeMutableBufferPointer { categories in
-            counties.withUnsafeMutableBufferPointer { counties in
-                labels.withUnsafeMutableBufferPointer { labels in
-                    topCategory.withUnsafeBufferPointer { topCategory in
-                        county.withUnsafeBufferPointer { county in
-                            labelMask.withUnsafeBufferPointer { labelMask in
-                                for doc in docs {
-                                    let i = Int(doc)
-                                    categories[Int(topCategory[i])] &+= 1
-                                    counties[Int(county[i])] &+= 1
-                                    var mask = labelMask[i]
-                                    while mask != 0 {
-                                        labels[mask.trailingZeroBitCount] &+= 1
-                                        mask &= mask - 1
-                                    }
-                                }
-                            }
+    /// Counts `docs` by one facet, most first. The numbers are the index's own (every document's
+    /// category, county and label numbers are below their counts), never request data.
+    private func count(_ docs: [Int32], _ facet: Facet) -> [Count] {
+        switch facet {
+        case .category: return Self.counts(Self.tally(docs, topCategory, buckets: names.values.count), names.values)
+        case .county: return Self.counts(Self.tally(docs, county, buckets: countyNames.values.count), countyNames.values)
+        case .label:
+            var labels = [Int64](repeating: 0, count: 32)
+            labels.withUnsafeMutableBufferPointer { labels in
+                labelMask.withUnsafeBufferPointer { labelMask in
+                    for doc in docs {
+                        var mask = labelMask[Int(doc)]
+                        while mask != 0 {
+                            labels[mask.trailingZeroBitCount] &+= 1
+                            mask &= mask - 1
                         }
                     }
                 }
             }
+            return Self.counts(labels, labelNames.values)
         }
-        func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
-            zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
+    /// How many of `docs` have each number in `numbers`.
+    private static func tally(_ docs: [Int32], _ numbers: [Int32], buckets: Int) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: buckets)
+        counts.withUnsafeMutableBufferPointer { counts in
+            numbers.withUnsafeBufferPointer { numbers in
+                for doc in docs { counts[Int(numbers[Int(doc)])] &+= 1 }
+            }
         }
-        return Facets(
-            category: counts(categories, names.values), county: counts(counties, countyNames.values),
-            label: counts(labels, labelNames.values))
+        return counts
+    }
+
+    private static func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
+        zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 
     // MARK: Ordering
@@ -220,8 +222,14 @@ extension CatalogIndex {
             return ascending ? x < y : x > y
         }
 
+        /// Most documents are decided by their key alone: before the cursor's, or worse than the
+        /// last kept while the page is full. Only the rest are compared in full.
         mutating func offer(_ doc: Int) {
-            let entry = Entry(key: key(doc), created: index.created[doc], idKey: index.idKeys[doc], doc: Int32(doc))
+            let key = key(doc)
+            let ascending = sort == .priceAsc
+            if let after, ascending ? key < after.key : key > after.key { return }
+            if best.count >= limit, let worst = best.last, ascending ? key > worst.key : key < worst.key { return }
+            let entry = Entry(key: key, created: index.created[doc], idKey: index.idKeys[doc], doc: Int32(doc))
             if let after, !precedes(after, entry) { return }
             if best.count >= limit {
                 guard let worst = best.last, precedes(entry, worst) else { return }
