@@ -96,10 +96,12 @@ import Testing
             var products: [IndexedProduct] = []
             for i in 0..<(40 + random.next(200)) {
                 let product = Self.product(
-                    "p\(random.next(1000))-\(i)", category: "c\(random.next(4))", top: "t\(random.next(3))",
+                    "p\(random.next(1000))-\(i)", title: ["大米", "小米", "木耳", "米粉", "蜂蜜"][random.next(5)],
+                    category: "c\(random.next(4))", top: "t\(random.next(3))",
                     county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
                     price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
-                    expires: random.next(10) == 0 ? 5 : 10_000, listed: random.next(12) != 0)
+                    expires: random.next(10) == 0 ? 5 : 10_000, merchant: ["米社", "林社", "合作社"][random.next(3)],
+                    listed: random.next(12) != 0)
                 index.upsert(product)
                 products.append(product)
             }
@@ -140,6 +142,23 @@ import Testing
                 } while after != nil
                 #expect(seen == expected, "round \(round), \(sort)")
             }
+            // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
+            var searched = filter
+            searched.query = SearchTerms.query("米")
+            func score(_ p: IndexedProduct) -> Int { (p.title.contains("米") ? 2 : 0) + (p.merchantName.contains("米") ? 1 : 0) }
+            let relevant = products.filter { passes($0) && score($0) > 0 }.sorted { a, b in
+                if score(a) != score(b) { return score(a) > score(b) }
+                return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
+            }.map(\.id)
+            var seen: [String] = []
+            var after: ProductStore.Position?
+            repeat {
+                let limit = 1 + random.next(12)
+                let hits = index.page(CatalogIndex.Query(filter: searched, sort: .relevance, after: after, limit: limit), now: now)
+                seen += hits.map(\.id)
+                after = hits.count == limit ? hits.last?.position : nil
+            } while after != nil
+            #expect(seen == relevant, "round \(round), relevance")
             let facets = index.facets(filter, now: now)
             func counts(_ facet: CatalogIndex.Facet, _ keys: (IndexedProduct) -> [String]) -> [CatalogIndex.Count] {
                 let passing = products.filter { passes($0, except: facet) }

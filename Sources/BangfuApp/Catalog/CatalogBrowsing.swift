@@ -16,6 +16,7 @@ struct CatalogBrowsing: UseCase {
     /// An unknown county or category in a filter is a 400 naming the parameter, not an empty list
     /// (`page` checks its own filter).
     func checkFilters(_ filter: ProductFilter) async throws {
+        guard filter.countyCode != nil || filter.categoryId != nil else { return }
         let feed = services.catalogFeed
         try await feed.catchUp()
         try feed.read { _, names in try Self.check(filter, names) }

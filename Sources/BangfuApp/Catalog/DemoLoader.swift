@@ -165,70 +165,76 @@ struct DemoLoader {
         progress.report("merchants", merchants.count, merchantCount)
         if count > 0 { progress.report("products", 0, count) }
         try await bulkCache(true)
-        var written = 0
-        // Each batch is made and signed here while the previous one is being written.
-        var writing: Task<Void, any Error>?
-        while written < count {
-            let size = min(5000, count - written)
-            var batch: [(product: Product, merchantName: String)] = []
-            batch.reserveCapacity(size)
-            for offset in 0..<size {
-                let index = written + offset
-                let merchant = merchants[random.next(merchants.count)]
-                let county = counties[random.next(counties.count)]
-                let category = leaves[random.next(leaves.count)]
-                let word = Self.qualities[random.next(Self.qualities.count)]
-                let item = (Self.items[category.id] ?? [category.name]).randomElement(using: &random)!
-                let spec = Self.specs[random.next(Self.specs.count)]
-                // Priced by weight where the specification states it (8 to 12 yuan a kg, one in
-                // fifty at twice that: price monitoring's outliers), else at random.
-                let grams = PriceRules.netContent(ofSpecification: spec)
-                let perKg = Int64(800 + random.next(400)) * (random.next(50) == 0 ? 2 : 1)
-                let price = grams.map { max(1, perKg * $0 / 1000) } ?? Int64(500 + random.next(30000))
-                let title = county.name.replacingOccurrences(of: "县", with: "") + word + item + " " + spec
-                let created = now.addingTimeInterval(Double(index - count))
-                let labels = ProductLabel.allCases.filter { _ in random.next(5) == 0 }.map(\.rawValue)
-                let product = Product(
-                    id: services.ids.next(), merchantId: merchant.id, title: title, categoryId: category.id,
-                    topCategoryId: topOf[category.id] ?? category.id,
-                    description: "产自\(county.prefecture)\(county.name)的\(nameOf[category.id] ?? "")，\(Self.phrases[random.next(Self.phrases.count)])。",
-                    specification: spec, unit: "件", priceFen: price, stock: Int64(random.next(10000)),
-                    held: 0, originCountyCode: county.code, labels: labels, status: .listed, sales: Int64(random.next(1000)),
-                    merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: created,
-                    updatedAt: created, netContentGrams: grams)
-                batch.append((product, merchant.name))
-            }
-            // Each product's certificate is real: numbered, signed and stored like any other.
-            let certificates: [Certificate]
-            do {
-                certificates = try await services.issuer.sign(
-                    batch.map {
-                        CertificateIssuer.Subject(
-                            productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
-                            merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
-                    }, firstSequence: firstNumber + Int64(written), validDays: services.configuration.certificateValidDays,
-                    now: now)
-            } catch {
-                _ = await writing?.result  // the batch being written finishes before the error is reported
-                throw error
-            }
-            let certified = zip(batch, certificates).map { entry, certificate in
-                var product = entry.product
-                product.certificateNumber = certificate.number
-                product.certificateExpiresAt = certificate.expiresAt
-                return (product: product, merchantName: entry.merchantName)
+        // The cache goes back to its size whatever happens (tests seed in a serving process).
+        do {
+            var written = 0
+            // Each batch is made and signed here while the previous one is being written.
+            var writing: Task<Void, any Error>?
+            while written < count {
+                let size = min(5000, count - written)
+                var batch: [(product: Product, merchantName: String)] = []
+                batch.reserveCapacity(size)
+                for offset in 0..<size {
+                    let index = written + offset
+                    let merchant = merchants[random.next(merchants.count)]
+                    let county = counties[random.next(counties.count)]
+                    let category = leaves[random.next(leaves.count)]
+                    let word = Self.qualities[random.next(Self.qualities.count)]
+                    let item = (Self.items[category.id] ?? [category.name]).randomElement(using: &random)!
+                    let spec = Self.specs[random.next(Self.specs.count)]
+                    // Priced by weight where the specification states it (8 to 12 yuan a kg, one in
+                    // fifty at twice that: price monitoring's outliers), else at random.
+                    let grams = PriceRules.netContent(ofSpecification: spec)
+                    let perKg = Int64(800 + random.next(400)) * (random.next(50) == 0 ? 2 : 1)
+                    let price = grams.map { max(1, perKg * $0 / 1000) } ?? Int64(500 + random.next(30000))
+                    let title = county.name.replacingOccurrences(of: "县", with: "") + word + item + " " + spec
+                    let created = now.addingTimeInterval(Double(index - count))
+                    let labels = ProductLabel.allCases.filter { _ in random.next(5) == 0 }.map(\.rawValue)
+                    let product = Product(
+                        id: services.ids.next(), merchantId: merchant.id, title: title, categoryId: category.id,
+                        topCategoryId: topOf[category.id] ?? category.id,
+                        description: "产自\(county.prefecture)\(county.name)的\(nameOf[category.id] ?? "")，\(Self.phrases[random.next(Self.phrases.count)])。",
+                        specification: spec, unit: "件", priceFen: price, stock: Int64(random.next(10000)),
+                        held: 0, originCountyCode: county.code, labels: labels, status: .listed, sales: Int64(random.next(1000)),
+                        merchantActive: true, certificateNumber: nil, certificateExpiresAt: nil, createdAt: created,
+                        updatedAt: created, netContentGrams: grams)
+                    batch.append((product, merchant.name))
+                }
+                // Each product's certificate is real: numbered, signed and stored like any other.
+                let certificates: [Certificate]
+                do {
+                    certificates = try await services.issuer.sign(
+                        batch.map {
+                            CertificateIssuer.Subject(
+                                productId: $0.product.id, productTitle: $0.product.title, merchantId: $0.product.merchantId,
+                                merchantName: $0.merchantName, countyCode: $0.product.originCountyCode, applicationId: nil)
+                        }, firstSequence: firstNumber + Int64(written), validDays: services.configuration.certificateValidDays,
+                        now: now)
+                } catch {
+                    _ = await writing?.result  // the batch being written finishes before the error is reported
+                    throw error
+                }
+                let certified = zip(batch, certificates).map { entry, certificate in
+                    var product = entry.product
+                    product.certificateNumber = certificate.number
+                    product.certificateExpiresAt = certificate.expiresAt
+                    return (product: product, merchantName: entry.merchantName)
+                }
+                try await writing?.value
+                progress.report("products", written, count)
+                writing = Task {
+                    try await services.database.write { db in
+                        try await services.products.insertBatch(certified, in: db)
+                        try await services.certification.insertBatch(certificates, in: db)
+                    }
+                }
+                written += size
             }
             try await writing?.value
-            progress.report("products", written, count)
-            writing = Task {
-                try await services.database.write { db in
-                    try await services.products.insertBatch(certified, in: db)
-                    try await services.certification.insertBatch(certificates, in: db)
-                }
-            }
-            written += size
+        } catch {
+            try? await bulkCache(false)
+            throw error
         }
-        try await writing?.value
         try await bulkCache(false)
         progress.report("products", count, count)
         try await services.database.write { db in
@@ -246,7 +252,7 @@ struct DemoLoader {
     /// times as long as the first. The load takes up to 1 GiB of page cache and gives it back.
     private func bulkCache(_ on: Bool) async throws {
         guard services.database.engine == .sqlite else { return }
-        let size = on ? -1_048_576 : -32768
+        let size = on ? -1_048_576 : SQLiteDatabase.writerCacheKiB
         try await services.database.write { db in try await db.raw("PRAGMA cache_size=\(unsafeRaw: String(size))").run() }
     }
 

@@ -64,31 +64,30 @@ extension ProductStore {
         var snapshot: Snapshot?
     }
 
-    private func snapshot(in db: any SQLDatabase) async throws -> Snapshot? {
-        guard engine == .postgres else { return nil }
-        let row = try await db.raw(
-            """
-            SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-              pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
-            """
-        ).first()
-        return try row.map { Snapshot(xmin: try $0.decode(column: "xmin", as: Int64.self), xmax: try $0.decode(column: "xmax", as: Int64.self)) }
+    /// The snapshot's columns on PostgreSQL: in the statement that reads the feed, so the snapshot
+    /// is the one the feed was read in.
+    private var snapshotColumns: String {
+        engine == .postgres
+            ? ", pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax"
+            : ""
     }
 
     /// Changes after `seq`, and those of `missing` (sequence numbers skipped so far, which a
     /// transaction still open may yet commit), in order; how far the feed was pruned; and, on
-    /// PostgreSQL, the snapshot the changes were read in. One statement, so one round trip a read
-    /// (the feed's one row is joined with the changes; no change leaves its columns null).
+    /// PostgreSQL, the snapshot the changes were read in. One statement, so one round trip a read:
+    /// the feed's one row joined with the first `limit` changes (taken in order by the primary key
+    /// inside the derived table; with none, one row of nulls).
     func catalogChanges(after seq: Int64, missing: [Int64], limit: Int, in db: any SQLDatabase) async throws -> FeedRead {
-        let snapshot =
-            engine == .postgres
-            ? ", pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax"
-            : ""
-        var query: SQLQueryString =
-            "SELECT f.pruned_through, c.seq, c.kind, c.key\(unsafeRaw: snapshot) FROM catalog_feed f LEFT JOIN catalog_changes c ON c.seq > \(bind: seq)"
-        if !missing.isEmpty { query += " OR c.seq IN (\(binds: missing))" }
-        query += " WHERE f.id = 1 ORDER BY c.seq LIMIT \(literal: limit)"
+        var changes: SQLQueryString = "SELECT seq, kind, key FROM catalog_changes WHERE seq > \(bind: seq)"
+        if !missing.isEmpty { changes += " OR seq IN (\(binds: missing))" }
+        changes += " ORDER BY seq LIMIT \(literal: limit)"
+        let query: SQLQueryString = """
+            SELECT f.pruned_through, c.seq, c.kind, c.key\(unsafeRaw: snapshotColumns)
+            FROM catalog_feed f LEFT JOIN (\(changes)) c ON 1 = 1 WHERE f.id = 1 ORDER BY c.seq
+            """
         let rows = try await db.raw(query).all()
+        // Migration 22 writes the row; without it the feed cannot be followed (a damaged restore).
+        guard !rows.isEmpty else { throw CatalogFeedMissing() }
         var read = FeedRead(changes: [], prunedThrough: 0, snapshot: nil)
         for row in rows {
             read.prunedThrough = try row.decode(column: "pruned_through", as: Int64.self)
@@ -109,22 +108,27 @@ extension ProductStore {
     func catalogFeedHead(window: Int64, in db: any SQLDatabase) async throws
         -> (head: Int64, present: Set<Int64>, snapshot: Snapshot?)
     {
-        let snapshot = try await snapshot(in: db)
-        let written = try await db.raw("SELECT MAX(seq) AS head FROM catalog_changes").first()
-            .flatMap { try $0.decode(column: "head", as: Int64?.self) } ?? 0
-        let pruned = try await prunedThrough(in: db)
+        // The head and the snapshot in one statement: a number skipped below a head seen in this
+        // snapshot was taken by a transaction that had its id before it (below `xmax`). The numbers
+        // present are read after; any that commit meanwhile only shorten the list of missing ones.
+        let row = try await db.raw(
+            """
+            SELECT (SELECT MAX(seq) FROM catalog_changes) AS head, f.pruned_through\(unsafeRaw: snapshotColumns)
+            FROM catalog_feed f WHERE f.id = 1
+            """
+        ).first()
+        guard let row else { throw CatalogFeedMissing() }
+        let written = try row.decode(column: "head", as: Int64?.self) ?? 0
+        let pruned = try row.decode(column: "pruned_through", as: Int64.self)
+        let snapshot = engine == .postgres
+            ? Snapshot(xmin: try row.decode(column: "xmin", as: Int64.self), xmax: try row.decode(column: "xmax", as: Int64.self))
+            : nil
         let head = max(written, pruned)
         var present = Set(
             try await db.raw("SELECT seq FROM catalog_changes WHERE seq > \(bind: head - window) AND seq <= \(bind: head)")
                 .all().map { try $0.decode(column: "seq", as: Int64.self) })
         if pruned > head - window { present.formUnion((head - window + 1)...pruned) }
         return (head, present, snapshot)
-    }
-
-    /// How far the feed was pruned (`pruneCatalogChanges`).
-    private func prunedThrough(in db: any SQLDatabase) async throws -> Int64 {
-        try await db.raw("SELECT pruned_through FROM catalog_feed WHERE id = 1").first()
-            .map { try $0.decode(column: "pruned_through", as: Int64.self) } ?? 0
     }
 
     func productCount(in db: any SQLDatabase) async throws -> Int {
@@ -157,4 +161,10 @@ extension ProductStore {
             try await names("SELECT code AS \"key\", name FROM counties")
         )
     }
+}
+
+/// The `catalog_feed` row migration 22 writes is gone (a damaged restore): the catalog index
+/// cannot follow the database, so reads fail rather than answer from a stale index.
+struct CatalogFeedMissing: Error, CustomStringConvertible {
+    var description: String { "the catalog_feed row is missing; restore the database from a verified backup" }
 }

@@ -128,7 +128,9 @@ enum InvoiceDTO {
     struct Output: Encodable, Sendable {
         var number: String
         var kind: InvoiceKind
-        var issuedOn: String, amountFen: Int64
+        /// The date on the invoice (YYYY-MM-DD) and its amount.
+        var issuedOn: String
+        var amountFen: Int64
         var status: InvoiceStatus
         /// The PDF's content address when one is attached (`GET …/invoice/file` serves it).
         @NullEncoded var fileId: String?

@@ -59,8 +59,9 @@ extension MerchantApplication {
 
 struct MerchantDocument: TableRow, Encodable {
     var id, applicationId: String
-    /// What the document is (`business_license`, …), and its file: type, content address, size.
+    /// What the document is (`business_license`, …).
     var kind: String
+    /// Its file's type and content address.
     var contentType, sha256: String
     var size: Int64
     @NullEncoded var expiresOn: String?

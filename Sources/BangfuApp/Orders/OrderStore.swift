@@ -94,8 +94,9 @@ struct Refund: TableRow, Encodable {
     var amountFen: Int64
     var reason: String
     var status: RefundStatus
-    /// Who asked (a buyer member) and who decided (the merchant's owner or an admin).
+    /// The buyer member who asked.
     var requestedBy: String
+    /// The merchant's owner or the admin who decided.
     @NullEncoded var decidedBy: String?
     @NullEncoded var decisionNote: String?
     @OptionalMillis var decidedAt: Date?

@@ -27,6 +27,9 @@ public final class SQLiteDatabase: Database {
     /// `durableCommits`: the writer runs `synchronous=FULL`, so a commit is on disk (the WAL
     /// fsynced) before it is acknowledged and survives a power loss; with `NORMAL` a killed
     /// process loses nothing but a power loss may lose the last commits. Readers never commit.
+    /// The writer's page cache, as `PRAGMA cache_size` takes it (negative: KiB): 32 MiB.
+    static let writerCacheKiB = -32768
+
     public static func open(path: String, readerCount: Int = 3, durableCommits: Bool = true, logger: Logger) async throws
         -> SQLiteDatabase
     {
@@ -52,7 +55,7 @@ public final class SQLiteDatabase: Database {
             // The writer touches the indexes of every table it writes, at random places (ids are
             // random): 32 MiB of page cache instead of 2 keeps them in memory rather than re-read
             // through the kernel (a third of a bulk load's time went to those reads).
-            _ = try await writerConnection.query("PRAGMA cache_size=-32768")
+            _ = try await writerConnection.query("PRAGMA cache_size=\(Self.writerCacheKiB)")
             // WAL is a property of the file; set it once from the writer before the readers open.
             _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
             for _ in 0..<readerCount {
