@@ -46,8 +46,12 @@ row() { # name connections wrk-args...
   local name=$1 c=$2; shift 2
   # Two seconds of warm-up first (not counted): each route's first requests fill SQLite's page
   # cache; the catalog itself keeps no cache of answers.
-  [ "$name" = orders ] || wrk -t2 -c"$c" -d2s "$@" >/dev/null
+  # Each run starts after the requests of the one before have drained: the server finishes a
+  # request whose client has gone (Hummingbird does not cancel it), and a catalog route's queue
+  # (8 running, 24 waiting) full of the last run's work answers 503 to the next run's first ones.
+  [ "$name" = orders ] || { wrk -t2 -c"$c" -d2s "$@" >/dev/null; sleep 2; }
   local out; out=$(wrk -t2 -c"$c" -d"${SECONDS_PER_RUN}s" --latency "$@")
+  sleep 2
   RPS[$name]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   P99[$name]=$(echo "$out" | awk '$1=="99%" {print $2}')
   local p50 errors; p50=$(echo "$out" | awk '$1=="50%" {print $2}')
