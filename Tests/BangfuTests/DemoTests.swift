@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SQLKit
 import Testing
 
 @testable import BangfuApp
@@ -51,6 +52,44 @@ import Testing
             #expect(try await test.services.loadDemo(password: "demo password 1").contains("not loaded"))
             #expect(try await test.services.seed(products: 10, merchants: 1).contains("not seeded"))
             #expect(try await client.call(.get, "/api/v1/products").items.isEmpty)
+        }
+    }
+
+    /// A seed sets the secondary indexes of its tables aside while it loads and builds them after;
+    /// a load that died part way leaves them recorded, and the next start builds them.
+    @Test func aSeedLeavesEveryIndexItFoundAndAStartBuildsOnesLeftAside() async throws {
+        let test = try await TestApp.make()
+        let services = test.services, engine = services.database.engine
+        @Sendable func indexes() async throws -> Set<String> {
+            let query: SQLQueryString =
+                engine == .postgres
+                ? "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'products'"
+                : "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'products' AND sql IS NOT NULL"
+            return Set(try await services.database.read { db in
+                try await db.raw(query).all().map { try $0.decode(column: "name", as: String.self) }
+            })
+        }
+        @Sendable func recorded() async throws -> Int64 {
+            try await services.database.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM deferred_indexes").first()?.decode(column: "n", as: Int64.self) ?? -1
+            }
+        }
+        try await test.run { _ in
+            let before = try await indexes()
+            #expect(before.contains("products_newest") && before.contains("products_merchant"))
+            _ = try await services.seed(products: 300, merchants: 3)
+            #expect(try await indexes() == before)
+            #expect(try await recorded() == 0)
+            // As if a load had died after setting them aside.
+            let set = try await services.database.write { db in
+                try await DeferredIndexes(engine: engine).setAside(tables: DemoLoader.bulkTables, in: db)
+            }
+            #expect(set > 5)
+            #expect(try await indexes().isDisjoint(with: ["products_newest", "products_merchant"]))
+            #expect(try await recorded() == Int64(set))
+            try await services.prepare(logger: .init(label: "t"))
+            #expect(try await indexes() == before)
+            #expect(try await recorded() == 0)
         }
     }
 

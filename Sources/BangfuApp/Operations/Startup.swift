@@ -15,6 +15,9 @@ struct Startup: UseCase {
     func prepare(logger: Logger) async throws {
         let applied = try await Migrations.apply(to: database, now: clock.now)
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
+        // A bulk load that died part way left indexes set aside.
+        let rebuilt = try await DeferredIndexes(engine: database.engine).restore(in: database)
+        if rebuilt > 0 { logger.notice("built the indexes a bulk load had set aside", metadata: ["indexes": "\(rebuilt)"]) }
         let data = try ReferenceData.load(FileSource.catalogFiles(configuration))
         let reference = self.reference
         let added = try await database.write { db in try await reference.load(data, in: db) }

@@ -496,6 +496,10 @@ enum Migrations {
         Migration(version: 22, name: "catalog change feed") { engine in
             catalogFeed(engine)
         },
+        Migration(version: 23, name: "deferred indexes") { _ in
+            // Indexes a bulk load set aside, built again at the next start if it died (`DeferredIndexes`).
+            ["CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL)"]
+        },
     ]
 
     /// The catalog's change feed (issue 18): every committed change of what the catalog index
