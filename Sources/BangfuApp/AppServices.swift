@@ -103,15 +103,15 @@ public struct AppServices: Sendable {
 /// that belong to the catalog's reference data and to merchants (their owners may move them into
 /// those domains' use cases, keeping these signatures as forwarders).
 extension AppServices {
-    /// An unknown county or category in a list's filter is a 400 naming the parameter (API.md
-    /// "Conventions"), not an empty list.
-    func checkFilters(countyCode: String?, categoryId: String? = nil, merchantId: String? = nil) async throws {
-        guard countyCode != nil || categoryId != nil || merchantId != nil else { return }
+    /// An unknown county or merchant in a list's filter is a 400 naming the parameter (API.md
+    /// "Conventions"), not an empty list. (The catalog checks its own filters against the names
+    /// its index holds: `CatalogBrowsing`.)
+    func checkFilters(countyCode: String?, merchantId: String? = nil) async throws {
+        guard countyCode != nil || merchantId != nil else { return }
         let known = try await database.read { db in
-            try await reference.known(countyCode: countyCode, categoryId: categoryId, merchantId: merchantId, in: db)
+            try await reference.known(countyCode: countyCode, merchantId: merchantId, in: db)
         }
         if !known.county { throw DomainError.badRequest("countyCode is not a registered county", field: "countyCode") }
-        if !known.category { throw DomainError.badRequest("categoryId is not a category", field: "categoryId") }
         if !known.merchant { throw DomainError.badRequest("merchantId is not a merchant", field: "merchantId") }
     }
 

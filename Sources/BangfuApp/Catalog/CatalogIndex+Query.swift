@@ -214,21 +214,21 @@ extension CatalogIndex {
         /// Whether `a` comes before `b`: relevance by score, time, id, all descending; price
         /// ascending by price then id; every other order by its key then id, descending.
         func precedes(_ a: Entry, _ b: Entry) -> Bool {
-            let ascending = sort == .priceAsc
-            if a.key != b.key { return ascending ? a.key < b.key : a.key > b.key }
+            if a.key != b.key { return before(a.key, b.key) }
             if sort == .relevance && a.created != b.created { return a.created > b.created }
-            if a.idKey != b.idKey { return ascending ? a.idKey < b.idKey : a.idKey > b.idKey }
-            let (x, y) = (id(a), id(b))
-            return ascending ? x < y : x > y
+            if a.idKey != b.idKey { return before(a.idKey, b.idKey) }
+            return before(id(a), id(b))
         }
+
+        /// The sort's direction: ascending for price ascending, descending for every other.
+        private func before<T: Comparable>(_ a: T, _ b: T) -> Bool { sort == .priceAsc ? a < b : a > b }
 
         /// Most documents are decided by their key alone: before the cursor's, or worse than the
         /// last kept while the page is full. Only the rest are compared in full.
         mutating func offer(_ doc: Int) {
             let key = key(doc)
-            let ascending = sort == .priceAsc
-            if let after, ascending ? key < after.key : key > after.key { return }
-            if best.count >= limit, let worst = best.last, ascending ? key > worst.key : key < worst.key { return }
+            if let after, before(key, after.key) { return }
+            if best.count >= limit, let worst = best.last, before(worst.key, key) { return }
             let entry = Entry(key: key, created: index.created[doc], idKey: index.idKeys[doc], doc: Int32(doc))
             if let after, !precedes(after, entry) { return }
             if best.count >= limit {

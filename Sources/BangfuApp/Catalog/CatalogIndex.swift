@@ -69,9 +69,6 @@ struct CatalogIndex: Sendable {
     private(set) var countyNames = Interned()
     private(set) var labelNames = Interned()
 
-    /// Changes applied so far; a cached answer is exact while the version it was computed at holds.
-    private(set) var version: UInt64 = 0
-
     /// Products held (on sale or not).
     private(set) var count = 0
 
@@ -92,7 +89,6 @@ struct CatalogIndex: Sendable {
 
     /// Adds `product` or replaces the product of the same id.
     mutating func upsert(_ product: IndexedProduct) {
-        version &+= 1
         let doc: Int32
         if let known = documents[product.id] {
             doc = known
@@ -123,7 +119,6 @@ struct CatalogIndex: Sendable {
     /// Forgets the product `id` (a row gone from `products`).
     mutating func remove(id: String) {
         guard let doc = documents[id] else { return }
-        version &+= 1
         unlink(doc)
     }
 

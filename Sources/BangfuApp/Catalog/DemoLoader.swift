@@ -164,11 +164,11 @@ struct DemoLoader {
         guard let (merchants, firstNumber) = setup, !merchants.isEmpty else { return .skippedNotEmpty }
         progress.report("merchants", merchants.count, merchantCount)
         if count > 0 { progress.report("products", 0, count) }
-        try await bulkCache(true)
         let deferred = DeferredIndexes(engine: services.database.engine)
-        _ = try await services.database.write { db in try await deferred.setAside(tables: Self.bulkTables, in: db) }
         // The indexes and the cache come back whatever happens (tests seed in a serving process).
         do {
+            try await bulkCache(true)
+            _ = try await services.database.write { db in try await deferred.setAside(tables: Self.bulkTables, in: db) }
             var written = 0
             // Each batch is made and signed here while the previous one is being written.
             var writing: Task<Void, any Error>?

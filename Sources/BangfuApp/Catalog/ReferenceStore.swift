@@ -54,23 +54,19 @@ struct ReferenceStore: Sendable {
         try await db.raw("SELECT * FROM counties WHERE code = \(bind: code)").first().map { try $0.model(County.self) }
     }
 
-    /// Whether a county code, a category id and a merchant id are known (nil: not asked), in one
+    /// Whether a county code and a merchant id are known (nil: not asked), in one
     /// read: list filters refuse unknown values (API.md "Conventions").
-    func known(countyCode: String?, categoryId: String?, merchantId: String?, in db: any SQLDatabase) async throws
-        -> (county: Bool, category: Bool, merchant: Bool)
+    func known(countyCode: String?, merchantId: String?, in db: any SQLDatabase) async throws
+        -> (county: Bool, merchant: Bool)
     {
         let row = try await db.raw(
             """
             SELECT (SELECT COUNT(*) FROM counties WHERE code = \(bind: countyCode ?? "")) AS counties,
-              (SELECT COUNT(*) FROM categories WHERE id = \(bind: categoryId ?? "")) AS categories,
               (SELECT COUNT(*) FROM merchants WHERE id = \(bind: merchantId ?? "")) AS merchants
             """
         ).first()
         func found(_ column: String) throws -> Bool { try (row?.decode(column: column, as: Int64.self) ?? 0) > 0 }
-        return (
-            try countyCode == nil || found("counties"), try categoryId == nil || found("categories"),
-            try merchantId == nil || found("merchants")
-        )
+        return (try countyCode == nil || found("counties"), try merchantId == nil || found("merchants"))
     }
 
     func countyCreatedAt(code: String, in db: any SQLDatabase) async throws -> Date? {

@@ -49,8 +49,12 @@ struct DeferredIndexes: Sendable {
         for (built, index) in pending.enumerated() {
             defer { progress.report("indexes", built + 1, pending.count) }
             try await database.write { db in
-                try await db.raw(SQLQueryString(index.definition)).run()
-                try await db.raw("DELETE FROM deferred_indexes WHERE name = \(bind: index.name)").run()
+                // Claimed first: a second process starting at the same time (PostgreSQL) waits on
+                // the row, then finds it gone and builds nothing.
+                let claimed = try await db.raw(
+                    "DELETE FROM deferred_indexes WHERE name = \(bind: index.name) RETURNING name"
+                ).first() != nil
+                if claimed { try await db.raw(SQLQueryString(index.definition)).run() }
             }
         }
         return pending.count

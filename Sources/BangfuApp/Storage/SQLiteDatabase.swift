@@ -24,11 +24,12 @@ public final class SQLiteDatabase: Database {
         self.logger = logger
     }
 
+    /// The writer's page cache, as `PRAGMA cache_size` takes it (negative: KiB): 32 MiB.
+    static let writerCacheKiB = -32768
+
     /// `durableCommits`: the writer runs `synchronous=FULL`, so a commit is on disk (the WAL
     /// fsynced) before it is acknowledged and survives a power loss; with `NORMAL` a killed
     /// process loses nothing but a power loss may lose the last commits. Readers never commit.
-    /// The writer's page cache, as `PRAGMA cache_size` takes it (negative: KiB): 32 MiB.
-    static let writerCacheKiB = -32768
 
     public static func open(path: String, readerCount: Int = 3, durableCommits: Bool = true, logger: Logger) async throws
         -> SQLiteDatabase
