@@ -88,23 +88,42 @@ import Testing
 
     /// Random catalogs with many ties, random filters, every sort but relevance, paged by random
     /// page sizes: the pages joined are the products a plain sort of the filtered list gives, and
-    /// each facet counts what the other filters leave.
-    @Test func pagesAndFacetsAgreeWithAPlainSortAndCount() {
+    /// each facet counts what the other filters leave. Products are then changed and removed one
+    /// by one or in a batch (which re-sorts the orders), and pages are found both by walking the
+    /// sort's order and by ranking.
+    @Test(arguments: [CatalogIndex.Plan.automatic, .walk, .rank])
+    func pagesAndFacetsAgreeWithAPlainSortAndCount(plan: CatalogIndex.Plan) {
         var random = SeededRandom(18)
         for round in 0..<20 {
             var index = CatalogIndex()
-            var products: [IndexedProduct] = []
-            for i in 0..<(40 + random.next(200)) {
-                let product = Self.product(
-                    "p\(random.next(1000))-\(i)", title: ["大米", "小米", "木耳", "米粉", "蜂蜜"][random.next(5)],
+            var products: [String: IndexedProduct] = [:]
+            func made(_ id: String) -> IndexedProduct {
+                Self.product(
+                    id, title: ["大米", "小米", "木耳", "米粉", "蜂蜜"][random.next(5)],
                     category: "c\(random.next(4))", top: "t\(random.next(3))",
                     county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
                     price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
                     expires: random.next(10) == 0 ? 5 : 10_000, merchant: ["米社", "林社", "合作社"][random.next(3)],
                     listed: random.next(12) != 0)
-                index.upsert(product)
-                products.append(product)
             }
+            for i in 0..<(40 + random.next(200)) {
+                let product = made("p\(random.next(1000))-\(i)")
+                index.upsert(product)
+                products[product.id] = product
+            }
+            var changes: [(id: String, product: IndexedProduct?)] = []
+            for id in products.keys.sorted() where random.next(3) == 0 {
+                changes.append((id, random.next(4) == 0 ? nil : made(id)))
+            }
+            if round % 2 == 0 {
+                index.apply(changes, bulk: 0)
+            } else {
+                for (id, product) in changes {
+                    if let product { index.upsert(product) } else { index.remove(id: id) }
+                }
+            }
+            for (id, product) in changes { products[id] = product }
+            let catalog = Array(products.values)
             var filter = ProductFilter()
             if random.next(2) == 0 { filter.categoryId = "t\(random.next(3))" }
             if random.next(2) == 0 { filter.countyCode = "k\(random.next(5))" }
@@ -128,7 +147,7 @@ import Testing
                     case .relevance: 0
                     }
                 }
-                let expected = products.filter { passes($0) }.sorted { a, b in
+                let expected = catalog.filter { passes($0) }.sorted { a, b in
                     if key(a) != key(b) { return sort == .priceAsc ? key(a) < key(b) : key(a) > key(b) }
                     return sort == .priceAsc ? a.id < b.id : a.id > b.id
                 }.map(\.id)
@@ -136,7 +155,7 @@ import Testing
                 var after: ProductStore.Position?
                 repeat {
                     let limit = 1 + random.next(12)
-                    let hits = index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now)
+                    let hits = index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now, plan: plan)
                     seen += hits.map(\.id)
                     after = hits.count == limit ? hits.last?.position : nil
                 } while after != nil
@@ -146,7 +165,7 @@ import Testing
             var searched = filter
             searched.query = SearchTerms.query("米")
             func score(_ p: IndexedProduct) -> Int { (p.title.contains("米") ? 2 : 0) + (p.merchantName.contains("米") ? 1 : 0) }
-            let relevant = products.filter { passes($0) && score($0) > 0 }.sorted { a, b in
+            let relevant = catalog.filter { passes($0) && score($0) > 0 }.sorted { a, b in
                 if score(a) != score(b) { return score(a) > score(b) }
                 return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
             }.map(\.id)
@@ -161,7 +180,7 @@ import Testing
             #expect(seen == relevant, "round \(round), relevance")
             let facets = index.facets(filter, now: now)
             func counts(_ facet: CatalogIndex.Facet, _ keys: (IndexedProduct) -> [String]) -> [CatalogIndex.Count] {
-                let passing = products.filter { passes($0, except: facet) }
+                let passing = catalog.filter { passes($0, except: facet) }
                 return Dictionary(grouping: passing.flatMap(keys), by: { $0 }).map { .init(key: $0.key, count: Int64($0.value.count)) }
                     .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
             }

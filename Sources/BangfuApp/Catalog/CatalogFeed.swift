@@ -155,9 +155,7 @@ final class CatalogFeed: Sendable {
         }
         let names = changes.contains { $0.kind == "names" } ? try await loadNames() : nil
         state.withLockedValue { state in
-            for id in ids {
-                if let row = rows[id] { state.index.upsert(row) } else { state.index.remove(id: id) }
-            }
+            state.index.apply(ids.map { ($0, rows[$0]) })
             if let names { state.names = names }
             let seen = Set(changes.map(\.seq))
             for seq in seen { state.missing[seq] = nil }
@@ -188,6 +186,7 @@ final class CatalogFeed: Sendable {
         let head = try await database.read { db in try await store.catalogFeedHead(window: window, in: db) }
         let total = try await database.read { db in try await store.productCount(in: db) }
         var index = CatalogIndex()
+        index.deferOrders()
         progress.report("catalog index", 0, total)
         // The next chunk is read and decoded (on another core) while this one goes into the index.
         let database = self.database, size = 5000
@@ -201,6 +200,7 @@ final class CatalogFeed: Sendable {
             for row in rows { index.upsert(row) }
             progress.report("catalog index", index.count, max(total, index.count))
         }
+        index.sortOrders()
         let names = try await loadNames()
         var missing: [Int64: Int64] = [:]
         if let xmax = head.snapshot?.xmax {

@@ -1,5 +1,3 @@
-import BitCollections
-
 /// Answering a listing from the index: the same products, order, cursors and relevance as the SQL
 /// of `ProductStore.publicProducts`, which stays as the reference `bangfu check` compares with.
 extension CatalogIndex {
@@ -30,9 +28,14 @@ extension CatalogIndex {
 
     enum Facet: Sendable { case category, county, label }
 
+    /// How a page is found: by walking the sort's order from the cursor until the page is full,
+    /// or by ranking every candidate (`Ranking`). `automatic` walks when the candidates are dense
+    /// enough in the order that a walk is expected to be shorter; tests pin either.
+    enum Plan: Sendable { case automatic, walk, rank }
+
     /// Up to `query.limit` products after `query.after` in the sort's order.
-    func page(_ query: Query, now: Int64) -> [Hit] {
-        answer(query, now: now, facets: false).hits
+    func page(_ query: Query, now: Int64, plan: Plan = .automatic) -> [Hit] {
+        answer(query, now: now, facets: false, plan: plan).hits
     }
 
     /// The facet counts of the products `filter` selects.
@@ -40,61 +43,59 @@ extension CatalogIndex {
         answer(Query(filter: filter, limit: 0), now: now, facets: true).facets
     }
 
-    /// A page and the facet counts of its filter. A facet its own filter narrows counts the
-    /// candidates without that filter; every other facet counts the page's candidates. Only the
-    /// facet wanted is counted in each pass.
-    func answer(_ query: Query, now: Int64, facets wanted: Bool = true) -> (hits: [Hit], facets: Facets) {
+    /// A page and the facet counts of its filter. Every filter is a bit set: the category, county
+    /// and label sets, the price range (a slice of the price order), the query's documents, less
+    /// the certificates lapsed by `now`. A facet its own filter narrows counts without that
+    /// filter; each count is the size of an intersection, or a tally of the candidates when the
+    /// facet has more values than that would pay for.
+    func answer(_ query: Query, now: Int64, facets wanted: Bool = true, plan: Plan = .automatic) -> (hits: [Hit], facets: Facets) {
+        guard ordered else {
+            var copy = self
+            copy.sortOrders()
+            return copy.answer(query, now: now, facets: wanted, plan: plan)
+        }
         let filter = query.filter
-        let found = filter.query.map(searchDocuments)
-        let docs = candidates(bits(filter, except: nil), found, filter, now: now)
-        var ranking = Ranking(index: self, sort: query.sort, limit: max(query.limit, 0), query: filter.query)
-        if let after = query.after { ranking.start(after: after) }
-        if query.limit > 0 {
-            for doc in docs { ranking.offer(Int(doc)) }
+        var common = listable
+        if let search = filter.query { common.formIntersection(DocumentBits(searchDocuments(search), capacity: ids.count)) }
+        if filter.minPriceFen != nil || filter.maxPriceFen != nil {
+            common.formIntersection(priced(from: filter.minPriceFen ?? .min, to: filter.maxPriceFen ?? .max))
         }
-        guard wanted else { return (ranking.hits(), Facets()) }
-        func counted(_ facet: Facet, narrowed: Bool) -> [Count] {
-            count(narrowed ? candidates(bits(filter, except: facet), found, filter, now: now) : docs, facet)
+        for doc in orders[Order.expiry.rawValue] {
+            guard expiry[Int(doc)] <= now else { break }
+            common.remove(Int(doc))
         }
-        let facets = Facets(
-            category: counted(.category, narrowed: filter.categoryId != nil),
-            county: counted(.county, narrowed: filter.countyCode != nil),
-            label: counted(.label, narrowed: filter.label != nil))
-        return (ranking.hits(), facets)
+        let narrowing: [Facet: DocumentBits] = [
+            .category: filter.categoryId.map { byCategory[$0] ?? DocumentBits() },
+            .county: filter.countyCode.map { code in countyNames.find(code).map { byCounty[Int($0)] } ?? DocumentBits() },
+            .label: filter.label.map { label in labelNames.find(label).map { byLabel[Int($0)] } ?? DocumentBits() },
+        ].compactMapValues { $0 }
+        func candidates(except facet: Facet?) -> DocumentBits {
+            var set = common
+            for (narrowed, bits) in narrowing where narrowed != facet { set.formIntersection(bits) }
+            return set
+        }
+        let set = candidates(except: nil)
+        let hits = query.limit > 0 ? page(set, query, plan: plan) : []
+        guard wanted else { return (hits, Facets()) }
+        func counted(_ facet: Facet) -> [Count] { count(narrowing[facet] == nil ? set : candidates(except: facet), facet) }
+        return (hits, Facets(category: counted(.category), county: counted(.county), label: counted(.label)))
     }
 
     // MARK: Candidates
 
-    /// The products that may be on sale and pass the category, county and label filters (but the
-    /// one `except` names).
-    private func bits(_ filter: ProductFilter, except: Facet?) -> BitSet {
-        var set = listable
-        if except != .category, let category = filter.categoryId { set.formIntersection(byCategory[category] ?? BitSet()) }
-        if except != .county, let code = filter.countyCode { set.formIntersection(byCounty[code] ?? BitSet()) }
-        if except != .label, let label = filter.label { set.formIntersection(byLabel[label] ?? BitSet()) }
-        return set
-    }
-
-    /// The documents in `set` (and in `found`, when a query found some) whose certificate is
-    /// valid at `now` and whose price is in the filter's range, in document order.
-    private func candidates(_ set: BitSet, _ found: [Int32]?, _ filter: ProductFilter, now: Int64) -> [Int32] {
-        let low = filter.minPriceFen ?? .min
-        let high = filter.maxPriceFen ?? .max
-        var docs: [Int32] = []
-        docs.reserveCapacity(found?.count ?? set.count)
-        expiry.withUnsafeBufferPointer { expiry in
-            price.withUnsafeBufferPointer { price in
-                if let found {
-                    for doc in found where set.contains(Int(doc)) {
-                        let i = Int(doc)
-                        if expiry[i] > now && price[i] >= low && price[i] <= high { docs.append(doc) }
-                    }
-                } else {
-                    for i in set where expiry[i] > now && price[i] >= low && price[i] <= high { docs.append(Int32(i)) }
-                }
+    /// The documents whose price is in `low...high`: a slice of the price order.
+    private func priced(from low: Int64, to high: Int64) -> DocumentBits {
+        let byPrice = orders[Order.price.rawValue]
+        func first(_ passed: (Int64) -> Bool) -> Int {
+            var (lower, upper) = (0, byPrice.count)
+            while lower < upper {
+                let mid = (lower + upper) / 2
+                if passed(price[Int(byPrice[mid])]) { lower = mid + 1 } else { upper = mid }
             }
+            return lower
         }
-        return docs
+        let start = first { $0 < low }, end = first { $0 <= high }
+        return DocumentBits(start < end ? byPrice[start..<end] : [], capacity: ids.count)
     }
 
     /// The documents holding every term of `query` and containing each of its longer pieces.
@@ -110,43 +111,70 @@ extension CatalogIndex {
         return result
     }
 
-    /// Counts `docs` by one facet, most first. The numbers are the index's own (every document's
-    /// category, county and label numbers are below their counts), never request data.
-    private func count(_ docs: [Int32], _ facet: Facet) -> [Count] {
-        switch facet {
-        case .category: return Self.counts(Self.tally(docs, topCategory, buckets: names.values.count), names.values)
-        case .county: return Self.counts(Self.tally(docs, county, buckets: countyNames.values.count), countyNames.values)
-        case .label:
-            var labels = [Int64](repeating: 0, count: 32)
-            labels.withUnsafeMutableBufferPointer { labels in
-                labelMask.withUnsafeBufferPointer { labelMask in
-                    for doc in docs {
-                        var mask = labelMask[Int(doc)]
-                        while mask != 0 {
-                            labels[mask.trailingZeroBitCount] &+= 1
-                            mask &= mask - 1
-                        }
-                    }
-                }
+    /// Counts the documents of `set` by one facet, most first. Intersections cost a pass over the
+    /// words per value; a tally one step per document: the cheaper is taken.
+    private func count(_ set: DocumentBits, _ facet: Facet) -> [Count] {
+        let (sets, keys, numbers): ([DocumentBits], [String], [Int32]?) =
+            switch facet {
+            case .category: (byTop, names.values, topCategory)
+            case .county: (byCounty, countyNames.values, county)
+            case .label: (byLabel, labelNames.values, nil)
             }
-            return Self.counts(labels, labelNames.values)
-        }
-    }
-
-    /// How many of `docs` have each number in `numbers`.
-    private static func tally(_ docs: [Int32], _ numbers: [Int32], buckets: Int) -> [Int64] {
-        var counts = [Int64](repeating: 0, count: buckets)
-        counts.withUnsafeMutableBufferPointer { counts in
-            numbers.withUnsafeBufferPointer { numbers in
-                for doc in docs { counts[Int(numbers[Int(doc)])] &+= 1 }
+        var counts = [Int64](repeating: 0, count: keys.count)
+        if let numbers, sets.count * set.words.count > 2 * set.count {
+            counts.withUnsafeMutableBufferPointer { counts in
+                numbers.withUnsafeBufferPointer { numbers in set.forEach { counts[Int(numbers[$0])] &+= 1 } }
             }
+        } else {
+            for (number, bits) in sets.enumerated() where number < counts.count { counts[number] = Int64(set.intersectionCount(bits)) }
         }
-        return counts
-    }
-
-    private static func counts(_ values: [Int64], _ keys: [String]) -> [Count] {
-        zip(keys, values).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
+        return zip(keys, counts).filter { $0.1 > 0 }.map { Count(key: $0.0, count: $0.1) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
+    /// The page of `set`: walked in the sort's order from the cursor, or ranked.
+    private func page(_ set: DocumentBits, _ query: Query, plan: Plan) -> [Hit] {
+        let limit = query.limit
+        if let order = Order(query.sort), plan != .rank {
+            let found = set.count
+            // A walk visits about limit × size / found documents; ranking visits every one found.
+            let (visits, overflow) = limit.multipliedReportingOverflow(by: orders[order.rawValue].count)
+            if plan == .walk || (!overflow && visits / max(found, 1) < found) {
+                return walk(set, order, descending: query.sort == .priceDesc, after: query.after, limit: limit)
+            }
+        }
+        var ranking = Ranking(index: self, sort: query.sort, limit: limit, query: query.filter.query)
+        if let after = query.after { ranking.start(after: after) }
+        set.forEach { ranking.offer($0) }
+        return ranking.hits()
+    }
+
+    /// Walks `order` (backwards for price descending) from just past the cursor, keeping the
+    /// documents of `set` until `limit` are found.
+    private func walk(_ set: DocumentBits, _ order: Order, descending: Bool, after: ProductStore.Position?, limit: Int) -> [Hit] {
+        let list = orders[order.rawValue]
+        var at = descending ? list.count - 1 : 0
+        if let after {
+            let start = boundary(order, after.key, Self.idPrefix(after.id), after.id)
+            if descending {
+                at = start - 1
+            } else {
+                at = start
+                // The cursor's own product (same key and id) was on the page before.
+                if at < list.count, key(Int(list[at]), order) == after.key, ids[Int(list[at])] == after.id { at += 1 }
+            }
+        }
+        var hits: [Hit] = []
+        hits.reserveCapacity(limit)
+        while hits.count < limit && at >= 0 && at < list.count {
+            let doc = Int(list[at])
+            if set.contains(doc) {
+                let id = ids[doc]
+                hits.append(Hit(id: id, position: .init(key: key(doc, order), createdAt: created[doc], id: id)))
+            }
+            at += descending ? -1 : 1
+        }
+        return hits
     }
 
     // MARK: Ordering
@@ -167,7 +195,7 @@ extension CatalogIndex {
         let limit: Int
         /// The documents whose title holds the query's first piece, and the merchant names that do
         /// (relevance: title 2, merchant 1).
-        let titleMatch: BitSet
+        let titleMatch: DocumentBits
         let merchantMatch: [Bool]
         var after: Entry?
         var afterId = ""
@@ -178,7 +206,7 @@ extension CatalogIndex {
             self.sort = sort
             self.limit = limit
             guard sort == .relevance, let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else {
-                (titleMatch, merchantMatch) = (BitSet(), [])
+                (titleMatch, merchantMatch) = (DocumentBits(), [])
                 best.reserveCapacity(limit + 1)
                 return
             }
@@ -187,7 +215,7 @@ extension CatalogIndex {
             var docs = lists.first ?? []
             for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
             if piece.unicodeScalars.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
-            titleMatch = BitSet(docs.map(Int.init))
+            titleMatch = DocumentBits(docs, capacity: index.ids.count)
             merchantMatch = index.merchantNames.values.map { CatalogIndex.contains(Array($0.utf8), bytes) }
             best.reserveCapacity(limit + 1)
         }

@@ -1,5 +1,3 @@
-import BitCollections
-
 /// A product as the catalog index holds it: what filters, sorts, counts and searches read. The
 /// row in `products` stays the source of truth; this is a copy kept current by `CatalogFeed`.
 struct IndexedProduct: Sendable, Equatable {
@@ -24,12 +22,15 @@ struct IndexedProduct: Sendable, Equatable {
 }
 
 /// The public catalog in memory (issue 18): listing, search, facet counts and every sort answered
-/// without scanning the database. Each product has a dense document number; a bit set per
-/// category (leaf and top level), county and label, and one of the products that may be on sale
-/// (listed, merchant active, holding a certificate) select candidates; postings of the search
-/// terms (`SearchTerms`) find a query's candidates; per-document arrays give the sort keys. The
-/// certificate expiry is compared with the clock on every read, so expiry hides a product at its
-/// instant with nothing to sweep. Pure: no database, no clock of its own.
+/// without scanning the database. Each product has a dense document number; a bit set
+/// (`DocumentBits`) per category (leaf and top level), county and label, and one of the products
+/// that may be on sale (listed, merchant active, holding a certificate) select candidates;
+/// postings of the search terms (`SearchTerms`) find a query's candidates; per-document arrays
+/// give the sort keys, and the products that may be on sale are also kept sorted in each order
+/// (`Order`): a page walks its order from the cursor, a price range is a slice of the price order,
+/// and the certificates lapsed by now are the head of the expiry order. So the clock is compared
+/// on every read: expiry hides a product at its instant with nothing to sweep. Pure: no database,
+/// no clock of its own.
 struct CatalogIndex: Sendable {
     private(set) var ids: [String] = []
     /// The first 8 bytes of each id, big-endian: ids compare by these first (`idPrefix`).
@@ -49,16 +50,20 @@ struct CatalogIndex: Sendable {
     private(set) var expiry: [Int64] = []
     private(set) var topCategory: [Int32] = []
     private(set) var county: [Int32] = []
-    private(set) var labelMask: [UInt32] = []
     private(set) var searchBytes: [[UInt8]] = []
     private(set) var titleBytes: [[UInt8]] = []
     /// Each product's merchant name, numbered (`merchantNames`): relevance checks a name once a query.
     private(set) var merchantOf: [Int32] = []
 
-    private(set) var listable = BitSet()
-    private(set) var byCategory: [String: BitSet] = [:]
-    private(set) var byCounty: [String: BitSet] = [:]
-    private(set) var byLabel: [String: BitSet] = [:]
+    private(set) var listable = DocumentBits()
+    /// By category id, leaf and top level alike (what a filter names).
+    private(set) var byCategory: [String: DocumentBits] = [:]
+    /// By the numbers of `names` (top categories), `countyNames` and `labelNames`: what facets count.
+    private(set) var byTop: [DocumentBits] = [], byCounty: [DocumentBits] = [], byLabel: [DocumentBits] = []
+    /// The documents of `listable` in each `Order`, while `ordered` (both changed only by the
+    /// functions of `CatalogIndex+Orders.swift`).
+    var orders: [[Int32]] = Array(repeating: [], count: Order.allCases.count)
+    var ordered = true
     /// Documents by search term (`IndexTerms`), each list in document order.
     private(set) var postings: [UInt64: [Int32]] = [:]
     /// Postings of the title's own terms, which relevance ranks by.
@@ -76,6 +81,7 @@ struct CatalogIndex: Sendable {
     struct Interned: Sendable {
         private(set) var values: [String] = []
         private var numbers: [String: Int32] = [:]
+        func find(_ value: String) -> Int32? { numbers[value] }
         mutating func number(_ value: String) -> Int32 {
             if let known = numbers[value] { return known }
             let next = Int32(values.count)
@@ -108,7 +114,6 @@ struct CatalogIndex: Sendable {
             expiry.append(.min)
             topCategory.append(0)
             county.append(0)
-            labelMask.append(0)
             searchBytes.append([])
             titleBytes.append([])
             merchantOf.append(0)
@@ -157,19 +162,17 @@ struct CatalogIndex: Sendable {
         expiry[i] = product.certificateExpiresAt ?? .min
         topCategory[i] = names.number(product.topCategoryId)
         county[i] = countyNames.number(product.countyCode)
-        var mask: UInt32 = 0
-        for label in product.labels {
-            let number = labelNames.number(label)
-            if number < 32 { mask |= 1 << UInt32(number) }
-        }
-        labelMask[i] = mask
         searchBytes[i] = Array(product.searchText.utf8)
         titleBytes[i] = Array(product.title.utf8)
         merchantOf[i] = merchantNames.number(product.merchantName)
-        if product.listed && product.merchantActive && product.certificateExpiresAt != nil { listable.insert(i) }
-        for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: BitSet()].insert(i) }
-        byCounty[product.countyCode, default: BitSet()].insert(i)
-        for label in Set(product.labels) { byLabel[label, default: BitSet()].insert(i) }
+        for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
+        Self.insert(i, Int(topCategory[i]), into: &byTop)
+        Self.insert(i, Int(county[i]), into: &byCounty)
+        for label in Set(product.labels) { Self.insert(i, Int(labelNames.number(label)), into: &byLabel) }
+        if product.listed && product.merchantActive && product.certificateExpiresAt != nil {
+            listable.insert(i)
+            if ordered { for order in Order.allCases { place(doc, in: order) } }
+        }
         for term in IndexTerms.document(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
         for term in IndexTerms.document(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
     }
@@ -182,10 +185,12 @@ struct CatalogIndex: Sendable {
         titleBytes[i] = []
         labels[i] = []
         count -= 1
+        if ordered && listable.contains(i) { for order in Order.allCases { displace(doc, from: order) } }
         listable.remove(i)
         for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
-        byCounty[old.countyCode]?.remove(i)
-        for label in Set(old.labels) { byLabel[label]?.remove(i) }
+        byTop[Int(topCategory[i])].remove(i)
+        byCounty[Int(county[i])].remove(i)
+        for label in Set(old.labels) { labelNames.find(label).map { byLabel[Int($0)].remove(i) } }
         for term in IndexTerms.document(old.searchText) {
             Self.remove(doc, from: &postings[term, default: []])
             if postings[term]?.isEmpty == true { postings[term] = nil }
@@ -194,6 +199,12 @@ struct CatalogIndex: Sendable {
             Self.remove(doc, from: &titlePostings[term, default: []])
             if titlePostings[term]?.isEmpty == true { titlePostings[term] = nil }
         }
+    }
+
+    /// Adds `doc` to the set numbered `number`, making the sets up to it.
+    private static func insert(_ doc: Int, _ number: Int, into sets: inout [DocumentBits]) {
+        while sets.count <= number { sets.append(DocumentBits()) }
+        sets[number].insert(doc)
     }
 
     /// The first 8 UTF-8 bytes of `id` as a big-endian number (zero-padded), which orders as the
