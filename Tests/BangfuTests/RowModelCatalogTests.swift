@@ -43,6 +43,21 @@ import Testing
             }
             let r = try #require(row)
             let p = r.product
+            // Pages decode column by column (`ProductStore.row`); `Decodable` reads the same.
+            for productId in [id, listed] {
+                let both = try await database.read { db in
+                    try await db.raw("\(unsafeRaw: ProductStore.select) WHERE p.id = \(bind: productId)").first()
+                        .map { (try ProductStore.row($0), try $0.model(ProductRow.self)) }
+                }
+                let (direct, decoded) = try #require(both)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                let now = test.clock.now
+                #expect(
+                    try encoder.encode(CatalogDTO.ProductOutput(direct, now: now))
+                        == encoder.encode(CatalogDTO.ProductOutput(decoded, now: now)))
+                #expect(direct.product.held == decoded.product.held && direct.product.perKgFen == decoded.product.perKgFen)
+            }
             #expect(p.status == .draft)
             #expect(p.title == "五常大米")
             #expect(p.labels == ["black_soil", "organic"])

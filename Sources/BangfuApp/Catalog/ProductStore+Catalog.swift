@@ -57,7 +57,7 @@ extension ProductStore {
         _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
     ) async throws -> [(ProductRow, Position)] {
         let score = relevance(filter)
-        var query: SQLQueryString = "SELECT p.*, \(unsafeRaw: Self.names), CAST("
+        var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns), p.merchant_rating, \(unsafeRaw: Self.names), CAST("
         query += score
         query += " AS BIGINT) AS score FROM products p"
         query += publicWhere(filter, now: now)

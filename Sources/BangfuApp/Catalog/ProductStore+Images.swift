@@ -39,7 +39,7 @@ extension ProductStore {
     func productWithImages(id: String, in db: any SQLDatabase) async throws -> (ProductRow, [Image])? {
         let rows = try await db.raw(
             """
-            SELECT p.*, \(unsafeRaw: Self.names), i.id AS image_id, i.product_id AS image_product_id,
+            SELECT \(unsafeRaw: Self.columns), \(unsafeRaw: Self.names), i.id AS image_id, i.product_id AS image_product_id,
               i.sha256 AS image_sha256, i.content_type AS image_content_type, i.size AS image_size,
               i.created_at AS image_created_at
             FROM products p LEFT JOIN product_images i ON i.product_id = p.id
