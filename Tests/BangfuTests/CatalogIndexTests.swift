@@ -98,16 +98,19 @@ import Testing
             var index = CatalogIndex()
             var products: [String: IndexedProduct] = [:]
             func made(_ id: String) -> IndexedProduct {
-                Self.product(
+                var product = Self.product(
                     id, title: ["大米", "小米", "木耳", "米粉", "蜂蜜"][random.next(5)],
                     category: "c\(random.next(4))", top: "t\(random.next(3))",
                     county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
                     price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
                     expires: random.next(10) == 0 ? 5 : 10_000, merchant: ["米社", "林社", "合作社"][random.next(3)],
                     listed: random.next(12) != 0)
+                product.merchantRating = Int64(random.next(3))
+                return product
             }
             for i in 0..<(40 + random.next(200)) {
-                let product = made("p\(random.next(1000))-\(i)")
+                // Ids longer than 8 bytes with a shared prefix compare past their prefix keys.
+                let product = made(random.next(2) == 0 ? "p\(random.next(1000))-\(i)" : "product-\(random.next(1000))-\(i)")
                 index.upsert(product)
                 products[product.id] = product
             }
@@ -128,7 +131,13 @@ import Testing
             if random.next(2) == 0 { filter.categoryId = "t\(random.next(3))" }
             if random.next(2) == 0 { filter.countyCode = "k\(random.next(5))" }
             if random.next(3) == 0 { filter.label = ["a", "b", "c"][random.next(3)] }
-            if random.next(3) == 0 { (filter.minPriceFen, filter.maxPriceFen) = (200, 600) }
+            switch random.next(6) {
+            case 0: (filter.minPriceFen, filter.maxPriceFen) = (200, 600)
+            case 1: filter.minPriceFen = 350
+            case 2: filter.maxPriceFen = 250
+            case 3: (filter.minPriceFen, filter.maxPriceFen) = (700, 100)
+            default: break
+            }
             let now: Int64 = 10
             func passes(_ p: IndexedProduct, except facet: CatalogIndex.Facet? = nil) -> Bool {
                 p.listed && p.merchantActive && (p.certificateExpiresAt ?? .min) > now

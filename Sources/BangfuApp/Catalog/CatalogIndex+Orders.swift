@@ -83,8 +83,11 @@ extension CatalogIndex {
     }
 
     /// Applies a batch of changes (nil: the product is gone), re-sorting the orders once when the
-    /// batch has more than `bulk` changes rather than moving them for each product.
-    mutating func apply(_ changes: [(id: String, product: IndexedProduct?)], bulk over: Int = 64) {
+    /// batch has more than `bulk` changes rather than moving them for each product. A change
+    /// moves about half of each of five orders (a memmove, some 10 ns a kilobyte); a sort compares
+    /// n log n times through a closure (some 10 ns each): the sort pays past roughly 500 changes,
+    /// whatever the catalog's size. (A feed chunk holds at most 1,000.)
+    mutating func apply(_ changes: [(id: String, product: IndexedProduct?)], bulk over: Int = 512) {
         let bulk = ordered && changes.count > over
         if bulk { deferOrders() }
         for (id, product) in changes {

@@ -123,7 +123,13 @@ extension CatalogIndex {
         var counts = [Int64](repeating: 0, count: keys.count)
         if let numbers, sets.count * set.words.count > 2 * set.count {
             counts.withUnsafeMutableBufferPointer { counts in
-                numbers.withUnsafeBufferPointer { numbers in set.forEach { counts[Int(numbers[$0])] &+= 1 } }
+                numbers.withUnsafeBufferPointer { numbers in
+                    set.forEach { doc in
+                        // Every number is below the count of names (interned), so this always holds.
+                        let number = doc < numbers.count ? Int(numbers[doc]) : -1
+                        if counts.indices.contains(number) { counts[number] &+= 1 }
+                    }
+                }
             }
         } else {
             for (number, bits) in sets.enumerated() where number < counts.count { counts[number] = Int64(set.intersectionCount(bits)) }

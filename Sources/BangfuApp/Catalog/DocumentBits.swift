@@ -2,7 +2,7 @@
 /// catalog index intersects and counts a word at a time: a facet's count is the size of an
 /// intersection, with no pass over the documents. Document numbers are the index's own (0 up to
 /// its count), never request data.
-struct DocumentBits: Sendable, Equatable {
+struct DocumentBits: Sendable {
     private(set) var words: [UInt64] = []
 
     init() {}

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-struct Product: TableRow {
+struct Product: TableRow, Equatable {
     var id: String
     var merchantId: String
     var title: String
