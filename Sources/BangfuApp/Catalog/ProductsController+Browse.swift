@@ -39,7 +39,8 @@ extension ProductsController {
             try await browsing.checkFilters(filter)
             return try .json(CatalogDTO.ListOutput.empty)
         }
-        return try .json(try await browsing.page(filter, sort: sort, after: after, paging: paging, tag: tag))
+        let page = try await browsing.page(filter, sort: sort, after: after, paging: paging, tag: tag)
+        return .json(bytes: ByteBuffer(bytes: CatalogJSON.bytes(page)))
     }
 
     static func price(_ raw: String?, _ field: String) throws -> Int64? {

@@ -79,7 +79,7 @@ struct ProductsController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        return try .json(try await browsing.detail(id, viewer: context.identity))
+        return .json(bytes: ByteBuffer(bytes: CatalogJSON.bytes(try await browsing.detail(id, viewer: context.identity))))
     }
 
     @Sendable func priceHistory(_ request: Request, context: AppRequestContext) async throws -> Response {
