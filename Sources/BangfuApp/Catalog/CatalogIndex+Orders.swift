@@ -30,6 +30,17 @@ extension CatalogIndex {
         }
     }
 
+    /// The key `product` has in `order`.
+    static func key(_ product: IndexedProduct, _ order: Order) -> Int64 {
+        switch order {
+        case .price: product.priceFen
+        case .created: product.createdAt
+        case .sales: product.sales
+        case .rating: product.merchantRating
+        case .expiry: product.certificateExpiresAt ?? .min
+        }
+    }
+
     /// Whether document `a` comes before the position (`key`, `idKey`, `id`) in `order`.
     func comes(_ a: Int, before key: Int64, _ idKey: UInt64, _ id: @autoclosure () -> String, in order: Order) -> Bool {
         let own = self.key(a, order)

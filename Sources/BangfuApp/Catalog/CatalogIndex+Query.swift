@@ -30,8 +30,9 @@ extension CatalogIndex {
 
     /// How a page is found: by walking the sort's order from the cursor until the page is full,
     /// or by ranking every candidate (`Ranking`). `automatic` walks when the candidates are dense
-    /// enough in the order that a walk is expected to be shorter; tests pin either.
-    enum Plan: Sendable { case automatic, walk, rank }
+    /// enough in the order that a walk is expected to be shorter, and ranks if the walk runs past
+    /// four times its estimate; tests pin a walk (giving up after `budget` steps) or ranking.
+    enum Plan: Sendable, Equatable { case automatic, walk(budget: Int), rank }
 
     /// Up to `query.limit` products after `query.after` in the sort's order.
     func page(_ query: Query, now: Int64, plan: Plan = .automatic) -> [Hit] {
@@ -57,8 +58,18 @@ extension CatalogIndex {
         let filter = query.filter
         var common = listable
         if let search = filter.query { common.formIntersection(DocumentBits(searchDocuments(search), capacity: ids.count)) }
+        var priced: Range<Int>?
         if filter.minPriceFen != nil || filter.maxPriceFen != nil {
-            common.formIntersection(priced(from: filter.minPriceFen ?? .min, to: filter.maxPriceFen ?? .max))
+            let range = prices(from: filter.minPriceFen ?? .min, to: filter.maxPriceFen ?? .max)
+            let byPrice = orders[Order.price.rawValue]
+            if range.count * 2 > byPrice.count {
+                // Most prices are in range: take out the few outside it.
+                for doc in byPrice[..<range.lowerBound] { common.remove(Int(doc)) }
+                for doc in byPrice[range.upperBound...] { common.remove(Int(doc)) }
+            } else {
+                common.formIntersection(DocumentBits(byPrice[range], capacity: ids.count))
+            }
+            priced = range
         }
         for doc in orders[Order.expiry.rawValue] {
             guard expiry[Int(doc)] <= now else { break }
@@ -75,7 +86,7 @@ extension CatalogIndex {
             return set
         }
         let set = candidates(except: nil)
-        let hits = query.limit > 0 ? page(set, query, plan: plan) : []
+        let hits = query.limit > 0 ? page(set, query, priced: priced, plan: plan) : []
         guard wanted else { return (hits, Facets()) }
         func counted(_ facet: Facet) -> [Count] { count(narrowing[facet] == nil ? set : candidates(except: facet), facet) }
         return (hits, Facets(category: counted(.category), county: counted(.county), label: counted(.label)))
@@ -83,8 +94,8 @@ extension CatalogIndex {
 
     // MARK: Candidates
 
-    /// The documents whose price is in `low...high`: a slice of the price order.
-    private func priced(from low: Int64, to high: Int64) -> DocumentBits {
+    /// Where the documents whose price is in `low...high` are in the price order.
+    private func prices(from low: Int64, to high: Int64) -> Range<Int> {
         let byPrice = orders[Order.price.rawValue]
         func first(_ passed: (Int64) -> Bool) -> Int {
             var (lower, upper) = (0, byPrice.count)
@@ -95,7 +106,7 @@ extension CatalogIndex {
             return lower
         }
         let start = first { $0 < low }, end = first { $0 <= high }
-        return DocumentBits(start < end ? byPrice[start..<end] : [], capacity: ids.count)
+        return start..<max(start, end)
     }
 
     /// The documents holding every term of `query` and containing each of its longer pieces.
@@ -138,15 +149,28 @@ extension CatalogIndex {
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 
-    /// The page of `set`: walked in the sort's order from the cursor, or ranked.
-    private func page(_ set: DocumentBits, _ query: Query, plan: Plan) -> [Hit] {
+    /// The page of `set`: walked in the sort's order from the cursor, or ranked. A price sort
+    /// with a price range walks only the range's slice of the order.
+    private func page(_ set: DocumentBits, _ query: Query, priced: Range<Int>?, plan: Plan) -> [Hit] {
         let limit = query.limit
         if let order = Order(query.sort), plan != .rank {
             let found = set.count
-            // A walk visits about limit × size / found documents; ranking visits every one found.
-            let (visits, overflow) = limit.multipliedReportingOverflow(by: orders[order.rawValue].count)
-            if plan == .walk || (!overflow && visits / max(found, 1) < found) {
-                return walk(set, order, descending: query.sort == .priceDesc, after: query.after, limit: limit)
+            let span = order == .price ? priced ?? orders[order.rawValue].indices : orders[order.rawValue].indices
+            // A walk visits about limit × span / found documents; ranking visits every one found.
+            // Candidates bunched at the far end of the order make a walk longer than that: past
+            // four times the estimate it gives up and the candidates are ranked.
+            let (visits, overflow) = limit.multipliedReportingOverflow(by: span.count)
+            let expected = overflow ? Int.max : visits / max(found, 1)
+            var budget: Int?
+            if case .walk(let steps) = plan {
+                budget = steps
+            } else if expected < found {
+                budget = max(expected, 256) > Int.max / 4 ? Int.max : max(expected, 256) * 4
+            }
+            if let budget {
+                if let hits = walk(set, order, span, descending: query.sort == .priceDesc, after: query.after, limit: limit, budget: budget) {
+                    return hits
+                }
             }
         }
         var ranking = Ranking(index: self, sort: query.sort, limit: limit, query: query.filter.query)
@@ -155,24 +179,30 @@ extension CatalogIndex {
         return ranking.hits()
     }
 
-    /// Walks `order` (backwards for price descending) from just past the cursor, keeping the
-    /// documents of `set` until `limit` are found.
-    private func walk(_ set: DocumentBits, _ order: Order, descending: Bool, after: ProductStore.Position?, limit: Int) -> [Hit] {
+    /// Walks `span` of `order` (backwards for price descending) from just past the cursor,
+    /// keeping the documents of `set` until `limit` are found; nil after `budget` steps.
+    private func walk(
+        _ set: DocumentBits, _ order: Order, _ span: Range<Int>, descending: Bool, after: ProductStore.Position?, limit: Int,
+        budget: Int
+    ) -> [Hit]? {
         let list = orders[order.rawValue]
-        var at = descending ? list.count - 1 : 0
+        var at = descending ? span.upperBound - 1 : span.lowerBound
         if let after {
             let start = boundary(order, after.key, Self.idPrefix(after.id), after.id)
             if descending {
-                at = start - 1
+                at = min(at, start - 1)
             } else {
-                at = start
+                at = max(at, start)
                 // The cursor's own product (same key and id) was on the page before.
                 if at < list.count, key(Int(list[at]), order) == after.key, ids[Int(list[at])] == after.id { at += 1 }
             }
         }
         var hits: [Hit] = []
         hits.reserveCapacity(limit)
-        while hits.count < limit && at >= 0 && at < list.count {
+        var steps = 0
+        while hits.count < limit && span.contains(at) {
+            steps += 1
+            if steps > budget { return nil }
             let doc = Int(list[at])
             if set.contains(doc) {
                 let id = ids[doc]

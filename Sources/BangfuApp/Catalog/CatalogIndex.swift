@@ -96,9 +96,15 @@ struct CatalogIndex: Sendable {
     /// Adds `product` or replaces the product of the same id.
     mutating func upsert(_ product: IndexedProduct) {
         let doc: Int32
+        // The orders whose key the change leaves alone keep their entry where it is (a change of
+        // price moves one order, not five).
+        var kept: UInt8 = 0
         if let known = documents[product.id] {
             doc = known
-            unlink(doc)
+            if ordered && listable.contains(Int(known)) && Self.isListable(product) {
+                for order in Order.allCases where key(Int(known), order) == Self.key(product, order) { kept |= 1 << order.rawValue }
+            }
+            unlink(doc, keeping: kept)
         } else {
             doc = Int32(ids.count)
             documents[product.id] = doc
@@ -118,13 +124,17 @@ struct CatalogIndex: Sendable {
             titleBytes.append([])
             merchantOf.append(0)
         }
-        link(product, doc)
+        link(product, doc, keeping: kept)
+    }
+
+    static func isListable(_ product: IndexedProduct) -> Bool {
+        product.listed && product.merchantActive && product.certificateExpiresAt != nil
     }
 
     /// Forgets the product `id` (a row gone from `products`).
     mutating func remove(id: String) {
         guard let doc = documents[id] else { return }
-        unlink(doc)
+        unlink(doc, keeping: 0)
     }
 
     /// Every product held, for `bangfu check`.
@@ -149,7 +159,8 @@ struct CatalogIndex: Sendable {
             merchantName: merchantNames.values[Int(merchantOf[i])])
     }
 
-    private mutating func link(_ product: IndexedProduct, _ doc: Int32) {
+    /// `kept`: the orders (bit `rawValue`) where the document stays (`upsert`).
+    private mutating func link(_ product: IndexedProduct, _ doc: Int32, keeping kept: UInt8) {
         let i = Int(doc)
         flags[i] = Flag.held | (product.listed ? Flag.listed : 0) | (product.merchantActive ? Flag.merchantActive : 0)
         leafCategory[i] = leafNames.number(product.categoryId)
@@ -169,15 +180,15 @@ struct CatalogIndex: Sendable {
         Self.insert(i, Int(topCategory[i]), into: &byTop)
         Self.insert(i, Int(county[i]), into: &byCounty)
         for label in Set(product.labels) { Self.insert(i, Int(labelNames.number(label)), into: &byLabel) }
-        if product.listed && product.merchantActive && product.certificateExpiresAt != nil {
+        if Self.isListable(product) {
             listable.insert(i)
-            if ordered { for order in Order.allCases { place(doc, in: order) } }
+            if ordered { for order in Order.allCases where kept & 1 << order.rawValue == 0 { place(doc, in: order) } }
         }
         for term in IndexTerms.document(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
         for term in IndexTerms.document(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
     }
 
-    private mutating func unlink(_ doc: Int32) {
+    private mutating func unlink(_ doc: Int32, keeping kept: UInt8) {
         let i = Int(doc)
         guard let old = product(doc) else { return }
         flags[i] = 0
@@ -185,7 +196,9 @@ struct CatalogIndex: Sendable {
         titleBytes[i] = []
         labels[i] = []
         count -= 1
-        if ordered && listable.contains(i) { for order in Order.allCases { displace(doc, from: order) } }
+        if ordered && listable.contains(i) {
+            for order in Order.allCases where kept & 1 << order.rawValue == 0 { displace(doc, from: order) }
+        }
         listable.remove(i)
         for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
         byTop[Int(topCategory[i])].remove(i)
