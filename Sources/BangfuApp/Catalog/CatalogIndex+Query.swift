@@ -252,7 +252,11 @@ extension CatalogIndex {
             for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
             if piece.unicodeScalars.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
             titleMatch = DocumentBits(docs, capacity: index.ids.count)
-            merchantMatch = index.merchantNames.values.map { CatalogIndex.contains(Array($0.utf8), bytes) }
+            // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
+            merchantMatch = index.merchantNames.values.map { name in
+                name.utf8.withContiguousStorageIfAvailable { CatalogIndex.contains($0, bytes) }
+                    ?? CatalogIndex.contains(Array(name.utf8), bytes)
+            }
             best.reserveCapacity(limit + 1)
         }
 
@@ -337,11 +341,12 @@ extension CatalogIndex {
 
     /// Whether `needle` occurs in `haystack` (UTF-8 of normalized text, so a byte match is a
     /// character match).
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    static func contains<Bytes: RandomAccessCollection<UInt8>>(_ haystack: Bytes, _ needle: [UInt8]) -> Bool
+    where Bytes.Index == Int {
         guard let head = needle.first else { return true }
         guard haystack.count >= needle.count else { return false }
-        var start = 0
-        let last = haystack.count - needle.count
+        var start = haystack.startIndex
+        let last = haystack.startIndex + haystack.count - needle.count
         while start <= last {
             if haystack[start] == head {
                 var matched = true
