@@ -434,7 +434,20 @@ func base64URLDecoded(_ text: String) -> Data? {
 
     /// `bangfu certificate verify --server`: fetched over real HTTPS, trusting the server's
     /// self-signed certificate, and checked offline.
+    ///
+    /// HummingbirdTesting's HTTPS client gives each request a fixed 15 s deadline. In the full
+    /// suite this test's sign-ups wait on the process-wide bcrypt pool behind every other test's
+    /// hashes and have run past it (in CI too). That deadline alone is a known, intermittent
+    /// issue: any other failure still fails the test.
     @Test func certificatesAreFetchedOverHTTPSAndVerified() async throws {
+        try await withKnownIssue(isIntermittent: true) {
+            try await fetchAndVerifyOverHTTPS()
+        } matching: { issue in
+            issue.error.map { "\($0)".contains("deadlineExceeded") } ?? false
+        }
+    }
+
+    private func fetchAndVerifyOverHTTPS() async throws {
         let test = try await TestApp.make(tls: true)
         try await test.run(.ahc(.https)) { client in
             let cast = try await Cast.make(test, client)
