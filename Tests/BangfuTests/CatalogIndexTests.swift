@@ -411,3 +411,92 @@ import Testing
         }
     }
 }
+
+/// The text the index checks searches against (`TextColumn`, `CatalogIndex.contains`).
+@Suite struct TextColumnTests {
+    /// A reproducible generator (SplitMix64), so a failure can be run again.
+    struct Random {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+        mutating func text(_ maxLength: Int) -> String {
+            let alphabet: [Character] = ["米", "大", "k", "g", "5", "0", "蜂", "蜜", " "]
+            return String((0..<next(maxLength + 1)).map { _ in alphabet[next(alphabet.count)] })
+        }
+    }
+
+    @Test func containsFindsWhatASlowSearchFinds() {
+        var random = Random(state: 18)
+        for _ in 0..<20_000 {
+            let haystack = Array(random.text(60).utf8)
+            let needle: [UInt8]
+            if random.next(2) == 0, !haystack.isEmpty {
+                let start = random.next(haystack.count), length = 1 + random.next(min(24, haystack.count - start))
+                needle = Array(haystack[start..<start + length])
+            } else {
+                needle = Array(random.text(6).utf8)
+            }
+            let slow = needle.isEmpty || haystack.count >= needle.count
+                && (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
+            #expect(CatalogIndex.contains(haystack, needle) == slow, "\(haystack) \(needle)")
+        }
+    }
+
+    @Test func textsAreReplacedInPlaceOrAppendedAndTheBufferIsWrittenAfresh() {
+        var random = Random(state: 7)
+        var column = TextColumn(slack: 64)
+        var model: [Int: String] = [:]
+        var compacted = false
+        for _ in 0..<5_000 {
+            let doc = random.next(40)
+            if random.next(6) == 0 {
+                column.clear(doc)
+                if model[doc] != nil { model[doc] = "" }
+            } else {
+                let text = random.text(30)
+                let before = column.capacity
+                column.set(doc, text)
+                if column.capacity < before { compacted = true }
+                model[doc] = text
+            }
+        }
+        #expect(compacted)
+        for doc in 0..<45 { #expect(column.string(doc) == (model[doc] ?? ""), "document \(doc)") }
+        let docs = (0..<45).map(Int32.init)
+        let needle = Array("米k".utf8)
+        #expect(column.filter(docs, containing: [needle]) == docs.filter { (model[Int($0)] ?? "").contains("米k") })
+        #expect(column.filter(docs, containing: [needle]) { $0 % 2 == 0 } == docs.filter { $0 % 2 == 0 && (model[Int($0)] ?? "").contains("米k") })
+    }
+
+    @Test func aSearchForALongPieceFollowsRetitledAndRemovedProducts() {
+        var random = Random(state: 3)
+        var index = CatalogIndex()
+        var titles: [String: String] = [:]
+        for step in 0..<3_000 {
+            let id = "p\(random.next(200))"
+            if random.next(8) == 0 {
+                index.remove(id: id)
+                titles[id] = nil
+            } else {
+                let title = random.text(12)
+                index.upsert(CatalogIndexUnitTests.product(id, title: title, created: Int64(step), merchant: "社"))
+                titles[id] = SearchTerms.normalize(title)
+            }
+        }
+        for query in ["5kg", "大米k", "蜂蜜 5", "米大米", "00g"] {
+            guard let search = SearchTerms.query(query) else { continue }
+            var filter = ProductFilter()
+            filter.query = search
+            for sort in [ProductSort.relevance, .newest] {
+                let found = Set(index.page(CatalogIndex.Query(filter: filter, sort: sort, limit: 1_000), now: 0).map(\.id))
+                let expected = Set(titles.filter { _, title in search.pieces.allSatisfy { title.contains($0) } }.keys)
+                #expect(found == expected, "\(query) \(sort)")
+            }
+        }
+    }
+}

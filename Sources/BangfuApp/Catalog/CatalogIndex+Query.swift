@@ -1,3 +1,5 @@
+import Foundation
+
 /// Answering a listing from the index: the same products, order, cursors and relevance as the SQL
 /// of `ProductStore.publicProducts`, which stays as the reference `bangfu check` compares with.
 extension CatalogIndex {
@@ -117,7 +119,7 @@ extension CatalogIndex {
         for other in lists.dropFirst() where !result.isEmpty { result = Self.intersect(result, other) }
         // A piece of one or two scalars is itself a term; longer ones may have their bigrams apart.
         if !long.isEmpty {
-            result = result.filter { doc in long.allSatisfy { Self.contains(searchBytes[Int(doc)], $0) } }
+            result = searchTexts.filter(result, containing: long)
         }
         return result
     }
@@ -173,7 +175,7 @@ extension CatalogIndex {
                 }
             }
         }
-        var ranking = Ranking(index: self, sort: query.sort, limit: limit, query: query.filter.query)
+        var ranking = Ranking(index: self, sort: query.sort, limit: limit, query: query.filter.query, within: set)
         if let after = query.after { ranking.start(after: after) }
         set.forEach { ranking.offer($0) }
         return ranking.hits()
@@ -237,7 +239,8 @@ extension CatalogIndex {
         var afterId = ""
         var best: [Entry] = []
 
-        init(index: CatalogIndex, sort: ProductSort, limit: Int, query: SearchTerms.Query?) {
+        /// `within`: the candidates; only their titles are checked for the piece.
+        init(index: CatalogIndex, sort: ProductSort, limit: Int, query: SearchTerms.Query?, within candidates: DocumentBits) {
             self.index = index
             self.sort = sort
             self.limit = limit
@@ -250,11 +253,13 @@ extension CatalogIndex {
             let lists = terms.map { index.titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
             var docs = lists.first ?? []
             for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
-            if piece.unicodeScalars.count > 2 { docs = docs.filter { CatalogIndex.contains(index.titleBytes[Int($0)], bytes) } }
+            if piece.unicodeScalars.count > 2 {
+                docs = index.titles.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
+            }
             titleMatch = DocumentBits(docs, capacity: index.ids.count)
             // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
             merchantMatch = index.merchantNames.values.map { name in
-                name.utf8.withContiguousStorageIfAvailable { CatalogIndex.contains($0, bytes) }
+                name.utf8.withContiguousStorageIfAvailable { name in bytes.withUnsafeBytes { CatalogIndex.contains(UnsafeRawBufferPointer(name), $0) } }
                     ?? CatalogIndex.contains(Array(name.utf8), bytes)
             }
             best.reserveCapacity(limit + 1)
@@ -340,24 +345,42 @@ extension CatalogIndex {
     }
 
     /// Whether `needle` occurs in `haystack` (UTF-8 of normalized text, so a byte match is a
-    /// character match).
-    static func contains<Bytes: RandomAccessCollection<UInt8>>(_ haystack: Bytes, _ needle: [UInt8]) -> Bool
-    where Bytes.Index == Int {
-        guard let head = needle.first else { return true }
-        guard haystack.count >= needle.count else { return false }
-        var start = haystack.startIndex
-        let last = haystack.startIndex + haystack.count - needle.count
-        while start <= last {
-            if haystack[start] == head {
-                var matched = true
-                for offset in 1..<needle.count where haystack[start + offset] != needle[offset] {
-                    matched = false
-                    break
-                }
-                if matched { return true }
+    /// character match). Sixteen starts a step: the bytes that would be the needle's first and
+    /// last are compared at once (SIMD), and only starts matching both are compared in full. A
+    /// byte loop made this check 80 % of a search for "5kg" at 1,000,000 products (200,000
+    /// candidates, each checked).
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        let length = needle.count
+        guard length > 0 else { return true }
+        guard haystack.count >= length, let base = haystack.baseAddress, let wanted = needle.baseAddress else { return false }
+        let first = wanted.load(as: UInt8.self), last = wanted.load(fromByteOffset: length - 1, as: UInt8.self)
+        let lastStart = haystack.count - length
+        var start = 0
+        // A block reads bytes start ..< start + 16 and start + length - 1 ..< start + length + 15:
+        // both inside the haystack while start + 15 <= lastStart.
+        let firsts = SIMD16<UInt8>(repeating: first), lasts = SIMD16<UInt8>(repeating: last)
+        while start + 15 <= lastStart {
+            let heads = base.loadUnaligned(fromByteOffset: start, as: SIMD16<UInt8>.self)
+            let tails = base.loadUnaligned(fromByteOffset: start + length - 1, as: SIMD16<UInt8>.self)
+            let both = (heads .== firsts) .& (tails .== lasts)
+            if any(both) {
+                for lane in 0..<16 where both[lane] && memcmp(base + start + lane, wanted, length) == 0 { return true }
+            }
+            start += 16
+        }
+        while start <= lastStart {
+            if base.load(fromByteOffset: start, as: UInt8.self) == first,
+                base.load(fromByteOffset: start + length - 1, as: UInt8.self) == last,
+                memcmp(base + start, wanted, length) == 0
+            {
+                return true
             }
             start += 1
         }
         return false
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { haystack in needle.withUnsafeBytes { contains(haystack, $0) } }
     }
 }

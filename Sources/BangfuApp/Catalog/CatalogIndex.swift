@@ -50,8 +50,9 @@ struct CatalogIndex: Sendable {
     private(set) var expiry: [Int64] = []
     private(set) var topCategory: [Int32] = []
     private(set) var county: [Int32] = []
-    private(set) var searchBytes: [[UInt8]] = []
-    private(set) var titleBytes: [[UInt8]] = []
+    /// The normalized search text and title of each document (`TextColumn`).
+    private(set) var searchTexts = TextColumn()
+    private(set) var titles = TextColumn()
     /// Each product's merchant name, numbered (`merchantNames`): relevance checks a name once a query.
     private(set) var merchantOf: [Int32] = []
 
@@ -120,8 +121,6 @@ struct CatalogIndex: Sendable {
             expiry.append(.min)
             topCategory.append(0)
             county.append(0)
-            searchBytes.append([])
-            titleBytes.append([])
             merchantOf.append(0)
         }
         link(product, doc, keeping: kept)
@@ -135,6 +134,8 @@ struct CatalogIndex: Sendable {
     mutating func remove(id: String) {
         guard let doc = documents[id] else { return }
         unlink(doc, keeping: 0)
+        searchTexts.clear(Int(doc))
+        titles.clear(Int(doc))
     }
 
     /// Every product held, for `bangfu check`.
@@ -155,7 +156,7 @@ struct CatalogIndex: Sendable {
             countyCode: countyNames.values[Int(county[i])], labels: labels[i], listed: flags[i] & Flag.listed != 0,
             merchantActive: flags[i] & Flag.merchantActive != 0, certificateExpiresAt: expiry[i] == .min ? nil : expiry[i],
             priceFen: price[i], sales: sales[i], merchantRating: rating[i], createdAt: created[i],
-            searchText: String(decoding: searchBytes[i], as: UTF8.self), title: String(decoding: titleBytes[i], as: UTF8.self),
+            searchText: searchTexts.string(i), title: titles.string(i),
             merchantName: merchantNames.values[Int(merchantOf[i])])
     }
 
@@ -173,8 +174,8 @@ struct CatalogIndex: Sendable {
         expiry[i] = product.certificateExpiresAt ?? .min
         topCategory[i] = names.number(product.topCategoryId)
         county[i] = countyNames.number(product.countyCode)
-        searchBytes[i] = Array(product.searchText.utf8)
-        titleBytes[i] = Array(product.title.utf8)
+        searchTexts.set(i, product.searchText)
+        titles.set(i, product.title)
         merchantOf[i] = merchantNames.number(product.merchantName)
         for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
         Self.insert(i, Int(topCategory[i]), into: &byTop)
@@ -192,8 +193,6 @@ struct CatalogIndex: Sendable {
         let i = Int(doc)
         guard let old = product(doc) else { return }
         flags[i] = 0
-        searchBytes[i] = []
-        titleBytes[i] = []
         labels[i] = []
         count -= 1
         if ordered && listable.contains(i) {
