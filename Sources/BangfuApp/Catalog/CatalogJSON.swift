@@ -73,104 +73,113 @@ struct CatalogJSON {
         bytes.append(0x5D)
     }
 
+    /// `{`, the fields `body` writes, `}`.
+    mutating func object(_ body: (inout CatalogJSON) -> Void) {
+        bytes.append(0x7B)
+        body(&self)
+        bytes.append(0x7D)
+    }
+
+    /// `"name":`, after a comma unless it is the object's first field.
+    mutating func key(_ name: StaticString) {
+        if bytes.last != 0x7B { bytes.append(0x2C) }
+        bytes.append(0x22)
+        raw(name)
+        raw(#"":"#)
+    }
+
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int64) {
+        key(name)
+        number(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int64?) {
+        key(name)
+        optional(value) { $0.number($1) }
+    }
+
     // MARK: Answers (keys in sorted order)
 
     mutating func write(_ list: CatalogDTO.ListOutput) {
         func facet(_ json: inout CatalogJSON, _ count: ProductStore.FacetCount) {
-            json.raw(#"{"count":"#)
-            json.number(count.count)
-            json.raw(#","key":"#)
-            json.string(count.key)
-            json.raw(#","label":"#)
-            json.string(count.label)
-            json.raw("}")
+            json.object { json in
+                json.field("count", count.count)
+                json.field("key", count.key)
+                json.field("label", count.label)
+            }
         }
-        raw(#"{"facets":{"category":"#)
-        array(list.facets.category, facet)
-        raw(#","county":"#)
-        array(list.facets.county, facet)
-        raw(#","label":"#)
-        array(list.facets.label, facet)
-        raw(#"},"items":"#)
-        array(list.items) { $0.write($1) }
-        raw(#","nextCursor":"#)
-        optional(list.nextCursor) { $0.string($1) }
-        raw("}")
+        object { json in
+            json.key("facets")
+            json.object { json in
+                json.key("category")
+                json.array(list.facets.category, facet)
+                json.key("county")
+                json.array(list.facets.county, facet)
+                json.key("label")
+                json.array(list.facets.label, facet)
+            }
+            json.key("items")
+            json.array(list.items) { $0.write($1) }
+            json.key("nextCursor")
+            json.optional(list.nextCursor) { $0.string($1) }
+        }
     }
 
     mutating func write(_ p: CatalogDTO.ProductOutput) {
-        raw(#"{"categoryId":"#)
-        string(p.categoryId)
-        raw(#","certificate":"#)
-        optional(p.certificate) { json, certificate in
-            json.raw(#"{"expiresAt":"#)
-            json.string(certificate.expiresAt)
-            json.raw(#","number":"#)
-            json.string(certificate.number)
-            json.raw(#","status":"#)
-            json.string(certificate.status)
-            json.raw("}")
-        }
-        raw(#","countyName":"#)
-        string(p.countyName)
-        raw(#","createdAt":"#)
-        string(p.createdAt)
-        raw(#","description":"#)
-        string(p.description)
-        raw(#","id":"#)
-        string(p.id)
-        raw(#","images":"#)
-        optional(p.images) { json, images in
-            json.array(images) { json, image in
-                json.raw(#"{"contentType":"#)
-                json.string(image.contentType)
-                json.raw(#","createdAt":"#)
-                json.string(image.createdAt)
-                json.raw(#","id":"#)
-                json.string(image.id)
-                json.raw(#","size":"#)
-                json.number(image.size)
-                json.raw(#","url":"#)
-                json.string(image.url)
-                json.raw("}")
+        object { json in
+            json.field("categoryId", p.categoryId)
+            json.key("certificate")
+            json.optional(p.certificate) { json, certificate in
+                json.object { json in
+                    json.field("expiresAt", certificate.expiresAt)
+                    json.field("number", certificate.number)
+                    json.field("status", certificate.status)
+                }
             }
+            json.field("countyName", p.countyName)
+            json.field("createdAt", p.createdAt)
+            json.field("description", p.description)
+            json.field("id", p.id)
+            json.key("images")
+            json.optional(p.images) { json, images in
+                json.array(images) { json, image in
+                    json.object { json in
+                        json.field("contentType", image.contentType)
+                        json.field("createdAt", image.createdAt)
+                        json.field("id", image.id)
+                        json.field("size", image.size)
+                        json.field("url", image.url)
+                    }
+                }
+            }
+            json.key("labels")
+            json.array(p.labels) { $0.string($1) }
+            json.field("merchantId", p.merchantId)
+            json.field("merchantName", p.merchantName)
+            json.field("netContentGrams", p.netContentGrams)
+            json.key("onSale")
+            json.bool(p.onSale)
+            json.field("originCountyCode", p.originCountyCode)
+            json.field("priceFen", p.priceFen)
+            json.field("sales", p.sales)
+            json.field("specification", p.specification)
+            json.field("status", p.status.rawValue)
+            json.field("stock", p.stock)
+            json.field("title", p.title)
+            json.field("unit", p.unit)
+            json.key("unitPrice")
+            json.optional(p.unitPrice) { json, price in
+                json.object { json in
+                    json.field("categoryMedianPerKgFen", price.categoryMedianPerKgFen)
+                    json.field("perKgFen", price.perKgFen)
+                }
+            }
+            json.field("updatedAt", p.updatedAt)
         }
-        raw(#","labels":"#)
-        array(p.labels) { $0.string($1) }
-        raw(#","merchantId":"#)
-        string(p.merchantId)
-        raw(#","merchantName":"#)
-        string(p.merchantName)
-        raw(#","netContentGrams":"#)
-        optional(p.netContentGrams) { $0.number($1) }
-        raw(#","onSale":"#)
-        bool(p.onSale)
-        raw(#","originCountyCode":"#)
-        string(p.originCountyCode)
-        raw(#","priceFen":"#)
-        number(p.priceFen)
-        raw(#","sales":"#)
-        number(p.sales)
-        raw(#","specification":"#)
-        string(p.specification)
-        raw(#","status":"#)
-        string(p.status.rawValue)
-        raw(#","stock":"#)
-        number(p.stock)
-        raw(#","title":"#)
-        string(p.title)
-        raw(#","unit":"#)
-        string(p.unit)
-        raw(#","unitPrice":"#)
-        optional(p.unitPrice) { json, price in
-            json.raw(#"{"categoryMedianPerKgFen":"#)
-            json.optional(price.categoryMedianPerKgFen) { $0.number($1) }
-            json.raw(#","perKgFen":"#)
-            json.number(price.perKgFen)
-            json.raw("}")
-        }
-        raw(#","updatedAt":"#)
-        string(p.updatedAt)
-        raw("}")
     }
 }
