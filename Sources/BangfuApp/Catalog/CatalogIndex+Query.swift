@@ -53,6 +53,8 @@ extension CatalogIndex {
     /// facet has more values than that would pay for.
     func answer(_ query: Query, now: Int64, facets wanted: Bool = true, plan: Plan = .automatic) -> (hits: [Hit], facets: Facets) {
         guard ordered else {
+            // Only a build in progress defers the orders, on an index no read holds yet.
+            assertionFailure("a read of an index whose orders are deferred")
             var copy = self
             copy.sortOrders()
             return copy.answer(query, now: now, facets: wanted, plan: plan)
@@ -230,6 +232,8 @@ extension CatalogIndex {
 
         let index: CatalogIndex
         let sort: ProductSort
+        /// The order whose key the sort takes; nil for relevance.
+        let order: CatalogIndex.Order?
         let limit: Int
         /// The documents whose title holds the query's first piece, and the merchant names that do
         /// (relevance: title 2, merchant 1).
@@ -243,6 +247,7 @@ extension CatalogIndex {
         init(index: CatalogIndex, sort: ProductSort, limit: Int, query: SearchTerms.Query?, within candidates: DocumentBits) {
             self.index = index
             self.sort = sort
+            self.order = CatalogIndex.Order(sort)
             self.limit = limit
             guard sort == .relevance, let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else {
                 (titleMatch, merchantMatch) = (DocumentBits(), [])
@@ -270,16 +275,11 @@ extension CatalogIndex {
             afterId = position.id
         }
 
+        /// The sort's key: its order's (`CatalogIndex.key`), or relevance's score.
         func key(_ doc: Int) -> Int64 {
-            switch sort {
-            case .relevance:
-                let merchant = Int(index.merchantOf[doc])
-                return (titleMatch.contains(doc) ? 2 : 0) + (merchant < merchantMatch.count && merchantMatch[merchant] ? 1 : 0)
-            case .newest: return index.created[doc]
-            case .priceAsc, .priceDesc: return index.price[doc]
-            case .sales: return index.sales[doc]
-            case .rating: return index.rating[doc]
-            }
+            if let order { return index.key(doc, order) }
+            let merchant = Int(index.merchantOf[doc])
+            return (titleMatch.contains(doc) ? 2 : 0) + (merchant < merchantMatch.count && merchantMatch[merchant] ? 1 : 0)
         }
 
         private func id(_ entry: Entry) -> String { entry.doc < 0 ? afterId : index.ids[Int(entry.doc)] }
