@@ -56,7 +56,7 @@ public struct AppServices: Sendable {
         let notifier = Notifier(store: notifications, ids: ids, hub: inboxHub, webhooks: outbox, mail: mail)
         let audit = AuditStore(clock: clock, notifier: notifier)
         let reference = ReferenceStore(clock: clock)
-        let passwords = PasswordHasher(cost: configuration.bcryptCost)
+        let passwords = PasswordHasher(cost: configuration.bcryptCost, pool: configuration.passwordPool ?? PasswordHasher.sharedPool)
         let throttle = SignInThrottle()
         self.configuration = configuration
         self.database = database

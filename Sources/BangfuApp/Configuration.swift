@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 
 /// Everything an operator can set. `bangfu` fills it once, through `ConfigurationReader`, from its
 /// options, the `BANGFU_*` variables and the `--config` file (README "Configuration"); tests build
@@ -18,6 +19,9 @@ public struct AppConfiguration: Sendable {
     /// The reference data; nil: the copy built into the binary (`--catalog-dir`).
     public var catalogDirectory: String?
     public var bcryptCost: UInt8 = 10
+    /// The threads bcrypt runs on (started); nil: `PasswordHasher.sharedPool`, one a core for the
+    /// whole process. A test whose client cannot wait gives its server a pool of its own.
+    public var passwordPool: NIOThreadPool?
     public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// County levels whose merchants and products the platform admits: both for a provincial
     /// platform (the default), `national` only for an 832-style national one.
