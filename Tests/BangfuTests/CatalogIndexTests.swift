@@ -11,12 +11,12 @@ import Testing
     static func product(
         _ id: String, title: String = "大米", category: String = "c1", top: String = "top1", county: String = "230129",
         labels: [String] = [], price: Int64 = 1000, sales: Int64 = 0, created: Int64 = 1, expires: Int64? = 10_000,
-        merchant: String = "合作社", listed: Bool = true, active: Bool = true
+        merchant: String = "合作社", listed: Bool = true, active: Bool = true, description: String = "描述"
     ) -> IndexedProduct {
         IndexedProduct(
             id: id, categoryId: category, topCategoryId: top, countyCode: county, labels: labels, listed: listed,
             merchantActive: active, certificateExpiresAt: expires, priceFen: price, sales: sales, merchantRating: 0,
-            createdAt: created, searchText: SearchTerms.normalize([title, "描述", merchant].joined(separator: "\n")),
+            createdAt: created, searchText: SearchTerms.normalize([title, description, merchant].joined(separator: "\n")),
             title: SearchTerms.normalize(title), merchantName: SearchTerms.normalize(merchant))
     }
 
@@ -104,7 +104,7 @@ import Testing
                     county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
                     price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
                     expires: random.next(10) == 0 ? 5 : 10_000, merchant: ["米社", "林社", "合作社"][random.next(3)],
-                    listed: random.next(12) != 0)
+                    listed: random.next(12) != 0, description: ["描述", "粉丝", "蜂蜜水"][random.next(3)])
                 product.merchantRating = Int64(random.next(3))
                 return product
             }
@@ -171,10 +171,13 @@ import Testing
                 #expect(seen == expected, "round \(round), \(sort)")
             }
             // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
+            // "米" is in a merchant's name (ranked); the others are not (walked once per score), and
+            // "粉" and "蜂蜜" are in some descriptions (score 0).
             var searched = filter
-            searched.query = SearchTerms.query("米")
-            func score(_ p: IndexedProduct) -> Int { (p.title.contains("米") ? 2 : 0) + (p.merchantName.contains("米") ? 1 : 0) }
-            let relevant = catalog.filter { passes($0) && score($0) > 0 }.sorted { a, b in
+            let text = ["米", "粉", "蜂蜜", "小米"][random.next(4)]
+            searched.query = SearchTerms.query(text)
+            func score(_ p: IndexedProduct) -> Int { (p.title.contains(text) ? 2 : 0) + (p.merchantName.contains(text) ? 1 : 0) }
+            let relevant = catalog.filter { passes($0) && $0.searchText.contains(text) }.sorted { a, b in
                 if score(a) != score(b) { return score(a) > score(b) }
                 return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
             }.map(\.id)
@@ -182,11 +185,11 @@ import Testing
             var after: ProductStore.Position?
             repeat {
                 let limit = 1 + random.next(12)
-                let hits = index.page(CatalogIndex.Query(filter: searched, sort: .relevance, after: after, limit: limit), now: now)
+                let hits = index.page(CatalogIndex.Query(filter: searched, sort: .relevance, after: after, limit: limit), now: now, plan: plan)
                 seen += hits.map(\.id)
                 after = hits.count == limit ? hits.last?.position : nil
             } while after != nil && seen.count <= 1_000
-            #expect(seen == relevant, "round \(round), relevance")
+            #expect(seen == relevant, "round \(round), relevance for \(text)")
             let facets = index.facets(filter, now: now)
             func counts(_ facet: CatalogIndex.Facet, _ keys: (IndexedProduct) -> [String]) -> [CatalogIndex.Count] {
                 let passing = catalog.filter { passes($0, except: facet) }

@@ -154,33 +154,89 @@ extension CatalogIndex {
     }
 
     /// The page of `set`: walked in the sort's order from the cursor, or ranked. A price sort
-    /// with a price range walks only the range's slice of the order.
+    /// with a price range walks only the range's slice of the order. Relevance walks the time
+    /// order once per score (`walkByScore`) when no merchant name holds the query.
     private func page(_ set: DocumentBits, _ query: Query, priced: Range<Int>?, plan: Plan) -> [Hit] {
         let limit = query.limit
         if let order = Order(query.sort), plan != .rank {
-            let found = set.count
             let span = order == .price ? priced ?? orders[order.rawValue].indices : orders[order.rawValue].indices
-            // A walk visits about limit × span / found documents; ranking visits every one found.
-            // Candidates bunched at the far end of the order make a walk longer than that: past
-            // four times the estimate it gives up and the candidates are ranked.
-            let (visits, overflow) = limit.multipliedReportingOverflow(by: span.count)
-            let expected = overflow ? Int.max : visits / max(found, 1)
-            var budget: Int?
-            if case .walk(let steps) = plan {
-                budget = steps
-            } else if expected < found {
-                budget = max(expected, 256) > Int.max / 4 ? Int.max : max(expected, 256) * 4
-            }
-            if let budget {
-                if let hits = walk(set, order, span, descending: query.sort == .priceDesc, after: query.after, limit: limit, budget: budget) {
-                    return hits
-                }
+            if let budget = walkBudget(found: set.count, span: span.count, limit: limit, plan: plan),
+                let hits = walk(set, order, span, descending: query.sort == .priceDesc, after: query.after, limit: limit, budget: budget)
+            {
+                return hits
             }
         }
-        var ranking = Ranking(index: self, sort: query.sort, limit: limit, query: query.filter.query, within: set)
+        let matches = query.sort == .relevance ? relevance(query.filter.query, within: set) : nil
+        if let matches, plan != .rank, !matches.merchants.contains(true),
+            let hits = walkByScore(set, titles: matches.titles, query, plan: plan)
+        {
+            return hits
+        }
+        var ranking = Ranking(index: self, sort: query.sort, limit: limit, matches: matches)
         if let after = query.after { ranking.start(after: after) }
         set.forEach { ranking.offer($0) }
         return ranking.hits()
+    }
+
+    /// How many steps a walk may take before the candidates are ranked instead; nil: rank at once.
+    /// A walk visits about limit × span / found documents; ranking visits every one found.
+    /// Candidates bunched at the far end of the order make a walk longer than that: past four
+    /// times the estimate it gives up.
+    private func walkBudget(found: Int, span: Int, limit: Int, plan: Plan) -> Int? {
+        if case .walk(let steps) = plan { return steps }
+        let (visits, overflow) = limit.multipliedReportingOverflow(by: span)
+        let expected = overflow ? Int.max : visits / max(found, 1)
+        guard expected < found else { return nil }
+        return max(expected, 256) > Int.max / 4 ? Int.max : max(expected, 256) * 4
+    }
+
+    /// Relevance's matches for the query's first piece: the candidates whose title holds it, and
+    /// which merchant names (by number) hold it. A title scores 2, a merchant name 1.
+    struct Matches {
+        var titles = DocumentBits()
+        var merchants: [Bool] = []
+    }
+
+    private func relevance(_ query: SearchTerms.Query?, within candidates: DocumentBits) -> Matches {
+        guard let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else { return Matches() }
+        let bytes = Array(piece.utf8)
+        let lists = terms.map { titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
+        var docs = lists.first ?? []
+        for other in lists.dropFirst() where !docs.isEmpty { docs = Self.intersect(docs, other) }
+        if piece.unicodeScalars.count > 2 {
+            docs = titles.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
+        }
+        // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
+        let merchants = merchantNames.values.map { name in
+            name.utf8.withContiguousStorageIfAvailable { name in bytes.withUnsafeBytes { Self.contains(UnsafeRawBufferPointer(name), $0) } }
+                ?? Self.contains(Array(name.utf8), bytes)
+        }
+        return Matches(titles: DocumentBits(docs, capacity: ids.count), merchants: merchants)
+    }
+
+    /// Relevance when no merchant name holds the query: the candidates whose title holds it
+    /// (score 2), then the others (0), each group walked in the time order (newest first, then
+    /// id), which is relevance's order within a score. A cursor skips the groups above its score
+    /// and starts its own group after itself. nil when a group is too sparse to walk.
+    private func walkByScore(_ set: DocumentBits, titles: DocumentBits, _ query: Query, plan: Plan) -> [Hit]? {
+        var high = set, low = set
+        high.formIntersection(titles)
+        low.subtract(titles)
+        let span = orders[Order.created.rawValue].indices
+        var hits: [Hit] = []
+        for (score, group) in [(Int64(2), high), (0, low)] {
+            let wanted = query.limit - hits.count
+            guard wanted > 0 else { break }
+            if let after = query.after, score > after.key { continue }
+            let found = group.count
+            guard found > 0 else { continue }
+            guard let budget = walkBudget(found: found, span: span.count, limit: wanted, plan: plan) else { return nil }
+            // Within a score the time order's key is the creation time.
+            let cursor = query.after.flatMap { $0.key == score ? ProductStore.Position(key: $0.createdAt, createdAt: $0.createdAt, id: $0.id) : nil }
+            guard let more = walk(group, .created, span, descending: false, after: cursor, limit: wanted, budget: budget) else { return nil }
+            hits += more.map { Hit(id: $0.id, position: .init(key: score, createdAt: $0.position.createdAt, id: $0.id)) }
+        }
+        return hits
     }
 
     /// Walks `span` of `order` (backwards for price descending) from just past the cursor,
@@ -243,30 +299,14 @@ extension CatalogIndex {
         var afterId = ""
         var best: [Entry] = []
 
-        /// `within`: the candidates; only their titles are checked for the piece.
-        init(index: CatalogIndex, sort: ProductSort, limit: Int, query: SearchTerms.Query?, within candidates: DocumentBits) {
+        /// `matches`: relevance's (nil for every other sort).
+        init(index: CatalogIndex, sort: ProductSort, limit: Int, matches: Matches?) {
             self.index = index
             self.sort = sort
             self.order = CatalogIndex.Order(sort)
             self.limit = limit
-            guard sort == .relevance, let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else {
-                (titleMatch, merchantMatch) = (DocumentBits(), [])
-                best.reserveCapacity(limit + 1)
-                return
-            }
-            let bytes = Array(piece.utf8)
-            let lists = terms.map { index.titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
-            var docs = lists.first ?? []
-            for other in lists.dropFirst() where !docs.isEmpty { docs = CatalogIndex.intersect(docs, other) }
-            if piece.unicodeScalars.count > 2 {
-                docs = index.titles.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
-            }
-            titleMatch = DocumentBits(docs, capacity: index.ids.count)
-            // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
-            merchantMatch = index.merchantNames.values.map { name in
-                name.utf8.withContiguousStorageIfAvailable { name in bytes.withUnsafeBytes { CatalogIndex.contains(UnsafeRawBufferPointer(name), $0) } }
-                    ?? CatalogIndex.contains(Array(name.utf8), bytes)
-            }
+            titleMatch = matches?.titles ?? DocumentBits()
+            merchantMatch = matches?.merchants ?? []
             best.reserveCapacity(limit + 1)
         }
 

@@ -47,6 +47,15 @@ struct DocumentBits: Sendable {
         }
     }
 
+    /// Takes out the documents in `other`.
+    mutating func subtract(_ other: DocumentBits) {
+        words.withUnsafeMutableBufferPointer { words in
+            other.words.withUnsafeBufferPointer { other in
+                for i in 0..<min(words.count, other.count) { words[i] &= ~other[i] }
+            }
+        }
+    }
+
     /// How many documents are in both sets.
     func intersectionCount(_ other: DocumentBits) -> Int {
         words.withUnsafeBufferPointer { words in
