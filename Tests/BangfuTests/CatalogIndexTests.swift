@@ -503,3 +503,29 @@ import Testing
         }
     }
 }
+
+/// The index's bit sets against `Set<Int>`.
+@Suite struct DocumentBitsTests {
+    @Test func setOperationsAgreeWithASet() {
+        var random = TextColumnTests.Random(state: 11)
+        for _ in 0..<200 {
+            let capacity = random.next(300)
+            // Some documents past the capacity and some negative ones (ignored).
+            let a = (0..<random.next(200)).map { _ in Int32(random.next(400) - 20) }
+            let b = (0..<random.next(200)).map { _ in Int32(random.next(400)) }
+            let bitsA = DocumentBits(a, capacity: capacity), bitsB = DocumentBits(b, capacity: capacity)
+            let setA = Set(a.filter { $0 >= 0 }.map(Int.init)), setB = Set(b.map(Int.init))
+            var seen: [Int] = []
+            bitsA.forEach { seen.append($0) }
+            #expect(seen == setA.sorted())
+            #expect(bitsA.count == setA.count && bitsA.intersectionCount(bitsB) == setA.intersection(setB).count)
+            var both = bitsA, less = bitsA
+            both.formIntersection(bitsB)
+            less.subtract(bitsB)
+            for doc in -1..<420 {
+                #expect(both.contains(doc) == setA.intersection(setB).contains(doc), "\(doc)")
+                #expect(less.contains(doc) == setA.subtracting(setB).contains(doc), "\(doc)")
+            }
+        }
+    }
+}

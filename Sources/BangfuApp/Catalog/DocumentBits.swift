@@ -10,7 +10,16 @@ struct DocumentBits: Sendable {
     /// The documents in `docs`, in a set sized for `capacity` documents.
     init(_ docs: some Sequence<Int32>, capacity: Int) {
         words = Array(repeating: 0, count: (max(capacity, 0) + 63) / 64)
-        for doc in docs { insert(Int(doc)) }
+        // Set in place, one uniqueness check for all (a search's 200,000 candidates made the
+        // check per insert a tenth of its time); any beyond `capacity` grow the set after.
+        var beyond: [Int32] = []
+        words.withUnsafeMutableBufferPointer { words in
+            for doc in docs where doc >= 0 {
+                let word = Int(doc) >> 6
+                if word < words.count { words[word] |= 1 << UInt64(doc & 63) } else { beyond.append(doc) }
+            }
+        }
+        for doc in beyond { insert(Int(doc)) }
     }
 
     func contains(_ doc: Int) -> Bool {
@@ -68,6 +77,7 @@ struct DocumentBits: Sendable {
     }
 
     /// Calls `body` with each document, in ascending order.
+    @inline(__always)
     func forEach(_ body: (Int) -> Void) {
         words.withUnsafeBufferPointer { words in
             for (i, word) in words.enumerated() {
