@@ -99,7 +99,7 @@ import Testing
             var products: [String: IndexedProduct] = [:]
             func made(_ id: String) -> IndexedProduct {
                 var product = Self.product(
-                    id, title: ["大米", "小米", "木耳", "米粉", "蜂蜜"][random.next(5)],
+                    id, title: ["大米", "小米", "木耳", "米粉", "蜂蜜", "蜂蜜水"][random.next(6)],
                     category: "c\(random.next(4))", top: "t\(random.next(3))",
                     county: "k\(random.next(5))", labels: ["a", "b", "c"].filter { _ in random.next(3) == 0 },
                     price: Int64(random.next(9)) * 100, sales: Int64(random.next(4)), created: Int64(random.next(30)),
@@ -172,9 +172,9 @@ import Testing
             }
             // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
             // "米" is in a merchant's name (ranked); the others are not (walked once per score), and
-            // "粉" and "蜂蜜" are in some descriptions (score 0).
+            // "粉", "蜂蜜" and "蜂蜜水" (a piece checked in each title) are in some descriptions (score 0).
             var searched = filter
-            let text = ["米", "粉", "蜂蜜", "小米"][random.next(4)]
+            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水"][random.next(5)]
             searched.query = SearchTerms.query(text)
             func score(_ p: IndexedProduct) -> Int { (p.title.contains(text) ? 2 : 0) + (p.merchantName.contains(text) ? 1 : 0) }
             let relevant = catalog.filter { passes($0) && $0.searchText.contains(text) }.sorted { a, b in
@@ -462,9 +462,9 @@ import Testing
                 if model[doc] != nil { model[doc] = "" }
             } else {
                 let text = random.text(30)
-                let before = column.capacity
+                let before = column.storedBytes
                 column.set(doc, text)
-                if column.capacity < before { compacted = true }
+                if column.storedBytes < before { compacted = true }
                 model[doc] = text
             }
         }
@@ -474,6 +474,16 @@ import Testing
         let needle = Array("米k".utf8)
         #expect(column.filter(docs, containing: [needle]) == docs.filter { (model[Int($0)] ?? "").contains("米k") })
         #expect(column.filter(docs, containing: [needle]) { $0 % 2 == 0 } == docs.filter { $0 % 2 == 0 && (model[Int($0)] ?? "").contains("米k") })
+        // Documents in later chunks; an unchanged text writes nothing.
+        column.set(9_000, "大米k")
+        column.set(4_096, "米k")
+        let stored = column.storedBytes
+        column.set(9_000, "大米k")
+        #expect(column.storedBytes == stored)
+        #expect(column.string(9_000) == "大米k" && column.string(4_096) == "米k" && column.string(5_000).isEmpty)
+        let firstHolds = (model[1] ?? "").contains("米k")
+        let expected: [Int32] = (firstHolds ? [1] : []) + [4_096, 9_000]
+        #expect(column.filter([1, 4_096, 5_000, 9_000, 20_000, -1], containing: [needle]) == expected)
     }
 
     @Test func aSearchForALongPieceFollowsRetitledAndRemovedProducts() {

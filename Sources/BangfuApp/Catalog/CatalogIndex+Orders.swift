@@ -73,7 +73,8 @@ extension CatalogIndex {
     }
 
     /// Stops keeping the orders while many products are loaded (placing each would move the
-    /// rest); `sortOrders()` makes them again. A read in between sorts a copy.
+    /// rest); `sortOrders()` makes them again. Nothing reads in between: a build sorts before it
+    /// swaps the index in (a read of deferred orders asserts, and sorts a copy in release builds).
     mutating func deferOrders() {
         ordered = false
         orders = Array(repeating: [], count: Order.allCases.count)

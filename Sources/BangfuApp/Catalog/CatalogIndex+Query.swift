@@ -190,8 +190,11 @@ extension CatalogIndex {
         return max(expected, 256) > Int.max / 4 ? Int.max : max(expected, 256) * 4
     }
 
-    /// Relevance's matches for the query's first piece: the candidates whose title holds it, and
-    /// which merchant names (by number) hold it. A title scores 2, a merchant name 1.
+    /// Relevance's matches for the query's first piece: documents whose title holds it (for a
+    /// piece of three or more scalars, only the candidates' titles are checked; a read intersects
+    /// with the candidates anyway), and which merchant names (by number) hold it. A title scores
+    /// 2, a merchant name 1. Every name the index has numbered is checked, a renamed merchant's
+    /// old one too: a match there only sends the query down the ranking path.
     struct Matches {
         var titles = DocumentBits()
         var merchants: [Bool] = []
@@ -204,7 +207,7 @@ extension CatalogIndex {
         var docs = lists.first ?? []
         for other in lists.dropFirst() where !docs.isEmpty { docs = Self.intersect(docs, other) }
         if piece.unicodeScalars.count > 2 {
-            docs = titles.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
+            docs = titleTexts.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
         }
         // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
         let merchants = merchantNames.values.map { name in
@@ -217,7 +220,8 @@ extension CatalogIndex {
     /// Relevance when no merchant name holds the query: the candidates whose title holds it
     /// (score 2), then the others (0), each group walked in the time order (newest first, then
     /// id), which is relevance's order within a score. A cursor skips the groups above its score
-    /// and starts its own group after itself. nil when a group is too sparse to walk.
+    /// and starts its own group after itself. nil when a group is too sparse to walk or its walk
+    /// runs past its budget: the caller ranks instead.
     private func walkByScore(_ set: DocumentBits, titles: DocumentBits, _ query: Query, plan: Plan) -> [Hit]? {
         var high = set, low = set
         high.formIntersection(titles)

@@ -52,7 +52,7 @@ struct CatalogIndex: Sendable {
     private(set) var county: [Int32] = []
     /// The normalized search text and title of each document (`TextColumn`).
     private(set) var searchTexts = TextColumn()
-    private(set) var titles = TextColumn()
+    private(set) var titleTexts = TextColumn()
     /// Each product's merchant name, numbered (`merchantNames`): relevance checks a name once a query.
     private(set) var merchantOf: [Int32] = []
 
@@ -135,7 +135,7 @@ struct CatalogIndex: Sendable {
         guard let doc = documents[id] else { return }
         unlink(doc, keeping: 0)
         searchTexts.clear(Int(doc))
-        titles.clear(Int(doc))
+        titleTexts.clear(Int(doc))
     }
 
     /// Every product held, for `bangfu check`.
@@ -156,7 +156,7 @@ struct CatalogIndex: Sendable {
             countyCode: countyNames.values[Int(county[i])], labels: labels[i], listed: flags[i] & Flag.listed != 0,
             merchantActive: flags[i] & Flag.merchantActive != 0, certificateExpiresAt: expiry[i] == .min ? nil : expiry[i],
             priceFen: price[i], sales: sales[i], merchantRating: rating[i], createdAt: created[i],
-            searchText: searchTexts.string(i), title: titles.string(i),
+            searchText: searchTexts.string(i), title: titleTexts.string(i),
             merchantName: merchantNames.values[Int(merchantOf[i])])
     }
 
@@ -175,7 +175,7 @@ struct CatalogIndex: Sendable {
         topCategory[i] = names.number(product.topCategoryId)
         county[i] = countyNames.number(product.countyCode)
         searchTexts.set(i, product.searchText)
-        titles.set(i, product.title)
+        titleTexts.set(i, product.title)
         merchantOf[i] = merchantNames.number(product.merchantName)
         for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
         Self.insert(i, Int(topCategory[i]), into: &byTop)
