@@ -96,34 +96,26 @@ struct CatalogIndex: Sendable {
 
     /// Adds `product` or replaces the product of the same id.
     mutating func upsert(_ product: IndexedProduct) {
-        let doc: Int32
-        // The orders whose key the change leaves alone keep their entry where it is (a change of
-        // price moves one order, not five).
-        var kept: UInt8 = 0
         if let known = documents[product.id] {
-            doc = known
-            if ordered && listable.contains(Int(known)) && Self.isListable(product) {
-                for order in Order.allCases where key(Int(known), order) == Self.key(product, order) { kept |= 1 << order.rawValue }
-            }
-            unlink(doc, keeping: kept)
-        } else {
-            doc = Int32(ids.count)
-            documents[product.id] = doc
-            ids.append(product.id)
-            idKeys.append(Self.idPrefix(product.id))
-            flags.append(0)
-            leafCategory.append(0)
-            labels.append([])
-            price.append(0)
-            sales.append(0)
-            rating.append(0)
-            created.append(0)
-            expiry.append(.min)
-            topCategory.append(0)
-            county.append(0)
-            merchantOf.append(0)
+            update(known, from: self.product(known), to: product)
+            return
         }
-        link(product, doc, keeping: kept)
+        let doc = Int32(ids.count)
+        documents[product.id] = doc
+        ids.append(product.id)
+        idKeys.append(Self.idPrefix(product.id))
+        flags.append(0)
+        leafCategory.append(0)
+        labels.append([])
+        price.append(0)
+        sales.append(0)
+        rating.append(0)
+        created.append(0)
+        expiry.append(.min)
+        topCategory.append(0)
+        county.append(0)
+        merchantOf.append(0)
+        update(doc, from: nil, to: product)
     }
 
     static func isListable(_ product: IndexedProduct) -> Bool {
@@ -133,9 +125,7 @@ struct CatalogIndex: Sendable {
     /// Forgets the product `id` (a row gone from `products`).
     mutating func remove(id: String) {
         guard let doc = documents[id] else { return }
-        unlink(doc, keeping: 0)
-        searchTexts.clear(Int(doc))
-        titleTexts.clear(Int(doc))
+        update(doc, from: product(doc), to: nil)
     }
 
     /// Every product held, for `bangfu check`.
@@ -160,57 +150,85 @@ struct CatalogIndex: Sendable {
             merchantName: merchantNames.values[Int(merchantOf[i])])
     }
 
-    /// `kept`: the orders (bit `rawValue`) where the document stays (`upsert`).
-    private mutating func link(_ product: IndexedProduct, _ doc: Int32, keeping kept: UInt8) {
+    /// Moves document `doc` from `old` to `new` (nil: not held), touching only what differs.
+    /// Readers hold copies of the index, so every write copies the array, set or posting list it
+    /// lands in: an order, which changes a product's sales, must not rewrite its terms, sets and
+    /// every field (at 1,000,000 products that copied tens of megabytes a change).
+    private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?) {
+        guard old != new else { return }
         let i = Int(doc)
-        flags[i] = Flag.held | (product.listed ? Flag.listed : 0) | (product.merchantActive ? Flag.merchantActive : 0)
-        leafCategory[i] = leafNames.number(product.categoryId)
-        labels[i] = product.labels
-        count += 1
-        price[i] = product.priceFen
-        sales[i] = product.sales
-        rating[i] = product.merchantRating
-        created[i] = product.createdAt
-        expiry[i] = product.certificateExpiresAt ?? .min
-        topCategory[i] = names.number(product.topCategoryId)
-        county[i] = countyNames.number(product.countyCode)
-        searchTexts.set(i, product.searchText)
-        titleTexts.set(i, product.title)
-        merchantOf[i] = merchantNames.number(product.merchantName)
-        for category in Set([product.categoryId, product.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
-        Self.insert(i, Int(topCategory[i]), into: &byTop)
-        Self.insert(i, Int(county[i]), into: &byCounty)
-        for label in Set(product.labels) { Self.insert(i, Int(labelNames.number(label)), into: &byLabel) }
-        if Self.isListable(product) {
-            listable.insert(i)
-            if ordered { for order in Order.allCases where kept & 1 << order.rawValue == 0 { place(doc, in: order) } }
+        let wasListed = old != nil && listable.contains(i)
+        let isListed = new.map(Self.isListable) ?? false
+        // Out of the orders whose key changes, while the old keys are in place; back in below.
+        var moving: [Order] = []
+        if ordered {
+            for order in Order.allCases {
+                let stays = wasListed && isListed && new.map { key(i, order) == Self.key($0, order) } == true
+                if wasListed && !stays { displace(doc, from: order) }
+                if isListed && !stays { moving.append(order) }
+            }
         }
-        for term in IndexTerms.document(product.searchText) { Self.insert(doc, into: &postings[term, default: []]) }
-        for term in IndexTerms.document(product.title) { Self.insert(doc, into: &titlePostings[term, default: []]) }
+        if wasListed && !isListed { listable.remove(i) }
+        count += (new == nil ? 0 : 1) - (old == nil ? 0 : 1)
+        Self.write(&flags, i, new.map { Flag.held | ($0.listed ? Flag.listed : 0) | ($0.merchantActive ? Flag.merchantActive : 0) } ?? 0)
+        if let new {
+            Self.write(&price, i, new.priceFen)
+            Self.write(&sales, i, new.sales)
+            Self.write(&rating, i, new.merchantRating)
+            Self.write(&created, i, new.createdAt)
+            Self.write(&expiry, i, new.certificateExpiresAt ?? .min)
+        }
+        if old?.categoryId != new?.categoryId || old?.topCategoryId != new?.topCategoryId {
+            if let old {
+                for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
+                byTop[Int(topCategory[i])].remove(i)
+            }
+            if let new {
+                leafCategory[i] = leafNames.number(new.categoryId)
+                topCategory[i] = names.number(new.topCategoryId)
+                for category in Set([new.categoryId, new.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
+                Self.insert(i, Int(topCategory[i]), into: &byTop)
+            }
+        }
+        if old?.countyCode != new?.countyCode {
+            if old != nil { byCounty[Int(county[i])].remove(i) }
+            if let new {
+                county[i] = countyNames.number(new.countyCode)
+                Self.insert(i, Int(county[i]), into: &byCounty)
+            }
+        }
+        if old?.labels != new?.labels {
+            for label in Set(old?.labels ?? []) { labelNames.find(label).map { byLabel[Int($0)].remove(i) } }
+            for label in Set(new?.labels ?? []) { Self.insert(i, Int(labelNames.number(label)), into: &byLabel) }
+            labels[i] = new?.labels ?? []
+        }
+        if let new, old?.merchantName != new.merchantName { merchantOf[i] = merchantNames.number(new.merchantName) }
+        if old?.searchText != new?.searchText {
+            Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText)
+            if let new { searchTexts.set(i, new.searchText) } else { searchTexts.clear(i) }
+        }
+        if old?.title != new?.title {
+            Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title)
+            if let new { titleTexts.set(i, new.title) } else { titleTexts.clear(i) }
+        }
+        if isListed && !wasListed { listable.insert(i) }
+        for order in moving { place(doc, in: order) }
     }
 
-    private mutating func unlink(_ doc: Int32, keeping kept: UInt8) {
-        let i = Int(doc)
-        guard let old = product(doc) else { return }
-        flags[i] = 0
-        labels[i] = []
-        count -= 1
-        if ordered && listable.contains(i) {
-            for order in Order.allCases where kept & 1 << order.rawValue == 0 { displace(doc, from: order) }
-        }
-        listable.remove(i)
-        for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
-        byTop[Int(topCategory[i])].remove(i)
-        byCounty[Int(county[i])].remove(i)
-        for label in Set(old.labels) { labelNames.find(label).map { byLabel[Int($0)].remove(i) } }
-        for term in IndexTerms.document(old.searchText) {
-            Self.remove(doc, from: &postings[term, default: []])
+    /// Writes `value` unless it is there already (a write to an array a reader shares copies it).
+    private static func write<T: Equatable>(_ array: inout [T], _ i: Int, _ value: T) {
+        if array[i] != value { array[i] = value }
+    }
+
+    /// Moves `doc` from the postings of `old`'s terms to those of `new`'s, leaving the terms both
+    /// hold alone.
+    private static func move(_ doc: Int32, in postings: inout [UInt64: [Int32]], from old: String?, to new: String?) {
+        let before = old.map(IndexTerms.document) ?? [], after = new.map(IndexTerms.document) ?? []
+        for term in before.subtracting(after) {
+            remove(doc, from: &postings[term, default: []])
             if postings[term]?.isEmpty == true { postings[term] = nil }
         }
-        for term in IndexTerms.document(old.title) {
-            Self.remove(doc, from: &titlePostings[term, default: []])
-            if titlePostings[term]?.isEmpty == true { titlePostings[term] = nil }
-        }
+        for term in after.subtracting(before) { insert(doc, into: &postings[term, default: []]) }
     }
 
     /// Adds `doc` to the set numbered `number`, making the sets up to it.
