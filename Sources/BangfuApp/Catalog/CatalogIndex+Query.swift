@@ -168,7 +168,7 @@ extension CatalogIndex {
         }
         let matches = query.sort == .relevance ? relevance(query.filter.query, within: set) : nil
         if let matches, plan != .rank, !matches.merchants.contains(true),
-            let hits = walkByScore(set, titles: matches.titles, query, plan: plan)
+            let hits = walkByScore(set, matches, query, plan: plan)
         {
             return hits
         }
@@ -220,12 +220,12 @@ extension CatalogIndex {
     /// Relevance when no merchant name holds the query: the candidates whose title holds it
     /// (score 2), then the others (0), each group walked in the time order (newest first, then
     /// id), which is relevance's order within a score. A cursor skips the groups above its score
-    /// and starts its own group after itself. nil when a group is too sparse to walk or its walk
-    /// runs past its budget: the caller ranks instead.
-    private func walkByScore(_ set: DocumentBits, titles: DocumentBits, _ query: Query, plan: Plan) -> [Hit]? {
+    /// and starts its own group after itself. A group too sparse to walk is ranked on its own (it
+    /// is small); nil when a walk runs past its budget: the caller ranks every candidate instead.
+    private func walkByScore(_ set: DocumentBits, _ matches: Matches, _ query: Query, plan: Plan) -> [Hit]? {
         var high = set, low = set
-        high.formIntersection(titles)
-        low.subtract(titles)
+        high.formIntersection(matches.titles)
+        low.subtract(matches.titles)
         let span = orders[Order.created.rawValue].indices
         var hits: [Hit] = []
         for (score, group) in [(Int64(2), high), (0, low)] {
@@ -234,7 +234,13 @@ extension CatalogIndex {
             if let after = query.after, score > after.key { continue }
             let found = group.count
             guard found > 0 else { continue }
-            guard let budget = walkBudget(found: found, span: span.count, limit: wanted, plan: plan) else { return nil }
+            guard let budget = walkBudget(found: found, span: span.count, limit: wanted, plan: plan) else {
+                var ranking = Ranking(index: self, sort: .relevance, limit: wanted, matches: matches)
+                if let after = query.after { ranking.start(after: after) }
+                group.forEach { ranking.offer($0) }
+                hits += ranking.hits()
+                continue
+            }
             // Within a score the time order's key is the creation time.
             let cursor = query.after.flatMap { $0.key == score ? ProductStore.Position(key: $0.createdAt, createdAt: $0.createdAt, id: $0.id) : nil }
             guard let more = walk(group, .created, span, descending: false, after: cursor, limit: wanted, budget: budget) else { return nil }
