@@ -25,8 +25,8 @@ struct CatalogCheck: UseCase {
             try await fresh.catchUp()
             let held = live.read { index, _ in index.allProducts }.sorted { $0.id < $1.id }
             let built = fresh.read { index, _ in index.allProducts }.sorted { $0.id < $1.id }
-            if held != built {
-                let differing = zip(held, built).first { $0 != $1 }.map { $0.0.id } ?? "(count \(held.count) vs \(built.count))"
+            if held.count != built.count || zip(held, built).contains(where: { !$0.isIdentical(to: $1) }) {
+                let differing = zip(held, built).first { !$0.isIdentical(to: $1) }.map { $0.0.id } ?? "(count \(held.count) vs \(built.count))"
                 problems.append("catalog index: the live index differs from the database at product \(differing)")
             }
         }

@@ -21,6 +21,15 @@ struct IndexedProduct: Sendable, Equatable {
     var merchantName: String
 }
 
+extension IndexedProduct {
+    /// Equal, and every text byte for byte (`==` holds for canonically equivalent texts, which
+    /// the index's terms tell apart).
+    func isIdentical(to other: IndexedProduct) -> Bool {
+        self == other && searchText.utf8.elementsEqual(other.searchText.utf8) && title.utf8.elementsEqual(other.title.utf8)
+            && merchantName.utf8.elementsEqual(other.merchantName.utf8)
+    }
+}
+
 /// The public catalog in memory (issue 18): listing, search, facet counts and every sort answered
 /// without scanning the database. Each product has a dense document number; a bit set
 /// (`DocumentBits`) per category (leaf and top level), county and label, and one of the products
@@ -154,8 +163,11 @@ struct CatalogIndex: Sendable {
     /// Readers hold copies of the index, so every write copies the array, set or posting list it
     /// lands in: an order, which changes a product's sales, must not rewrite its terms, sets and
     /// every field (at 1,000,000 products that copied tens of megabytes a change).
+    ///
+    /// Texts are compared byte for byte: `String`'s `==` holds for canonically equivalent texts
+    /// (金 and its compatibility ideograph), whose bytes, scalars and so terms differ.
     private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?) {
-        guard old != new else { return }
+        guard old != nil || new != nil else { return }
         let i = Int(doc)
         let wasListed = old != nil && listable.contains(i)
         let isListed = new.map(Self.isListable) ?? false
@@ -203,16 +215,24 @@ struct CatalogIndex: Sendable {
             labels[i] = new?.labels ?? []
         }
         if let new, old?.merchantName != new.merchantName { merchantOf[i] = merchantNames.number(new.merchantName) }
-        if old?.searchText != new?.searchText {
+        if !Self.sameBytes(old?.searchText, new?.searchText) {
             Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText)
             if let new { searchTexts.set(i, new.searchText) } else { searchTexts.clear(i) }
         }
-        if old?.title != new?.title {
+        if !Self.sameBytes(old?.title, new?.title) {
             Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title)
             if let new { titleTexts.set(i, new.title) } else { titleTexts.clear(i) }
         }
         if isListed && !wasListed { listable.insert(i) }
         for order in moving { place(doc, in: order) }
+    }
+
+    private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): a.utf8.elementsEqual(b.utf8)
+        default: false
+        }
     }
 
     /// Writes `value` unless it is there already (a write to an array a reader shares copies it).
