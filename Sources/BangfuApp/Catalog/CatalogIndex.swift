@@ -22,11 +22,11 @@ struct IndexedProduct: Sendable, Equatable {
 }
 
 extension IndexedProduct {
-    /// Equal, and every text byte for byte (`==` holds for canonically equivalent texts, which
-    /// the index's terms tell apart).
+    /// Equal, and the search text and title byte for byte (`==` holds for canonically
+    /// equivalent texts, which the index's terms tell apart). Names the index numbers (merchants,
+    /// labels, categories, counties) are looked up by `String`, so `==` is their identity.
     func isIdentical(to other: IndexedProduct) -> Bool {
         self == other && searchText.utf8.elementsEqual(other.searchText.utf8) && title.utf8.elementsEqual(other.title.utf8)
-            && merchantName.utf8.elementsEqual(other.merchantName.utf8)
     }
 }
 
@@ -46,8 +46,9 @@ struct CatalogIndex: Sendable {
     private(set) var idKeys: [UInt64] = []
     private(set) var documents: [String: Int32] = [:]
     /// Per document: held (a product, not a removed one), listed, merchant active (`Flag`). The
-    /// index keeps no copy of the `IndexedProduct`: every field is in one of these arrays once
-    /// (`product(_:)` puts it back together), which at 1,000,000 products saves some 400 MB.
+    /// index keeps no copy of the `IndexedProduct`: every field is in one of these arrays or text
+    /// columns once (`product(_:)` puts it back together), which at 1,000,000 products saves some
+    /// 400 MB.
     private(set) var flags: [UInt8] = []
     private(set) var leafCategory: [Int32] = []
     private(set) var labels: [[String]] = []
@@ -164,8 +165,9 @@ struct CatalogIndex: Sendable {
     /// lands in: an order, which changes a product's sales, must not rewrite its terms, sets and
     /// every field (at 1,000,000 products that copied tens of megabytes a change).
     ///
-    /// Texts are compared byte for byte: `String`'s `==` holds for canonically equivalent texts
-    /// (金 and its compatibility ideograph), whose bytes, scalars and so terms differ.
+    /// The search text and title are compared byte for byte: `String`'s `==` holds for
+    /// canonically equivalent texts (金 and its compatibility ideograph), whose bytes, scalars and
+    /// so terms differ.
     private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?) {
         guard old != nil || new != nil else { return }
         let i = Int(doc)
