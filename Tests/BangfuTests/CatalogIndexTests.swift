@@ -270,6 +270,33 @@ extension CatalogIndexUnitTests {
         #expect(found("\u{91D1}").isEmpty && found("\u{F90A}") == ["a"])
         #expect(index.product(0).map { Array($0.title.unicodeScalars) } == Array(compatibility.title.unicodeScalars))
     }
+
+    /// The shortcut for the CJK block agrees with the scalar properties it stands in for.
+    @Test func everyUnifiedIdeographIsAWordPart() {
+        for value in UInt32(0x4E00)...0x9FFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let properties = scalar.properties
+            #expect(properties.isAlphabetic, "U+\(String(value, radix: 16)) is not alphabetic")
+            #expect(IndexTerms.isWordPart(scalar) == (properties.isAlphabetic || properties.numericType != nil))
+        }
+    }
+
+    /// A document's terms, sorted without repeats, are the set of its runs' unigrams and bigrams.
+    @Test func aDocumentsTermsAreItsRunsUnigramsAndBigramsOnceInOrder() {
+        var random = SeededRandom(18)
+        let alphabet = Array("大米小米五常稻花香ab1 ,。\u{301}éé")
+        for _ in 0..<500 {
+            let text = SearchTerms.normalize(String((0..<random.next(40)).map { _ in alphabet[random.next(alphabet.count)] }))
+            var expected = Set<UInt64>()
+            for run in IndexTerms.runs(text) {
+                for (at, scalar) in run.enumerated() {
+                    expected.insert(IndexTerms.unigram(scalar))
+                    if at > 0 { expected.insert(IndexTerms.bigram(run[at - 1], scalar)) }
+                }
+            }
+            #expect(IndexTerms.document(text) == expected.sorted(), "\(text)")
+        }
+    }
 }
 
 @Suite struct CatalogIndexTests {
@@ -391,6 +418,36 @@ extension CatalogIndexUnitTests {
                     }
                 }
                 if step % 10 == 9 { #expect(try await CatalogCheck(services).problems(live: feed) == [], "after step \(step)") }
+            }
+        }
+    }
+
+    /// A build reads every product once, chunk after chunk in storage order (rowid on SQLite,
+    /// id on PostgreSQL), however the chunks fall.
+    @Test func aChunkedReadGivesEveryProductOnce() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services
+            _ = try await services.seed(products: 47, merchants: 3)
+            let store = services.products
+            let all = try await services.database.read { db in
+                try await db.raw("SELECT id FROM products").all().map { try $0.decode(column: "id", as: String.self) }
+            }
+            for size in [1, 7, 47, 100] {
+                var cursor = ProductStore.IndexCursor.start
+                var read: [IndexedProduct] = []
+                var chunks = 0
+                while chunks <= all.count {
+                    let after = cursor
+                    let (products, next) = try await services.database.read { db in try await store.indexed(after: after, limit: size, in: db) }
+                    read += products
+                    chunks += 1
+                    cursor = next
+                    if products.count < size { break }
+                }
+                #expect(read.count == all.count && Set(read.map(\.id)) == Set(all), "chunks of \(size)")
+                let direct = try await services.database.read { db in try await store.indexed(ids: all, in: db) }
+                #expect(Dictionary(uniqueKeysWithValues: direct.map { ($0.id, $0) }) == Dictionary(uniqueKeysWithValues: read.map { ($0.id, $0) }))
             }
         }
     }

@@ -190,13 +190,14 @@ final class CatalogFeed: Sendable {
         progress.report("catalog index", 0, total)
         // The next chunk is read and decoded (on another core) while this one goes into the index.
         let database = self.database, size = 5000
-        func read(after: String) -> Task<[IndexedProduct], any Error> {
+        typealias Chunk = (products: [IndexedProduct], next: ProductStore.IndexCursor)
+        func read(after: ProductStore.IndexCursor) -> Task<Chunk, any Error> {
             Task { try await database.read { db in try await store.indexed(after: after, limit: size, in: db) } }
         }
-        var pending: Task<[IndexedProduct], any Error>? = read(after: "")
+        var pending: Task<Chunk, any Error>? = read(after: .start)
         while let reading = pending {
-            let rows = try await reading.value
-            pending = rows.count == size ? rows.last.map { read(after: $0.id) } : nil
+            let (rows, next) = try await reading.value
+            pending = rows.count == size ? read(after: next) : nil
             for row in rows { index.upsert(row) }
             progress.report("catalog index", index.count, max(total, index.count))
         }

@@ -243,14 +243,23 @@ struct CatalogIndex: Sendable {
     }
 
     /// Moves `doc` from the postings of `old`'s terms to those of `new`'s, leaving the terms both
-    /// hold alone.
+    /// hold alone (the two sorted term lists merged in one pass).
     private static func move(_ doc: Int32, in postings: inout [UInt64: [Int32]], from old: String?, to new: String?) {
         let before = old.map(IndexTerms.document) ?? [], after = new.map(IndexTerms.document) ?? []
-        for term in before.subtracting(after) {
-            remove(doc, from: &postings[term, default: []])
-            if postings[term]?.isEmpty == true { postings[term] = nil }
+        var (b, a) = (0, 0)
+        while b < before.count || a < after.count {
+            if a == after.count || (b < before.count && before[b] < after[a]) {
+                let term = before[b]
+                remove(doc, from: &postings[term, default: []])
+                if postings[term]?.isEmpty == true { postings[term] = nil }
+                b += 1
+            } else if b == before.count || after[a] < before[b] {
+                insert(doc, into: &postings[after[a], default: []])
+                a += 1
+            } else {
+                (b, a) = (b + 1, a + 1)
+            }
         }
-        for term in after.subtracting(before) { insert(doc, into: &postings[term, default: []]) }
     }
 
     /// Adds `doc` to the set numbered `number`, making the sets up to it.

@@ -6,10 +6,13 @@
 /// Queries are cut the same way, so a document and a query always agree.
 enum IndexTerms {
     static func isWordPart(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
         if scalar.isASCII {
-            let v = scalar.value
             return (0x30...0x39).contains(v) || (0x61...0x7A).contains(v) || (0x41...0x5A).contains(v)
         }
+        // CJK Unified Ideographs, every one assigned and alphabetic (a test checks the block
+        // against the properties): most of a catalog's text, without the property lookup.
+        if (0x4E00...0x9FFF).contains(v) { return true }
         let properties = scalar.properties
         if properties.isAlphabetic || properties.numericType != nil { return true }
         switch properties.generalCategory {
@@ -29,19 +32,29 @@ enum IndexTerms {
         1 << 63 | UInt64(a.value) << 21 | UInt64(b.value)
     }
 
-    /// Every unigram and bigram of every run of a document, each once.
-    static func document(_ normalized: String) -> Set<UInt64> {
-        var terms = Set<UInt64>()
+    /// Every unigram and bigram of every run of a document, each once, in ascending order: sorted
+    /// numbers in an array, which a change diffs by merging (`CatalogIndex.move`) and a build
+    /// appends from without making a set per product.
+    static func document(_ normalized: String) -> [UInt64] {
+        var terms: [UInt64] = []
+        terms.reserveCapacity(normalized.utf8.count)
         var previous: Unicode.Scalar?
         for scalar in normalized.unicodeScalars {
             guard isWordPart(scalar) else {
                 previous = nil
                 continue
             }
-            terms.insert(unigram(scalar))
-            if let previous { terms.insert(bigram(previous, scalar)) }
+            terms.append(unigram(scalar))
+            if let previous { terms.append(bigram(previous, scalar)) }
             previous = scalar
         }
+        terms.sort()
+        var kept = 0
+        for term in terms where kept == 0 || terms[kept - 1] != term {
+            terms[kept] = term
+            kept += 1
+        }
+        terms.removeLast(terms.count - kept)
         return terms
     }
 

@@ -4,23 +4,50 @@ import SQLKit
 /// What the catalog index reads: products as `IndexedProduct`, the change feed (migration 22) and
 /// the names of categories and counties its facets show.
 extension ProductStore {
-    private static let indexSelect = """
-        SELECT p.id, p.category_id, p.top_category_id, p.origin_county_code, p.labels, p.status, p.merchant_active,
+    private static func indexSelect(_ extra: String = "") -> String {
+        """
+        SELECT p.id\(extra), p.category_id, p.top_category_id, p.origin_county_code, p.labels, p.status, p.merchant_active,
           p.certificate_expires_at, p.price_fen, p.sales, p.merchant_rating, p.created_at, p.search_text, p.title,
           (SELECT company_name FROM merchants WHERE id = p.merchant_id) AS merchant_name
         FROM products p
         """
+    }
 
-    /// Up to `limit` products after `id` in id order (building the index in chunks).
-    func indexed(after id: String, limit: Int, in db: any SQLDatabase) async throws -> [IndexedProduct] {
-        try await db.raw("\(unsafeRaw: Self.indexSelect) WHERE p.id > \(bind: id) ORDER BY p.id LIMIT \(literal: limit)")
-            .all().map(Self.indexed)
+    /// Where a chunked read of every product stands: after a row's position in storage order.
+    enum IndexCursor: Sendable, Equatable {
+        case start
+        /// SQLite: the table's rowid, so a chunk is a sequential read of the table (in id order each
+        /// row was a seek from the id index into the table: a fifth of a 1,000,000-product build).
+        case rowid(Int64)
+        /// PostgreSQL: the id (its heap has no stable order to page by).
+        case id(String)
+    }
+
+    /// Up to `limit` products after `cursor` in storage order (building the index in chunks), and
+    /// the cursor after the last of them.
+    func indexed(after cursor: IndexCursor, limit: Int, in db: any SQLDatabase) async throws
+        -> (products: [IndexedProduct], next: IndexCursor)
+    {
+        if engine == .sqlite {
+            var rowid: Int64 = 0
+            if case .rowid(let after) = cursor { rowid = after }
+            let rows = try await db.raw(
+                "\(unsafeRaw: Self.indexSelect(", p.rowid AS position")) WHERE p.rowid > \(bind: rowid) ORDER BY p.rowid LIMIT \(literal: limit)"
+            ).all()
+            return (try rows.map(Self.indexed), .rowid(try rows.last?.decode(column: "position", as: Int64.self) ?? rowid))
+        }
+        var id = ""
+        if case .id(let after) = cursor { id = after }
+        let products = try await db.raw(
+            "\(unsafeRaw: Self.indexSelect()) WHERE p.id > \(bind: id) ORDER BY p.id LIMIT \(literal: limit)"
+        ).all().map(Self.indexed)
+        return (products, .id(products.last?.id ?? id))
     }
 
     /// The products of `ids` that exist.
     func indexed(ids: [String], in db: any SQLDatabase) async throws -> [IndexedProduct] {
         guard !ids.isEmpty else { return [] }
-        return try await db.raw("\(unsafeRaw: Self.indexSelect) WHERE p.id IN (\(binds: ids))").all().map(Self.indexed)
+        return try await db.raw("\(unsafeRaw: Self.indexSelect()) WHERE p.id IN (\(binds: ids))").all().map(Self.indexed)
     }
 
     /// The rows of `ids` that exist, in no particular order (a page the index chose).
