@@ -114,12 +114,25 @@ struct ProductStore: Sendable {
 
     /// Inserts many products in a few multi-row statements (demo data, `bangfu seed`).
     func insertBatch(_ batch: [(product: Product, merchantName: String)], in db: any SQLDatabase) async throws {
-        for chunk in stride(from: 0, to: batch.count, by: 400).map({ Array(batch[$0..<min($0 + 400, batch.count)]) }) {
+        try await insert(prepareBatch(batch), in: db)
+    }
+
+    /// A batch's statements, made apart from the write: `bangfu seed` makes a batch's search
+    /// texts and terms (a third of the writer's work) while the batch before it is written.
+    struct PreparedBatch: Sendable {
+        fileprivate var statements: [SQLQueryString] = []
+    }
+
+    /// The multi-row statements that insert `batch`: its products with their search values, the
+    /// search terms (SQLite), labels and first prices, 400 products a statement.
+    func prepareBatch(_ batch: [(product: Product, merchantName: String)]) -> PreparedBatch {
+        var prepared = PreparedBatch()
+        for start in stride(from: 0, to: batch.count, by: 400) {
             var rows: [SQLQueryString] = []
             var searchRows: [SQLQueryString] = []
             var labelRows: [SQLQueryString] = []
             var priceRows: [SQLQueryString] = []
-            for (product, merchantName) in chunk {
+            for (product, merchantName) in batch[start..<min(start + 400, batch.count)] {
                 let (row, terms) = insertRow(product, merchantName: merchantName)
                 rows.append(row)
                 searchRows.append("(\(bind: product.id), \(bind: terms))")
@@ -127,15 +140,21 @@ struct ProductStore: Sendable {
                 priceRows.append(
                     "(\(bind: product.id + "-p1"), \(bind: product.id), \(bind: product.priceFen), \(bind: product.createdAt.millis), 1)")
             }
-            try await db.raw("INSERT INTO products (\(Product.columnList)\(unsafeRaw: searchColumns)) VALUES" + .values(rows)).run()
+            prepared.statements.append("INSERT INTO products (\(Product.columnList)\(unsafeRaw: searchColumns)) VALUES" + .values(rows))
             if engine == .sqlite {
-                try await db.raw("INSERT INTO product_search (product_id, terms) VALUES" + .values(searchRows)).run()
+                prepared.statements.append("INSERT INTO product_search (product_id, terms) VALUES" + .values(searchRows))
             }
             if !labelRows.isEmpty {
-                try await db.raw("INSERT INTO product_labels (product_id, label) VALUES" + .values(labelRows)).run()
+                prepared.statements.append("INSERT INTO product_labels (product_id, label) VALUES" + .values(labelRows))
             }
-            try await db.raw("INSERT INTO product_prices (id, product_id, price_fen, from_at, position) VALUES" + .values(priceRows)).run()
+            prepared.statements.append(
+                "INSERT INTO product_prices (id, product_id, price_fen, from_at, position) VALUES" + .values(priceRows))
         }
+        return prepared
+    }
+
+    func insert(_ prepared: PreparedBatch, in db: any SQLDatabase) async throws {
+        for statement in prepared.statements { try await db.raw(statement).run() }
     }
 
     /// The search columns an insert writes after `Product.columns`: the normalized text that
