@@ -271,6 +271,34 @@ extension CatalogIndexUnitTests {
         #expect(index.product(0).map { Array($0.title.unicodeScalars) } == Array(compatibility.title.unicodeScalars))
     }
 
+    /// A build that defers its orders keeps new documents' postings aside and puts them in place
+    /// a chunk at a time; changes and removals of documents still waiting move them first. The
+    /// postings end as a build one product at a time makes them.
+    @Test func postingsKeptAsideDuringABuildEndAsOneByOne() {
+        var random = SeededRandom(2026)
+        let words = ["大米", "小米", "五常", "稻花香", "黑木耳", "rice", "5kg"]
+        func text() -> String { (0..<1 + random.next(3)).map { _ in words[random.next(words.count)] }.joined(separator: " ") }
+        var steps: [(id: String, product: IndexedProduct?)] = []
+        for step in 0..<400 {
+            let id = "p\(random.next(120))"
+            steps.append((id, step % 9 == 8 ? nil : Self.product(id, title: text(), merchant: text(), description: text())))
+        }
+        var oneByOne = CatalogIndex()
+        for (id, product) in steps {
+            if let product { oneByOne.upsert(product) } else { oneByOne.remove(id: id) }
+        }
+        var deferred = CatalogIndex()
+        deferred.deferOrders()
+        for (step, (id, product)) in steps.enumerated() {
+            if let product { deferred.upsert(product) } else { deferred.remove(id: id) }
+            if step % 37 == 36 { deferred.flushPostings() }
+        }
+        deferred.sortOrders()
+        #expect(deferred.postings == oneByOne.postings)
+        #expect(deferred.titlePostings == oneByOne.titlePostings)
+        #expect(deferred.orders == oneByOne.orders)
+    }
+
     /// The shortcut for the CJK block agrees with the scalar properties it stands in for.
     @Test func everyUnifiedIdeographIsAWordPart() {
         for value in UInt32(0x4E00)...0x9FFF {

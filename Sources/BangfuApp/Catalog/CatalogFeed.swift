@@ -199,6 +199,7 @@ final class CatalogFeed: Sendable {
             let (rows, next) = try await reading.value
             pending = rows.count == size ? read(after: next) : nil
             for row in rows { index.upsert(row) }
+            index.flushPostings()
             progress.report("catalog index", index.count, max(total, index.count))
         }
         index.sortOrders()

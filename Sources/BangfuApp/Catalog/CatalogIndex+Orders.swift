@@ -80,8 +80,9 @@ extension CatalogIndex {
         orders = Array(repeating: [], count: Order.allCases.count)
     }
 
-    /// Sorts every order afresh from `listable`.
+    /// Sorts every order afresh from `listable` (and puts the postings that waited in place).
     mutating func sortOrders() {
+        flushPostings()
         var docs: [Int32] = []
         docs.reserveCapacity(listable.count)
         listable.forEach { docs.append(Int32($0)) }
