@@ -13,6 +13,33 @@ import Testing
         #expect(SearchTerms.documentTerms("大米大米") == ["大", "大米", "米", "米大"])
     }
 
+    /// The shortcut for caseless texts agrees with folding then `lowercased()`, for every scalar
+    /// it skips and for random mixes of scripts.
+    @Test func normalizeAgreesWithLowercased() {
+        func slow(_ text: String) -> String {
+            var scalars = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                switch scalar.value {
+                case 0xFF01...0xFF5E: scalars.append(Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar)
+                case 0x3000: scalars.append(" ")
+                default: scalars.append(scalar)
+                }
+            }
+            return String(scalars).lowercased()
+        }
+        for value in UInt32(0x3000)...0x9FFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(String(scalar).lowercased() == String(scalar), "U+\(String(value, radix: 16)) has a lower case")
+        }
+        var random = SeededRandom(7)
+        let alphabet = Array("大米ABCxyzＡＺａ５　ÄÖİΣσ𝐀ǅ\u{301}ｶ!．")
+        for _ in 0..<2000 {
+            let text = String((0..<random.next(12)).map { _ in alphabet[random.next(alphabet.count)] })
+            #expect(Array(SearchTerms.normalize(text).unicodeScalars) == Array(slow(text).unicodeScalars), "\(text)")
+        }
+        #expect(SearchTerms.normalize("五常ＲＩＣＥ　Rice") == "五常rice rice")
+    }
+
     @Test func queries() {
         #expect(SearchTerms.query("米") == .init(terms: ["米"], pieces: ["米"]))
         #expect(SearchTerms.query("大米") == .init(terms: ["大米"], pieces: ["大米"]))
