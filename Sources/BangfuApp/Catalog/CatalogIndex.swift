@@ -131,7 +131,7 @@ struct CatalogIndex: Sendable {
         topCategory.append(0)
         county.append(0)
         merchantOf.append(0)
-        update(doc, from: nil, to: product, fresh: true)
+        update(doc, from: nil, to: product)
     }
 
     static func isListable(_ product: IndexedProduct) -> Bool {
@@ -174,13 +174,15 @@ struct CatalogIndex: Sendable {
     /// The search text and title are compared byte for byte: `String`'s `==` holds for
     /// canonically equivalent texts (金 and its compatibility ideograph), whose bytes, scalars and
     /// so terms differ.
-    /// `fresh`: `doc` was just numbered, after every other document (a removed one given back
-    /// is not), so its postings may wait to be appended (`pendingPostings`).
-    private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?, fresh: Bool = false) {
+    private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?) {
         guard old != nil || new != nil else { return }
         // A pending document's terms are not in `postings` yet: a change to one moves them first.
         if old != nil && pending { flushPostings() }
         let i = Int(doc)
+        // While the orders are deferred, the postings of a document numbered after every other
+        // (a new one, or the last given back) wait to be appended (`pendingPostings`); a removed
+        // document given back below others goes in its place at once.
+        let fresh = old == nil && !ordered && i == ids.count - 1
         let wasListed = old != nil && listable.contains(i)
         let isListed = new.map(Self.isListable) ?? false
         // Out of the orders whose key changes, while the old keys are in place; back in below.
@@ -228,7 +230,7 @@ struct CatalogIndex: Sendable {
         }
         if let new, old?.merchantName != new.merchantName { merchantOf[i] = merchantNames.number(new.merchantName) }
         if !Self.sameBytes(old?.searchText, new?.searchText) {
-            if fresh && !ordered, let new {
+            if fresh, let new {
                 Self.collect(doc, IndexTerms.document(new.searchText), into: &pendingPostings)
                 pending = true
             } else {
@@ -237,7 +239,7 @@ struct CatalogIndex: Sendable {
             if let new { searchTexts.set(i, new.searchText) } else { searchTexts.clear(i) }
         }
         if !Self.sameBytes(old?.title, new?.title) {
-            if fresh && !ordered, let new {
+            if fresh, let new {
                 Self.collect(doc, IndexTerms.document(new.title), into: &pendingTitlePostings)
                 pending = true
             } else {
