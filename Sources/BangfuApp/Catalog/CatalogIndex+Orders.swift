@@ -82,7 +82,7 @@ extension CatalogIndex {
 
     /// Sorts every order afresh from `listable` (and puts the postings that waited in place).
     mutating func sortOrders() {
-        flushPostings()
+        endPending()
         var docs: [Int32] = []
         docs.reserveCapacity(listable.count)
         listable.forEach { docs.append(Int32($0)) }

@@ -82,9 +82,18 @@ struct CatalogIndex: Sendable {
     /// While the orders are deferred (a build, a bulk batch), new documents' postings wait here
     /// and go into `postings` and `titlePostings` a list at a time (`flushPostings`): appending
     /// each document to some sixty lists spread over hundreds of megabytes stalled on memory for a
-    /// fifth of a 1,000,000-product build. Empty whenever the index is read.
-    private var pendingPostings: [UInt64: [Int32]] = [:], pendingTitlePostings: [UInt64: [Int32]] = [:]
-    private var pending = false
+    /// fifth of a 1,000,000-product build. Empty whenever the index is read (`sortOrders()`
+    /// flushes them before the orders are back).
+    private var pendingPostings = PendingPostings(), pendingTitlePostings = PendingPostings()
+    /// The first document waiting: every document numbered from it on waits (all were fresh).
+    private var firstPending: Int32?
+
+    /// (term, document) pairs in the order they came: written one after the other, so collecting
+    /// them touches no list of its own per term (each such touch missed the cache as well).
+    struct PendingPostings: Sendable {
+        var terms: [UInt64] = []
+        var docs: [Int32] = []
+    }
     private(set) var merchantNames = Interned()
     private(set) var names = Interned()
     private(set) var leafNames = Interned()
@@ -176,8 +185,8 @@ struct CatalogIndex: Sendable {
     /// so terms differ.
     private mutating func update(_ doc: Int32, from old: IndexedProduct?, to new: IndexedProduct?) {
         guard old != nil || new != nil else { return }
-        // A pending document's terms are not in `postings` yet: a change to one moves them first.
-        if old != nil && pending { flushPostings() }
+        // A pending document's terms are not in `postings` yet: a change to one puts them first.
+        if old != nil, let first = firstPending, doc >= first { flushPostings() }
         let i = Int(doc)
         // While the orders are deferred, the postings of a document numbered after every other
         // (a new one, or the last given back) wait to be appended (`pendingPostings`); a removed
@@ -232,7 +241,7 @@ struct CatalogIndex: Sendable {
         if !Self.sameBytes(old?.searchText, new?.searchText) {
             if fresh, let new {
                 Self.collect(doc, IndexTerms.document(new.searchText), into: &pendingPostings)
-                pending = true
+                firstPending = firstPending ?? doc
             } else {
                 Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText)
             }
@@ -241,7 +250,7 @@ struct CatalogIndex: Sendable {
         if !Self.sameBytes(old?.title, new?.title) {
             if fresh, let new {
                 Self.collect(doc, IndexTerms.document(new.title), into: &pendingTitlePostings)
-                pending = true
+                firstPending = firstPending ?? doc
             } else {
                 Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title)
             }
@@ -284,22 +293,58 @@ struct CatalogIndex: Sendable {
         }
     }
 
-    private static func collect(_ doc: Int32, _ terms: [UInt64], into pending: inout [UInt64: [Int32]]) {
-        for term in terms { pending[term, default: []].append(doc) }
+    private static func collect(_ doc: Int32, _ terms: [UInt64], into pending: inout PendingPostings) {
+        pending.terms.append(contentsOf: terms)
+        pending.docs.append(contentsOf: repeatElement(doc, count: terms.count))
     }
 
     /// Moves the pending postings into `postings` and `titlePostings`, each term's documents in
-    /// one append, keeping the pending lists' storage for the next chunk of a build.
+    /// one append, keeping the pending storage for the next chunk of a build.
     mutating func flushPostings() {
-        guard pending else { return }
+        guard firstPending != nil else { return }
         Self.flush(&pendingPostings, into: &postings)
         Self.flush(&pendingTitlePostings, into: &titlePostings)
-        pending = false
+        firstPending = nil
     }
 
-    private static func flush(_ pending: inout [UInt64: [Int32]], into postings: inout [UInt64: [Int32]]) {
-        for at in pending.indices where !pending.values[at].isEmpty {
-            let (term, docs) = (pending.keys[at], pending.values[at])
+    /// Flushes, and lets the pending storage go (a build is over).
+    mutating func endPending() {
+        flushPostings()
+        (pendingPostings, pendingTitlePostings) = (PendingPostings(), PendingPostings())
+    }
+
+    /// Groups the pairs by term (a counting sort over the terms in order of first sight, so each
+    /// term's documents keep the order they came in) and appends each group to its list.
+    private static func flush(_ pending: inout PendingPostings, into postings: inout [UInt64: [Int32]]) {
+        var slots: [UInt64: Int] = [:]
+        var seen: [UInt64] = []
+        var counts: [Int] = []
+        var slotOf: [Int] = []
+        slotOf.reserveCapacity(pending.terms.count)
+        for term in pending.terms {
+            let slot: Int
+            if let known = slots[term] {
+                slot = known
+            } else {
+                slot = seen.count
+                slots[term] = slot
+                seen.append(term)
+                counts.append(0)
+            }
+            counts[slot] += 1
+            slotOf.append(slot)
+        }
+        var starts = [0]
+        starts.reserveCapacity(counts.count + 1)
+        for count in counts { starts.append((starts.last ?? 0) + count) }
+        var next = starts
+        var grouped = [Int32](repeating: 0, count: pending.docs.count)
+        for (pair, slot) in slotOf.enumerated() {
+            grouped[next[slot]] = pending.docs[pair]
+            next[slot] += 1
+        }
+        for (slot, term) in seen.enumerated() {
+            let docs = grouped[starts[slot]..<starts[slot + 1]]
             // Pending documents are fresh, so numbered after every one in `postings`; `insert`
             // keeps a list in order all the same should that ever not hold.
             if let last = postings[term]?.last, let first = docs.first, last >= first {
@@ -307,8 +352,9 @@ struct CatalogIndex: Sendable {
             } else {
                 postings[term, default: []].append(contentsOf: docs)
             }
-            pending.values[at].removeAll(keepingCapacity: true)
         }
+        pending.terms.removeAll(keepingCapacity: true)
+        pending.docs.removeAll(keepingCapacity: true)
     }
 
     /// Adds `doc` to the set numbered `number`, making the sets up to it.

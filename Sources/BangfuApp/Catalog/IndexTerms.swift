@@ -37,7 +37,7 @@ enum IndexTerms {
     /// appends from without making a set per product.
     static func document(_ normalized: String) -> [UInt64] {
         var terms: [UInt64] = []
-        terms.reserveCapacity(normalized.utf8.count)
+        terms.reserveCapacity(2 * normalized.utf8.count)
         var previous: Unicode.Scalar?
         for scalar in normalized.unicodeScalars {
             guard isWordPart(scalar) else {
@@ -50,8 +50,8 @@ enum IndexTerms {
         }
         terms.sort()
         var kept = 0
-        for term in terms where kept == 0 || terms[kept - 1] != term {
-            terms[kept] = term
+        for at in terms.indices where kept == 0 || terms[kept - 1] != terms[at] {
+            terms[kept] = terms[at]
             kept += 1
         }
         terms.removeLast(terms.count - kept)
