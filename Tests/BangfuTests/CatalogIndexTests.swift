@@ -475,7 +475,7 @@ extension CatalogIndexUnitTests {
                 }
                 #expect(read.count == all.count && Set(read.map(\.id)) == Set(all), "chunks of \(size)")
                 let direct = try await services.database.read { db in try await store.indexed(ids: all, in: db) }
-                #expect(Dictionary(uniqueKeysWithValues: direct.map { ($0.id, $0) }) == Dictionary(uniqueKeysWithValues: read.map { ($0.id, $0) }))
+                #expect(Dictionary(direct.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) == Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
             }
         }
     }

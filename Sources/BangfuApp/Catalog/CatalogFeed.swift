@@ -194,10 +194,10 @@ final class CatalogFeed: Sendable {
         func read(after: ProductStore.IndexCursor) -> Task<Chunk, any Error> {
             Task { try await database.read { db in try await store.indexed(after: after, limit: size, in: db) } }
         }
-        var pending: Task<Chunk, any Error>? = read(after: .start)
-        while let reading = pending {
+        var nextChunk: Task<Chunk, any Error>? = read(after: .start)
+        while let reading = nextChunk {
             let (rows, next) = try await reading.value
-            pending = rows.count == size ? read(after: next) : nil
+            nextChunk = rows.count == size ? read(after: next) : nil
             for row in rows { index.upsert(row) }
             index.flushPostings()
             progress.report("catalog index", index.count, max(total, index.count))

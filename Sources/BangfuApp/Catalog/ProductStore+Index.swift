@@ -18,6 +18,9 @@ extension ProductStore {
         case start
         /// SQLite: the table's rowid, so a chunk is a sequential read of the table (in id order each
         /// row was a seek from the id index into the table: a fifth of a 1,000,000-product build).
+        /// A row written between chunks is caught up from the feed. A plain `VACUUM` may renumber
+        /// rowids without a feed row, so none may run while an index builds (backups use
+        /// `VACUUM INTO`, which renumbers nothing).
         case rowid(Int64)
         /// PostgreSQL: the id (its heap has no stable order to page by).
         case id(String)
@@ -29,7 +32,7 @@ extension ProductStore {
         -> (products: [IndexedProduct], next: IndexCursor)
     {
         if engine == .sqlite {
-            var rowid: Int64 = 0
+            var rowid = Int64.min
             if case .rowid(let after) = cursor { rowid = after }
             let rows = try await db.raw(
                 "\(unsafeRaw: Self.indexSelect(", p.rowid AS position")) WHERE p.rowid > \(bind: rowid) ORDER BY p.rowid LIMIT \(literal: limit)"
