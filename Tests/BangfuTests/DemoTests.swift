@@ -93,6 +93,25 @@ import Testing
         }
     }
 
+    /// Batches are made while the one before is written: many small ones number every
+    /// certificate once, write every product, and leave the database and the index agreeing.
+    @Test func aSeedInManyBatchesWritesEachProductAndCertificateOnce() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services
+            #expect(try await DemoLoader(services: services).seed(products: 50, merchants: 2, batchSize: 7) == .loaded(merchants: 2, products: 50))
+            let counts = try await services.database.read { db in
+                try await db.raw(
+                    "SELECT (SELECT COUNT(*) FROM products) AS p, (SELECT COUNT(DISTINCT number) FROM certificates) AS c, (SELECT COUNT(*) FROM products WHERE certificate_number IS NULL) AS missing"
+                ).first().map { (try $0.decode(column: "p", as: Int.self), try $0.decode(column: "c", as: Int.self), try $0.decode(column: "missing", as: Int.self)) }
+            }
+            #expect(counts?.0 == 50 && counts?.1 == 50 && counts?.2 == 0)
+            #expect(try await services.checkInvariants() == [])
+            try await services.catalogFeed.catchUp()
+            #expect(try await CatalogCheck(services).problems(live: services.catalogFeed) == [])
+        }
+    }
+
     @Test func seedGeneratesASearchableCatalog() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

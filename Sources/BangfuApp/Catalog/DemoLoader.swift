@@ -119,9 +119,10 @@ struct DemoLoader {
     /// `bangfu seed`: `merchants` synthetic merchants (users that cannot sign in) and `products`
     /// listed, certified products with plausible titles, written in batches. Into an empty
     /// database only.
-    func seed(products count: Int, merchants merchantCount: Int, seed: UInt64 = 832, progress: Progress = .silent) async throws
-        -> Outcome
-    {
+    func seed(
+        products count: Int, merchants merchantCount: Int, seed: UInt64 = 832, batchSize: Int = Self.batchSize,
+        progress: Progress = .silent
+    ) async throws -> Outcome {
         let now = services.clock.now
         let services = self.services
         var random = SeededRandom(seed)
@@ -165,15 +166,15 @@ struct DemoLoader {
         progress.report("merchants", merchants.count, merchantCount)
         if count > 0 { progress.report("products", 0, count) }
         let deferred = DeferredIndexes(engine: services.database.engine)
+        // Each batch is made and signed here while the previous one is being written.
+        var writing: Task<Void, any Error>?
         // The indexes and the cache come back whatever happens (tests seed in a serving process).
         do {
             try await bulkCache(true)
             _ = try await services.database.write { db in try await deferred.setAside(tables: Self.bulkTables, in: db) }
             var written = 0
-            // Each batch is made and signed here while the previous one is being written.
-            var writing: Task<Void, any Error>?
             while written < count {
-                let size = min(Self.batchSize, count - written)
+                let size = min(max(1, batchSize), count - written)
                 var batch: [(product: Product, merchantName: String)] = []
                 batch.reserveCapacity(size)
                 for offset in 0..<size {
@@ -227,7 +228,7 @@ struct DemoLoader {
                 progress.report("products", written, count)
                 writing = Task {
                     try await services.database.write { db in
-                        try await services.products.insert(prepared, in: db)
+                        try await services.products.insertPrepared(prepared, in: db)
                         try await services.certification.insertBatch(certificates, in: db)
                     }
                 }
@@ -235,6 +236,7 @@ struct DemoLoader {
             }
             try await writing?.value
         } catch {
+            _ = await writing?.result  // no restore while a batch is still being written
             _ = try? await deferred.restore(in: services.database)
             try? await bulkCache(false)
             throw error

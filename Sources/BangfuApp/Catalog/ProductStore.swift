@@ -114,7 +114,7 @@ struct ProductStore: Sendable {
 
     /// Inserts many products in a few multi-row statements (demo data, `bangfu seed`).
     func insertBatch(_ batch: [(product: Product, merchantName: String)], in db: any SQLDatabase) async throws {
-        try await insert(prepareBatch(batch), in: db)
+        try await insertPrepared(prepareBatch(batch), in: db)
     }
 
     /// A batch's statements, made apart from the write: `bangfu seed` makes a batch's search
@@ -153,7 +153,7 @@ struct ProductStore: Sendable {
         return prepared
     }
 
-    func insert(_ prepared: PreparedBatch, in db: any SQLDatabase) async throws {
+    func insertPrepared(_ prepared: PreparedBatch, in db: any SQLDatabase) async throws {
         for statement in prepared.statements { try await db.raw(statement).run() }
     }
 
