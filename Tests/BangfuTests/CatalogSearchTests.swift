@@ -27,12 +27,12 @@ import Testing
             }
             return String(scalars).lowercased()
         }
-        for value in UInt32(0x3000)...0x9FFF {
+        for value in Array(UInt32(0x2000)...0x206F) + Array(UInt32(0x3000)...0x9FFF) + Array(UInt32(0xFF5F)...0xFFEF) {
             guard let scalar = Unicode.Scalar(value) else { continue }
             #expect(String(scalar).lowercased() == String(scalar), "U+\(String(value, radix: 16)) has a lower case")
         }
         var random = SeededRandom(7)
-        let alphabet = Array("大米ABCxyzＡＺａ５　ÄÖİΣσ𝐀ǅ\u{301}ｶ!．")
+        let alphabet = Array("大米ABCxyzＡＺａ５　ÄÖİΣσ𝐀ǅ\u{301}ｶ!．·—…℃Ω")
         for _ in 0..<2000 {
             let text = String((0..<random.next(12)).map { _ in alphabet[random.next(alphabet.count)] })
             #expect(Array(SearchTerms.normalize(text).unicodeScalars) == Array(slow(text).unicodeScalars), "\(text)")

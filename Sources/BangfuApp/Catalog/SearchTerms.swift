@@ -7,8 +7,9 @@ import Foundation
 /// SQLite (FTS5 over the terms) and PostgreSQL (a text[] with a GIN index).
 enum SearchTerms {
     /// Lower case, full-width ASCII folded to half-width, ideographic space to space. ASCII is
-    /// lowered here; a text with nothing else but scalars of U+3000 to U+9FFF (CJK punctuation,
-    /// kana, ideographs: none has a lower case, a test checks each) is then done, and any other
+    /// lowered here; a text with nothing else but general punctuation (U+2000-206F), CJK
+    /// punctuation, kana and ideographs (U+3000-9FFF) and half-width forms (U+FF5F-FFEF), none of
+    /// which has a lower case (a test checks each), is then done, and any other
     /// text goes through `lowercased()`, a tenth of building the index when it took every text.
     static func normalize(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
@@ -18,7 +19,7 @@ enum SearchTerms {
             switch value {
             case 0xFF01...0xFF5E: value -= 0xFEE0
             case 0x3000: value = 0x20
-            case 0...0x7F, 0x3001...0x9FFF: break
+            case 0...0x7F, 0x2000...0x206F, 0x3001...0x9FFF, 0xFF5F...0xFFEF: break
             default: caseless = false
             }
             if (0x41...0x5A).contains(value) { value += 0x20 }
