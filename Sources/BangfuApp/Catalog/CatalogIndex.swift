@@ -240,7 +240,7 @@ struct CatalogIndex: Sendable {
         if let new, old?.merchantName != new.merchantName { merchantOf[i] = merchantNames.number(new.merchantName) }
         if !Self.sameBytes(old?.searchText, new?.searchText) {
             if fresh, let new {
-                Self.collect(doc, IndexTerms.document(new.searchText), into: &pendingPostings)
+                Self.collect(doc, IndexTerms.occurrences(new.searchText), into: &pendingPostings)
                 firstPending = firstPending ?? doc
             } else {
                 Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText)
@@ -249,7 +249,7 @@ struct CatalogIndex: Sendable {
         }
         if !Self.sameBytes(old?.title, new?.title) {
             if fresh, let new {
-                Self.collect(doc, IndexTerms.document(new.title), into: &pendingTitlePostings)
+                Self.collect(doc, IndexTerms.occurrences(new.title), into: &pendingTitlePostings)
                 firstPending = firstPending ?? doc
             } else {
                 Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title)
@@ -314,7 +314,8 @@ struct CatalogIndex: Sendable {
     }
 
     /// Groups the pairs by term (a counting sort over the terms in order of first sight, so each
-    /// term's documents keep the order they came in) and appends each group to its list.
+    /// term's documents keep the order they came in, a document's repeats side by side) and
+    /// appends each group to its list, once per document.
     private static func flush(_ pending: inout PendingPostings, into postings: inout [UInt64: [Int32]]) {
         var slots: [UInt64: Int] = [:]
         var seen: [UInt64] = []
@@ -340,11 +341,14 @@ struct CatalogIndex: Sendable {
         var next = starts
         var grouped = [Int32](repeating: 0, count: pending.docs.count)
         for (pair, slot) in slotOf.enumerated() {
-            grouped[next[slot]] = pending.docs[pair]
+            let doc = pending.docs[pair]
+            // The term's last document so far: the same one again is a repeat within its text.
+            if next[slot] > starts[slot] && grouped[next[slot] - 1] == doc { continue }
+            grouped[next[slot]] = doc
             next[slot] += 1
         }
         for (slot, term) in seen.enumerated() {
-            let docs = grouped[starts[slot]..<starts[slot + 1]]
+            let docs = grouped[starts[slot]..<next[slot]]
             // Pending documents are fresh, so numbered after every one in `postings`; `insert`
             // keeps a list in order all the same should that ever not hold.
             if let last = postings[term]?.last, let first = docs.first, last >= first {

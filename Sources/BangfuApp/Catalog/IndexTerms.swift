@@ -36,6 +36,20 @@ enum IndexTerms {
     /// numbers in an array, which a change diffs by merging (`CatalogIndex.move`) and a build
     /// appends from without making a set per product.
     static func document(_ normalized: String) -> [UInt64] {
+        var terms = occurrences(normalized)
+        terms.sort()
+        var kept = 0
+        for at in terms.indices where kept == 0 || terms[kept - 1] != terms[at] {
+            terms[kept] = terms[at]
+            kept += 1
+        }
+        terms.removeLast(terms.count - kept)
+        return terms
+    }
+
+    /// Every unigram and bigram of every run, in text order, repeats included: what a build
+    /// collects (its flush drops a document's repeats, so no sort per document).
+    static func occurrences(_ normalized: String) -> [UInt64] {
         var terms: [UInt64] = []
         terms.reserveCapacity(2 * normalized.utf8.count)
         var previous: Unicode.Scalar?
@@ -48,13 +62,6 @@ enum IndexTerms {
             if let previous { terms.append(bigram(previous, scalar)) }
             previous = scalar
         }
-        terms.sort()
-        var kept = 0
-        for at in terms.indices where kept == 0 || terms[kept - 1] != terms[at] {
-            terms[kept] = terms[at]
-            kept += 1
-        }
-        terms.removeLast(terms.count - kept)
         return terms
     }
 
