@@ -299,6 +299,31 @@ extension CatalogIndexUnitTests {
         #expect(deferred.orders == oneByOne.orders)
     }
 
+    /// A sort of the orders (a build's end) puts documents where placing them one by one does,
+    /// in every order: keys that tie, ids that tie on their first eight bytes, some products
+    /// not on sale (in no order).
+    @Test func sortedOrdersMatchPlacingOneByOne() {
+        var random = SeededRandom(18)
+        var oneByOne = CatalogIndex()
+        var deferred = CatalogIndex()
+        deferred.deferOrders()
+        for n in 0..<300 {
+            // "product-0…" to "product-9…" share their first eight bytes ten ways.
+            let id = "product-\(random.next(10))-\(n)"
+            let product = Self.product(
+                id, price: Int64(random.next(5)) * 100, sales: Int64(random.next(3)), created: Int64(random.next(4)),
+                expires: Int64(random.next(3)), listed: random.next(5) != 0)
+            oneByOne.upsert(product)
+            deferred.upsert(product)
+        }
+        deferred.sortOrders()
+        for order in CatalogIndex.Order.allCases {
+            #expect(deferred.orders[order.rawValue] == oneByOne.orders[order.rawValue], "\(order)")
+        }
+        let listed = oneByOne.orders[0].count
+        #expect(listed > 150 && listed < 300 && deferred.orders.allSatisfy { $0.count == listed })
+    }
+
     /// The shortcut for the CJK block agrees with the scalar properties it stands in for.
     @Test func everyUnifiedIdeographIsAWordPart() {
         for value in UInt32(0x4E00)...0x9FFF {
@@ -461,13 +486,20 @@ extension CatalogIndexUnitTests {
             let all = try await services.database.read { db in
                 try await db.raw("SELECT id FROM products").all().map { try $0.decode(column: "id", as: String.self) }
             }
+            // A product without a certificate and one with labels: the columns that may be null
+            // or lists are decoded too.
+            let (bare, labelled) = (all[0], all[1])
+            try await services.database.write { db in
+                try await store.setCertificate(productId: bare, number: nil, expiresAt: nil, in: db)
+                try await db.raw("UPDATE products SET labels = 'organic,selenium' WHERE id = \(bind: labelled)").run()
+            }
             for size in [1, 7, 47, 100] {
                 var cursor = ProductStore.IndexCursor.start
                 var read: [IndexedProduct] = []
                 var chunks = 0
                 while chunks <= all.count {
                     let after = cursor
-                    let (products, next) = try await services.database.read { db in try await store.indexed(after: after, limit: size, in: db) }
+                    let (products, next) = try await store.indexed(after: after, limit: size, from: services.database)
                     read += products
                     chunks += 1
                     cursor = next
@@ -475,7 +507,10 @@ extension CatalogIndexUnitTests {
                 }
                 #expect(read.count == all.count && Set(read.map(\.id)) == Set(all), "chunks of \(size)")
                 let direct = try await services.database.read { db in try await store.indexed(ids: all, in: db) }
-                #expect(Dictionary(direct.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) == Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
+                let byId = Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                #expect(Dictionary(direct.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) == byId)
+                #expect(byId[bare]?.certificateExpiresAt == nil && byId[labelled]?.labels == ["organic", "selenium"])
+                #expect(byId.values.allSatisfy { !$0.merchantName.isEmpty && !$0.searchText.isEmpty })
             }
         }
     }

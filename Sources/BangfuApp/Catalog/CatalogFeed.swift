@@ -192,7 +192,7 @@ final class CatalogFeed: Sendable {
         let database = self.database, size = 5000
         typealias Chunk = (products: [IndexedProduct], next: ProductStore.IndexCursor)
         func read(after: ProductStore.IndexCursor) -> Task<Chunk, any Error> {
-            Task { try await database.read { db in try await store.indexed(after: after, limit: size, in: db) } }
+            Task { try await store.indexed(after: after, limit: size, from: database) }
         }
         var nextChunk: Task<Chunk, any Error>? = read(after: .start)
         while let reading = nextChunk {

@@ -86,13 +86,28 @@ extension CatalogIndex {
         var docs: [Int32] = []
         docs.reserveCapacity(listable.count)
         listable.forEach { docs.append(Int32($0)) }
-        for order in Order.allCases {
-            let index = self
-            orders[order.rawValue] = docs.sorted { a, b in
-                index.comes(Int(a), before: index.key(Int(b), order), index.idKeys[Int(b)], index.ids[Int(b)], in: order)
-            }
-        }
+        for order in Order.allCases { orders[order.rawValue] = sorted(docs, in: order) }
         ordered = true
+    }
+
+    /// `docs` in `order`. Each document's key and id prefix are copied beside it first, so the
+    /// sort compares entries of one array rather than reading three arrays at random for every
+    /// comparison (a third of the time these sorts took at 1,000,000 products went to those
+    /// reads); a tie on both goes to the whole id, as `comes` does.
+    func sorted(_ docs: [Int32], in order: Order) -> [Int32] {
+        struct Entry {
+            var key: Int64
+            var idKey: UInt64
+            var doc: Int32
+        }
+        var entries = docs.map { Entry(key: key(Int($0), order), idKey: idKeys[Int($0)], doc: $0) }
+        let ascending = order.ascending
+        entries.sort { a, b in
+            if a.key != b.key { return ascending ? a.key < b.key : a.key > b.key }
+            if a.idKey != b.idKey { return ascending ? a.idKey < b.idKey : a.idKey > b.idKey }
+            return ascending ? ids[Int(a.doc)] < ids[Int(b.doc)] : ids[Int(a.doc)] > ids[Int(b.doc)]
+        }
+        return entries.map(\.doc)
     }
 
     /// Applies a batch of changes (nil: the product is gone), re-sorting the orders once when the
