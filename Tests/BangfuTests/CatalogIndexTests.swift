@@ -687,3 +687,20 @@ extension CatalogIndexUnitTests {
         }
     }
 }
+
+/// The flush's table of terms numbers them in order of first sight, as a dictionary would, even
+/// when every term lands on the same place (a multiplier of 1 and small terms).
+@Suite struct TermSlotsTests {
+    @Test(arguments: [nil, 1] as [UInt64?]) func numbersTermsInOrderOfFirstSight(multiplier: UInt64?) {
+        var random = SeededRandom(7)
+        var table = multiplier.map { TermSlots(expected: 2, multiplier: $0) } ?? TermSlots(expected: 2)
+        var numbers: [UInt64: Int] = [:]
+        for _ in 0..<5000 {
+            let term = UInt64(random.next(1500)) * (multiplier == nil ? 0x9E37_79B9 : 1)
+            let expected = numbers[term] ?? numbers.count
+            numbers[term] = expected
+            #expect(table.slot(term) == expected)
+        }
+        #expect(table.terms.count == numbers.count && table.terms.enumerated().allSatisfy { numbers[$0.element] == $0.offset })
+    }
+}

@@ -121,12 +121,13 @@ struct CatalogIndex: Sendable {
 
     /// Adds `product` or replaces the product of the same id.
     mutating func upsert(_ product: IndexedProduct) {
-        if let known = documents[product.id] {
+        // One lookup for a new product (a build's every product): numbered, and put back if known.
+        let doc = Int32(ids.count)
+        if let known = documents.updateValue(doc, forKey: product.id) {
+            documents[product.id] = known
             update(known, from: self.product(known), to: product)
             return
         }
-        let doc = Int32(ids.count)
-        documents[product.id] = doc
         ids.append(product.id)
         idKeys.append(Self.idPrefix(product.id))
         flags.append(0)
@@ -215,13 +216,15 @@ struct CatalogIndex: Sendable {
         }
         if old?.categoryId != new?.categoryId || old?.topCategoryId != new?.topCategoryId {
             if let old {
-                for category in Set([old.categoryId, old.topCategoryId]) { byCategory[category]?.remove(i) }
+                byCategory[old.categoryId]?.remove(i)
+                if old.topCategoryId != old.categoryId { byCategory[old.topCategoryId]?.remove(i) }
                 byTop[Int(topCategory[i])].remove(i)
             }
             if let new {
                 leafCategory[i] = leafNames.number(new.categoryId)
                 topCategory[i] = names.number(new.topCategoryId)
-                for category in Set([new.categoryId, new.topCategoryId]) { byCategory[category, default: DocumentBits()].insert(i) }
+                byCategory[new.categoryId, default: DocumentBits()].insert(i)
+                if new.topCategoryId != new.categoryId { byCategory[new.topCategoryId, default: DocumentBits()].insert(i) }
                 Self.insert(i, Int(topCategory[i]), into: &byTop)
             }
         }
@@ -317,48 +320,43 @@ struct CatalogIndex: Sendable {
     /// term's documents keep the order they came in, a document's repeats side by side) and
     /// appends each group to its list, once per document.
     private static func flush(_ pending: inout PendingPostings, into postings: inout [UInt64: [Int32]]) {
-        var slots: [UInt64: Int] = [:]
-        var seen: [UInt64] = []
+        var table = TermSlots(expected: pending.terms.count / 4)
         var counts: [Int] = []
-        var slotOf: [Int] = []
+        var slotOf: [Int32] = []
         slotOf.reserveCapacity(pending.terms.count)
         for term in pending.terms {
-            let slot: Int
-            if let known = slots[term] {
-                slot = known
-            } else {
-                slot = seen.count
-                slots[term] = slot
-                seen.append(term)
-                counts.append(0)
-            }
+            let slot = table.slot(term)
+            if slot == counts.count { counts.append(0) }
             counts[slot] += 1
-            slotOf.append(slot)
+            slotOf.append(Int32(truncatingIfNeeded: slot))
         }
         var starts = [0]
         starts.reserveCapacity(counts.count + 1)
         for count in counts { starts.append((starts.last ?? 0) + count) }
         var next = starts
         var grouped = [Int32](repeating: 0, count: pending.docs.count)
-        for (pair, slot) in slotOf.enumerated() {
-            let doc = pending.docs[pair]
+        for (pair, slot32) in slotOf.enumerated() {
+            let slot = Int(slot32), doc = pending.docs[pair]
             // The term's last document so far: the same one again is a repeat within its text.
             if next[slot] > starts[slot] && grouped[next[slot] - 1] == doc { continue }
             grouped[next[slot]] = doc
             next[slot] += 1
         }
-        for (slot, term) in seen.enumerated() {
-            let docs = grouped[starts[slot]..<next[slot]]
-            // Pending documents are fresh, so numbered after every one in `postings`; `insert`
-            // keeps a list in order all the same should that ever not hold.
-            if let last = postings[term]?.last, let first = docs.first, last >= first {
-                for doc in docs { insert(doc, into: &postings[term, default: []]) }
-            } else {
-                postings[term, default: []].append(contentsOf: docs)
-            }
+        for (slot, term) in table.terms.enumerated() {
+            append(grouped[starts[slot]..<next[slot]], to: &postings[term, default: []])
         }
         pending.terms.removeAll(keepingCapacity: true)
         pending.docs.removeAll(keepingCapacity: true)
+    }
+
+    /// Pending documents are fresh, so numbered after every one in `list`: appended in one go.
+    /// `insert` keeps the list in order all the same should that ever not hold.
+    private static func append(_ docs: ArraySlice<Int32>, to list: inout [Int32]) {
+        if let last = list.last, let first = docs.first, last >= first {
+            for doc in docs { insert(doc, into: &list) }
+        } else {
+            list.append(contentsOf: docs)
+        }
     }
 
     /// Adds `doc` to the set numbered `number`, making the sets up to it.
