@@ -115,6 +115,21 @@ import Testing
         #expect(base32(Array("foobar".utf8)) == "mzxw6ytboi")
         #expect(IDGenerator.random.next().count == 26)
         #expect(IDGenerator.random.next() != IDGenerator.random.next())
+        for (text, encoded) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb")] {
+            #expect(base32(Array(text.utf8)) == encoded)
+        }
+    }
+
+    /// Random strings have the length of their bytes and use the whole alphabet (bytes drawn a
+    /// word at a time, the last word cut to the count asked for).
+    @Test func randomBase32CoversItsBytes() {
+        for count in [1, 3, 8, 9, 16, 32] {
+            let drawn = (0..<400).map { _ in randomBase32(bytes: count) }
+            #expect(drawn.allSatisfy { $0.count == (count * 8 + 4) / 5 }, "\(count) bytes")
+            #expect(Set(drawn).count == (count == 1 ? Set(drawn).count : 400))
+            let used = Set(drawn.joined())
+            #expect(used == Set("abcdefghijklmnopqrstuvwxyz234567") || count < 3, "\(count) bytes: \(used.count) characters")
+        }
     }
 
     /// A stored time read back (`Date(millis:)`) and written again is the same number; with
