@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SQLKit
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import BangfuApp
@@ -472,6 +473,40 @@ extension CatalogIndexUnitTests {
                 }
                 if step % 10 == 9 { #expect(try await CatalogCheck(services).problems(live: feed) == [], "after step \(step)") }
             }
+        }
+    }
+
+    /// Changes committed while a build reads (between its chunks, to products read already and
+    /// to ones still ahead) are in the index once the build is in and caught up: the feed's head
+    /// is taken before the first chunk.
+    @Test func writesBetweenTheChunksOfABuildAreCaughtUp() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services, database = services.database, store = services.products
+            _ = try await services.seed(products: 40, merchants: 3)
+            let read = try await store.indexed(after: .start, limit: 40, from: database).products.map(\.id)
+            #expect(read.count == 40)
+            let (early, later) = (Array(read.prefix(7)), Array(read.suffix(10)))
+            let writes = NIOLockedValueBox(0)
+            let plan = CatalogFeed.BuildPlan(size: 7) { count in
+                guard count == 7 || count == 21 else { return }
+                writes.withLockedValue { $0 += 1 }
+                try await database.write { db in
+                    for (id, price) in [(early[0], 12_345), (later[0], 23_456)] as [(String, Int64)] {
+                        try await db.raw("UPDATE products SET price_fen = \(bind: price + Int64(count)) WHERE id = \(bind: id)").run()
+                    }
+                    try await db.raw("UPDATE products SET status = 'delisted' WHERE id = \(bind: early[count == 7 ? 1 : 2])").run()
+                    try await db.raw("UPDATE products SET sales = sales + 5 WHERE id = \(bind: later[count == 7 ? 1 : 2])").run()
+                }
+            }
+            let feed = CatalogFeed(database: database, store: store, plan: plan)
+            try await feed.prepare()
+            #expect(writes.withLockedValue { $0 } == 2)
+            try await feed.catchUp()
+            #expect(try await CatalogCheck(services).problems(live: feed) == [])
+            let held = feed.read { index, _ in Dictionary(uniqueKeysWithValues: index.allProducts.map { ($0.id, $0) }) }
+            #expect(held[early[0]]?.priceFen == 12_345 + 21 && held[later[0]]?.priceFen == 23_456 + 21)
+            #expect(held[early[1]]?.listed == false && held[early[2]]?.listed == false)
         }
     }
 

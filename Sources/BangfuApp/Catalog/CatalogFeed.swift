@@ -55,10 +55,19 @@ final class CatalogFeed: Sendable {
     /// Skipped numbers looked for at most; past that the index is rebuilt.
     private static let maxMissing = 10_000
 
-    init(database: any Database, store: ProductStore, logger: Logger = Logger(label: "bangfu")) {
+    /// How a build reads the products: `size` a chunk, and `afterChunk` awaited once each chunk is
+    /// in the index (with the count so far) while the next is being read. Tests write there.
+    struct BuildPlan: Sendable {
+        var size = 5000
+        var afterChunk: (@Sendable (Int) async throws -> Void)?
+    }
+    private let plan: BuildPlan
+
+    init(database: any Database, store: ProductStore, logger: Logger = Logger(label: "bangfu"), plan: BuildPlan = BuildPlan()) {
         self.database = database
         self.store = store
         self.logger = logger
+        self.plan = plan
     }
 
     /// Reads the index (with the names its facets show); call `catchUp()` first. The body reads a
@@ -189,7 +198,7 @@ final class CatalogFeed: Sendable {
         index.deferOrders()
         progress.report("catalog index", 0, total)
         // The next chunk is read and decoded (on another core) while this one goes into the index.
-        let database = self.database, size = 5000
+        let database = self.database, size = max(1, plan.size)
         typealias Chunk = (products: [IndexedProduct], next: ProductStore.IndexCursor)
         func read(after: ProductStore.IndexCursor) -> Task<Chunk, any Error> {
             Task { try await store.indexed(after: after, limit: size, from: database) }
@@ -201,6 +210,7 @@ final class CatalogFeed: Sendable {
             for row in rows { index.upsert(row) }
             index.flushPostings()
             progress.report("catalog index", index.count, max(total, index.count))
+            try await plan.afterChunk?(index.count)
         }
         index.sortOrders()
         let names = try await loadNames()
