@@ -14,6 +14,20 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
+/// The directory holding every `TestApp`'s data directory in this test process, removed when the
+/// process exits (one directory per test had piled up in the temporary directory, thousands a
+/// day). Servers are still open then, which Linux allows.
+let testDataRoot: String = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-tests-\(getpid())").path
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    atexit { removeTestDataRoot() }
+    return root
+}()
+
+private func removeTestDataRoot() {
+    try? FileManager.default.removeItem(atPath: testDataRoot)
+}
+
 /// A clock tests move by hand.
 final class TestClock: Sendable {
     private let value: NIOLockedValueBox<Date>
@@ -36,7 +50,7 @@ struct TestApp {
         configure: (inout AppConfiguration) -> Void = { _ in }
     ) async throws -> TestApp {
         let clock = TestClock()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-test-\(UUID().uuidString)").path
+        let directory = URL(fileURLWithPath: testDataRoot).appendingPathComponent("bangfu-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = AppConfiguration()
         configuration.dataDirectory = directory
