@@ -291,7 +291,7 @@ extension CatalogIndexUnitTests {
         var deferred = CatalogIndex()
         deferred.deferOrders()
         for (step, (id, product)) in steps.enumerated() {
-            if let product { deferred.upsert(product) } else { deferred.remove(id: id) }
+            if let product { deferred.upsertBuilding(product) } else { deferred.remove(id: id) }
             if step % 37 == 36 { deferred.flushPostings() }
         }
         deferred.sortOrders()
@@ -309,13 +309,13 @@ extension CatalogIndexUnitTests {
         var deferred = CatalogIndex()
         deferred.deferOrders()
         for n in 0..<300 {
-            // "product-0…" to "product-9…" share their first eight bytes ten ways.
-            let id = "product-\(random.next(10))-\(n)"
+            // Ten first-eight-byte prefixes ("p0-abcde" to "p9-abcde"), each shared by some thirty ids.
+            let id = "p\(random.next(10))-abcdef-\(n)"
             let product = Self.product(
                 id, price: Int64(random.next(5)) * 100, sales: Int64(random.next(3)), created: Int64(random.next(4)),
                 expires: Int64(random.next(3)), listed: random.next(5) != 0)
             oneByOne.upsert(product)
-            deferred.upsert(product)
+            deferred.upsertBuilding(product)
         }
         deferred.sortOrders()
         for order in CatalogIndex.Order.allCases {
@@ -527,6 +527,11 @@ extension CatalogIndexUnitTests {
             try await services.database.write { db in
                 try await store.setCertificate(productId: bare, number: nil, expiresAt: nil, in: db)
                 try await db.raw("UPDATE products SET labels = 'organic,selenium' WHERE id = \(bind: labelled)").run()
+            }
+            // A cursor of the other engine's kind would restart the read: refused.
+            let foreign: ProductStore.IndexCursor = TestApp.engine == .sqlite ? .id(all[0]) : .rowid(1)
+            await #expect(throws: ProductStore.IndexCursorMismatch.self) {
+                _ = try await store.indexed(after: foreign, limit: 5, from: services.database)
             }
             for size in [1, 7, 47, 100] {
                 var cursor = ProductStore.IndexCursor.start

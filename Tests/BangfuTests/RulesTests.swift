@@ -126,7 +126,8 @@ import Testing
         for count in [1, 3, 8, 9, 16, 32] {
             let drawn = (0..<400).map { _ in randomBase32(bytes: count) }
             #expect(drawn.allSatisfy { $0.count == (count * 8 + 4) / 5 }, "\(count) bytes")
-            #expect(Set(drawn).count == (count == 1 ? Set(drawn).count : 400))
+            // 400 draws of 64 bits or more repeat with a chance below 1e-14.
+            if count >= 8 { #expect(Set(drawn).count == 400) }
             let used = Set(drawn.joined())
             #expect(used == Set("abcdefghijklmnopqrstuvwxyz234567") || count < 3, "\(count) bytes: \(used.count) characters")
         }

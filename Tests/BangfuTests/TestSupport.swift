@@ -18,7 +18,14 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// process exits (one directory per test had piled up in the temporary directory, thousands a
 /// day). Servers are still open then, which Linux allows.
 let testDataRoot: String = {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-tests-\(getpid())").path
+    let temporary = FileManager.default.temporaryDirectory
+    // Roots of test processes that did not exit normally (interrupted, crashed) go too.
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("bangfu-tests-") {
+        if let pid = pid_t(name.dropFirst("bangfu-tests-".count)), kill(pid, 0) != 0, errno == ESRCH {
+            try? FileManager.default.removeItem(atPath: temporary.appendingPathComponent(name).path)
+        }
+    }
+    let root = temporary.appendingPathComponent("bangfu-tests-\(getpid())").path
     try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     atexit { removeTestDataRoot() }
     return root

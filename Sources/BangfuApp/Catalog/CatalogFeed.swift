@@ -204,10 +204,12 @@ final class CatalogFeed: Sendable {
             Task { try await store.indexed(after: after, limit: size, from: database) }
         }
         var nextChunk: Task<Chunk, any Error>? = read(after: .start)
+        // A build that fails (a row it cannot decode) stops the read already under way.
+        defer { nextChunk?.cancel() }
         while let reading = nextChunk {
             let (rows, next) = try await reading.value
             nextChunk = rows.count == size ? read(after: next) : nil
-            for row in rows { index.upsert(row) }
+            for row in rows { index.upsertBuilding(row) }
             index.flushPostings()
             progress.report("catalog index", index.count, max(total, index.count))
             try await plan.afterChunk?(index.count)

@@ -121,13 +121,30 @@ struct CatalogIndex: Sendable {
 
     /// Adds `product` or replaces the product of the same id.
     mutating func upsert(_ product: IndexedProduct) {
-        // One lookup for a new product (a build's every product): numbered, and put back if known.
+        if let known = documents[product.id] {
+            update(known, from: self.product(known), to: product)
+            return
+        }
+        let doc = Int32(ids.count)
+        documents[product.id] = doc
+        append(product, as: doc)
+    }
+
+    /// `upsert` for a build, whose index nobody else holds yet: a new product (every product of a
+    /// build) is numbered in the one lookup that finds it absent, and a known one is put back.
+    /// Anywhere else that write would copy the id dictionary readers share.
+    mutating func upsertBuilding(_ product: IndexedProduct) {
         let doc = Int32(ids.count)
         if let known = documents.updateValue(doc, forKey: product.id) {
             documents[product.id] = known
             update(known, from: self.product(known), to: product)
             return
         }
+        append(product, as: doc)
+    }
+
+    /// Makes room for document `doc` (the next number) and puts `product` there.
+    private mutating func append(_ product: IndexedProduct, as doc: Int32) {
         ids.append(product.id)
         idKeys.append(Self.idPrefix(product.id))
         flags.append(0)

@@ -15,7 +15,7 @@ struct TermSlots {
 
     init(expected: Int, multiplier: UInt64 = UInt64.random(in: 1...UInt64.max) | 1) {
         var bits: UInt64 = 4
-        while (1 << bits) < expected * 2 && bits < 40 { bits += 1 }
+        while (1 << bits) < expected * 2 { bits += 1 }
         keys = Array(repeating: 0, count: 1 << bits)
         slots = Array(repeating: -1, count: 1 << bits)
         shift = 64 - bits
@@ -24,6 +24,7 @@ struct TermSlots {
 
     /// The slot of `term`, numbering it next if it is new.
     mutating func slot(_ term: UInt64) -> Int {
+        // At most half full, so a probe always meets an empty place and ends.
         if terms.count * 2 >= keys.count { grow() }
         let mask = keys.count - 1
         var place = Int(truncatingIfNeeded: (term &* multiplier) >> shift)

@@ -4,7 +4,9 @@ import SQLKit
 import SQLiteNIO
 
 /// The SQL engine behind a `Database`. Only DDL details, locking and PRAGMAs differ per engine;
-/// stores are written once in SQLKit.
+/// stores are written once in SQLKit. One read goes around SQLKit: the catalog index's start-up
+/// build on SQLite (`SQLiteDatabase.readRows`, `ProductStore.indexed(after:limit:from:)`), whose
+/// million rows are decoded by position.
 public enum DatabaseEngine: String, Sendable {
     case sqlite
     case postgres

@@ -85,12 +85,17 @@ public final class SQLiteDatabase: Database {
         return connection
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// The reader connections in turn.
+    private func nextReader() -> SQLiteConnection {
         let index = next.withLockedValue { value in
             value = (value + 1) % readers.count
             return value
         }
-        return try await body(readers[index].sql())
+        return readers[index]
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await body(nextReader().sql())
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -101,11 +106,7 @@ public final class SQLiteDatabase: Database {
     /// that decoding each column by name (SQLKit) is a large part of its cost (the catalog index's
     /// build, `ProductStore.indexed(after:limit:from:)`).
     func readRows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        let index = next.withLockedValue { value in
-            value = (value + 1) % readers.count
-            return value
-        }
-        return try await readers[index].query(sql, binds)
+        try await nextReader().query(sql, binds)
     }
 
     /// A consistent copy of the live database, taken while the server runs (`VACUUM INTO`).
