@@ -74,7 +74,7 @@ import Testing
             let bytes = Data((0..<length).map { UInt8(($0 * 37 + 11) % 256) })
             let text = Base64URL.encode(bytes)
             #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
-            #expect(Base64URL.decode(text) == bytes)
+            #expect(Base64URL.decode(text) == Array(bytes))
         }
         // RFC 4648 §10's vectors, and Foundation's base64 with the URL alphabet.
         let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
@@ -86,6 +86,12 @@ import Testing
                 .replacingOccurrences(of: "=", with: ""))
         #expect(Base64URL.decode("ab+c") == nil)
         #expect(Base64URL.decode("abcde") == nil)
+        for (plain, encoded) in vectors { #expect(Base64URL.decode(encoded) == Array(plain.utf8)) }
+        // Every byte outside the alphabet is refused, padding included.
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for byte in UInt8.min...UInt8.max where !alphabet.contains(byte) {
+            #expect(Base64URL.decode("AA" + String(decoding: [byte], as: UTF8.self) + "A") == nil, "byte \(byte)")
+        }
     }
 }
 

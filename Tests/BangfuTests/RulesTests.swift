@@ -162,5 +162,10 @@ import Testing
         let cursor = Paging.cursor(tag: "audit", position: "42")
         #expect(!cursor.contains("="))
         #expect(Paging.cursor(tag: "audit", position: "42") == cursor)
+        #expect(Paging.decode(cursor) == "audit:42")
+        #expect(Paging.decode(Paging.cursor(tag: "products", position: "5|1700000000000|商品-42")) == "products:5|1700000000000|商品-42")
+        // Not base64url, a lone character over, or bytes that are not UTF-8: no position.
+        for foreign in ["bogus!", "YWJj=", "Y", "YWJjZ", "_w"] { #expect(Paging.decode(foreign) == nil, "\(foreign)") }
     }
+
 }

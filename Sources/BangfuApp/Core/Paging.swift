@@ -25,16 +25,12 @@ struct Paging: Sendable {
     static func timeAndId(_ at: Date, _ id: String) -> String { "\(at.millis)|\(id)" }
 
     static func cursor(tag: String, position: String) -> String {
-        Data("\(tag):\(position)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode("\(tag):\(position)".utf8)
     }
 
+    /// The tagged position a cursor holds; nil for text that is not base64url of UTF-8.
     static func decode(_ cursor: String) -> String? {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { return nil }
-        return String(data: data, encoding: .utf8)
+        Base64URL.decode(cursor).flatMap { String(validating: $0, as: UTF8.self) }
     }
 }
 
