@@ -554,6 +554,48 @@ extension CatalogIndexUnitTests {
             }
         }
     }
+
+    /// A stored value of the wrong type (SQLite's affinity lets text into a BIGINT column through
+    /// raw SQL) is an error naming the product and the column, in the index's chunked read and in
+    /// a page's read, never a value taken from the wrong place.
+    @Test(.enabled(if: TestApp.engine == .sqlite)) func aColumnOfTheWrongTypeIsNamed() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services, store = services.products
+            _ = try await services.seed(products: 5, merchants: 1)
+            let ids = try await services.database.read { db in
+                try await db.raw("SELECT id FROM products ORDER BY id").all().map { try $0.decode(column: "id", as: String.self) }
+            }
+            let broken = try #require(ids.first)
+            try await services.database.write { db in
+                try await db.raw("UPDATE products SET price_fen = 'cheap' WHERE id = \(bind: broken)").run()
+            }
+            for read in [
+                { _ = try await store.indexed(after: .start, limit: 10, from: services.database) },
+                { _ = try await store.products(ids: ids, from: services.database) },
+            ] as [@Sendable () async throws -> Void] {
+                let error = await #expect(throws: RowColumnsMismatch.self) { try await read() }
+                #expect(error?.detail.contains(broken) == true && error?.detail.contains("price_fen") == true, "\(String(describing: error))")
+            }
+            // The other rows still read.
+            #expect(try await store.products(ids: Array(ids.dropFirst()), from: services.database).count == ids.count - 1)
+        }
+    }
+
+    /// Without the feed's row (a damaged restore) the index cannot follow the feed: a catch-up is
+    /// an error saying so, not an index silently left behind.
+    @Test func aMissingFeedRowStopsTheCatchUp() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services
+            _ = try await services.seed(products: 3, merchants: 1)
+            let feed = CatalogFeed(database: services.database, store: services.products)
+            try await feed.prepare()
+            try await feed.catchUp()
+            try await services.database.write { db in try await db.raw("DELETE FROM catalog_feed").run() }
+            await #expect(throws: CatalogFeedMissing.self) { try await feed.catchUp() }
+        }
+    }
 }
 
 /// Catalog reads take turns past a bound and are refused with 503 past the queue (issue 18).

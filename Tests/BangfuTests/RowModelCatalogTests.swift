@@ -57,6 +57,10 @@ import Testing
                     try encoder.encode(CatalogDTO.ProductOutput(direct, now: now))
                         == encoder.encode(CatalogDTO.ProductOutput(decoded, now: now)))
                 #expect(direct.product == decoded.product)
+                // A page's read (by position on SQLite) gives the same row.
+                let paged = try await store.products(ids: [productId], from: database)
+                #expect(paged.count == 1 && paged.first?.product == decoded.product)
+                #expect(paged.first?.merchantName == decoded.merchantName && paged.first?.countyName == decoded.countyName)
             }
             #expect(p.status == .draft)
             #expect(p.title == "五常大米")

@@ -50,7 +50,7 @@ struct CatalogBrowsing: UseCase {
         }
         let (hits, facets) = (answer.hits, answer.facets)
         let store = self.store, ids = hits.map(\.id)
-        let found = try await database.read { db in try await store.products(ids: ids, in: db) }
+        let found = try await store.products(ids: ids, from: database)
         let byId = Dictionary(found.map { ($0.product.id, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = hits.compactMap { hit in byId[hit.id].map { ($0, hit.position) } }
         let page = Page(

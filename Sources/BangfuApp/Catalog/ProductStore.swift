@@ -340,37 +340,44 @@ struct ProductStore: Sendable {
 
     /// The merchant's and county's names come from correlated subqueries rather than joins, so
     /// the products table always drives the plan (and its ordered indexes answer `LIMIT` at once).
-    static let names = """
-        (SELECT company_name FROM merchants WHERE id = p.merchant_id) AS merchant_name,
-        (SELECT name FROM counties WHERE code = p.origin_county_code) AS county_name
-        """
+    static let nameColumns = SelectColumns([
+        ("(SELECT company_name FROM merchants WHERE id = p.merchant_id)", "merchant_name"),
+        ("(SELECT name FROM counties WHERE code = p.origin_county_code)", "county_name"),
+    ])
+    static let names = nameColumns.sql
     /// The product's own columns (not the search text and terms, which no answer shows).
-    static let columns = Product.columns.map { "p.\($0)" }.joined(separator: ", ")
-    static let select = "SELECT \(columns), \(names) FROM products p"
+    static let ownColumns = SelectColumns(Product.columns.map { ("p.\($0)", $0) })
+    static let columns = ownColumns.sql
+    /// What `row` reads, in its order: the product's columns, then the names.
+    static let rowColumns = ownColumns + nameColumns
+    static let select = "SELECT \(rowColumns.sql) FROM products p"
 
     /// Decoded column by column rather than through `Decodable`: a page decodes twenty rows a
     /// request, and the keyed container with its column-name conversion cost about three times
     /// as much. `ProductRow.init(from:)` stays for `model(_:)`; a test decodes a row both ways.
     static func row(_ row: any SQLRow) throws -> ProductRow {
-        func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
-        func number(_ column: String) throws -> Int64 { try row.decode(column: column, as: Int64.self) }
-        func optional<T: Decodable>(_ column: String, _ type: T.Type) throws -> T? { try row.decode(column: column, as: T?.self) }
-        let (labels, statusText) = (try text("labels"), try text("status"))
+        try Self.row(NamedColumns(row: row, names: rowColumns.names))
+    }
+
+    /// A row of `rowColumns` (the places follow `Product.columns`, then the two names).
+    static func row<Row: RowColumns>(_ row: Row) throws -> ProductRow {
+        let (labels, statusText) = (try row.text(12), try row.text(13))
         guard let status = ProductStatus(rawValue: statusText) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "status \(statusText) is not a product status"))
         }
         let product = Product(
-            id: try text("id"), merchantId: try text("merchant_id"), title: try text("title"),
-            categoryId: try text("category_id"), topCategoryId: try text("top_category_id"),
-            description: try text("description"), specification: try text("specification"), unit: try text("unit"),
-            priceFen: try number("price_fen"), stock: try number("stock"), held: try number("held"),
-            originCountyCode: try text("origin_county_code"),
+            id: try row.text(0), merchantId: try row.text(1), title: try row.text(2),
+            categoryId: try row.text(3), topCategoryId: try row.text(4),
+            description: try row.text(5), specification: try row.text(6), unit: try row.text(7),
+            priceFen: try row.integer(8), stock: try row.integer(9), held: try row.integer(10),
+            originCountyCode: try row.text(11),
             labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init), status: status,
-            sales: try number("sales"), merchantActive: try number("merchant_active") != 0,
-            certificateNumber: try optional("certificate_number", String.self),
-            certificateExpiresAt: try optional("certificate_expires_at", Int64.self).map(Date.init(millis:)),
-            createdAt: Date(millis: try number("created_at")), updatedAt: Date(millis: try number("updated_at")),
-            netContentGrams: try optional("net_content_grams", Int64.self))
-        return ProductRow(product: product, merchantName: try text("merchant_name"), countyName: try text("county_name"))
+            sales: try row.integer(14), merchantActive: try row.integer(15) != 0,
+            certificateNumber: try row.optionalText(16),
+            certificateExpiresAt: try row.optionalInteger(17).map(Date.init(millis:)),
+            createdAt: Date(millis: try row.integer(18)), updatedAt: Date(millis: try row.integer(19)),
+            netContentGrams: try row.optionalInteger(20))
+        // 21 is per_kg_fen, which `Product` derives from the price and the net content.
+        return ProductRow(product: product, merchantName: try row.text(22), countyName: try row.text(23))
     }
 }
