@@ -109,6 +109,10 @@ import Testing
                     active: random.next(15) != 0, description: ["描述", "粉丝", "蜂蜜水"][random.next(3)])
                 // A label given twice counts once.
                 if random.next(8) == 0 { product.labels += product.labels }
+                // A search text that does not begin with the title: its title is checked on its own.
+                if random.next(6) == 0 {
+                    product.searchText = SearchTerms.normalize(["描述", product.title, product.merchantName].joined(separator: "\n"))
+                }
                 product.merchantRating = Int64(random.next(3))
                 return product
             }
@@ -183,11 +187,13 @@ import Testing
             // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
             // "米" is in a merchant's name (ranked); the others are not (walked once per score), and
             // "粉", "蜂蜜" and "蜂蜜水" (a piece checked in each title) are in some descriptions (score 0).
+            // With two pieces, both must be found and the first one scores.
             var searched = filter
-            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水"][random.next(5)]
+            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米"][random.next(7)]
             searched.query = SearchTerms.query(text)
-            func score(_ p: IndexedProduct) -> Int { (p.title.contains(text) ? 2 : 0) + (p.merchantName.contains(text) ? 1 : 0) }
-            let relevant = catalog.filter { passes($0) && $0.searchText.contains(text) }.sorted { a, b in
+            let pieces = text.split(separator: " ").map(String.init), first = pieces[0]
+            func score(_ p: IndexedProduct) -> Int { (p.title.contains(first) ? 2 : 0) + (p.merchantName.contains(first) ? 1 : 0) }
+            let relevant = catalog.filter { p in passes(p) && pieces.allSatisfy { p.searchText.contains($0) } }.sorted { a, b in
                 if score(a) != score(b) { return score(a) > score(b) }
                 return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
             }.map(\.id)
@@ -663,7 +669,7 @@ extension CatalogIndexUnitTests {
         }
     }
 
-    @Test func containsFindsWhatASlowSearchFinds() {
+    @Test func containsFindsWhatASlowSearchFindsWhereItFindsIt() {
         var random = Random(state: 18)
         for _ in 0..<20_000 {
             let haystack = Array(random.text(60).utf8)
@@ -674,10 +680,31 @@ extension CatalogIndexUnitTests {
             } else {
                 needle = Array(random.text(6).utf8)
             }
-            let slow = needle.isEmpty || haystack.count >= needle.count
-                && (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
-            #expect(CatalogIndex.contains(haystack, needle) == slow, "\(haystack) \(needle)")
+            let slowFirst = needle.isEmpty ? 0 : haystack.count < needle.count ? nil
+                : (0...(haystack.count - needle.count)).first { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
+            #expect(CatalogIndex.contains(haystack, needle) == (slowFirst != nil), "\(haystack) \(needle)")
+            let first = haystack.withUnsafeBytes { haystack in needle.withUnsafeBytes { CatalogIndex.firstOffset(of: $0, in: haystack) } }
+            #expect(first == slowFirst, "\(haystack) \(needle)")
         }
+    }
+
+    /// `forEachText` gives each document its own text, across chunks, in the order asked, and an
+    /// empty text past the column.
+    @Test func eachTextIsGivenToItsDocumentAcrossChunks() {
+        var column = TextColumn()
+        var random = Random(state: 5)
+        var model: [Int32: String] = [:]
+        for _ in 0..<300 {
+            let doc = Int32(random.next(3 * (1 << TextColumn.chunkShift)))
+            let text = random.text(12)
+            column.set(Int(doc), text)
+            model[doc] = text
+        }
+        let asked = (Array(model.keys) + [-1, Int32(4 << TextColumn.chunkShift), 7]).sorted()
+        var given: [(Int32, String)] = []
+        column.forEachText(of: asked) { doc, text in given.append((doc, String(decoding: text, as: UTF8.self))) }
+        #expect(given.map(\.0) == asked)
+        for (doc, text) in given { #expect(text == model[doc] ?? "", "document \(doc)") }
     }
 
     @Test func textsAreReplacedInPlaceOrAppendedAndTheBufferIsWrittenAfresh() {

@@ -63,6 +63,8 @@ struct CatalogIndex: Sendable {
     /// The normalized search text and title of each document (`TextColumn`).
     private(set) var searchTexts = TextColumn()
     private(set) var titleTexts = TextColumn()
+    /// Where each document's title ends in its search text (`titleEnd`), or -1.
+    private(set) var titleEnds: [Int32] = []
     /// Each product's merchant name, numbered (`merchantNames`): relevance checks a name once a query.
     private(set) var merchantOf: [Int32] = []
 
@@ -158,6 +160,7 @@ struct CatalogIndex: Sendable {
         topCategory.append(0)
         county.append(0)
         merchantOf.append(0)
+        titleEnds.append(-1)
         update(doc, from: nil, to: product)
     }
 
@@ -276,8 +279,23 @@ struct CatalogIndex: Sendable {
             }
             if let new { titleTexts.set(i, new.title) } else { titleTexts.clear(i) }
         }
+        if !Self.sameBytes(old?.searchText, new?.searchText) || !Self.sameBytes(old?.title, new?.title) {
+            Self.write(&titleEnds, i, new.map(Self.titleEnd) ?? -1)
+        }
         if isListed && !wasListed { listable.insert(i) }
         for order in moving { place(doc, in: order) }
+    }
+
+    /// The title's length in bytes when the search text begins with the title and then a line
+    /// break or its end, as `ProductStore.searchText` makes it (normalized, a title's lower case
+    /// could differ in context, so each is checked); -1 otherwise. A query's piece holds no line
+    /// break, so an occurrence starting before that length lies in the title.
+    static func titleEnd(_ product: IndexedProduct) -> Int32 {
+        let title = product.title.utf8, text = product.searchText.utf8
+        guard text.starts(with: title) else { return -1 }
+        let rest = text.dropFirst(title.count)
+        guard rest.first == nil || rest.first == 0x0A else { return -1 }
+        return Int32(clamping: title.count)
     }
 
     private static func sameBytes(_ a: String?, _ b: String?) -> Bool {

@@ -43,12 +43,31 @@ struct TextColumn: Sendable {
     /// The documents of `docs` that `admitted` lets through and whose text contains every one of
     /// `needles`.
     func filter(_ docs: [Int32], containing needles: [[UInt8]], where admitted: (Int32) -> Bool = { _ in true }) -> [Int32] {
-        docs.filter { doc in
-            let chunk = Int(doc) >> Self.chunkShift
-            guard doc >= 0, chunk < chunks.count, admitted(doc) else { return false }
-            return chunks[chunk].withText(Int(doc) & Self.chunkMask) { text in
-                needles.allSatisfy { needle in needle.withUnsafeBytes { CatalogIndex.contains(text, $0) } }
+        var found: [Int32] = []
+        forEachText(of: docs) { doc, text in
+            guard admitted(doc) else { return }
+            if needles.allSatisfy({ needle in needle.withUnsafeBytes { CatalogIndex.contains(text, $0) } }) { found.append(doc) }
+        }
+        return found
+    }
+
+    /// Calls `body` with each document of `docs` (in their order) and its text; a document past
+    /// the column reads as empty. A run of documents in one chunk takes the chunk's buffers once,
+    /// rather than each document taking them again.
+    func forEachText(of docs: [Int32], _ body: (Int32, UnsafeRawBufferPointer) -> Void) {
+        var at = 0
+        while at < docs.count {
+            let chunk = Int(docs[at]) >> Self.chunkShift
+            var end = at + 1
+            while end < docs.count && Int(docs[end]) >> Self.chunkShift == chunk { end += 1 }
+            if docs[at] >= 0 && chunk < chunks.count {
+                chunks[chunk].withTexts { text in
+                    for i in at..<end { body(docs[i], text(Int(docs[i]) & Self.chunkMask)) }
+                }
+            } else {
+                for i in at..<end { body(docs[i], UnsafeRawBufferPointer(start: nil, count: 0)) }
             }
+            at = end
         }
     }
 
@@ -82,6 +101,20 @@ struct TextColumn: Sendable {
             }
             lengths[doc] = text.count
             if unused > slack && unused > bytes.count / 2 { compact() }
+        }
+
+        /// `body` given a lookup of a document's text (empty past the chunk's documents).
+        func withTexts<Result>(_ body: ((Int) -> UnsafeRawBufferPointer) -> Result) -> Result {
+            bytes.withUnsafeBytes { bytes in
+                starts.withUnsafeBufferPointer { starts in
+                    lengths.withUnsafeBufferPointer { lengths in
+                        body { doc in
+                            guard starts.indices.contains(doc) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+                            return UnsafeRawBufferPointer(rebasing: bytes[starts[doc]..<starts[doc] + lengths[doc]])
+                        }
+                    }
+                }
+            }
         }
 
         func withText<Result>(_ doc: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
