@@ -264,6 +264,16 @@ import Testing
 extension CatalogIndexUnitTests {
     /// 金 (U+91D1) and its compatibility ideograph (U+F90A) are equal as Swift strings but not as
     /// bytes, terms or SQL text: a retitle from one to the other moves the product's terms.
+    /// A build normalizes each merchant's name once per chunk, telling names apart by their bytes.
+    @Test func merchantNamesAreNormalizedOncePerSpelling() {
+        var names = ProductStore.MerchantNames()
+        let plain = "\u{91D1}穗ＡＢ合作社", compatibility = "\u{F90A}穗ＡＢ合作社"
+        #expect(plain == compatibility)
+        for raw in [plain, compatibility, plain, "", compatibility] {
+            #expect(Array(names.normalize(raw).utf8) == Array(SearchTerms.normalize(raw).utf8), "\(Array(raw.unicodeScalars))")
+        }
+    }
+
     @Test func aRetitleBetweenCanonicallyEquivalentTextsMovesItsTerms() {
         var index = CatalogIndex()
         index.upsert(Self.product("a", title: "\u{91D1}耳"))
