@@ -189,7 +189,7 @@ import Testing
             // "粉", "蜂蜜" and "蜂蜜水" (a piece checked in each title) are in some descriptions (score 0).
             // With two pieces, both must be found and the first one scores.
             var searched = filter
-            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米"][random.next(7)]
+            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米", "蜂蜜水 合作社", "合作社 蜂蜜水"][random.next(9)]
             searched.query = SearchTerms.query(text)
             let pieces = text.split(separator: " ").map(String.init), first = pieces[0]
             func score(_ p: IndexedProduct) -> Int { (p.title.contains(first) ? 2 : 0) + (p.merchantName.contains(first) ? 1 : 0) }
@@ -262,8 +262,6 @@ import Testing
 
 /// The index in the server: current after every committed change, equal to the database's answers.
 extension CatalogIndexUnitTests {
-    /// 金 (U+91D1) and its compatibility ideograph (U+F90A) are equal as Swift strings but not as
-    /// bytes, terms or SQL text: a retitle from one to the other moves the product's terms.
     /// A build normalizes each merchant's name once per chunk, telling names apart by their bytes.
     @Test func merchantNamesAreNormalizedOncePerSpelling() {
         var names = ProductStore.MerchantNames()
@@ -274,6 +272,8 @@ extension CatalogIndexUnitTests {
         }
     }
 
+    /// 金 (U+91D1) and its compatibility ideograph (U+F90A) are equal as Swift strings but not as
+    /// bytes, terms or SQL text: a retitle from one to the other moves the product's terms.
     @Test func aRetitleBetweenCanonicallyEquivalentTextsMovesItsTerms() {
         var index = CatalogIndex()
         index.upsert(Self.product("a", title: "\u{91D1}耳"))
@@ -595,6 +595,19 @@ extension CatalogIndexUnitTests {
             }
             // The other rows still read.
             #expect(try await store.products(ids: Array(ids.dropFirst()), from: services.database).count == ids.count - 1)
+        }
+    }
+
+    /// Read by name, a column the select lacks is an error, not a null (a product would have
+    /// read as uncertified), and a place past the list is one too.
+    @Test func aMissingColumnIsAnErrorNotANull() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let row = try await test.services.database.read { db in try await db.raw("SELECT 'p1' AS id, NULL AS note").first() }
+            let columns = NamedColumns(row: try #require(row), names: ["id", "note", "certificate_expires_at"])
+            #expect(try columns.text(0) == "p1" && columns.isNull(1))
+            #expect(throws: RowColumnsMismatch.self) { try columns.isNull(2) }
+            #expect(throws: RowColumnsMismatch.self) { try columns.optionalInteger(3) }
         }
     }
 

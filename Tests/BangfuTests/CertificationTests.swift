@@ -87,11 +87,13 @@ import Testing
         #expect(Base64URL.decode("ab+c") == nil)
         #expect(Base64URL.decode("abcde") == nil)
         for (plain, encoded) in vectors { #expect(Base64URL.decode(encoded) == Array(plain.utf8)) }
-        // Every byte outside the alphabet is refused, padding included.
+        // Every ASCII byte outside the alphabet is refused, padding included, and so is any
+        // character beyond ASCII.
         let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        for byte in UInt8.min...UInt8.max where !alphabet.contains(byte) {
-            #expect(Base64URL.decode("AA" + String(decoding: [byte], as: UTF8.self) + "A") == nil, "byte \(byte)")
+        for byte in UInt8.min...0x7F where !alphabet.contains(byte) {
+            #expect(Base64URL.decode("AA" + String(UnicodeScalar(byte)) + "A") == nil, "byte \(byte)")
         }
+        for other in ["é", "米", "\u{FFFD}", "𝟘", "Ａ"] { #expect(Base64URL.decode("AA" + other + "A") == nil, "\(other)") }
     }
 }
 

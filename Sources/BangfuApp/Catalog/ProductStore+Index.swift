@@ -63,7 +63,7 @@ extension ProductStore {
         try SQLiteColumns.check(rows, names: Self.positionedColumns.names)
         var products: [IndexedProduct] = []
         products.reserveCapacity(rows.count)
-        let position = Self.indexColumns.columns.count
+        let position = Self.positionedColumns.place("position")
         var merchants = MerchantNames()
         for row in rows {
             let columns = SQLiteColumns(row)
@@ -110,7 +110,7 @@ extension ProductStore {
     }
 
     /// Merchants' names as the index holds them (`SearchTerms.normalize`), each normalized once
-    /// within a read: a chunk of 1,000 products names a few hundred merchants, and normalizing
+    /// within a read: a chunk of thousands of products names a few hundred merchants, and normalizing
     /// every row's name was a few percent of reading a 1,000,000-product build.
     /// Names are told apart by their bytes: `String`'s `==` would take a canonically equivalent
     /// name (金 and its compatibility ideograph) for one seen before, whose bytes and so whose
@@ -134,17 +134,29 @@ extension ProductStore {
         }
     }
 
+    /// Where `indexed` finds each column in `indexColumns`, looked up by name once.
+    private enum IndexPlace {
+        static func of(_ name: String) -> Int { indexColumns.place(name) }
+        static let id = of("id"), categoryId = of("category_id"), topCategoryId = of("top_category_id")
+        static let countyCode = of("origin_county_code"), labels = of("labels"), status = of("status")
+        static let merchantActive = of("merchant_active"), certificateExpiresAt = of("certificate_expires_at")
+        static let priceFen = of("price_fen"), sales = of("sales"), merchantRating = of("merchant_rating")
+        static let createdAt = of("created_at"), searchText = of("search_text"), title = of("title")
+        static let merchantName = of("merchant_name")
+    }
+
     /// A product as the index holds it, from a row of `indexColumns` (either engine's).
     private static func indexed<Row: RowColumns>(_ row: Row, merchants: inout MerchantNames) throws -> IndexedProduct {
-        let labels = try row.text(4)
+        typealias P = IndexPlace
+        let labels = try row.text(P.labels)
         return IndexedProduct(
-            id: try row.text(0), categoryId: try row.text(1), topCategoryId: try row.text(2), countyCode: try row.text(3),
-            labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init),
-            listed: try row.text(5) == ProductStatus.listed.rawValue, merchantActive: try row.integer(6) != 0,
-            certificateExpiresAt: try row.optionalInteger(7),
-            priceFen: try row.integer(8), sales: try row.integer(9), merchantRating: try row.integer(10),
-            createdAt: try row.integer(11), searchText: try row.text(12), title: SearchTerms.normalize(try row.text(13)),
-            merchantName: merchants.normalize(try row.optionalText(14) ?? ""))
+            id: try row.text(P.id), categoryId: try row.text(P.categoryId), topCategoryId: try row.text(P.topCategoryId),
+            countyCode: try row.text(P.countyCode), labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init),
+            listed: try row.text(P.status) == ProductStatus.listed.rawValue, merchantActive: try row.integer(P.merchantActive) != 0,
+            certificateExpiresAt: try row.optionalInteger(P.certificateExpiresAt),
+            priceFen: try row.integer(P.priceFen), sales: try row.integer(P.sales), merchantRating: try row.integer(P.merchantRating),
+            createdAt: try row.integer(P.createdAt), searchText: try row.text(P.searchText),
+            title: SearchTerms.normalize(try row.text(P.title)), merchantName: merchants.normalize(try row.optionalText(P.merchantName) ?? ""))
     }
 
     /// A chunked read was given a cursor of the other engine's kind.

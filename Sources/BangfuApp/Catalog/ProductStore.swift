@@ -359,25 +359,38 @@ struct ProductStore: Sendable {
         try Self.row(NamedColumns(row: row, names: rowColumns.names))
     }
 
-    /// A row of `rowColumns` (the places follow `Product.columns`, then the two names).
+    /// Where `row` finds each column in `rowColumns`, looked up by name once. (`per_kg_fen` is
+    /// selected but not read: `Product` derives it from the price and the net content.)
+    private enum Place {
+        static func of(_ name: String) -> Int { rowColumns.place(name) }
+        static let id = of("id"), merchantId = of("merchant_id"), title = of("title"), categoryId = of("category_id")
+        static let topCategoryId = of("top_category_id"), description = of("description")
+        static let specification = of("specification"), unit = of("unit"), priceFen = of("price_fen"), stock = of("stock")
+        static let held = of("held"), countyCode = of("origin_county_code"), labels = of("labels"), status = of("status")
+        static let sales = of("sales"), merchantActive = of("merchant_active"), certificateNumber = of("certificate_number")
+        static let certificateExpiresAt = of("certificate_expires_at"), createdAt = of("created_at")
+        static let updatedAt = of("updated_at"), netContentGrams = of("net_content_grams")
+        static let merchantName = of("merchant_name"), countyName = of("county_name")
+    }
+
+    /// A row of `rowColumns`.
     static func row<Row: RowColumns>(_ row: Row) throws -> ProductRow {
-        let (labels, statusText) = (try row.text(12), try row.text(13))
+        let (labels, statusText) = (try row.text(Place.labels), try row.text(Place.status))
         guard let status = ProductStatus(rawValue: statusText) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "status \(statusText) is not a product status"))
         }
         let product = Product(
-            id: try row.text(0), merchantId: try row.text(1), title: try row.text(2),
-            categoryId: try row.text(3), topCategoryId: try row.text(4),
-            description: try row.text(5), specification: try row.text(6), unit: try row.text(7),
-            priceFen: try row.integer(8), stock: try row.integer(9), held: try row.integer(10),
-            originCountyCode: try row.text(11),
+            id: try row.text(Place.id), merchantId: try row.text(Place.merchantId), title: try row.text(Place.title),
+            categoryId: try row.text(Place.categoryId), topCategoryId: try row.text(Place.topCategoryId),
+            description: try row.text(Place.description), specification: try row.text(Place.specification),
+            unit: try row.text(Place.unit), priceFen: try row.integer(Place.priceFen), stock: try row.integer(Place.stock),
+            held: try row.integer(Place.held), originCountyCode: try row.text(Place.countyCode),
             labels: labels.isEmpty ? [] : labels.split(separator: ",").map(String.init), status: status,
-            sales: try row.integer(14), merchantActive: try row.integer(15) != 0,
-            certificateNumber: try row.optionalText(16),
-            certificateExpiresAt: try row.optionalInteger(17).map(Date.init(millis:)),
-            createdAt: Date(millis: try row.integer(18)), updatedAt: Date(millis: try row.integer(19)),
-            netContentGrams: try row.optionalInteger(20))
-        // 21 is per_kg_fen, which `Product` derives from the price and the net content.
-        return ProductRow(product: product, merchantName: try row.text(22), countyName: try row.text(23))
+            sales: try row.integer(Place.sales), merchantActive: try row.integer(Place.merchantActive) != 0,
+            certificateNumber: try row.optionalText(Place.certificateNumber),
+            certificateExpiresAt: try row.optionalInteger(Place.certificateExpiresAt).map(Date.init(millis:)),
+            createdAt: Date(millis: try row.integer(Place.createdAt)), updatedAt: Date(millis: try row.integer(Place.updatedAt)),
+            netContentGrams: try row.optionalInteger(Place.netContentGrams))
+        return ProductRow(product: product, merchantName: try row.text(Place.merchantName), countyName: try row.text(Place.countyName))
     }
 }

@@ -45,7 +45,8 @@ struct TextColumn: Sendable {
     func filter(_ docs: [Int32], containing needles: [[UInt8]], where admitted: (Int32) -> Bool = { _ in true }) -> [Int32] {
         var found: [Int32] = []
         forEachText(of: docs) { doc, text in
-            guard admitted(doc) else { return }
+            // A document the column never held has no text to contain anything, not even "".
+            guard doc >= 0, Int(doc) >> Self.chunkShift < chunks.count, admitted(doc) else { return }
             if needles.allSatisfy({ needle in needle.withUnsafeBytes { CatalogIndex.contains(text, $0) } }) { found.append(doc) }
         }
         return found

@@ -111,7 +111,3 @@ struct CertificatePayload: Sendable, Equatable, Codable {
         return key.isValidSignature(bytes, for: canonicalBytes())
     }
 }
-
-extension Character {
-    var isASCIILetter: Bool { isASCII && isLetter }
-}

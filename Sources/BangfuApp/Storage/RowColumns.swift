@@ -2,15 +2,23 @@ import SQLKit
 import SQLiteNIO
 
 /// A select's columns: each an expression and the name it is selected `AS`. One list makes both
-/// the SQL and the names a decoder reads by place, so the two cannot drift apart.
+/// the SQL and the places a decoder reads (`place(_:)`, by name), so the two cannot drift apart.
 struct SelectColumns: Sendable {
     let columns: [(expression: String, name: String)]
+    let names: [String]
 
-    init(_ columns: [(String, String)]) { self.columns = columns.map { (expression: $0.0, name: $0.1) } }
+    init(_ columns: [(String, String)]) {
+        self.columns = columns.map { (expression: $0.0, name: $0.1) }
+        names = columns.map(\.1)
+    }
 
     /// `expression AS name, …` (every column named: SQLite leaves an unnamed column's name unspecified).
     var sql: String { columns.map { "\($0.expression) AS \($0.name)" }.joined(separator: ", ") }
-    var names: [String] { columns.map(\.name) }
+
+    /// Where the column `name` is in the list (-1 if it is not: reading that place is a
+    /// `RowColumnsMismatch`). Decoders take their places from here, once, so a column added to
+    /// or moved in the list moves its decoder's reads with it.
+    func place(_ name: String) -> Int { names.firstIndex(of: name) ?? -1 }
 
     static func + (lhs: SelectColumns, rhs: SelectColumns) -> SelectColumns {
         SelectColumns(lhs.columns.map { ($0.expression, $0.name) } + rhs.columns.map { ($0.expression, $0.name) })
@@ -100,5 +108,11 @@ struct NamedColumns: RowColumns {
 
     func text(_ place: Int) throws -> String { try row.decode(column: try name(place), as: String.self) }
     func integer(_ place: Int) throws -> Int64 { try row.decode(column: try name(place), as: Int64.self) }
-    func isNull(_ place: Int) throws -> Bool { try row.decodeNil(column: try name(place)) }
+
+    /// A column the row lacks is an error, not a null (`decodeNil` answers true for it).
+    func isNull(_ place: Int) throws -> Bool {
+        let column = try name(place)
+        guard row.contains(column: column) else { throw RowColumnsMismatch(detail: "no column \(column)") }
+        return try row.decodeNil(column: column)
+    }
 }
