@@ -90,8 +90,14 @@ for page in $(seq 1 30); do
 done
 echo "buyers signed in: $(wc -l < "$DATA/tokens"), products ordered: $(wc -l < "$DATA/products")"
 
+# Bytes the server writes during the run (/proc/PID/io write_bytes: the WAL, the checkpoints into
+# the database file), per order placed: a figure this machine's noise leaves alone, unlike the rate.
+written() { awk '/^write_bytes/ {print $2}' /proc/$SERVER/io; }
+orders() { python3 -c "import sqlite3; c=sqlite3.connect('file:$DATA/bangfu.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders').fetchone()[0])"; }
+WRITTEN_BEFORE=$(written); ORDERS_BEFORE=$([ -z "${BANGFU_BENCH_DATABASE:-}" ] && orders || echo 0)
 OUT=$(BANGFU_TOKENS="$DATA/tokens" BANGFU_PRODUCTS="$DATA/products" \
   wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/orders.lua "$BASE")
+WRITTEN=$(( $(written) - WRITTEN_BEFORE ))
 RPS=$(echo "$OUT" | awk '/Requests\/sec/ {print $2}')
 P50=$(echo "$OUT" | awk '$1=="50%" {print $2}')
 P99=$(echo "$OUT" | awk '$1=="99%" {print $2}')
@@ -100,6 +106,10 @@ echo "| route | connections | requests/s | p50 | p99 | errors |"
 echo "| --- | ---: | ---: | ---: | ---: | --- |"
 echo "| POST /api/v1/orders | $CONNECTIONS | $RPS | $P50 | $P99 | ${ERRORS:-0} |"
 echo "server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$SERVER/status)"
+if [ -z "${BANGFU_BENCH_DATABASE:-}" ]; then
+  PLACED=$(( $(orders) - ORDERS_BEFORE ))
+  echo "written by the server during the run: $((WRITTEN / 1024)) KiB, $((WRITTEN / (PLACED > 0 ? PLACED : 1) / 1024)) KiB per order ($PLACED orders)"
+fi
 if [ -n "${BANGFU_BENCH_WEBHOOKS:-}" ]; then
   python3 - "$DATA/bangfu.sqlite" <<'PY'
 import sqlite3, sys, time
