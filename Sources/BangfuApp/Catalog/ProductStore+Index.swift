@@ -80,17 +80,20 @@ extension ProductStore {
         let rows = try await db.raw(
             "\(unsafeRaw: Self.indexSelect()) WHERE p.id > \(bind: id) ORDER BY p.id LIMIT \(literal: limit)"
         ).all()
-        var merchants = MerchantNames()
-        let products = try rows.map { try Self.indexed(NamedColumns(row: $0, names: Self.indexColumns.names), merchants: &merchants) }
+        let products = try Self.indexed(rows)
         return (products, .id(products.last?.id ?? id))
     }
 
     /// The products of `ids` that exist.
     func indexed(ids: [String], in db: any SQLDatabase) async throws -> [IndexedProduct] {
         guard !ids.isEmpty else { return [] }
-        let rows = try await db.raw("\(unsafeRaw: Self.indexSelect()) WHERE p.id IN (\(binds: ids))").all()
+        return try Self.indexed(try await db.raw("\(unsafeRaw: Self.indexSelect()) WHERE p.id IN (\(binds: ids))").all())
+    }
+
+    /// Rows of `indexColumns` read through SQLKit (by name), as the index holds them.
+    private static func indexed(_ rows: [any SQLRow]) throws -> [IndexedProduct] {
         var merchants = MerchantNames()
-        return try rows.map { try Self.indexed(NamedColumns(row: $0, names: Self.indexColumns.names), merchants: &merchants) }
+        return try rows.map { try indexed(NamedColumns(row: $0, names: indexColumns.names), merchants: &merchants) }
     }
 
     /// The rows of `ids` that exist, in no particular order (a page the index chose). On SQLite

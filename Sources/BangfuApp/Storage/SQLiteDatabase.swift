@@ -102,9 +102,10 @@ public final class SQLiteDatabase: Database {
         try await writer.transaction(body)
     }
 
-    /// One statement on a reader, its rows as sqlite-nio gives them: for a read of so many rows
-    /// that decoding each column by name (SQLKit) is a large part of its cost (the catalog index's
-    /// build, `ProductStore.indexed(after:limit:from:)`).
+    /// One statement on a reader, its rows as sqlite-nio gives them: for reads where decoding each
+    /// column by name (SQLKit) is a large part of the cost, decoded by position instead
+    /// (`SQLiteColumns`): the catalog index's build, `ProductStore.indexed(after:limit:from:)`, and
+    /// a catalog page's rows, `ProductStore.products(ids:from:)`.
     func readRows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         try await nextReader().query(sql, binds)
     }
