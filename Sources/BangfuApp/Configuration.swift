@@ -81,7 +81,7 @@ public struct AppConfiguration: Sendable {
     /// `text`, or `json` for one JSON object a line (`JSONLogHandler`).
     public var logFormat: LogFormat = .text
     public var clock: AppClock = .system
-    public var ids: IDGenerator = .random
+    public var ids: IDGenerator = .standard
 
     public init() {}
 }

@@ -113,11 +113,30 @@ import Testing
     @Test func base32OfKnownBytes() {
         // RFC 4648 test vector "foobar" → MZXW6YTBOI (lowercased, unpadded).
         #expect(base32(Array("foobar".utf8)) == "mzxw6ytboi")
-        #expect(IDGenerator.random.next().count == 26)
-        #expect(IDGenerator.random.next() != IDGenerator.random.next())
+        #expect(IDGenerator.standard.next().count == 26)
+        #expect(IDGenerator.standard.next() != IDGenerator.standard.next())
         for (text, encoded) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb")] {
             #expect(base32(Array(text.utf8)) == encoded)
         }
+    }
+
+    /// IDs sort by the time they were made, as bytes (SQLite's and PostgreSQL's `C` order alike),
+    /// keep the 26 characters and alphabet of before, and differ within one millisecond.
+    @Test func idsSortByTheirTime() {
+        let times: [Int64] = [0, 1, 31, 32, 999, 1_000, 1_795_000_000_123, 1_795_000_000_124, 4_102_444_799_999, (1 << 50) - 1]
+        let ids = times.map { millis in IDGenerator.timeOrdered(AppClock { Date(millis: millis) }).next() }
+        for (earlier, later) in zip(ids, ids.dropFirst()) {
+            #expect(Array(earlier.utf8).lexicographicallyPrecedes(Array(later.utf8)), "\(earlier) < \(later)")
+        }
+        #expect(ids.allSatisfy { $0.count == 26 && $0.allSatisfy { "abcdefghijklmnopqrstuvwxyz234567".contains($0) } })
+        #expect(IDGenerator.sortableTime(0) == "2222222222")
+        #expect(IDGenerator.sortableTime(33) == "2222222233")
+        #expect(IDGenerator.sortableTime(-5) == "2222222222")
+        #expect(IDGenerator.sortableTime(.max) == "zzzzzzzzzz")
+        let same = IDGenerator.timeOrdered(AppClock { Date(millis: 1_795_000_000_123) })
+        let drawn = (0..<200).map { _ in same.next() }
+        #expect(Set(drawn).count == 200)
+        #expect(Set(drawn.map { $0.prefix(10) }).count == 1)
     }
 
     /// Random strings have the length of their bytes and use the whole alphabet (bytes drawn a

@@ -53,13 +53,33 @@ public struct AppClock: Sendable {
     public var now: Date { read() }
 }
 
-/// The injectable source of opaque IDs and secret tokens.
+/// The injectable source of row IDs. No secret is drawn here: session tokens and webhook secrets
+/// take `randomBase32` directly, because an ID tells when it was made.
 public struct IDGenerator: Sendable {
     private let make: @Sendable () -> String
     public init(_ make: @escaping @Sendable () -> String) { self.make = make }
-    /// 128 random bits as 26 lowercase base32 characters.
-    public static let random = IDGenerator { randomBase32(bytes: 16) }
+    /// Time-ordered IDs on the system clock.
+    public static let standard = timeOrdered(.system)
+
+    /// 26 characters: the time in milliseconds as 10 characters of an alphabet that sorts as its
+    /// bytes do (`2`–`7` before `a`–`z`), then 80 random bits in base32. IDs made later sort
+    /// after earlier ones (within a millisecond, at random), so a new row's key lands at the
+    /// right-hand end of its primary key and of every index ending in an ID, instead of on a
+    /// random page: an order wrote a third fewer bytes (Benchmarks/RESULTS.md). The 80 bits keep
+    /// IDs unguessable. Times before 1970 or past the year 37,000 are clamped.
+    public static func timeOrdered(_ clock: AppClock) -> IDGenerator {
+        IDGenerator { sortableTime(clock.now.millis) + randomBase32(bytes: 10) }
+    }
+
     public func next() -> String { make() }
+
+    /// `millis` as 10 characters of 5 bits each, most significant first.
+    static func sortableTime(_ millis: Int64) -> String {
+        let alphabet = Array("234567abcdefghijklmnopqrstuvwxyz".utf8)
+        let value = UInt64(clamping: max(0, min(millis, (1 << 50) - 1)))
+        let characters = (0..<10).map { place in alphabet[Int((value >> UInt64(45 - 5 * place)) & 31)] }
+        return String(decoding: characters, as: UTF8.self)
+    }
 }
 
 /// `count` random bytes in base32. The bytes are drawn eight at a time: one `UInt8.random` each
