@@ -77,6 +77,9 @@ import Testing
         try await test.run { _ in
             let before = try await indexes()
             #expect(before.contains("products_newest") && before.contains("products_merchant"))
+            // Migration 24: the slow-moving alert reads `products_idle`; `products_last_ordered`,
+            // which every order rewrote for no query, is gone.
+            #expect(before.contains("products_idle") && !before.contains("products_last_ordered"))
             _ = try await services.seed(products: 300, merchants: 3)
             #expect(try await indexes() == before)
             #expect(try await recorded() == 0)

@@ -500,6 +500,14 @@ enum Migrations {
             // Indexes a bulk load set aside, built again at the next start if it died (`DeferredIndexes`).
             ["CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL)"]
         },
+        Migration(version: 24, name: "drop products_last_ordered") { _ in
+            [
+                // No query reads it since `products_idle` (migration 21), and every order moved
+                // its product's entry: a page written per order for nothing.
+                "DROP INDEX IF EXISTS products_last_ordered",
+                "DELETE FROM deferred_indexes WHERE name = 'products_last_ordered'",
+            ]
+        },
     ]
 
     /// The catalog's change feed (issue 18): every committed change of what the catalog index
