@@ -26,6 +26,28 @@ import Testing
         index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now).map(\.id)
     }
 
+    /// Id keys order as the ids do (bytes), and tell apart ids made in the same second, which
+    /// share their first eight bytes (`IDGenerator.timeOrdered`): sorts then rarely compare whole
+    /// ids.
+    @Test func idKeysOrderAsTheIdsAndSeparateIdsOfOneSecond() {
+        let ids = IDGenerator.timeOrdered(AppClock { Date(millis: 1_795_000_000_123) })
+        let sameSecond = (0..<500).map { _ in ids.next() }
+        #expect(Set(sameSecond.map { $0.prefix(8) }).count == 1)
+        let keys = sameSecond.map(CatalogIndex.idPrefix)
+        // 500 ids share a key only if 30 random bits repeat: a chance near 1e-4.
+        #expect(Set(keys.map { "\($0.high) \($0.low)" }).count >= 499)
+        var random = SystemRandomNumberGenerator()
+        let others = ["", "a", "p1", "product-0001", "ÄÖ", "zz", String(repeating: "z", count: 40), "abcdefghijklmnop", "abcdefghijklmnoq"]
+            + (0..<300).map { _ in String((0..<Int.random(in: 0...20, using: &random)).map { _ in "2az-Ä".randomElement(using: &random)! }) }
+        let all = sameSecond + others
+        for _ in 0..<5000 {
+            let a = all.randomElement(using: &random)!, b = all.randomElement(using: &random)!
+            let (ka, kb) = (CatalogIndex.idPrefix(a), CatalogIndex.idPrefix(b))
+            if ka < kb { #expect(Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)), "\(a) < \(b)") }
+            if Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) { #expect(!(kb < ka), "\(a) < \(b)") }
+        }
+    }
+
     @Test func onlyWhatIsOnSaleIsListedAndExpiryHidesAtItsInstant() {
         var index = CatalogIndex()
         index.upsert(Self.product("a", created: 1))

@@ -42,7 +42,7 @@ extension CatalogIndex {
     }
 
     /// Whether document `a` comes before the position (`key`, `idKey`, `id`) in `order`.
-    func comes(_ a: Int, before key: Int64, _ idKey: UInt64, _ id: @autoclosure () -> String, in order: Order) -> Bool {
+    func comes(_ a: Int, before key: Int64, _ idKey: IDKey, _ id: @autoclosure () -> String, in order: Order) -> Bool {
         let own = self.key(a, order)
         if own != key { return order.ascending ? own < key : own > key }
         if idKeys[a] != idKey { return order.ascending ? idKeys[a] < idKey : idKeys[a] > idKey }
@@ -50,7 +50,7 @@ extension CatalogIndex {
     }
 
     /// The first place in `order` whose document does not come before the position.
-    func boundary(_ order: Order, _ key: Int64, _ idKey: UInt64, _ id: String) -> Int {
+    func boundary(_ order: Order, _ key: Int64, _ idKey: IDKey, _ id: String) -> Int {
         let list = orders[order.rawValue]
         var (low, high) = (0, list.count)
         while low < high {
@@ -97,7 +97,7 @@ extension CatalogIndex {
     func sorted(_ docs: [Int32], in order: Order) -> [Int32] {
         struct Entry {
             var key: Int64
-            var idKey: UInt64
+            var idKey: IDKey
             var doc: Int32
         }
         var entries = docs.map { Entry(key: key(Int($0), order), idKey: idKeys[Int($0)], doc: $0) }

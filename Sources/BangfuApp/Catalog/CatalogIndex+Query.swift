@@ -328,7 +328,7 @@ extension CatalogIndex {
         struct Entry {
             var key: Int64
             var created: Int64
-            var idKey: UInt64
+            var idKey: CatalogIndex.IDKey
             /// The document, or -1 for the cursor's position.
             var doc: Int32
         }

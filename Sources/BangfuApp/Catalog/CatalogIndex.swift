@@ -42,8 +42,8 @@ extension IndexedProduct {
 /// no clock of its own.
 struct CatalogIndex: Sendable {
     private(set) var ids: [String] = []
-    /// The first 8 bytes of each id, big-endian: ids compare by these first (`idPrefix`).
-    private(set) var idKeys: [UInt64] = []
+    /// The first 16 bytes of each id: ids compare by these first (`idPrefix`).
+    private(set) var idKeys: [IDKey] = []
     private(set) var documents: [String: Int32] = [:]
     /// Per document: held (a product, not a removed one), listed, merchant active (`Flag`). The
     /// index keeps no copy of the `IndexedProduct`: every field is in one of these arrays or text
@@ -400,16 +400,26 @@ struct CatalogIndex: Sendable {
         sets[number].insert(doc)
     }
 
-    /// The first 8 UTF-8 bytes of `id` as a big-endian number (zero-padded), which orders as the
-    /// ids do whenever two prefixes differ.
-    static func idPrefix(_ id: String) -> UInt64 {
-        var key: UInt64 = 0
+    /// The first 16 UTF-8 bytes of an id as two big-endian numbers (zero-padded), which order as
+    /// the ids do whenever two keys differ. Sixteen, not eight: an id's first ten characters are
+    /// its creation time (`IDGenerator`), so eight bytes told apart only ids made in different
+    /// seconds, and the many products a seed or an import makes in one second tied on the key
+    /// and were compared as whole strings.
+    struct IDKey: Comparable, Sendable {
+        var high: UInt64
+        var low: UInt64
+
+        static func < (a: IDKey, b: IDKey) -> Bool { a.high != b.high ? a.high < b.high : a.low < b.low }
+    }
+
+    static func idPrefix(_ id: String) -> IDKey {
+        var words: (UInt64, UInt64) = (0, 0)
         var taken = 0
-        for byte in id.utf8.prefix(8) {
-            key = key << 8 | UInt64(byte)
+        for byte in id.utf8.prefix(16) {
+            if taken < 8 { words.0 |= UInt64(byte) << UInt64(56 - 8 * taken) } else { words.1 |= UInt64(byte) << UInt64(120 - 8 * taken) }
             taken += 1
         }
-        return taken == 8 ? key : key << (8 * UInt64(8 - taken))
+        return IDKey(high: words.0, low: words.1)
     }
 
     private static func insert(_ doc: Int32, into list: inout [Int32]) {
