@@ -198,8 +198,9 @@ import Testing
         }
     }
 
-    /// Commits are fsynced (`synchronous=FULL` = 2) unless the operator chooses `normal` (1).
-    @Test func sqliteCommitsAreDurableByDefault() async throws {
+    /// Commits are fsynced (`synchronous=FULL` = 2) unless the operator chooses `normal` (1), and
+    /// the writer checkpoints every 10,000 WAL pages.
+    @Test func sqliteCommitsAreDurableByDefaultAndCheckpointsRarely() async throws {
         for (durable, expected) in [(true, Int64(2)), (false, Int64(1))] {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-sync-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

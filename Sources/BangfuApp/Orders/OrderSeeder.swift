@@ -16,11 +16,13 @@ struct OrderSeeder {
         let year = QuotaRules.quotaYear(of: now)
         // The plans' sums follow the completion rule they were built under.
         let rule = try await CompletionRuleChange(services).recorded()
+        // Products drawn from the whole catalog: an id's first ten characters are its creation
+        // time (`IDGenerator`), the rest random, so ordering by the rest samples them all.
         let (products, buyers) = try await services.database.read { db in
             let products = try await db.raw(
                 """
                 SELECT id, merchant_id, title, price_fen, certificate_number, origin_county_code, top_category_id FROM products
-                WHERE certificate_number IS NOT NULL ORDER BY id LIMIT 20000
+                WHERE certificate_number IS NOT NULL ORDER BY substr(id, 11), id LIMIT 20000
                 """
             ).all().map { row in
                 (

@@ -30,7 +30,7 @@ public final class SQLiteDatabase: Database {
     /// WAL pages between automatic checkpoints (SQLite's default is 1,000; 10,000 is 40 MiB of
     /// WAL). A page many commits rewrite (a product's stock, a plan's sums, the end of an index)
     /// is copied into the database once per checkpoint: with orders arriving, the server wrote
-    /// 57–67 KiB per order instead of 66–84, and placed 704–776 orders/s instead of 618–639
+    /// 57–67 KiB per order instead of 66–85, and placed 704–776 orders/s instead of 618–639
     /// (Benchmarks/RESULTS.md).
     static let checkpointPages = 10_000
 
