@@ -405,7 +405,7 @@ struct CatalogIndex: Sendable {
     /// its creation time (`IDGenerator`), so eight bytes told apart only ids made in different
     /// seconds, and the many products a seed or an import makes in one second tied on the key
     /// and were compared as whole strings.
-    struct IDKey: Comparable, Sendable {
+    struct IDKey: Hashable, Comparable, Sendable {
         var high: UInt64
         var low: UInt64
 

@@ -61,8 +61,9 @@ public final class SQLiteDatabase: Database {
             writerConnection = try await openConnection(path: path, pool: writerPool, logger: logger, opened: &opened)
             _ = try await writerConnection.query(durableCommits ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
             // The writer touches the indexes of every table it writes, many at random places (by
-            // organization, merchant, product, idempotency key): 32 MiB of page cache instead of 2 keeps them in memory rather than re-read
-            // through the kernel (a third of a bulk load's time went to those reads).
+            // organization, merchant, product, idempotency key): 32 MiB of page cache instead of 2
+            // keeps them in memory rather than re-read through the kernel (a third of a bulk
+            // load's time went to those reads).
             _ = try await writerConnection.query("PRAGMA cache_size=\(Self.writerCacheKiB)")
             // WAL is a property of the file; set it once from the writer before the readers open.
             _ = try await writerConnection.query("PRAGMA journal_mode=WAL")

@@ -69,25 +69,7 @@ public struct IDGenerator: Sendable {
     /// IDs unguessable. Times before 1970 or past about the year 37,600 are clamped. `standard`
     /// reads the system clock, not the configured one: ids order by when rows were really made.
     public static func timeOrdered(_ clock: AppClock) -> IDGenerator {
-        IDGenerator {
-            // Written into the string's own storage: an id is drawn for every row an order
-            // writes, and building it from arrays took 1 % of the server under the order load.
-            var generator = SystemRandomNumberGenerator()
-            return sortableTime(clock.now.millis) + randomPart(high: generator.next(), low: generator.next())
-        }
-    }
-
-    /// 80 bits (`high`, then `low`) as the 16 base32 characters of their 10 bytes, written into
-    /// the string's storage: 12 from `high`'s top 60 bits, one from its last 4 and `low`'s
-    /// first, 3 from `low`'s other 15.
-    static func randomPart(high: UInt64, low: UInt16) -> String {
-        let low = UInt64(low)
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            for place in 0..<12 { buffer[place] = base32Alphabet[Int((high >> UInt64(59 - 5 * place)) & 31)] }
-            buffer[12] = base32Alphabet[Int((high & 15) << 1 | low >> 15)]
-            for place in 0..<3 { buffer[13 + place] = base32Alphabet[Int((low >> UInt64(10 - 5 * place)) & 31)] }
-            return 16
-        }
+        IDGenerator { sortableTime(clock.now.millis) + randomBase32(bytes: 10) }
     }
 
     public func next() -> String { make() }
@@ -101,8 +83,8 @@ public struct IDGenerator: Sendable {
         }
     }
 
-    /// Base32's digits in the order of their bytes.
-    private static let sortableAlphabet: [UInt8] = Array("234567abcdefghijklmnopqrstuvwxyz".utf8)
+    /// Base32's digits in the order of their bytes (`2`–`7`, then `a`–`z`).
+    private static let sortableAlphabet: [UInt8] = base32Alphabet.sorted()
 }
 
 /// RFC 4648's base32 alphabet, lowercase.
@@ -123,21 +105,27 @@ func randomBase32(bytes count: Int) -> String {
     return base32(bytes)
 }
 
-/// RFC 4648 base32 in lowercase, without padding.
+/// RFC 4648 base32 in lowercase, without padding, written into the string's own storage: ids and
+/// tokens are drawn for every row an order writes, and an output array and a copy of the
+/// alphabet per call took 1 % of the server under the order load.
 func base32(_ bytes: [UInt8]) -> String {
-    let alphabet = base32Alphabet
-    var output: [UInt8] = []
-    output.reserveCapacity((bytes.count * 8 + 4) / 5)
-    var buffer = 0
-    var bits = 0
-    for byte in bytes {
-        buffer = (buffer << 8) | Int(byte)
-        bits += 8
-        while bits >= 5 {
-            output.append(alphabet[(buffer >> (bits - 5)) & 31])
-            bits -= 5
+    String(unsafeUninitializedCapacity: (bytes.count * 8 + 4) / 5) { output in
+        var written = 0
+        var buffer = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8 | Int(byte)) & 0xFFF  // at most 12 bits are pending
+            bits += 8
+            while bits >= 5 {
+                output[written] = base32Alphabet[(buffer >> (bits - 5)) & 31]
+                written += 1
+                bits -= 5
+            }
         }
+        if bits > 0 {
+            output[written] = base32Alphabet[(buffer << (5 - bits)) & 31]
+            written += 1
+        }
+        return written
     }
-    if bits > 0 { output.append(alphabet[(buffer << (5 - bits)) & 31]) }
-    return String(decoding: output, as: UTF8.self)
 }
