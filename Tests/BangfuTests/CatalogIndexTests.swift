@@ -422,6 +422,66 @@ extension CatalogIndexUnitTests {
         }
     }
 
+    /// A county added by another process is a filter at once: the name check of an index that
+    /// has not caught up (SQLite's reads check the feed's head after answering) does not refuse it.
+    @Test func aCountyAddedByAnotherProcessFiltersAtOnce() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            _ = try await Market.make(test, client)
+            #expect(try await client.call(.get, "/api/v1/products").status == .ok)
+            try await test.services.database.write { db in
+                try await db.raw(
+                    """
+                    INSERT INTO counties (code, name, prefecture, province, level, created_at)
+                    VALUES ('239999', '新县', '测试市', '黑龙江省', 'county', 0)
+                    """
+                ).run()
+            }
+            let answer = try await client.call(.get, "/api/v1/products?countyCode=239999")
+            #expect(answer.status == .ok, "\(answer.text)")
+            #expect(answer.items.isEmpty)
+        }
+    }
+
+    /// The page's rows and the feed's head come from one statement; the head is the last number
+    /// written, or pruned when the feed is empty; no ids reads the head alone. SQLite only.
+    @Test func aPageIsReadWithTheFeedsHead() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let services = test.services, store = services.products, database = services.database
+            func head() async throws -> Int64 {
+                try await database.read { db in
+                    try await db.raw("SELECT MAX(seq) AS n FROM catalog_changes").first()?.decode(column: "n", as: Int64?.self)
+                } ?? -1
+            }
+            let read = try await store.productsWithFeedHead(ids: [market.rice, "no-such-product"], from: database)
+            guard TestApp.engine == .sqlite else {
+                #expect(read == nil)
+                #expect(!store.readsFeedHeadWithRows)
+                return
+            }
+            #expect(store.readsFeedHeadWithRows)
+            #expect(read?.rows.map(\.product.id) == [market.rice])
+            #expect(read?.feedHead == (try await head()))
+            try await database.write { db in
+                try await db.raw("UPDATE products SET price_fen = 6000 WHERE id = \(bind: market.rice)").run()
+            }
+            let written = try await head()
+            let alone = try await store.productsWithFeedHead(ids: [], from: database)
+            #expect(alone?.rows.isEmpty == true)
+            #expect(alone?.feedHead == written)
+            try await database.write { db in
+                try await store.pruneCatalogChanges(before: Date().addingTimeInterval(2 * CatalogFeed.retention).millis, in: db)
+            }
+            #expect(try await head() == -1)
+            #expect(try await store.productsWithFeedHead(ids: [market.rice], from: database)?.feedHead == written)
+            #expect(CatalogFeed.Position(applied: written, complete: true).covers(feedHead: written))
+            #expect(!CatalogFeed.Position(applied: written - 1, complete: true).covers(feedHead: written))
+            #expect(!CatalogFeed.Position(applied: written, complete: false).covers(feedHead: written))
+        }
+    }
+
     /// A process that did not read the feed before its changes were pruned cannot follow it: it
     /// builds its index again. The change and the prune share one transaction, so no catch-up
     /// (the background pass included) can read the change first.

@@ -35,22 +35,63 @@ struct CatalogBrowsing: UseCase {
 
     /// One page of the products on sale after `after` in `sort` order, with the facet counts of
     /// the whole filtered set (each facet with the other filters applied), answered by the
-    /// catalog index after it has caught up with every committed change; the page's rows (stock
-    /// and all) are then read from the database.
+    /// catalog index with every committed change applied; the page's rows (stock and all) are
+    /// then read from the database.
+    ///
+    /// On SQLite the index answers as it stands and the rows are read with the change feed's
+    /// head in one statement (`ProductStore.productsWithFeedHead`): when that head is what the
+    /// index had applied, no change committed before the rows were read is missing from the
+    /// answer, and the catch-up's query is saved (every read while the catalog is not changing;
+    /// orders move stock, which the index does not hold, so they write no feed rows). Otherwise,
+    /// and always on PostgreSQL, the index catches up first and the page is answered again.
     func page(
         _ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, paging: Paging, tag: String
     ) async throws -> CatalogDTO.ListOutput {
         let feed = services.catalogFeed
-        try await feed.catchUp()
-        let now = clock.now
+        try await feed.prepare()
         let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
-        let (answer, names) = try feed.read { index, names in
-            try Self.check(filter, names)
-            return (index.answer(query, now: now.millis), names)
+        let store = self.store, database = self.database
+        var caughtUp = !store.readsFeedHeadWithRows
+        // At most twice: a read that has caught up is answered.
+        while true {
+            if caughtUp { try await feed.catchUp() }
+            let now = clock.now
+            let verify = !caughtUp
+            let answered = try feed.readWithPosition { index, names, position -> Answered? in
+                // A name unknown to an index that has not caught up may be one just added.
+                do { try Self.check(filter, names) } catch where verify { return nil }
+                return (answer: index.answer(query, now: now.millis), names: names, position: position)
+            }
+            guard let (answer, names, position) = answered else {
+                caughtUp = true
+                continue
+            }
+            let ids = answer.hits.map(\.id)
+            let rows: [ProductRow]
+            if !verify {
+                rows = try await store.products(ids: ids, from: database)
+            } else if let read = try await store.productsWithFeedHead(ids: ids, from: database),
+                position.covers(feedHead: read.feedHead)
+            {
+                rows = read.rows
+            } else {
+                caughtUp = true
+                continue
+            }
+            return Self.output(answer, rows: rows, names: names, paging: paging, tag: tag, now: now)
         }
+    }
+
+    private typealias Answered = (
+        answer: (hits: [CatalogIndex.Hit], facets: CatalogIndex.Facets), names: CatalogFeed.Names, position: CatalogFeed.Position
+    )
+
+    /// A page's answer: the hits found among `rows`, in the index's order, and the facets.
+    private static func output(
+        _ answer: (hits: [CatalogIndex.Hit], facets: CatalogIndex.Facets), rows found: [ProductRow],
+        names: CatalogFeed.Names, paging: Paging, tag: String, now: Date
+    ) -> CatalogDTO.ListOutput {
         let (hits, facets) = (answer.hits, answer.facets)
-        let store = self.store, ids = hits.map(\.id)
-        let found = try await store.products(ids: ids, from: database)
         let byId = Dictionary(found.map { ($0.product.id, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = hits.compactMap { hit in byId[hit.id].map { ($0, hit.position) } }
         let page = Page(

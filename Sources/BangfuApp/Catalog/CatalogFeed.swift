@@ -78,6 +78,26 @@ final class CatalogFeed: Sendable {
         return try body(index, names)
     }
 
+    /// How far the index a read saw had followed the feed.
+    struct Position: Sendable, Equatable {
+        var applied: Int64
+        /// No number below `applied` is missing (always so on SQLite).
+        var complete: Bool
+
+        /// Whether that index had every change of a snapshot whose feed head was `head`: the
+        /// head is the last number written or pruned, so nothing past `applied` was committed.
+        func covers(feedHead head: Int64) -> Bool { complete && applied == head }
+    }
+
+    /// `read`, also answering how far that index had followed the feed: a read that checks the
+    /// feed's head afterwards (`ProductStore.productsWithFeedHead`) needs no `catchUp()` first.
+    func readWithPosition<T>(_ body: (CatalogIndex, Names, Position) throws -> T) rethrows -> T {
+        let (index, names, position) = state.withLockedValue {
+            ($0.index, $0.names, Position(applied: $0.applied, complete: $0.missing.isEmpty))
+        }
+        return try body(index, names, position)
+    }
+
     /// Whether a build has finished.
     var isBuilt: Bool { state.withLockedValue { $0.built } }
 

@@ -112,6 +112,40 @@ extension ProductStore {
         return try rows.map { try Self.row(SQLiteColumns($0)) }
     }
 
+    /// The change feed's head: the last sequence number written or pruned (AUTOINCREMENT never
+    /// reuses a number, so after a prune the head is `pruned_through`). Null without the feed's row.
+    private static let feedHead = SelectColumns([
+        (
+            "(SELECT MAX(IFNULL((SELECT MAX(seq) FROM catalog_changes), 0), pruned_through) FROM catalog_feed WHERE id = 1)",
+            "feed_head"
+        )
+    ])
+    /// Whether `productsWithFeedHead` can answer on this engine.
+    var readsFeedHeadWithRows: Bool { engine == .sqlite }
+
+    /// A page's rows with the head after them (so `row` reads its own places).
+    private static let headedColumns = rowColumns + feedHead
+
+    /// `products(ids:from:)` with the change feed's head read in the same statement, so from the
+    /// same snapshot as the rows; SQLite only (nil elsewhere, or without the feed's row). When
+    /// the head is what the catalog index had applied, the index had every change committed
+    /// before the rows were read, and a read needs no catch-up query of its own
+    /// (`CatalogBrowsing.page`). With no ids it reads the head alone: the one-row head is the
+    /// left side of the join, so the statement answers a row even when no product matches.
+    func productsWithFeedHead(ids: [String], from database: any Database) async throws
+        -> (rows: [ProductRow], feedHead: Int64)?
+    {
+        guard let sqlite = database as? SQLiteDatabase else { return nil }
+        let places = ids.isEmpty ? "0" : "p.id IN (\(ids.indices.map { "?\($0 + 1)" }.joined(separator: ", ")))"
+        let rows = try await sqlite.readRows(
+            "SELECT \(Self.headedColumns.sql) FROM (SELECT 1) LEFT JOIN products p ON \(places)", ids.map { .text($0) })
+        try SQLiteColumns.check(rows, names: Self.headedColumns.names)
+        let head = Self.headedColumns.place("feed_head"), id = Self.headedColumns.place("id")
+        guard let first = rows.first.map(SQLiteColumns.init), try !first.isNull(head) else { return nil }
+        let found = try rows.map(SQLiteColumns.init).filter { try !$0.isNull(id) }
+        return (try found.map { try Self.row($0) }, try first.integer(head))
+    }
+
     /// Merchants' names as the index holds them (`SearchTerms.normalize`), each normalized once
     /// within a read: a chunk of thousands of products names a few hundred merchants, and normalizing
     /// every row's name was a few percent of reading a 1,000,000-product build.
