@@ -458,10 +458,16 @@ extension CatalogIndexUnitTests {
             let read = try await store.productsWithFeedHead(ids: [market.rice, "no-such-product"], from: database)
             guard TestApp.engine == .sqlite else {
                 #expect(read == nil)
-                #expect(!store.readsFeedHeadWithRows)
+                #expect(!ProductStore.readsFeedHeadWithRows(from: database))
                 return
             }
-            #expect(store.readsFeedHeadWithRows)
+            #expect(ProductStore.readsFeedHeadWithRows(from: database))
+            // A page read by an index that has caught up is checked by the head, not caught up.
+            let feed = services.catalogFeed
+            try await feed.catchUp()
+            let verified = feed.verifiedReads
+            #expect(try await client.call(.get, "/api/v1/products?q=延寿大米").items.count == 1)
+            #expect(feed.verifiedReads == verified + 1)
             #expect(read?.rows.map(\.product.id) == [market.rice])
             #expect(read?.feedHead == (try await head()))
             try await database.write { db in
@@ -479,6 +485,11 @@ extension CatalogIndexUnitTests {
             #expect(CatalogFeed.Position(applied: written, complete: true).covers(feedHead: written))
             #expect(!CatalogFeed.Position(applied: written - 1, complete: true).covers(feedHead: written))
             #expect(!CatalogFeed.Position(applied: written, complete: false).covers(feedHead: written))
+            // Without the feed's row (a damaged restore) the read says so.
+            try await database.write { db in try await db.raw("DELETE FROM catalog_feed").run() }
+            await #expect(throws: CatalogFeedMissing.self) {
+                try await store.productsWithFeedHead(ids: [market.rice], from: database)
+            }
         }
     }
 

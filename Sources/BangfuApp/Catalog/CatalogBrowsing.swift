@@ -40,10 +40,11 @@ struct CatalogBrowsing: UseCase {
     ///
     /// On SQLite the index answers as it stands and the rows are read with the change feed's
     /// head in one statement (`ProductStore.productsWithFeedHead`): when that head is what the
-    /// index had applied, no change committed before the rows were read is missing from the
-    /// answer, and the catch-up's query is saved (every read while the catalog is not changing;
-    /// orders move stock, which the index does not hold, so they write no feed rows). Otherwise,
-    /// and always on PostgreSQL, the index catches up first and the page is answered again.
+    /// index had applied (`CatalogFeed.covers`), no change committed before the rows were read is
+    /// missing from the answer, and the catch-up's query is saved. That is every read while no
+    /// watched column changes: placing an order moves stock, which the index does not hold, and
+    /// writes no feed row (shipping does: it counts sales). Otherwise, and always on PostgreSQL,
+    /// the index catches up and the page is answered again, one index answer more than before.
     func page(
         _ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, paging: Paging, tag: String
     ) async throws -> CatalogDTO.ListOutput {
@@ -51,7 +52,7 @@ struct CatalogBrowsing: UseCase {
         try await feed.prepare()
         let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
         let store = self.store, database = self.database
-        var caughtUp = !store.readsFeedHeadWithRows
+        var caughtUp = !ProductStore.readsFeedHeadWithRows(from: database)
         // At most twice: a read that has caught up is answered.
         while true {
             if caughtUp { try await feed.catchUp() }
@@ -71,7 +72,7 @@ struct CatalogBrowsing: UseCase {
             if !verify {
                 rows = try await store.products(ids: ids, from: database)
             } else if let read = try await store.productsWithFeedHead(ids: ids, from: database),
-                position.covers(feedHead: read.feedHead)
+                feed.covers(position, feedHead: read.feedHead)
             {
                 rows = read.rows
             } else {

@@ -7,11 +7,13 @@ import ServiceLifecycle
 /// built from the database once, then follows the change feed (`catalog_changes`, written by
 /// triggers in the transaction of every change, migration 22) by sequence number.
 ///
-/// Every catalog read first calls `catchUp()`, which reads the feed past what was applied (one
-/// indexed query, usually empty) and reloads the products it names; so a read reflects every
-/// change committed before it began, by this process or any other on the same database, with no
-/// waiting and no time-based staleness. A background pass (`CatalogFeedService`) also catches up
-/// every second and prunes changes older than an hour.
+/// A catalog read calls `catchUp()`, which reads the feed past what was applied (one indexed
+/// query, usually empty) and reloads the products it names; so a read reflects every change
+/// committed before it began, by this process or any other on the same database, with no waiting
+/// and no time-based staleness. On SQLite a page may instead answer first and check afterwards
+/// that the feed's head, read with its rows, is what the index had applied (`covers`), catching
+/// up only when it is not. A background pass (`CatalogFeedService`) also catches up every second
+/// and prunes changes older than an hour.
 ///
 /// On PostgreSQL sequence numbers are taken before commit, so a later number may commit first. A
 /// number skipped while a higher one is seen is read again on every catch-up until it shows, or
@@ -70,7 +72,8 @@ final class CatalogFeed: Sendable {
         self.plan = plan
     }
 
-    /// Reads the index (with the names its facets show); call `catchUp()` first. The body reads a
+    /// Reads the index (with the names its facets show); call `catchUp()` first (or check the
+    /// position afterwards: `readWithPosition`). The body reads a
     /// snapshot outside the lock, so readers run in parallel; a change applied meanwhile copies
     /// what it changes (the arrays are copy-on-write) and shows to the next read.
     func read<T>(_ body: (CatalogIndex, Names) throws -> T) rethrows -> T {
@@ -90,12 +93,25 @@ final class CatalogFeed: Sendable {
     }
 
     /// `read`, also answering how far that index had followed the feed: a read that checks the
-    /// feed's head afterwards (`ProductStore.productsWithFeedHead`) needs no `catchUp()` first.
+    /// feed's head afterwards (`ProductStore.productsWithFeedHead`, `covers`) needs no
+    /// `catchUp()` first.
     func readWithPosition<T>(_ body: (CatalogIndex, Names, Position) throws -> T) rethrows -> T {
         let (index, names, position) = state.withLockedValue {
             ($0.index, $0.names, Position(applied: $0.applied, complete: $0.missing.isEmpty))
         }
         return try body(index, names, position)
+    }
+
+    /// Reads that `covers` found current, each a catch-up query saved (tests read it).
+    private let verified = NIOLockedValueBox(0)
+    var verifiedReads: Int { verified.withLockedValue { $0 } }
+
+    /// Whether the index a read saw at `position` had every change of a snapshot whose feed head
+    /// was `head` (counted in `verifiedReads`); if not, the read catches up and answers again.
+    func covers(_ position: Position, feedHead head: Int64) -> Bool {
+        guard position.covers(feedHead: head) else { return false }
+        verified.withLockedValue { $0 += 1 }
+        return true
     }
 
     /// Whether a build has finished.
@@ -255,7 +271,7 @@ final class CatalogFeed: Sendable {
 }
 
 /// Catches the index up every second, so a process nobody reads from stays near the feed's head
-/// (reads catch up themselves), and prunes changes older than `CatalogFeed.retention` every minute.
+/// (reads catch up, or check the feed's head, themselves), and prunes changes older than `CatalogFeed.retention` every minute.
 struct CatalogFeedService: Service {
     let feed: CatalogFeed
     let logger: Logger

@@ -120,14 +120,15 @@ extension ProductStore {
             "feed_head"
         )
     ])
-    /// Whether `productsWithFeedHead` can answer on this engine.
-    var readsFeedHeadWithRows: Bool { engine == .sqlite }
+    /// Whether `productsWithFeedHead` answers for `database` (SQLite).
+    static func readsFeedHeadWithRows(from database: any Database) -> Bool { database is SQLiteDatabase }
 
     /// A page's rows with the head after them (so `row` reads its own places).
     private static let headedColumns = rowColumns + feedHead
 
     /// `products(ids:from:)` with the change feed's head read in the same statement, so from the
-    /// same snapshot as the rows; SQLite only (nil elsewhere, or without the feed's row). When
+    /// same snapshot as the rows; SQLite only (nil elsewhere; without the feed's row, a damaged
+    /// restore, `CatalogFeedMissing`). When
     /// the head is what the catalog index had applied, the index had every change committed
     /// before the rows were read, and a read needs no catch-up query of its own
     /// (`CatalogBrowsing.page`). With no ids it reads the head alone: the one-row head is the
@@ -141,7 +142,7 @@ extension ProductStore {
             "SELECT \(Self.headedColumns.sql) FROM (SELECT 1) LEFT JOIN products p ON \(places)", ids.map { .text($0) })
         try SQLiteColumns.check(rows, names: Self.headedColumns.names)
         let head = Self.headedColumns.place("feed_head"), id = Self.headedColumns.place("id")
-        guard let first = rows.first.map(SQLiteColumns.init), try !first.isNull(head) else { return nil }
+        guard let first = rows.first.map(SQLiteColumns.init), try !first.isNull(head) else { throw CatalogFeedMissing() }
         let found = try rows.map(SQLiteColumns.init).filter { try !$0.isNull(id) }
         return (try found.map { try Self.row($0) }, try first.integer(head))
     }
