@@ -73,12 +73,11 @@ final class CatalogFeed: Sendable {
     }
 
     /// Reads the index (with the names its facets show); call `catchUp()` first (or check the
-    /// position afterwards: `readWithPosition`). The body reads a
-    /// snapshot outside the lock, so readers run in parallel; a change applied meanwhile copies
-    /// what it changes (the arrays are copy-on-write) and shows to the next read.
+    /// position afterwards: `readWithPosition`). The body reads a snapshot outside the lock, so
+    /// readers run in parallel; a change applied meanwhile copies what it changes (the arrays are
+    /// copy-on-write) and shows to the next read.
     func read<T>(_ body: (CatalogIndex, Names) throws -> T) rethrows -> T {
-        let (index, names) = state.withLockedValue { ($0.index, $0.names) }
-        return try body(index, names)
+        try readWithPosition { index, names, _ in try body(index, names) }
     }
 
     /// How far the index a read saw had followed the feed.
@@ -271,7 +270,8 @@ final class CatalogFeed: Sendable {
 }
 
 /// Catches the index up every second, so a process nobody reads from stays near the feed's head
-/// (reads catch up, or check the feed's head, themselves), and prunes changes older than `CatalogFeed.retention` every minute.
+/// (reads catch up, or check the feed's head, themselves), and prunes changes older than
+/// `CatalogFeed.retention` every minute.
 struct CatalogFeedService: Service {
     let feed: CatalogFeed
     let logger: Logger
