@@ -373,8 +373,9 @@ extension CatalogIndexUnitTests {
         }
     }
 
-    /// A document's terms, sorted without repeats, are the set of its runs' unigrams and bigrams.
-    @Test func aDocumentsTermsAreItsRunsUnigramsAndBigramsOnceInOrder() {
+    /// A document's terms, sorted without repeats, are the set of its runs' unigrams, bigrams and
+    /// trigrams.
+    @Test func aDocumentsTermsAreItsRunsUnigramsBigramsAndTrigramsOnceInOrder() {
         var random = SeededRandom(18)
         let alphabet = Array("大米小米五常稻花香ab1 ,。\u{301}éé")
         for _ in 0..<500 {
@@ -384,10 +385,45 @@ extension CatalogIndexUnitTests {
                 for (at, scalar) in run.enumerated() {
                     expected.insert(IndexTerms.unigram(scalar))
                     if at > 0 { expected.insert(IndexTerms.bigram(run[at - 1], scalar)) }
+                    if at > 1 { expected.insert(IndexTerms.trigram(run[at - 2], run[at - 1], scalar)) }
                 }
             }
             #expect(IndexTerms.document(text) == expected.sorted(), "\(text)")
         }
+    }
+
+    /// No two terms share a number: a trigram's first scalar fills bits a bigram leaves clear.
+    @Test func unigramsBigramsAndTrigramsAreDistinctNumbers() {
+        let scalars = ["a", "1", "米", "\u{301}", "\u{10FFFF}", "\u{20000}"].compactMap(\.unicodeScalars.first)
+        var seen = Set<UInt64>()
+        var made = 0
+        for a in scalars {
+            seen.insert(IndexTerms.unigram(a))
+            made += 1
+            for b in scalars {
+                seen.insert(IndexTerms.bigram(a, b))
+                made += 1
+                for c in scalars {
+                    seen.insert(IndexTerms.trigram(a, b, c))
+                    made += 1
+                }
+            }
+        }
+        #expect(seen.count == made)
+    }
+
+    /// A run of up to three scalars is one term, whose postings are the answer; a longer run is
+    /// its trigrams and a substring to check.
+    @Test func aRunOfThreeIsItsTrigramAndALongerRunIsCheckedToo() {
+        func scalars(_ text: String) -> [Unicode.Scalar] { Array(text.unicodeScalars) }
+        let kg = scalars("5kg"), box = scalars("礼盒装好")
+        #expect(IndexTerms.query(["5kg"]).terms == [IndexTerms.trigram(kg[0], kg[1], kg[2])])
+        #expect(IndexTerms.query(["5kg"]).long.isEmpty)
+        #expect(IndexTerms.query(["礼盒装好"]).terms == [IndexTerms.trigram(box[0], box[1], box[2]), IndexTerms.trigram(box[1], box[2], box[3])])
+        #expect(IndexTerms.query(["礼盒装好"]).long == [Array("礼盒装好".utf8)])
+        #expect(IndexTerms.query(["米", "大米"]).terms == [IndexTerms.unigram(scalars("米")[0]), IndexTerms.bigram(scalars("大")[0], scalars("米")[0])])
+        // Bigrams 木耳 and 耳木 both occur in 木耳耳木, the trigram 木耳木 does not.
+        #expect(!IndexTerms.document("木耳耳木").contains(IndexTerms.trigram(scalars("木")[0], scalars("耳")[0], scalars("木")[0])))
     }
 }
 
@@ -874,7 +910,7 @@ extension CatalogIndexUnitTests {
                 titles[id] = SearchTerms.normalize(title)
             }
         }
-        for query in ["5kg", "大米k", "蜂蜜 5", "米大米", "00g"] {
+        for query in ["5kg", "大米k", "蜂蜜 5", "米大米", "00g", "大米大米", "00g5", "5kg 米大"] {
             guard let search = SearchTerms.query(query) else { continue }
             var filter = ProductFilter()
             filter.query = search

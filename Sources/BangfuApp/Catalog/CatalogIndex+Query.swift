@@ -65,7 +65,7 @@ extension CatalogIndex {
         if let search = filter.query {
             let found = searchDocuments(search, titles: query.sort == .relevance && query.limit > 0)
             titled = found.titled
-            common.formIntersection(DocumentBits(found.docs, capacity: ids.count))
+            common.formIntersection(found.docs)
         }
         var priced: Range<Int>?
         if filter.minPriceFen != nil || filter.maxPriceFen != nil {
@@ -120,18 +120,18 @@ extension CatalogIndex {
 
     /// The documents holding every term of `query` and containing each of its longer pieces. With
     /// `titles`, also those of them whose title holds the query's first piece when that piece is
-    /// longer than two scalars (relevance's title matches, `relevance(_:within:titled:)`), found in
+    /// longer than three scalars (relevance's title matches, `relevance(_:within:titled:)`), found in
     /// the same pass over the texts: a first occurrence in the search text before `titleEnds`
     /// lies in the title. A second pass over the titles was a third of such a search's time.
-    private func searchDocuments(_ query: SearchTerms.Query, titles: Bool) -> (docs: [Int32], titled: [Int32]?) {
+    private func searchDocuments(_ query: SearchTerms.Query, titles: Bool) -> (docs: DocumentBits, titled: [Int32]?) {
         let (terms, long) = IndexTerms.query(query.pieces)
-        let lists = terms.map { postings[$0] ?? [] }.sorted { $0.count < $1.count }
-        guard var result = lists.first else { return ([], nil) }
-        for other in lists.dropFirst() where !result.isEmpty { result = Self.intersect(result, other) }
-        // A piece of one or two scalars is itself a term; longer ones may have their bigrams apart.
-        guard !long.isEmpty else { return (result, nil) }
-        let piece = titles ? query.pieces.first.flatMap { $0.unicodeScalars.count > 2 ? Array($0.utf8) : nil } : nil
-        guard let piece else { return (searchTexts.filter(result, containing: long), nil) }
+        guard !terms.isEmpty else { return (DocumentBits(), nil) }
+        let holding = postings.holding(terms)
+        // A piece of up to three scalars is itself a term; longer ones may have their trigrams apart.
+        guard !long.isEmpty else { return (holding.bits(capacity: ids.count), nil) }
+        let result = holding.docs
+        let piece = titles ? query.pieces.first.flatMap { $0.unicodeScalars.count > 3 ? Array($0.utf8) : nil } : nil
+        guard let piece else { return (DocumentBits(searchTexts.filter(result, containing: long), capacity: ids.count), nil) }
         var found: [Int32] = [], titled: [Int32] = [], unsure: [Int32] = []
         found.reserveCapacity(result.count)
         let reused = long.firstIndex(of: piece)
@@ -153,7 +153,7 @@ extension CatalogIndex {
         }
         // Texts that do not begin with their title are checked against the title itself.
         if !unsure.isEmpty { titled += titleTexts.filter(unsure, containing: [piece]) }
-        return (found, titled)
+        return (DocumentBits(found, capacity: ids.count), titled)
     }
 
     /// Counts the documents of `set` by one facet, most first. Intersections cost a pass over the
@@ -221,7 +221,7 @@ extension CatalogIndex {
     }
 
     /// Relevance's matches for the query's first piece: documents whose title holds it (for a
-    /// piece of three or more scalars, only the candidates' titles are checked; a read intersects
+    /// piece of four or more scalars, only the candidates' titles are checked; a read intersects
     /// with the candidates anyway), and which merchant names (by number) hold it. A title scores
     /// 2, a merchant name 1. Every name the index has numbered is checked, a renamed merchant's
     /// old one too: a match there only sends the query down the ranking path.
@@ -230,28 +230,24 @@ extension CatalogIndex {
         var merchants: [Bool] = []
     }
 
-    /// `titled`: the title matches of a piece longer than two scalars, when the search found them
+    /// `titled`: the title matches of a piece longer than three scalars, when the search found them
     /// (`searchDocuments(_:titles:)`); they hold every candidate whose title holds the piece.
     private func relevance(_ query: SearchTerms.Query?, within candidates: DocumentBits, titled: [Int32]?) -> Matches {
         guard let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else { return Matches() }
         let bytes = Array(piece.utf8)
-        var docs: [Int32]
-        if piece.unicodeScalars.count > 2, let titled {
-            docs = titled
+        let titles: DocumentBits
+        if piece.unicodeScalars.count > 3 {
+            let docs = titled ?? titleTexts.filter(titlePostings.holding(terms).docs, containing: [bytes]) { candidates.contains(Int($0)) }
+            titles = DocumentBits(docs, capacity: ids.count)
         } else {
-            let lists = terms.map { titlePostings[$0] ?? [] }.sorted { $0.count < $1.count }
-            docs = lists.first ?? []
-            for other in lists.dropFirst() where !docs.isEmpty { docs = Self.intersect(docs, other) }
-            if piece.unicodeScalars.count > 2 {
-                docs = titleTexts.filter(docs, containing: [bytes]) { candidates.contains(Int($0)) }
-            }
+            titles = titlePostings.holding(terms).bits(capacity: ids.count)
         }
         // Read in place (a native string's UTF-8 is contiguous): no copy of each name per query.
         let merchants = merchantNames.values.map { name in
             name.utf8.withContiguousStorageIfAvailable { name in bytes.withUnsafeBytes { Self.contains(UnsafeRawBufferPointer(name), $0) } }
                 ?? Self.contains(Array(name.utf8), bytes)
         }
-        return Matches(titles: DocumentBits(docs, capacity: ids.count), merchants: merchants)
+        return Matches(titles: titles, merchants: merchants)
     }
 
     /// Relevance when no merchant name holds the query: the candidates whose title holds it

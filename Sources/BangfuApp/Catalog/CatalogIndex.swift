@@ -77,10 +77,10 @@ struct CatalogIndex: Sendable {
     /// functions of `CatalogIndex+Orders.swift`).
     var orders: [[Int32]] = Array(repeating: [], count: Order.allCases.count)
     var ordered = true
-    /// Documents by search term (`IndexTerms`), each list in document order.
-    private(set) var postings: [UInt64: [Int32]] = [:]
+    /// Documents by search term (`IndexTerms`): a list or a set per term (`Postings`).
+    private(set) var postings = Postings()
     /// Postings of the title's own terms, which relevance ranks by.
-    private(set) var titlePostings: [UInt64: [Int32]] = [:]
+    private(set) var titlePostings = Postings()
     /// While the orders are deferred (a build, a bulk batch), new documents' postings wait here
     /// and go into `postings` and `titlePostings` a list at a time (`flushPostings`): appending
     /// each document to some sixty lists spread over hundreds of megabytes stalled on memory for a
@@ -266,7 +266,7 @@ struct CatalogIndex: Sendable {
                 Self.collect(doc, IndexTerms.occurrences(new.searchText), into: &pendingPostings)
                 firstPending = firstPending ?? doc
             } else {
-                Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText)
+                Self.move(doc, in: &postings, from: old?.searchText, to: new?.searchText, documents: ids.count)
             }
             if let new { searchTexts.set(i, new.searchText) } else { searchTexts.clear(i) }
         }
@@ -275,7 +275,7 @@ struct CatalogIndex: Sendable {
                 Self.collect(doc, IndexTerms.occurrences(new.title), into: &pendingTitlePostings)
                 firstPending = firstPending ?? doc
             } else {
-                Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title)
+                Self.move(doc, in: &titlePostings, from: old?.title, to: new?.title, documents: ids.count)
             }
             if let new { titleTexts.set(i, new.title) } else { titleTexts.clear(i) }
         }
@@ -313,17 +313,15 @@ struct CatalogIndex: Sendable {
 
     /// Moves `doc` from the postings of `old`'s terms to those of `new`'s, leaving the terms both
     /// hold alone (the two sorted term lists merged in one pass).
-    private static func move(_ doc: Int32, in postings: inout [UInt64: [Int32]], from old: String?, to new: String?) {
+    private static func move(_ doc: Int32, in postings: inout Postings, from old: String?, to new: String?, documents: Int) {
         let before = old.map(IndexTerms.document) ?? [], after = new.map(IndexTerms.document) ?? []
         var (b, a) = (0, 0)
         while b < before.count || a < after.count {
             if a == after.count || (b < before.count && before[b] < after[a]) {
-                let term = before[b]
-                remove(doc, from: &postings[term, default: []])
-                if postings[term]?.isEmpty == true { postings[term] = nil }
+                postings.remove(doc, before[b], documents: documents)
                 b += 1
             } else if b == before.count || after[a] < before[b] {
-                insert(doc, into: &postings[after[a], default: []])
+                postings.insert(doc, after[a], documents: documents)
                 a += 1
             } else {
                 (b, a) = (b + 1, a + 1)
@@ -340,21 +338,23 @@ struct CatalogIndex: Sendable {
     /// one append, keeping the pending storage for the next chunk of a build.
     mutating func flushPostings() {
         guard firstPending != nil else { return }
-        Self.flush(&pendingPostings, into: &postings)
-        Self.flush(&pendingTitlePostings, into: &titlePostings)
+        Self.flush(&pendingPostings, into: &postings, documents: ids.count)
+        Self.flush(&pendingTitlePostings, into: &titlePostings, documents: ids.count)
         firstPending = nil
     }
 
-    /// Flushes, and lets the pending storage go (a build is over).
+    /// Flushes, lets the pending storage go and settles each term's form (a build is over).
     mutating func endPending() {
         flushPostings()
         (pendingPostings, pendingTitlePostings) = (PendingPostings(), PendingPostings())
+        postings.settle(documents: ids.count)
+        titlePostings.settle(documents: ids.count)
     }
 
     /// Groups the pairs by term (a counting sort over the terms in order of first sight, so each
     /// term's documents keep the order they came in, a document's repeats side by side) and
     /// appends each group to its list, once per document.
-    private static func flush(_ pending: inout PendingPostings, into postings: inout [UInt64: [Int32]]) {
+    private static func flush(_ pending: inout PendingPostings, into postings: inout Postings, documents: Int) {
         var table = TermSlots(expected: pending.terms.count / 4)
         var counts: [Int] = []
         var slotOf: [Int32] = []
@@ -378,20 +378,10 @@ struct CatalogIndex: Sendable {
             next[slot] += 1
         }
         for (slot, term) in table.terms.enumerated() {
-            append(grouped[starts[slot]..<next[slot]], to: &postings[term, default: []])
+            postings.append(grouped[starts[slot]..<next[slot]], term, documents: documents)
         }
         pending.terms.removeAll(keepingCapacity: true)
         pending.docs.removeAll(keepingCapacity: true)
-    }
-
-    /// Pending documents are fresh, so numbered after every one in `list`: appended in one go.
-    /// `insert` keeps the list in order all the same should that ever not hold.
-    private static func append(_ docs: ArraySlice<Int32>, to list: inout [Int32]) {
-        if let last = list.last, let first = docs.first, last >= first {
-            for doc in docs { insert(doc, into: &list) }
-        } else {
-            list.append(contentsOf: docs)
-        }
     }
 
     /// Adds `doc` to the set numbered `number`, making the sets up to it.
@@ -420,29 +410,5 @@ struct CatalogIndex: Sendable {
             taken += 1
         }
         return IDKey(high: words.0, low: words.1)
-    }
-
-    private static func insert(_ doc: Int32, into list: inout [Int32]) {
-        if let last = list.last, last >= doc {
-            let at = lowerBound(doc, in: list)
-            if at < list.count, list[at] == doc { return }
-            list.insert(doc, at: at)
-        } else {
-            list.append(doc)
-        }
-    }
-
-    private static func remove(_ doc: Int32, from list: inout [Int32]) {
-        let at = lowerBound(doc, in: list)
-        if at < list.count, list[at] == doc { list.remove(at: at) }
-    }
-
-    private static func lowerBound(_ doc: Int32, in list: [Int32]) -> Int {
-        var (low, high) = (0, list.count)
-        while low < high {
-            let mid = (low + high) / 2
-            if list[mid] < doc { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }

@@ -34,6 +34,17 @@ struct DocumentBits: Sendable {
         words[word] |= 1 << UInt64(doc & 63)
     }
 
+    /// Adds `docs` (a build's next documents): the words are made once, up to the highest, and
+    /// the bits set in place.
+    mutating func insert(contentsOf docs: some Collection<Int32>) {
+        guard let highest = docs.max(), highest >= 0 else { return }
+        let needed = Int(highest) >> 6 + 1
+        if needed > words.count { words.append(contentsOf: repeatElement(0, count: needed - words.count)) }
+        words.withUnsafeMutableBufferPointer { words in
+            for doc in docs where doc >= 0 { words[Int(doc) >> 6] |= 1 << UInt64(doc & 63) }
+        }
+    }
+
     mutating func remove(_ doc: Int) {
         let word = doc >> 6
         guard doc >= 0, word < words.count else { return }
