@@ -207,11 +207,11 @@ import Testing
                 #expect(seen == expected, "round \(round), \(sort)")
             }
             // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
-            // "米" is in a merchant's name (ranked); the others are not (walked once per score), and
-            // "粉", "蜂蜜" and "蜂蜜水" (a piece checked in each title) are in some descriptions (score 0).
-            // With two pieces, both must be found and the first one scores.
+            // "米" and "合作社" are in merchants' names (scores 3 and 1 too); the others are not, and
+            // "粉", "蜂蜜" and "蜂蜜水" are in some descriptions (score 0). With two pieces, both must be
+            // found and the first one scores. Each text is asked in at least two rounds.
             var searched = filter
-            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米", "蜂蜜水 合作社", "合作社 蜂蜜水"][random.next(9)]
+            let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米", "蜂蜜水 合作社", "合作社 蜂蜜水", "米社"][round % 10]
             searched.query = SearchTerms.query(text)
             let pieces = text.split(separator: " ").map(String.init), first = pieces[0]
             func score(_ p: IndexedProduct) -> Int { (p.title.contains(first) ? 2 : 0) + (p.merchantName.contains(first) ? 1 : 0) }
@@ -239,6 +239,39 @@ import Testing
             #expect(facets.label == counts(.label) { Array(Set($0.labels)) }, "round \(round)")
             #expect(index.count == products.count && Set(index.allProducts.map(\.id)) == Set(products.keys), "round \(round)")
         }
+    }
+
+    /// Relevance with all four scores held (title and merchant name 3, title 2, merchant name 1,
+    /// neither 0): each plan pages through the same order as a plain sort, cursors crossing from
+    /// one score's group to the next.
+    @Test(arguments: [CatalogIndex.Plan.automatic, .walk(budget: .max), .walk(budget: 5), .rank])
+    func relevancePagesThroughEveryScoreInOrder(plan: CatalogIndex.Plan) {
+        var random = SeededRandom(3)
+        var index = CatalogIndex()
+        var catalog: [IndexedProduct] = []
+        for i in 0..<400 {
+            let product = Self.product(
+                "p\(random.next(1000))-\(i)", title: ["大米", "木耳", "米粉", "蜂蜜"][random.next(4)], created: Int64(random.next(60)),
+                merchant: ["米社", "林社", "合作社"][random.next(3)], description: "米")
+            index.upsert(product)
+            catalog.append(product)
+        }
+        func score(_ p: IndexedProduct) -> Int { (p.title.contains("米") ? 2 : 0) + (p.merchantName.contains("米") ? 1 : 0) }
+        #expect(Set(catalog.map(score)) == [0, 1, 2, 3])
+        let expected = catalog.sorted { a, b in
+            if score(a) != score(b) { return score(a) > score(b) }
+            return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
+        }.map(\.id)
+        var seen: [String] = []
+        var after: ProductStore.Position?
+        repeat {
+            let limit = 1 + random.next(40)
+            let query = CatalogIndex.Query(filter: ProductFilter(query: SearchTerms.query("米")), sort: .relevance, after: after, limit: limit)
+            let hits = index.page(query, now: 0, plan: plan)
+            seen += hits.map(\.id)
+            after = hits.count == limit ? hits.last?.position : nil
+        } while after != nil && seen.count <= 1_000
+        #expect(seen == expected)
     }
 
     @Test func filtersIntersectAndFacetsCountWithTheOtherFilters() {
