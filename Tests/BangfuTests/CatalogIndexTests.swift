@@ -455,8 +455,18 @@ extension CatalogIndexUnitTests {
         #expect(IndexTerms.query(["礼盒装好"]).terms == [IndexTerms.trigram(box[0], box[1], box[2]), IndexTerms.trigram(box[1], box[2], box[3])])
         #expect(IndexTerms.query(["礼盒装好"]).long == [Array("礼盒装好".utf8)])
         #expect(IndexTerms.query(["米", "大米"]).terms == [IndexTerms.unigram(scalars("米")[0]), IndexTerms.bigram(scalars("大")[0], scalars("米")[0])])
-        // Bigrams 木耳 and 耳木 both occur in 木耳耳木, the trigram 木耳木 does not.
-        #expect(!IndexTerms.document("木耳耳木").contains(IndexTerms.trigram(scalars("木")[0], scalars("耳")[0], scalars("木")[0])))
+        // A piece split by a scalar that is no word part (a zero-width joiner) is checked whole.
+        #expect(IndexTerms.query(["米\u{200D}粉"]).long == [Array("米\u{200D}粉".utf8)])
+        #expect(!IndexTerms.isExact("米\u{200D}粉") && IndexTerms.isExact("米粉") && !IndexTerms.isExact("米粉丝汤"))
+        // Bigrams 木耳 and 耳木 both occur in 木耳耳木, the trigram 木耳木 does not: no match.
+        var index = CatalogIndex()
+        index.upsert(Self.product("fungus", title: "木耳耳木"))
+        index.upsert(Self.product("noodles", title: "米粉", created: 2))
+        index.upsert(Self.product("joined", title: "米\u{200D}粉", created: 3))
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("木耳木")), sort: .relevance).isEmpty)
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("耳耳木")), sort: .relevance) == ["fungus"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("米\u{200D}粉")), sort: .relevance) == ["joined"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("米粉")), sort: .relevance) == ["noodles"])
     }
 }
 

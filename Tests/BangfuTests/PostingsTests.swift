@@ -32,7 +32,7 @@ import Testing
         for _ in 0..<20_000 {
             let doc = Int32(random.next(documents)), term = terms[random.next(terms.count)]
             if random.next(3) == 0 {
-                postings.remove(doc, term, documents: documents)
+                postings.remove(doc, term)
                 expected[term]?.remove(doc)
             } else if random.next(1 << Int(term)) < 2 {
                 postings.insert(doc, term, documents: documents)
@@ -50,8 +50,25 @@ import Testing
         }
         check()
         #expect(!postings.sets.isEmpty && !postings.lists.isEmpty)
+        // Term 2 loses most of its documents: still a set, until a settle makes it a list.
+        #expect(postings.sets[1] != nil && postings.sets[2] != nil)
+        for doc in (expected[2] ?? []).sorted().dropLast(300) {
+            postings.remove(doc, 2)
+            expected[2]?.remove(doc)
+        }
+        #expect(postings.sets[2] != nil)
+        // A list, and a set, that lose every document go at once.
+        #expect(postings.lists[4] != nil)
+        for doc in expected[4] ?? [] { postings.remove(doc, 4) }
+        expected[4] = nil
+        postings.append((0..<2_000)[...].map { Int32($0 * 3) }[...], 99, documents: documents)
+        #expect(postings.sets[99] != nil)
+        for doc in 0..<2_000 { postings.remove(Int32(doc * 3), 99) }
+        #expect(postings.sets[4] == nil && postings.lists[4] == nil && postings.sets[99] == nil && postings.lists[99] == nil)
+        check()
         postings.settle(documents: documents)
         check()
+        #expect(postings.lists[2]?.count == 300 && postings.sets[1] != nil)
         for term in terms {
             let count = expected[term]?.count ?? 0
             #expect(postings.sets[term] == nil || !Postings.demotes(count, documents: documents), "\(term)")
@@ -61,30 +78,52 @@ import Testing
         #expect(postings.holding([1, 99]).docs.isEmpty)
     }
 
-    /// A word most products hold is a set in the index, not a list of four bytes a product, and
-    /// a search for it answers the same.
+    /// A word most products hold is a set in the index, not a list of four bytes a product; a
+    /// search finds the same products through retitles and removals, and a batch applied in bulk
+    /// makes a term that became rare a list again.
     @Test func aCommonTermIsHeldAsASetAndFoundTheSame() {
         var index = CatalogIndex()
+        var titles: [String: String] = [:]
         index.deferOrders()
         for n in 0..<3_000 {
-            let title = n % 2 == 0 ? "五常大米 \(n)" : "东北黑木耳 \(n)"
-            index.upsertBuilding(CatalogIndexUnitTests.product(String(format: "p%05d", n), title: title, created: Int64(n)))
+            let id = String(format: "p%05d", n), title = n % 2 == 0 ? "五常大米 \(n)" : "东北黑木耳 \(n)"
+            index.upsertBuilding(CatalogIndexUnitTests.product(id, title: title, created: Int64(n)))
+            titles[id] = title
         }
         index.sortOrders()
-        let rice = Array("大米".unicodeScalars), fungus = Array("木耳".unicodeScalars)
-        #expect(index.postings.sets[IndexTerms.bigram(rice[0], rice[1])] != nil)
-        #expect(index.postings.lists[IndexTerms.bigram(rice[0], rice[1])] == nil)
-        #expect(index.titlePostings.sets[IndexTerms.bigram(fungus[0], fungus[1])] != nil)
+        let rice = IndexTerms.bigram("大", "米"), fungus = IndexTerms.bigram("木", "耳")
+        #expect(index.postings.sets[rice] != nil && index.postings.lists[rice] == nil)
+        #expect(index.titlePostings.sets[fungus] != nil)
         // "12" is held by a few products only: a list.
         #expect(index.postings.lists[IndexTerms.bigram("1", "2")] != nil)
-        func found(_ query: String, _ sort: ProductSort) -> Int {
-            index.page(CatalogIndex.Query(filter: ProductFilter(query: SearchTerms.query(query)), sort: sort, limit: 5_000), now: 0).count
+        func check(_ step: String) {
+            for query in ["大米", "五常大米", "黑木耳", "米 12", "耳 3", "木耳耳木", "耳木"] {
+                guard let search = SearchTerms.query(query) else { continue }
+                let expected = titles.filter { _, title in search.pieces.allSatisfy { title.contains($0) } }.keys
+                for sort in [ProductSort.relevance, .newest] {
+                    let query = CatalogIndex.Query(filter: ProductFilter(query: search), sort: sort, limit: 5_000)
+                    #expect(Set(index.page(query, now: 0).map(\.id)) == Set(expected), "\(step): \(query) \(sort)")
+                }
+            }
         }
-        for sort in [ProductSort.relevance, .newest] {
-            #expect(found("大米", sort) == 1_500)
-            #expect(found("五常大米", sort) == 1_500)
-            #expect(found("黑木耳", sort) == 1_500)
-            #expect(found("米 12", sort) == (0..<3_000).filter { $0 % 2 == 0 && String($0).contains("12") }.count)
+        check("built")
+        // Most of the rice is retitled or removed one by one: 大米 is still a set.
+        for n in stride(from: 0, to: 2_800, by: 2) {
+            let id = String(format: "p%05d", n)
+            if n % 4 == 0 {
+                index.remove(id: id)
+                titles[id] = nil
+            } else {
+                index.upsert(CatalogIndexUnitTests.product(id, title: "木耳耳木 \(n)", created: Int64(n)))
+                titles[id] = "木耳耳木 \(n)"
+            }
         }
+        #expect(index.postings.sets[rice] != nil)
+        check("changed")
+        // A batch in bulk settles the terms: the hundred left of 大米 are a list.
+        index.apply([("p02800", CatalogIndexUnitTests.product("p02800", title: "木耳", created: 2_800))], bulk: 0)
+        titles["p02800"] = "木耳"
+        #expect(index.postings.lists[rice]?.count == 99 && index.postings.sets[rice] == nil)
+        check("settled")
     }
 }

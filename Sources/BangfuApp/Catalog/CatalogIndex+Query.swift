@@ -120,17 +120,17 @@ extension CatalogIndex {
 
     /// The documents holding every term of `query` and containing each of its longer pieces. With
     /// `titles`, also those of them whose title holds the query's first piece when that piece is
-    /// longer than three scalars (relevance's title matches, `relevance(_:within:titled:)`), found in
+    /// not its own term (`IndexTerms.isExact`: relevance's title matches, `relevance(_:within:titled:)`), found in
     /// the same pass over the texts: a first occurrence in the search text before `titleEnds`
     /// lies in the title. A second pass over the titles was a third of such a search's time.
     private func searchDocuments(_ query: SearchTerms.Query, titles: Bool) -> (docs: DocumentBits, titled: [Int32]?) {
         let (terms, long) = IndexTerms.query(query.pieces)
         guard !terms.isEmpty else { return (DocumentBits(), nil) }
         let holding = postings.holding(terms)
-        // A piece of up to three scalars is itself a term; longer ones may have their trigrams apart.
+        // A run of up to three scalars is itself a term; longer ones may have their trigrams apart.
         guard !long.isEmpty else { return (holding.bits(capacity: ids.count), nil) }
         let result = holding.docs
-        let piece = titles ? query.pieces.first.flatMap { $0.unicodeScalars.count > 3 ? Array($0.utf8) : nil } : nil
+        let piece = titles ? query.pieces.first.flatMap { IndexTerms.isExact($0) ? nil : Array($0.utf8) } : nil
         guard let piece else { return (DocumentBits(searchTexts.filter(result, containing: long), capacity: ids.count), nil) }
         var found: [Int32] = [], titled: [Int32] = [], unsure: [Int32] = []
         found.reserveCapacity(result.count)
@@ -220,22 +220,22 @@ extension CatalogIndex {
     }
 
     /// Relevance's matches for the query's first piece: documents whose title holds it (for a
-    /// piece of four or more scalars, only the candidates' titles are checked; a read intersects
+    /// piece that is not its own term, only the candidates' titles are checked; a read intersects
     /// with the candidates anyway), and which merchant names (by number) hold it. A title scores
     /// 2, a merchant name 1. Every name the index has numbered is checked, a renamed merchant's
-    /// old one too: a match there only sends the query down the ranking path.
+    /// old one too: a match there only costs `walkByScore` a pass over the candidates.
     struct Matches {
         var titles = DocumentBits()
         var merchants: [Bool] = []
     }
 
-    /// `titled`: the title matches of a piece longer than three scalars, when the search found them
+    /// `titled`: the title matches of a piece that is not its own term, when the search found them
     /// (`searchDocuments(_:titles:)`); they hold every candidate whose title holds the piece.
     private func relevance(_ query: SearchTerms.Query?, within candidates: DocumentBits, titled: [Int32]?) -> Matches {
         guard let piece = query?.pieces.first, case let (terms, _) = IndexTerms.query([piece]), !terms.isEmpty else { return Matches() }
         let bytes = Array(piece.utf8)
         let titles: DocumentBits
-        if piece.unicodeScalars.count > 3 {
+        if !IndexTerms.isExact(piece) {
             let docs = titled ?? titleTexts.filter(titlePostings.holding(terms).docs, containing: [bytes]) { candidates.contains(Int($0)) }
             titles = DocumentBits(docs, capacity: ids.count)
         } else {
@@ -260,12 +260,10 @@ extension CatalogIndex {
     private func walkByScore(_ set: DocumentBits, _ matches: Matches, _ query: Query, plan: Plan) -> [Hit]? {
         var byMerchant = DocumentBits()
         if matches.merchants.contains(true) {
-            var docs: [Int32] = []
             set.forEach { doc in
                 let merchant = Int(merchantOf[doc])
-                if merchant < matches.merchants.count && matches.merchants[merchant] { docs.append(Int32(truncatingIfNeeded: doc)) }
+                if merchant < matches.merchants.count && matches.merchants[merchant] { byMerchant.insert(doc) }
             }
-            byMerchant = DocumentBits(docs, capacity: ids.count)
         }
         var titled = set, untitled = set
         titled.formIntersection(matches.titles)

@@ -318,7 +318,7 @@ struct CatalogIndex: Sendable {
         var (b, a) = (0, 0)
         while b < before.count || a < after.count {
             if a == after.count || (b < before.count && before[b] < after[a]) {
-                postings.remove(doc, before[b], documents: documents)
+                postings.remove(doc, before[b])
                 b += 1
             } else if b == before.count || after[a] < before[b] {
                 postings.insert(doc, after[a], documents: documents)
@@ -343,7 +343,8 @@ struct CatalogIndex: Sendable {
         firstPending = nil
     }
 
-    /// Flushes, lets the pending storage go and settles each term's form (a build is over).
+    /// Flushes, lets the pending storage go and settles each term's form (a build or a bulk batch
+    /// is over: `sortOrders`).
     mutating func endPending() {
         flushPostings()
         (pendingPostings, pendingTitlePostings) = (PendingPostings(), PendingPostings())
@@ -353,7 +354,7 @@ struct CatalogIndex: Sendable {
 
     /// Groups the pairs by term (a counting sort over the terms in order of first sight, so each
     /// term's documents keep the order they came in, a document's repeats side by side) and
-    /// appends each group to its list, once per document.
+    /// appends each group to its term (`Postings.append`), once per document.
     private static func flush(_ pending: inout PendingPostings, into postings: inout Postings, documents: Int) {
         var table = TermSlots(expected: pending.terms.count / 4)
         var counts: [Int] = []

@@ -77,14 +77,25 @@ enum IndexTerms {
         return terms
     }
 
+    /// Whether `piece` is answered by its term alone: one run of up to three scalars. A piece
+    /// (a run of letters and digits as `Character`s) can hold a scalar that is no word part,
+    /// such as a zero-width joiner after 米, which splits it into runs found apart.
+    static func isExact(_ piece: String) -> Bool {
+        let runs = runs(piece)
+        return runs.count == 1 && runs[0].count <= 3 && runs[0].count == piece.unicodeScalars.count
+    }
+
     /// What a document must hold for a query piece: the unigram of a one-scalar run, the bigram
     /// of a two-scalar one, else the trigrams of the run. A run of more than three scalars is then
-    /// checked as a substring too (its trigrams may occur apart).
+    /// checked as a substring too (its trigrams may occur apart), and so is a piece that is not
+    /// one run (`isExact`).
     static func query(_ pieces: [String]) -> (terms: Set<UInt64>, long: [[UInt8]]) {
         var terms = Set<UInt64>()
         var long: [[UInt8]] = []
         for piece in pieces {
-            for run in runs(piece) {
+            let pieceRuns = runs(piece)
+            if pieceRuns.count != 1 || pieceRuns[0].count != piece.unicodeScalars.count { long.append(Array(piece.utf8)) }
+            for run in pieceRuns {
                 switch run.count {
                 case 0: continue
                 case 1: terms.insert(unigram(run[0]))

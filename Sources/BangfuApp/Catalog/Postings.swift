@@ -6,9 +6,12 @@
 /// (before the slack of growing arrays) against under 100 MB as sets. A set is also intersected a
 /// word at a time and needs no conversion to filter the catalog.
 ///
-/// A term's form follows its count with some slack either way (`promotes`, `demotes`), so a
-/// product going in and out does not convert a term back and forth; `settle` puts every term in
-/// the form its count calls for (the end of a build, when the count of documents is final).
+/// A list becomes a set as it grows past its share (`promotes`); a set becomes a list again only
+/// in `settle` (`demotes`, with slack, so a product going in and out does not convert a term back
+/// and forth), which puts every term in the form its count calls for at the end of a build and
+/// of a batch of changes applied in bulk (`CatalogIndex.apply`). Counting a set reads all of it,
+/// so a removal from one does not count it: a term that became rare through single changes stays
+/// a set, at most one bit per document, until then.
 struct Postings: Sendable {
     private(set) var lists: [UInt64: [Int32]] = [:]
     private(set) var sets: [UInt64: DocumentBits] = [:]
@@ -18,7 +21,8 @@ struct Postings: Sendable {
 
     static func promotes(_ count: Int, documents: Int) -> Bool { count >= smallestSet && count > documents / 32 }
 
-    /// A set that falls below a 64th of the documents (or below half the smallest) is a list again.
+    /// A set that falls below a 64th of the documents (or below half the smallest) is a list again
+    /// at the next `settle`.
     static func demotes(_ count: Int, documents: Int) -> Bool { count < smallestSet / 2 || count < documents / 64 }
 
     /// The documents that hold every one of `terms` (none when `terms` is empty).
@@ -31,6 +35,7 @@ struct Postings: Sendable {
             case .list(let docs): return docs
             case .set(let bits):
                 var docs: [Int32] = []
+                docs.reserveCapacity(bits.count)
                 bits.forEach { docs.append(Int32(truncatingIfNeeded: $0)) }
                 return docs
             }
@@ -71,7 +76,9 @@ struct Postings: Sendable {
     /// The documents of `term`, ascending (tests and `==`).
     func documents(_ term: UInt64) -> [Int32] { lists[term] ?? Found.set(sets[term] ?? DocumentBits()).docs }
 
-    var terms: Set<UInt64> { Set(lists.keys).union(sets.compactMap { $0.value.isEmpty ? nil : $0.key }) }
+    var terms: Set<UInt64> {
+        Set(lists.compactMap { $0.value.isEmpty ? nil : $0.key }).union(sets.compactMap { $0.value.isEmpty ? nil : $0.key })
+    }
 
     mutating func insert(_ doc: Int32, _ term: UInt64, documents: Int) {
         if sets[term] != nil {
@@ -82,17 +89,10 @@ struct Postings: Sendable {
         promoteIfDue(term, documents: documents)
     }
 
-    mutating func remove(_ doc: Int32, _ term: UInt64, documents: Int) {
+    mutating func remove(_ doc: Int32, _ term: UInt64) {
         if sets[term] != nil {
             sets[term]?.remove(Int(doc))
-            guard let set = sets[term] else { return }
-            let count = set.count
-            if count == 0 {
-                sets[term] = nil
-            } else if Self.demotes(count, documents: documents) {
-                sets[term] = nil
-                lists[term] = Found.set(set).docs
-            }
+            if sets[term]?.isEmpty == true { sets[term] = nil }
             return
         }
         guard var list = lists.removeValue(forKey: term) else { return }
@@ -103,6 +103,7 @@ struct Postings: Sendable {
 
     /// `docs`, ascending and new to the term (a build's), added in one go.
     mutating func append(_ docs: ArraySlice<Int32>, _ term: UInt64, documents: Int) {
+        guard !docs.isEmpty else { return }
         if var set = sets.removeValue(forKey: term) {
             // Out of the dictionary while it grows: one lookup, not one per document.
             set.insert(contentsOf: docs)
@@ -117,12 +118,10 @@ struct Postings: Sendable {
         promoteIfDue(term, documents: documents)
     }
 
-    /// Every term in the form its count calls for among `documents`.
+    /// Sets that fell below their share of `documents` (`demotes`) become lists again, and empty
+    /// ones go. (A list is promoted as it grows, `promoteIfDue`, and the count of documents never
+    /// falls, so no list is due here.)
     mutating func settle(documents: Int) {
-        let promoted = lists.compactMap { Self.promotes($0.value.count, documents: documents) ? $0.key : nil }
-        for term in promoted {
-            if let list = lists.removeValue(forKey: term) { sets[term] = DocumentBits(list, capacity: documents) }
-        }
         let counted = sets.map { (term: $0.key, count: $0.value.count) }
         for (term, count) in counted where count == 0 || Self.demotes(count, documents: documents) {
             if let set = sets.removeValue(forKey: term), count > 0 { lists[term] = Found.set(set).docs }
