@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The catalog index counts bit sets a word at a time (`DocumentBits`). Without `popcnt`, which
+/// baseline x86-64 lacks, each count is a dozen instructions in its place: facet counts were a
+/// third of a listing's time at 1,000,000 products. Every x86-64 server processor since 2008 has
+/// it; arm64 always counts bits in one instruction.
+#if arch(x86_64)
+let appSettings: [SwiftSetting] = [.swiftLanguageMode(.v6), .unsafeFlags(["-Xcc", "-mpopcnt"])]
+#else
+let appSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+#endif
+
 let package = Package(
     name: "bangfu",
     platforms: [.macOS(.v15)],  // swift-configuration needs macOS 15
@@ -69,7 +79,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: appSettings
         ),
         .executableTarget(
             name: "bangfu",

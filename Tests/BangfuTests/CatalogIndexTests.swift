@@ -274,6 +274,32 @@ import Testing
         #expect(seen == expected)
     }
 
+    /// Facet counts by tally (a sparse selection among many counties) and by intersections (most
+    /// of the catalogue) agree with counting the products themselves.
+    @Test func facetsCountTheSameByTallyAndByIntersection() {
+        var random = SeededRandom(12)
+        var index = CatalogIndex()
+        var catalog: [IndexedProduct] = []
+        for n in 0..<5_000 {
+            let product = Self.product(
+                String(format: "p%05d", n), category: "c\(random.next(40))", top: "t\(random.next(10))", county: "k\(random.next(300))",
+                labels: random.next(4) == 0 ? ["a"] : [], created: Int64(n))
+            index.upsert(product)
+            catalog.append(product)
+        }
+        for filter in [ProductFilter(), ProductFilter(categoryId: "c7"), ProductFilter(categoryId: "t3"), ProductFilter(countyCode: "k9")] {
+            let facets = index.facets(filter, now: 0)
+            func counts(_ keep: (IndexedProduct) -> Bool, _ key: (IndexedProduct) -> String) -> [CatalogIndex.Count] {
+                Dictionary(grouping: catalog.filter(keep), by: key).map { .init(key: $0.key, count: Int64($0.value.count)) }
+                    .sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+            }
+            let inCategory = { (p: IndexedProduct) in filter.categoryId.map { $0 == p.categoryId || $0 == p.topCategoryId } ?? true }
+            let inCounty = { (p: IndexedProduct) in filter.countyCode.map { $0 == p.countyCode } ?? true }
+            #expect(facets.category == counts(inCounty, \.topCategoryId), "\(filter)")
+            #expect(facets.county == counts(inCategory, \.countyCode), "\(filter)")
+        }
+    }
+
     @Test func filtersIntersectAndFacetsCountWithTheOtherFilters() {
         var index = CatalogIndex()
         index.upsert(Self.product("a", category: "rice", top: "grain", county: "A", labels: ["green"], price: 100))

@@ -157,7 +157,11 @@ extension CatalogIndex {
     }
 
     /// Counts the documents of `set` by one facet, most first. Intersections cost a pass over the
-    /// words per value; a tally one step per document: the cheaper is taken.
+    /// words per value, a word a cycle or so with the processor's population count (`popcnt`,
+    /// Package.swift); a tally costs a step per document, several cycles each, mostly waiting on
+    /// the document's number: the cheaper is taken. The tally keeps four counts per value, by the
+    /// document's last two bits, so neighbouring documents of one value do not each wait for the
+    /// other's increment.
     private func count(_ set: DocumentBits, _ facet: Facet) -> [Count] {
         let (sets, keys, numbers): ([DocumentBits], [String], [Int32]?) =
             switch facet {
@@ -166,16 +170,18 @@ extension CatalogIndex {
             case .label: (byLabel, labelNames.values, nil)
             }
         var counts = [Int64](repeating: 0, count: keys.count)
-        if let numbers, sets.count * set.words.count > 2 * set.count {
-            counts.withUnsafeMutableBufferPointer { counts in
+        if let numbers, sets.count * set.words.count > 12 * set.count {
+            var lanes = [Int64](repeating: 0, count: 4 * keys.count)
+            lanes.withUnsafeMutableBufferPointer { lanes in
                 numbers.withUnsafeBufferPointer { numbers in
                     set.forEach { doc in
                         // Every number is below the count of names (interned), so this always holds.
                         let number = doc < numbers.count ? Int(numbers[doc]) : -1
-                        if counts.indices.contains(number) { counts[number] &+= 1 }
+                        if number >= 0 && number < keys.count { lanes[number << 2 | doc & 3] &+= 1 }
                     }
                 }
             }
+            for number in counts.indices { counts[number] = lanes[4 * number..<4 * number + 4].reduce(0, &+) }
         } else {
             for (number, bits) in sets.enumerated() where number < counts.count { counts[number] = Int64(set.intersectionCount(bits)) }
         }
