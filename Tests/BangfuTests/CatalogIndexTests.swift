@@ -488,11 +488,14 @@ extension CatalogIndexUnitTests {
         var index = CatalogIndex()
         index.upsert(Self.product("fungus", title: "木耳耳木"))
         index.upsert(Self.product("noodles", title: "米粉", created: 2))
-        index.upsert(Self.product("joined", title: "米\u{200D}粉", created: 3))
+        // A title may not hold a joiner (`TextRules`), a description may.
+        index.upsert(Self.product("joined", title: "粉", created: 3, description: "米\u{200D}粉"))
+        index.upsert(Self.product("apart", title: "大米 粉丝", created: 4))
         #expect(ids(index, ProductFilter(query: SearchTerms.query("木耳木")), sort: .relevance).isEmpty)
         #expect(ids(index, ProductFilter(query: SearchTerms.query("耳耳木")), sort: .relevance) == ["fungus"])
         #expect(ids(index, ProductFilter(query: SearchTerms.query("米\u{200D}粉")), sort: .relevance) == ["joined"])
         #expect(ids(index, ProductFilter(query: SearchTerms.query("米粉")), sort: .relevance) == ["noodles"])
+        #expect(ids(index, ProductFilter(query: SearchTerms.query("米 粉")), sort: .relevance) == ["apart", "noodles", "joined"])
     }
 }
 

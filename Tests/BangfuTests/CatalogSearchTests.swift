@@ -109,6 +109,25 @@ import Testing
         }
     }
 
+    /// A word split by a zero-width joiner is found as a whole substring by the index and by the
+    /// SQL `bangfu check` compares with (whose FTS5 phrase alone matched 米 and 粉 side by side).
+    @Test func aWordSplitByAJoinerIsFoundWholeAsTheSQLFindsIt() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let (_, yanshou, _) = try await Self.catalog(test, client)
+            _ = try await yanshou.listed(test, client, title: "米线", description: "米\u{200D}粉", category: "rice", price: 1000)
+            _ = try await yanshou.listed(test, client, title: "大米 粉丝", description: "细", category: "rice", price: 1000)
+            #expect(try await titles(client, "米\u{200D}粉") == ["米线"])
+            #expect(try await titles(client, "米 粉") == ["米线", "大米 粉丝"])
+            let services = test.services, now = test.services.clock.now
+            let filter = ProductFilter(query: SearchTerms.query("米\u{200D}粉"))
+            let sql = try await services.database.read { db in
+                try await services.products.publicProducts(filter, sort: .relevance, after: nil, limit: 20, now: now, in: db)
+            }
+            #expect(sql.map(\.0.product.title) == ["米线"])
+        }
+    }
+
     @Test func filtersSortsAndFacets() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

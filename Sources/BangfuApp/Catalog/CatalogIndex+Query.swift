@@ -127,7 +127,8 @@ extension CatalogIndex {
         let (terms, long) = IndexTerms.query(query.pieces)
         guard !terms.isEmpty else { return (DocumentBits(), nil) }
         let holding = postings.holding(terms)
-        // A run of up to three scalars is itself a term; longer ones may have their trigrams apart.
+        // A run of up to three scalars is itself a term; a longer one (its trigrams may occur apart)
+        // and a word split by a joiner or mark are checked as substrings (`long`).
         guard !long.isEmpty else { return (holding.bits(capacity: ids.count), nil) }
         let result = holding.docs
         let piece = titles ? query.pieces.first.flatMap { IndexTerms.isExact($0) ? nil : Array($0.utf8) } : nil

@@ -15,9 +15,11 @@ extension ProductStore {
             case .postgres:
                 query += " AND p.search_terms @> string_to_array(\(bind: q.terms.joined(separator: " ")), ' ')"
             }
-            // A piece of one or two characters is itself a term, so the index match already proves
-            // the substring; longer pieces are checked (their bigrams may occur apart).
-            for piece in q.pieces where piece.count > 2 {
+            // Every piece is checked as a substring: a longer one's bigrams may occur apart, and
+            // FTS5's tokenizer keeps only letters and digits (folding case), so even a short
+            // piece holding a joiner or a combining mark does not prove the substring. Only
+            // `bangfu check` reads this (the index answers buyers), so the check's cost is moot.
+            for piece in q.pieces {
                 query += " AND p.search_text LIKE \(bind: SearchTerms.likePattern(piece)) ESCAPE '\\'"
             }
         }
