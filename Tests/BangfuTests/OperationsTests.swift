@@ -198,18 +198,19 @@ import Testing
         }
     }
 
-    /// Commits are fsynced (`synchronous=FULL` = 2) unless the operator chooses `normal` (1), and
-    /// the writer checkpoints every 10,000 WAL pages.
+    /// Commits are fsynced (`synchronous=FULL` = 2) unless the operator chooses `normal` (1), the
+    /// writer checkpoints every 10,000 WAL pages, and a WAL grown past 64 MiB is cut back.
     @Test func sqliteCommitsAreDurableByDefaultAndCheckpointsRarely() async throws {
         for (durable, expected) in [(true, Int64(2)), (false, Int64(1))] {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bangfu-sync-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let database = try await openDatabase(url: nil, dataDirectory: directory, durableCommits: durable, logger: .init(label: "t"))
-            let (level, checkpoint) = try await database.write { db in
+            let (level, checkpoint, limit) = try await database.write { db in
                 (
                     try await db.raw("PRAGMA synchronous").first()!.decode(column: "synchronous", as: Int64.self),
-                    try await db.raw("PRAGMA wal_autocheckpoint").first()!.decode(column: "wal_autocheckpoint", as: Int64.self)
+                    try await db.raw("PRAGMA wal_autocheckpoint").first()!.decode(column: "wal_autocheckpoint", as: Int64.self),
+                    try await db.raw("PRAGMA journal_size_limit").first()!.decode(column: "journal_size_limit", as: Int64.self)
                 )
             }
             await database.close()
@@ -217,6 +218,7 @@ import Testing
             // Checkpoints every 10,000 pages, not SQLite's 1,000: a page rewritten by many
             // commits (a product's stock, a plan's sums) is copied into the database once.
             #expect(checkpoint == 10_000)
+            #expect(limit == 64 << 20)
         }
     }
 

@@ -34,6 +34,11 @@ public final class SQLiteDatabase: Database {
     /// (Benchmarks/RESULTS.md).
     static let checkpointPages = 10_000
 
+    /// What the WAL file is cut back to after a checkpoint empties it: 64 MiB, above the 40 MiB
+    /// of `checkpointPages`. A long read holds checkpoints off and the WAL grows past that (a
+    /// backup, a bulk import); without a limit SQLite keeps the file at its largest for good.
+    static let walLimitBytes = 64 << 20
+
     /// `durableCommits`: the writer runs `synchronous=FULL`, so a commit is on disk (the WAL
     /// fsynced) before it is acknowledged and survives a power loss; with `NORMAL` a killed
     /// process loses nothing but a power loss may lose the last commits. Readers never commit.
@@ -68,6 +73,7 @@ public final class SQLiteDatabase: Database {
             // WAL is a property of the file; set it once from the writer before the readers open.
             _ = try await writerConnection.query("PRAGMA journal_mode=WAL")
             _ = try await writerConnection.query("PRAGMA wal_autocheckpoint=\(Self.checkpointPages)")
+            _ = try await writerConnection.query("PRAGMA journal_size_limit=\(Self.walLimitBytes)")
             for _ in 0..<readerCount {
                 readers.append(try await openConnection(path: path, pool: readerPool, logger: logger, opened: &opened))
             }
