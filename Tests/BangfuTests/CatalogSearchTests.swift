@@ -128,6 +128,27 @@ import Testing
         }
     }
 
+    /// A full-width title scores for its half-width word in the SQL `bangfu check` compares with
+    /// as in the index (the SQL's `lower()` folded no full-width letters): the same order.
+    @Test func relevanceMatchesNormalizedTitlesInTheSQLAsInTheIndex() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let (_, yanshou, _) = try await Self.catalog(test, client)
+            _ = try await yanshou.listed(test, client, title: "ＡＢＣ蜂蜜", description: "椴树", category: "bee-products", price: 1000)
+            test.clock.advance(seconds: 1)
+            _ = try await yanshou.listed(test, client, title: "椴树蜜", description: "abc 认证", category: "bee-products", price: 1000)
+            let response = try await client.call(.get, "/api/v1/products?q=abc&sort=relevance")
+            #expect(response.titles == ["ＡＢＣ蜂蜜", "椴树蜜"])
+            let services = test.services, now = test.services.clock.now
+            let sql = try await services.database.read { db in
+                try await services.products.publicProducts(
+                    ProductFilter(query: SearchTerms.query("abc")), sort: .relevance, after: nil, limit: 20, now: now, in: db)
+            }
+            #expect(sql.map(\.0.product.title) == ["ＡＢＣ蜂蜜", "椴树蜜"])
+            #expect(sql.map(\.1.key) == [2, 0])
+        }
+    }
+
     @Test func filtersSortsAndFacets() async throws {
         let test = try await TestApp.make()
         try await test.run { client in

@@ -36,16 +36,32 @@ extension ProductStore {
     }
 
     /// Relevance: a match in the title counts most, then in the merchant's name; ties newest first.
-    /// The merchants whose name matches are found once per query (an uncorrelated subquery), not
-    /// looked up for each of the thousands of candidates a common bigram has.
-    private func relevance(_ filter: ProductFilter) -> SQLQueryString {
+    /// Both are matched in normalized text (`SearchTerms.normalize`), as the index matches them:
+    /// the title is the first line of `search_text`, and the merchants whose normalized name holds
+    /// the first word are found before the query (`matchingMerchants`). `lower()` folds no
+    /// full-width letters (and on SQLite nothing beyond ASCII), so "ＡＢＣ大米" did not score
+    /// for "abc" here while it did in the index.
+    private func relevance(_ filter: ProductFilter, merchants: [String]) -> SQLQueryString {
         guard let first = filter.query?.pieces.first else { return "0" }
         let pattern = SearchTerms.likePattern(first)
-        return """
-            (CASE WHEN lower(p.title) LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END
-              + CASE WHEN p.merchant_id IN (SELECT id FROM merchants WHERE lower(company_name) LIKE \(bind: pattern)
-                ESCAPE '\\') THEN 1 ELSE 0 END)
-            """
+        let title: SQLQueryString =
+            switch engine {
+            case .sqlite: "substr(p.search_text, 1, instr(p.search_text || char(10), char(10)) - 1)"
+            case .postgres: "split_part(p.search_text, chr(10), 1)"
+            }
+        let merchant: SQLQueryString = merchants.isEmpty ? "0" : "CASE WHEN p.merchant_id IN (\(binds: merchants)) THEN 1 ELSE 0 END"
+        return "(CASE WHEN " + title + " LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END + " + merchant + ")"
+    }
+
+    /// The merchants whose normalized name holds the query's first word, byte for byte as the
+    /// index checks it. Every merchant is read: only `bangfu check` asks (the index answers buyers).
+    private func matchingMerchants(_ filter: ProductFilter, in db: any SQLDatabase) async throws -> [String] {
+        guard let first = filter.query?.pieces.first else { return [] }
+        let wanted = Array(first.utf8)
+        return try await db.raw("SELECT id, company_name FROM merchants").all().compactMap { row in
+            let name = Array(SearchTerms.normalize(try row.decode(column: "company_name", as: String.self)).utf8)
+            return CatalogIndex.contains(name, wanted) ? try row.decode(column: "id", as: String.self) : nil
+        }
     }
 
     /// A keyset position: the sort key (score or price or sales or time), the time, the id.
@@ -58,7 +74,7 @@ extension ProductStore {
     func publicProducts(
         _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
     ) async throws -> [(ProductRow, Position)] {
-        let score = relevance(filter)
+        let score = relevance(filter, merchants: try await matchingMerchants(filter, in: db))
         var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns), p.merchant_rating, \(unsafeRaw: Self.names), CAST("
         query += score
         query += " AS BIGINT) AS score FROM products p"
