@@ -35,56 +35,34 @@ struct CatalogBrowsing: UseCase {
 
     /// One page of the products on sale after `after` in `sort` order, with the facet counts of
     /// the whole filtered set (each facet with the other filters applied), answered by the
-    /// catalog index with every committed change applied; the page's rows (stock and all) are
-    /// then read from the database.
-    ///
-    /// On SQLite the index answers as it stands and the rows are read with the change feed's
-    /// head in one statement (`ProductStore.productsWithFeedHead`): when that head is what the
-    /// index had applied (`CatalogFeed.covers`), no change committed before the rows were read is
-    /// missing from the answer, and the catch-up's query is saved. That is every read while no
-    /// watched column changes: placing an order moves stock, which the index does not hold, and
-    /// writes no feed row (shipping does: it counts sales). Otherwise, and always on PostgreSQL,
-    /// the index catches up and the page is answered again, one index answer more than before.
+    /// catalog index with every committed change applied (`CatalogFeed.current`); the page's rows
+    /// (stock and all) are read from the database. Placing an order moves stock, which the index
+    /// does not hold, and writes no feed row (shipping does: it counts sales), so on SQLite reads
+    /// stay on the pass that saves the catch-up's query while orders come in.
     func page(
         _ filter: ProductFilter, sort: ProductSort, after: ProductStore.Position?, paging: Paging, tag: String
     ) async throws -> CatalogDTO.ListOutput {
-        let feed = services.catalogFeed
-        try await feed.prepare()
         let query = CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: paging.fetchLimit)
-        let store = self.store, database = self.database
-        var caughtUp = !ProductStore.readsFeedHeadWithRows(from: database)
-        // At most twice: a read that has caught up is answered.
-        while true {
-            if caughtUp { try await feed.catchUp() }
+        let store = self.store, database = self.database, clock = self.clock
+        let (answered, rows) = try await services.catalogFeed.current { index, names, pass -> Answered? in
+            // A name unknown to an index that has not caught up may be one just added.
+            do { try Self.check(filter, names) } catch where pass == .verifying { return nil }
             let now = clock.now
-            let verify = !caughtUp
-            let answered = try feed.readWithPosition { index, names, position -> Answered? in
-                // A name unknown to an index that has not caught up may be one just added.
-                do { try Self.check(filter, names) } catch where verify { return nil }
-                return (answer: index.answer(query, now: now.millis), names: names, position: position)
+            return (answer: index.answer(query, now: now.millis), names: names, now: now)
+        } rows: { answered, pass in
+            let ids = answered.answer.hits.map(\.id)
+            switch pass {
+            case .caughtUp: return (try await store.products(ids: ids, from: database), nil)
+            case .verifying:
+                let read = try await store.productsWithFeedHead(ids: ids, from: database)
+                return (read?.rows ?? [], read?.feedHead)
             }
-            guard let (answer, names, position) = answered else {
-                caughtUp = true
-                continue
-            }
-            let ids = answer.hits.map(\.id)
-            let rows: [ProductRow]
-            if !verify {
-                rows = try await store.products(ids: ids, from: database)
-            } else if let read = try await store.productsWithFeedHead(ids: ids, from: database),
-                feed.covers(position, feedHead: read.feedHead)
-            {
-                rows = read.rows
-            } else {
-                caughtUp = true
-                continue
-            }
-            return Self.output(answer, rows: rows, names: names, paging: paging, tag: tag, now: now)
         }
+        return Self.output(answered.answer, rows: rows, names: answered.names, paging: paging, tag: tag, now: answered.now)
     }
 
     private typealias Answered = (
-        answer: (hits: [CatalogIndex.Hit], facets: CatalogIndex.Facets), names: CatalogFeed.Names, position: CatalogFeed.Position
+        answer: (hits: [CatalogIndex.Hit], facets: CatalogIndex.Facets), names: CatalogFeed.Names, now: Date
     )
 
     /// A page's answer: the hits found among `rows`, in the index's order, and the facets.

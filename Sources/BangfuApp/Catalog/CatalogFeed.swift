@@ -107,10 +107,51 @@ final class CatalogFeed: Sendable {
 
     /// Whether the index a read saw at `position` had every change of a snapshot whose feed head
     /// was `head` (counted in `verifiedReads`); if not, the read catches up and answers again.
-    func covers(_ position: Position, feedHead head: Int64) -> Bool {
+    private func covers(_ position: Position, feedHead head: Int64) -> Bool {
         guard position.covers(feedHead: head) else { return false }
         verified.withLockedValue { $0 += 1 }
         return true
+    }
+
+    /// What a read of the index gives `rows`, which reads the database rows the answer names.
+    enum Pass {
+        /// The index has caught up first: read the rows alone.
+        case caughtUp
+        /// The index answered as it stood: read the rows with the feed's head, from one snapshot.
+        case verifying
+    }
+
+    /// An answer of the index, and the rows it names, with every change committed before those
+    /// rows were read in the answer (issue 18: reads are current).
+    ///
+    /// Where the store reads the feed's head with the rows (`ProductStore.readsFeedHeadWithRows`:
+    /// SQLite) the index answers as it stands (`Pass.verifying`) and `rows` gives the head it read
+    /// in the same statement: when that head is what the index had applied, no change is missing,
+    /// and the catch-up's query is saved. Otherwise (a change, a rebuild, a name the index does
+    /// not know yet: `ask` answers nil while verifying), and always on PostgreSQL, whose sequence
+    /// numbers can commit out of order so a head proves nothing, the index catches up and `ask`
+    /// answers again (`Pass.caughtUp`). At most two passes.
+    func current<Answer, Rows>(
+        _ ask: (CatalogIndex, Names, Pass) throws -> Answer?,
+        rows: (Answer, Pass) async throws -> (rows: Rows, feedHead: Int64?)
+    ) async throws -> (answer: Answer, rows: Rows) {
+        try await prepare()
+        var pass = ProductStore.readsFeedHeadWithRows(from: database) ? Pass.verifying : .caughtUp
+        while true {
+            if pass == .caughtUp { try await catchUp() }
+            let asked = try readWithPosition { index, names, position in
+                try ask(index, names, pass).map { (answer: $0, position: position) }
+            }
+            guard let asked else {
+                guard pass == .verifying else { throw CatalogFeedUnanswered() }
+                pass = .caughtUp
+                continue
+            }
+            let read = try await rows(asked.answer, pass)
+            if pass == .caughtUp { return (asked.answer, read.rows) }
+            if let head = read.feedHead, covers(asked.position, feedHead: head) { return (asked.answer, read.rows) }
+            pass = .caughtUp
+        }
     }
 
     /// Whether a build has finished.
@@ -290,4 +331,10 @@ struct CatalogFeedService: Service {
             }
         }
     }
+}
+
+/// `CatalogFeed.current`'s question went unanswered by an index that had caught up: a question
+/// may decline only an index that answered as it stood.
+struct CatalogFeedUnanswered: Error, CustomStringConvertible {
+    var description: String { "the catalog index declined to answer after catching up" }
 }
