@@ -2,8 +2,8 @@
 import PackageDescription
 
 /// The catalog index counts bit sets a word at a time (`DocumentBits`). Without `popcnt`, which
-/// baseline x86-64 lacks, each count is a dozen instructions in its place: facet counts were a
-/// third of a listing's time at 1,000,000 products. So the server needs an x86-64-v2 processor
+/// baseline x86-64 lacks, each count is a dozen instructions in its place: facet counts were 29 %
+/// of a listing's samples at 1,000,000 products. So the server needs an x86-64-v2 processor
 /// (README, "Install"); arm64 counts with NEON as it is. The condition is the building machine's
 /// architecture: a cross-compilation from x86-64 to arm64 must drop the flag.
 #if arch(x86_64)

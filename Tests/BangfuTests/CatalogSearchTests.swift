@@ -146,6 +146,21 @@ import Testing
             }
             #expect(sql.map(\.0.product.title) == ["ＡＢＣ蜂蜜", "椴树蜜"])
             #expect(sql.map(\.1.key) == [2, 0])
+            // A word in a merchant's name (延寿县长寿山…) scores 1 in both, paged by cursors alike.
+            let api = try await client.call(.get, "/api/v1/products?q=长寿山&sort=relevance&limit=3".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")
+            var paged: [String] = []
+            var after: ProductStore.Position?
+            repeat {
+                let cursor = after
+                let page = try await services.database.read { db in
+                    try await services.products.publicProducts(
+                        ProductFilter(query: SearchTerms.query("长寿山")), sort: .relevance, after: cursor, limit: 3, now: now, in: db)
+                }
+                #expect(page.allSatisfy { $0.1.key == 1 })
+                paged += page.map(\.0.product.title)
+                after = page.count == 3 ? page.last?.1 : nil
+            } while after != nil && paged.count < 100
+            #expect(Array(paged.prefix(3)) == api.titles && paged.count == 6)
         }
     }
 

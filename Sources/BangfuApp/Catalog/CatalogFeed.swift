@@ -72,8 +72,8 @@ final class CatalogFeed: Sendable {
         self.plan = plan
     }
 
-    /// Reads the index (with the names its facets show); call `catchUp()` first (or check the
-    /// position afterwards: `readWithPosition`). The body reads a snapshot outside the lock, so
+    /// Reads the index (with the names its facets show); call `catchUp()` first, or ask through
+    /// `current`, which checks the feed's head with the rows it reads. The body reads a snapshot outside the lock, so
     /// readers run in parallel; a change applied meanwhile copies what it changes (the arrays are
     /// copy-on-write) and shows to the next read.
     func read<T>(_ body: (CatalogIndex, Names) throws -> T) rethrows -> T {
@@ -91,10 +91,9 @@ final class CatalogFeed: Sendable {
         func covers(feedHead head: Int64) -> Bool { complete && applied == head }
     }
 
-    /// `read`, also answering how far that index had followed the feed: a read that checks the
-    /// feed's head afterwards (`ProductStore.productsWithFeedHead`, `covers`) needs no
-    /// `catchUp()` first.
-    func readWithPosition<T>(_ body: (CatalogIndex, Names, Position) throws -> T) rethrows -> T {
+    /// `read`, also answering how far that index had followed the feed, which `current` checks
+    /// against the feed's head read with the rows (`ProductStore.productsWithFeedHead`, `covers`).
+    private func readWithPosition<T>(_ body: (CatalogIndex, Names, Position) throws -> T) rethrows -> T {
         let (index, names, position) = state.withLockedValue {
             ($0.index, $0.names, Position(applied: $0.applied, complete: $0.missing.isEmpty))
         }

@@ -49,7 +49,15 @@ extension ProductStore {
             case .sqlite: "substr(p.search_text, 1, instr(p.search_text || char(10), char(10)) - 1)"
             case .postgres: "split_part(p.search_text, chr(10), 1)"
             }
-        let merchant: SQLQueryString = merchants.isEmpty ? "0" : "CASE WHEN p.merchant_id IN (\(binds: merchants)) THEN 1 ELSE 0 END"
+        // One bind for the whole list (a JSON array), however many merchants match: PostgreSQL
+        // takes at most 65,535 binds a statement, and the score appears up to four times.
+        let ids = String(decoding: (try? JSONEncoder().encode(merchants)) ?? Data("[]".utf8), as: UTF8.self)
+        let list: SQLQueryString =
+            switch engine {
+            case .sqlite: "SELECT value FROM json_each(\(bind: ids))"
+            case .postgres: "SELECT jsonb_array_elements_text(CAST(\(bind: ids) AS jsonb))"
+            }
+        let merchant: SQLQueryString = merchants.isEmpty ? "0" : "CASE WHEN p.merchant_id IN (" + list + ") THEN 1 ELSE 0 END"
         return "(CASE WHEN " + title + " LIKE \(bind: pattern) ESCAPE '\\' THEN 2 ELSE 0 END + " + merchant + ")"
     }
 
@@ -74,7 +82,8 @@ extension ProductStore {
     func publicProducts(
         _ filter: ProductFilter, sort: ProductSort, after: Position?, limit: Int, now: Date, in db: any SQLDatabase
     ) async throws -> [(ProductRow, Position)] {
-        let score = relevance(filter, merchants: try await matchingMerchants(filter, in: db))
+        // Only relevance reads the score (other sorts select it unused): merchants are matched for it alone.
+        let score = relevance(filter, merchants: sort == .relevance ? try await matchingMerchants(filter, in: db) : [])
         var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns), p.merchant_rating, \(unsafeRaw: Self.names), CAST("
         query += score
         query += " AS BIGINT) AS score FROM products p"

@@ -130,7 +130,7 @@ extension ProductStore {
     /// same snapshot as the rows; SQLite only (nil elsewhere; without the feed's row, a damaged
     /// restore, `CatalogFeedMissing`). When the head is what the catalog index had applied, the
     /// index had every change committed before the rows were read, and a read needs no catch-up
-    /// query of its own (`CatalogBrowsing.page`). With no ids it reads the head alone: the
+    /// query of its own (`CatalogFeed.current`). With no ids it reads the head alone: the
     /// one-row head is the left side of the join, so the statement answers a row even when no
     /// product matches.
     func productsWithFeedHead(ids: [String], from database: any Database) async throws
