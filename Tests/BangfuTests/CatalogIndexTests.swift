@@ -693,6 +693,26 @@ extension CatalogIndexUnitTests {
         }
     }
 
+    /// A search text that does not begin with its product's title (written by hand, or by an older
+    /// release) is named by `bangfu check` rather than left to show as an order mismatch.
+    @Test func aSearchTextThatDoesNotBeginWithTheTitleIsNamed() async throws {
+        let test = try await TestApp.make()
+        try await test.run { _ in
+            let services = test.services
+            _ = try await services.seed(products: 6, merchants: 2)
+            #expect(try await CatalogCheck(services).problems() == [])
+            let id = try await services.database.read { db in
+                try await db.raw("SELECT id FROM products ORDER BY id LIMIT 1").first()?.decode(column: "id", as: String.self)
+            }
+            let product = try #require(id)
+            try await services.database.write { db in
+                try await db.raw("UPDATE products SET search_text = 'x' || search_text WHERE id = \(bind: product)").run()
+            }
+            let problems = try await CatalogCheck(services).problems()
+            #expect(problems.contains { $0.contains("product \(product) does not begin with its title") }, "\(problems)")
+        }
+    }
+
     /// Changes committed while a build reads (between its chunks, to products read already and
     /// to ones still ahead) are in the index once the build is in and caught up: the feed's head
     /// is taken before the first chunk.

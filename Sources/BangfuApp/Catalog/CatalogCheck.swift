@@ -20,6 +20,12 @@ struct CatalogCheck: UseCase {
         let fresh = CatalogFeed(database: database, store: products, logger: quiet)
         try await fresh.catchUp()
         var problems: [String] = []
+        // Relevance's title is the first line of the search text in SQL; the index checks such a
+        // product's title on its own, so the two would only disagree on its order. Named here.
+        let untitled = fresh.read { index, _ in index.allProducts.filter { CatalogIndex.titleEnd($0) < 0 }.map(\.id) }
+        for id in untitled.sorted().prefix(5) {
+            problems.append("catalog index: the search text of product \(id) does not begin with its title; saving the product writes it again")
+        }
         if let live {
             try await live.catchUp()
             try await fresh.catchUp()
