@@ -88,6 +88,32 @@ import Testing
         #expect(index.count == 1)
     }
 
+    /// Every page of `filter` in `sort` joined, each `limit()` long, each after the last one's cursor.
+    func pages(
+        _ index: CatalogIndex, _ filter: ProductFilter, sort: ProductSort, now: Int64 = 0, plan: CatalogIndex.Plan = .automatic,
+        limit: () -> Int
+    ) -> [String] {
+        var seen: [String] = []
+        var after: ProductStore.Position?
+        repeat {
+            let size = limit()
+            let hits = index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: size), now: now, plan: plan)
+            seen += hits.map(\.id)
+            after = hits.count == size ? hits.last?.position : nil
+        } while after != nil && seen.count <= 1_000
+        return seen
+    }
+
+    /// Relevance's order for a query whose first piece is `first`: title 2, merchant name 1, then
+    /// newest, then id.
+    static func relevanceOrder(_ products: [IndexedProduct], first: String) -> [String] {
+        func score(_ p: IndexedProduct) -> Int { (p.title.contains(first) ? 2 : 0) + (p.merchantName.contains(first) ? 1 : 0) }
+        return products.sorted { a, b in
+            if score(a) != score(b) { return score(a) > score(b) }
+            return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
+        }.map(\.id)
+    }
+
     @Test func everySortPagesByItsCursorWithoutGapsOrRepeats() {
         var index = CatalogIndex()
         for i in 0..<57 {
@@ -196,14 +222,7 @@ import Testing
                     if key(a) != key(b) { return sort == .priceAsc ? key(a) < key(b) : key(a) > key(b) }
                     return sort == .priceAsc ? a.id < b.id : a.id > b.id
                 }.map(\.id)
-                var seen: [String] = []
-                var after: ProductStore.Position?
-                repeat {
-                    let limit = 1 + random.next(12)
-                    let hits = index.page(CatalogIndex.Query(filter: filter, sort: sort, after: after, limit: limit), now: now, plan: plan)
-                    seen += hits.map(\.id)
-                    after = hits.count == limit ? hits.last?.position : nil
-                } while after != nil && seen.count <= 1_000
+                let seen = pages(index, filter, sort: sort, now: now, plan: plan) { 1 + random.next(12) }
                 #expect(seen == expected, "round \(round), \(sort)")
             }
             // Relevance: a title holding the query scores 2, a merchant name 1; then newest, then id.
@@ -214,19 +233,8 @@ import Testing
             let text = ["米", "粉", "蜂蜜", "小米", "蜂蜜水", "蜂蜜水 粉", "蜂蜜水 米", "蜂蜜水 合作社", "合作社 蜂蜜水", "米社"][round % 10]
             searched.query = SearchTerms.query(text)
             let pieces = text.split(separator: " ").map(String.init), first = pieces[0]
-            func score(_ p: IndexedProduct) -> Int { (p.title.contains(first) ? 2 : 0) + (p.merchantName.contains(first) ? 1 : 0) }
-            let relevant = catalog.filter { p in passes(p) && pieces.allSatisfy { p.searchText.contains($0) } }.sorted { a, b in
-                if score(a) != score(b) { return score(a) > score(b) }
-                return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
-            }.map(\.id)
-            var seen: [String] = []
-            var after: ProductStore.Position?
-            repeat {
-                let limit = 1 + random.next(12)
-                let hits = index.page(CatalogIndex.Query(filter: searched, sort: .relevance, after: after, limit: limit), now: now, plan: plan)
-                seen += hits.map(\.id)
-                after = hits.count == limit ? hits.last?.position : nil
-            } while after != nil && seen.count <= 1_000
+            let relevant = Self.relevanceOrder(catalog.filter { p in passes(p) && pieces.allSatisfy { p.searchText.contains($0) } }, first: first)
+            let seen = pages(index, searched, sort: .relevance, now: now, plan: plan) { 1 + random.next(12) }
             #expect(seen == relevant, "round \(round), relevance for \(text)")
             let facets = index.facets(filter, now: now)
             func counts(_ facet: CatalogIndex.Facet, _ keys: (IndexedProduct) -> [String]) -> [CatalogIndex.Count] {
@@ -256,22 +264,10 @@ import Testing
             index.upsert(product)
             catalog.append(product)
         }
-        func score(_ p: IndexedProduct) -> Int { (p.title.contains("米") ? 2 : 0) + (p.merchantName.contains("米") ? 1 : 0) }
-        #expect(Set(catalog.map(score)) == [0, 1, 2, 3])
-        let expected = catalog.sorted { a, b in
-            if score(a) != score(b) { return score(a) > score(b) }
-            return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
-        }.map(\.id)
-        var seen: [String] = []
-        var after: ProductStore.Position?
-        repeat {
-            let limit = 1 + random.next(40)
-            let query = CatalogIndex.Query(filter: ProductFilter(query: SearchTerms.query("米")), sort: .relevance, after: after, limit: limit)
-            let hits = index.page(query, now: 0, plan: plan)
-            seen += hits.map(\.id)
-            after = hits.count == limit ? hits.last?.position : nil
-        } while after != nil && seen.count <= 1_000
-        #expect(seen == expected)
+        let scores = Set(catalog.map { ($0.title.contains("米") ? 2 : 0) + ($0.merchantName.contains("米") ? 1 : 0) })
+        #expect(scores == [0, 1, 2, 3])
+        let seen = pages(index, ProductFilter(query: SearchTerms.query("米")), sort: .relevance, plan: plan) { 1 + random.next(40) }
+        #expect(seen == Self.relevanceOrder(catalog, first: "米"))
     }
 
     /// Facet counts by tally (a sparse selection among many counties) and by intersections (most

@@ -77,30 +77,34 @@ enum IndexTerms {
         return terms
     }
 
-    /// Whether `piece` is answered by its term alone: one run of up to three scalars. A piece
-    /// (a run of letters and digits as `Character`s) can hold a scalar that is no word part,
-    /// such as a zero-width joiner after 米, which splits it into runs found apart.
-    static func isExact(_ piece: String) -> Bool {
+    /// The scalars of `piece` when it is one run, nil otherwise: a piece (a run of letters and
+    /// digits as `Character`s) can hold a scalar that is no word part, such as a zero-width
+    /// joiner after 米, which splits it into runs found apart.
+    static func wholeRun(_ piece: String) -> [Unicode.Scalar]? {
         let runs = runs(piece)
-        return runs.count == 1 && runs[0].count <= 3 && runs[0].count == piece.unicodeScalars.count
+        guard runs.count == 1, let only = runs.first, only.count == piece.unicodeScalars.count else { return nil }
+        return only
     }
+
+    /// Whether `piece` is answered by its term alone: one run of up to three scalars.
+    static func isExact(_ piece: String) -> Bool { wholeRun(piece).map { $0.count <= 3 } ?? false }
 
     /// What a document must hold for a query piece: the unigram of a one-scalar run, the bigram
     /// of a two-scalar one, else the trigrams of the run. A run of more than three scalars is then
     /// checked as a substring too (its trigrams may occur apart), and so is a piece that is not
-    /// one run (`isExact`).
+    /// one run (`wholeRun`).
     static func query(_ pieces: [String]) -> (terms: Set<UInt64>, long: [[UInt8]]) {
         var terms = Set<UInt64>()
         var long: [[UInt8]] = []
         for piece in pieces {
             let pieceRuns = runs(piece)
-            if pieceRuns.count != 1 || pieceRuns[0].count != piece.unicodeScalars.count { long.append(Array(piece.utf8)) }
+            if wholeRun(piece) == nil { long.append(Array(piece.utf8)) }
             for run in pieceRuns {
-                switch run.count {
-                case 0: continue
-                case 1: terms.insert(unigram(run[0]))
-                case 2: terms.insert(bigram(run[0], run[1]))
-                default: for index in 2..<run.count { terms.insert(trigram(run[index - 2], run[index - 1], run[index])) }
+                // No subscript past what the run holds: zip pairs and triples its scalars.
+                if run.count == 1, let only = run.first { terms.insert(unigram(only)) }
+                if run.count == 2 { for (a, b) in zip(run, run.dropFirst()) { terms.insert(bigram(a, b)) } }
+                if run.count > 2 {
+                    for ((a, b), c) in zip(zip(run, run.dropFirst()), run.dropFirst(2)) { terms.insert(trigram(a, b, c)) }
                 }
                 if run.count > 3 {
                     var text = String.UnicodeScalarView()
