@@ -111,7 +111,7 @@ func makeApplication(services: AppServices, logger: Logger, lock: DataDirectoryL
     if let interval = configuration.webhooks.pollInterval {
         app.addServices(WebhookDeliveryService(services: services, interval: interval, logger: logger))
     }
-    app.addServices(CatalogFeedService(feed: services.catalogFeed, logger: logger))
+    app.addServices(CatalogFeedService(feed: services.catalogFeed, clock: services.clock, logger: logger))
     app.beforeServerStarts {
         try await services.prepare(logger: logger)
         try await CompletionRuleChange(services).apply(logger: logger)

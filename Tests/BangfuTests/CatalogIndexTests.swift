@@ -65,6 +65,34 @@ import Testing
         #expect(index.count == 4)
     }
 
+    /// A sweep takes the lapsed certificates out of the candidates and every order (each read
+    /// walked them all before); what reads answer is unchanged, and a later change to a swept
+    /// product (an edit, a renewal) places it again.
+    @Test func aSweepTakesTheLapsedOutAndAChangePlacesThemAgain() {
+        var index = CatalogIndex()
+        for i in 0..<10 {
+            index.upsert(Self.product("p\(i)", county: "k\(i % 2)", price: Int64(100 * i), created: Int64(i), expires: i < 4 ? 500 : 10_000))
+        }
+        let newest = ids(index, now: 500), cheapest = ids(index, sort: .priceAsc, now: 500)
+        let facets = index.facets(ProductFilter(), now: 500)
+        #expect(newest == ["p9", "p8", "p7", "p6", "p5", "p4"])
+        #expect(index.sweepLapsed(now: 499) == 0)
+        #expect(index.sweepLapsed(now: 500) == 4)
+        #expect(index.listable.count == 6 && index.orders.allSatisfy { $0.count == 6 })
+        #expect(ids(index, now: 500) == newest && ids(index, sort: .priceAsc, now: 500) == cheapest)
+        #expect(index.facets(ProductFilter(), now: 500) == facets)
+        #expect(index.sweepLapsed(now: 600) == 0)
+        // An edit to a lapsed product places it; reads still hide it; the next sweep takes it out.
+        index.upsert(Self.product("p1", county: "k1", price: 150, created: 1, expires: 500))
+        #expect(index.listable.count == 7 && ids(index, now: 600) == newest)
+        #expect(index.sweepLapsed(now: 600) == 1 && index.listable.count == 6)
+        // A renewal lists it again, in every order.
+        index.upsert(Self.product("p2", county: "k0", price: 200, created: 2, expires: 20_000))
+        #expect(ids(index, now: 600) == newest + ["p2"])
+        #expect(ids(index, sort: .priceAsc, now: 600).first == "p2")
+        #expect(index.facets(ProductFilter(), now: 600).county == [.init(key: "k0", count: 4), .init(key: "k1", count: 3)])
+    }
+
     /// The index keeps each field once, in its own arrays; what it gives back (`bangfu check`
     /// compares it) is what it was given, after changes and removals, and a changed product is no
     /// longer found by its old words, category, county or label.
@@ -170,6 +198,9 @@ import Testing
                 index.upsert(product)
                 products[product.id] = product
             }
+            // Swept before the changes, lapsed products that change are placed again; after them,
+            // the sweep takes out what they left lapsed. Reads answer the same either way.
+            if round % 3 == 0 { #expect(index.sweepLapsed(now: 10) > 0, "round \(round)") }
             var changes: [(id: String, product: IndexedProduct?)] = []
             for id in products.keys.sorted() where random.next(3) == 0 {
                 changes.append((id, random.next(4) == 0 ? nil : made(id)))
@@ -188,6 +219,7 @@ import Testing
                 index.upsert(again)
                 products[id] = again
             }
+            if round % 4 == 1 { index.sweepLapsed(now: 10) }
             let catalog = Array(products.values)
             var filter = ProductFilter()
             if random.next(2) == 0 { filter.categoryId = random.next(2) == 0 ? "t\(random.next(3))" : "c\(random.next(4))" }
@@ -523,6 +555,36 @@ extension CatalogIndexUnitTests {
                 try await db.raw("UPDATE products SET price_fen = 6000 WHERE id = \(bind: market.rice)").run()
             }
             #expect(try await client.call(.get, "/api/v1/products?minPriceFen=5000").items.map { $0["id"] as? String } == [market.rice])
+        }
+    }
+
+    /// The feed's sweep (the background pass, each second) takes a product whose certificate
+    /// lapsed out of the index's candidates; it stays hidden, and a renewal written by another
+    /// process lists it again.
+    @Test func aLapsedCertificateIsSweptAndARenewalListsItAgain() async throws {
+        let test = try await TestApp.make()
+        try await test.run { client in
+            let market = try await Market.make(test, client)
+            let feed = test.services.catalogFeed, database = test.services.database
+            func listed() async throws -> [String] { try await client.call(.get, "/api/v1/products").items.compactMap { $0["id"] as? String } }
+            func candidate() -> Bool? { feed.read { index, _ in index.documents[market.rice].map { index.listable.contains(Int($0)) } } }
+            func expire(in seconds: Double) async throws {
+                let at = test.clock.now.addingTimeInterval(seconds).millis
+                try await database.write { db in
+                    try await db.raw("UPDATE products SET certificate_expires_at = \(bind: at) WHERE id = \(bind: market.rice)").run()
+                }
+            }
+            try await expire(in: 60)
+            #expect(try await listed().contains(market.rice))
+            #expect(feed.sweepLapsed(now: test.clock.now) == 0 && candidate() == true)
+            test.clock.advance(seconds: 61)
+            #expect(try await !listed().contains(market.rice))
+            feed.sweepLapsed(now: test.clock.now)
+            #expect(candidate() == false)
+            #expect(try await !listed().contains(market.rice))
+            try await expire(in: 365 * 86400)
+            #expect(try await listed().contains(market.rice))
+            #expect(candidate() == true)
         }
     }
 

@@ -39,6 +39,9 @@ final class CatalogFeed: Sendable {
         var missing: [Int64: Int64] = [:]
         var build: Task<Void, any Error>?
         var built = false
+        /// Counts the changes to `index` (applied batches, builds), so a sweep made on a copy
+        /// outside the lock goes in only over the index it was made from.
+        var version = 0
     }
 
     /// The catch-up running and the one queued behind it.
@@ -223,6 +226,26 @@ final class CatalogFeed: Sendable {
         }
     }
 
+    /// Takes the products whose certificate lapsed by `now` out of the index's candidates
+    /// (`CatalogIndex.sweepLapsed`; the background pass, each second), answering how many. Reads
+    /// hide them either way; this keeps each read from walking them all again.
+    /// The sweep copies what it changes (readers hold the index) outside the lock; a change
+    /// applied meanwhile leaves it to the next pass.
+    @discardableResult
+    func sweepLapsed(now: Date) -> Int {
+        guard let taken = state.withLockedValue({ $0.built ? (index: $0.index, version: $0.version) : nil }) else { return 0 }
+        var index = taken.index
+        let version = taken.version
+        let swept = index.sweepLapsed(now: now.millis)
+        guard swept > 0 else { return 0 }
+        return state.withLockedValue { state in
+            guard state.version == version else { return 0 }
+            state.index = index
+            state.version += 1
+            return swept
+        }
+    }
+
     /// Deletes changes older than `retention` (the background pass).
     func prune(now: Date = Date()) async throws {
         let store = self.store, before = now.addingTimeInterval(-Self.retention).millis
@@ -240,6 +263,7 @@ final class CatalogFeed: Sendable {
         let names = changes.contains { $0.kind == "names" } ? try await loadNames() : nil
         state.withLockedValue { state in
             state.index.apply(ids.map { ($0, rows[$0]) })
+            state.version += 1
             if let names { state.names = names }
             let seen = Set(changes.map(\.seq))
             for seq in seen { state.missing[seq] = nil }
@@ -300,6 +324,7 @@ final class CatalogFeed: Sendable {
         let built = index
         state.withLockedValue { state in
             state.index = built
+            state.version += 1
             state.names = names
             state.applied = head.head
             state.missing = missing
@@ -310,10 +335,12 @@ final class CatalogFeed: Sendable {
 }
 
 /// Catches the index up every second, so a process nobody reads from stays near the feed's head
-/// (reads catch up, or check the feed's head, themselves), and prunes changes older than
-/// `CatalogFeed.retention` every minute.
+/// (reads catch up, or check the feed's head, themselves), sweeps the certificates lapsed by then
+/// out of the index's candidates, and prunes changes older than `CatalogFeed.retention` every
+/// minute.
 struct CatalogFeedService: Service {
     let feed: CatalogFeed
+    let clock: AppClock
     let logger: Logger
 
     func run() async throws {
@@ -323,6 +350,7 @@ struct CatalogFeedService: Service {
             guard feed.isBuilt else { continue }
             do {
                 try await feed.catchUp()
+                feed.sweepLapsed(now: clock.now)
                 passes += 1
                 if passes % 60 == 1 { try await feed.prune() }
             } catch {
