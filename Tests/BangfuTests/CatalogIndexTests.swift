@@ -450,6 +450,44 @@ extension CatalogIndexUnitTests {
         #expect(listed > 150 && listed < 300 && deferred.orders.allSatisfy { $0.count == listed })
     }
 
+    /// A batch applied in bulk (its products taken out of the orders and merged back in) leaves
+    /// the same orders, postings and products as the same changes applied one by one, and as the
+    /// orders sorted afresh: changed keys, removals, new products, products delisted and listed.
+    @Test func aBatchMergedIntoTheOrdersMatchesPlacingOneByOne() {
+        var random = SeededRandom(7)
+        func made(_ id: String) -> IndexedProduct {
+            Self.product(
+                id, title: ["大米", "小米", "蜂蜜"][random.next(3)], price: Int64(random.next(5)) * 100,
+                sales: Int64(random.next(3)), created: Int64(random.next(4)), expires: Int64(random.next(3)) + 10,
+                listed: random.next(5) != 0)
+        }
+        for round in 0..<10 {
+            var oneByOne = CatalogIndex()
+            for n in 0..<300 { oneByOne.upsert(made("p\(random.next(10))-abcdef-\(n)")) }
+            var merged = oneByOne
+            let known = oneByOne.ids
+            var changes: [(id: String, product: IndexedProduct?)] = known.filter { _ in random.next(3) == 0 }.map { id in
+                (id, random.next(5) == 0 ? nil : made(id))
+            }
+            for n in 0..<random.next(40) {
+                let id = "n\(random.next(10))-abcdef-\(round)-\(n)"
+                changes.append((id, made(id)))
+            }
+            oneByOne.apply(changes, bulk: .max)
+            merged.apply(changes, bulk: 0)
+            var sorted = merged
+            sorted.deferOrders()
+            sorted.sortOrders()
+            for order in CatalogIndex.Order.allCases {
+                #expect(merged.orders[order.rawValue] == oneByOne.orders[order.rawValue], "round \(round), \(order)")
+                #expect(merged.orders[order.rawValue] == sorted.orders[order.rawValue], "round \(round), \(order)")
+            }
+            #expect(merged.ordered && merged.orders[0].count == merged.listable.count)
+            #expect(merged.postings == oneByOne.postings && merged.titlePostings == oneByOne.titlePostings)
+            #expect(merged.allProducts == oneByOne.allProducts, "round \(round)")
+        }
+    }
+
     /// The shortcut for the CJK block agrees with the scalar properties it stands in for.
     @Test func everyUnifiedIdeographIsAWordPart() {
         for value in UInt32(0x4E00)...0x9FFF {
