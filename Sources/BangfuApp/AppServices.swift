@@ -76,7 +76,7 @@ public struct AppServices: Sendable {
         (self.invoices, self.ratings) = (invoices, ratings)
         var catalogLogger = Logger(label: "bangfu")
         catalogLogger.logLevel = configuration.logLevel
-        self.catalogFeed = CatalogFeed(database: database, store: products, logger: catalogLogger)
+        self.catalogFeed = CatalogFeed(database: database, store: products, logger: catalogLogger, metrics: metrics)
         self.catalogShedder = LoadShedder(running: configuration.catalogRunning, waiting: configuration.catalogWaiting)
         self.detailShedder = LoadShedder(running: 4 * configuration.catalogRunning, waiting: 4 * configuration.catalogWaiting)
         self.certification = certification

@@ -93,6 +93,18 @@ import Testing
         #expect(index.facets(ProductFilter(), now: 600).county == [.init(key: "k0", count: 4), .init(key: "k1", count: 3)])
     }
 
+    /// The feed sweeps once 64 certificates have lapsed, or the first lapsed a minute ago.
+    @Test func aSweepWaitsForEnoughLapsedOrAMinute() {
+        #expect(!CatalogFeed.sweepDue((0, nil), now: 1_000_000))
+        #expect(!CatalogFeed.sweepDue((63, 990_000), now: 1_000_000))
+        #expect(CatalogFeed.sweepDue((64, 999_000), now: 1_000_000))
+        #expect(CatalogFeed.sweepDue((1, 940_000), now: 1_000_000))
+        var index = CatalogIndex()
+        for i in 0..<5 { index.upsert(Self.product("p\(i)", expires: Int64(100 * i) + 100)) }
+        #expect(index.lapsed(now: 99) == (0, nil))
+        #expect(index.lapsed(now: 300) == (3, 100))
+    }
+
     /// The index keeps each field once, in its own arrays; what it gives back (`bangfu check`
     /// compares it) is what it was given, after changes and removals, and a changed product is no
     /// longer found by its old words, category, county or label.
@@ -278,6 +290,12 @@ import Testing
             #expect(facets.county == counts(.county) { [$0.countyCode] }, "round \(round)")
             #expect(facets.label == counts(.label) { Array(Set($0.labels)) }, "round \(round)")
             #expect(index.count == products.count && Set(index.allProducts.map(\.id)) == Set(products.keys), "round \(round)")
+            // Each order holds exactly the candidates, in its order, after sweeps and bulk batches.
+            var candidates: [Int32] = []
+            index.listable.forEach { candidates.append(Int32($0)) }
+            for order in CatalogIndex.Order.allCases {
+                #expect(index.orders[order.rawValue] == index.sorted(candidates, in: order), "round \(round), \(order)")
+            }
         }
     }
 
@@ -617,12 +635,19 @@ extension CatalogIndexUnitTests {
             #expect(feed.sweepLapsed(now: test.clock.now) == 0 && candidate() == true)
             test.clock.advance(seconds: 61)
             #expect(try await !listed().contains(market.rice))
-            feed.sweepLapsed(now: test.clock.now)
+            // One lapsed a second ago is not worth a pass over every order yet; a minute on it is.
+            #expect(feed.sweepLapsed(now: test.clock.now) == 0 && candidate() == true)
+            test.clock.advance(seconds: 60)
+            #expect(feed.sweepLapsed(now: test.clock.now) == 1)
             #expect(candidate() == false)
             #expect(try await !listed().contains(market.rice))
             try await expire(in: 365 * 86400)
             #expect(try await listed().contains(market.rice))
             #expect(candidate() == true)
+            // Operators see each applied batch's time and the products swept (`/metrics`).
+            let metrics = try await client.call(.get, "/metrics", token: market.cast.admin).text
+            #expect(metrics.contains("bangfu_catalog_apply_duration_seconds_count"))
+            #expect(metrics.contains("bangfu_catalog_swept_total 1"), "\(metrics)")
         }
     }
 

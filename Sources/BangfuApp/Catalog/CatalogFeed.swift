@@ -12,8 +12,9 @@ import ServiceLifecycle
 /// committed before it began, by this process or any other on the same database, with no waiting
 /// and no time-based staleness. On SQLite a page may instead answer first and check afterwards
 /// that the feed's head, read with its rows, is what the index had applied (`covers`), catching
-/// up only when it is not. A background pass (`CatalogFeedService`) also catches up every second
-/// and prunes changes older than an hour.
+/// up only when it is not. A background pass (`CatalogFeedService`) also catches up every second,
+/// sweeps lapsed certificates out of the index (`sweepLapsed`) and prunes changes older than an
+/// hour.
 ///
 /// On PostgreSQL sequence numbers are taken before commit, so a later number may commit first. A
 /// number skipped while a higher one is seen is read again on every catch-up until it shows, or
@@ -67,12 +68,18 @@ final class CatalogFeed: Sendable {
         var afterChunk: (@Sendable (Int) async throws -> Void)?
     }
     private let plan: BuildPlan
+    /// Where each applied batch's time and each sweep's count go (`/metrics`), if anywhere.
+    private let metrics: HTTPMetrics?
 
-    init(database: any Database, store: ProductStore, logger: Logger = Logger(label: "bangfu"), plan: BuildPlan = BuildPlan()) {
+    init(
+        database: any Database, store: ProductStore, logger: Logger = Logger(label: "bangfu"), plan: BuildPlan = BuildPlan(),
+        metrics: HTTPMetrics? = nil
+    ) {
         self.database = database
         self.store = store
         self.logger = logger
         self.plan = plan
+        self.metrics = metrics
     }
 
     /// Reads the index (with the names its facets show); call `catchUp()` first, or ask through
@@ -228,22 +235,41 @@ final class CatalogFeed: Sendable {
 
     /// Takes the products whose certificate lapsed by `now` out of the index's candidates
     /// (`CatalogIndex.sweepLapsed`; the background pass, each second), answering how many. Reads
-    /// hide them either way; this keeps each read from walking them all again.
-    /// The sweep copies what it changes (readers hold the index) outside the lock; a change
-    /// applied meanwhile leaves it to the next pass.
+    /// hide them either way; this keeps each read from walking them all again. A sweep passes
+    /// over every order, so it waits until `sweepCount` have lapsed or the first lapsed
+    /// `sweepAge` ago: certificates lapsing a few a second do not cost a pass each.
+    ///
+    /// The sweep copies what it changes (readers hold the index) outside the lock; if a batch of
+    /// changes went in meanwhile, it sweeps again under the lock (one pass, as a bulk batch).
     @discardableResult
     func sweepLapsed(now: Date) -> Int {
-        guard let taken = state.withLockedValue({ $0.built ? (index: $0.index, version: $0.version) : nil }) else { return 0 }
+        let now = now.millis
+        guard let taken = state.withLockedValue({ $0.built ? (index: $0.index, version: $0.version) : nil }),
+            Self.sweepDue(taken.index.lapsed(now: now), now: now)
+        else { return 0 }
         var index = taken.index
         let version = taken.version
-        let swept = index.sweepLapsed(now: now.millis)
-        guard swept > 0 else { return 0 }
-        return state.withLockedValue { state in
-            guard state.version == version else { return 0 }
+        let swept = index.sweepLapsed(now: now)
+        let done = state.withLockedValue { state in
+            guard state.version == version else {
+                let again = state.index.sweepLapsed(now: now)
+                if again > 0 { state.version += 1 }
+                return again
+            }
             state.index = index
             state.version += 1
             return swept
         }
+        if done > 0 { metrics?.recordCatalogSwept(done) }
+        return done
+    }
+
+    static let sweepCount = 64
+    static let sweepAge: Int64 = 60_000
+
+    static func sweepDue(_ lapsed: (count: Int, first: Int64?), now: Int64) -> Bool {
+        guard let first = lapsed.first else { return false }
+        return lapsed.count >= sweepCount || first <= now - sweepAge
     }
 
     /// Deletes changes older than `retention` (the background pass).
@@ -261,9 +287,13 @@ final class CatalogFeed: Sendable {
             for row in try await database.read({ db in try await store.indexed(ids: part, in: db) }) { rows[row.id] = row }
         }
         let names = changes.contains { $0.kind == "names" } ? try await loadNames() : nil
+        let started = ContinuousClock.now
+        defer { if !ids.isEmpty { metrics?.recordCatalogApply(ContinuousClock.now - started) } }
         state.withLockedValue { state in
-            state.index.apply(ids.map { ($0, rows[$0]) })
-            state.version += 1
+            if !ids.isEmpty {
+                state.index.apply(ids.map { ($0, rows[$0]) })
+                state.version += 1
+            }
             if let names { state.names = names }
             let seen = Set(changes.map(\.seq))
             for seq in seen { state.missing[seq] = nil }
@@ -348,9 +378,10 @@ struct CatalogFeedService: Service {
         while await pauseUnlessShuttingDown(for: .seconds(1)) {
             // Start-up builds the index once migrations have run; until then there is no feed.
             guard feed.isBuilt else { continue }
+            // The sweep reads no database: it runs whether or not the catch-up does.
+            feed.sweepLapsed(now: clock.now)
             do {
                 try await feed.catchUp()
-                feed.sweepLapsed(now: clock.now)
                 passes += 1
                 if passes % 60 == 1 { try await feed.prune() }
             } catch {

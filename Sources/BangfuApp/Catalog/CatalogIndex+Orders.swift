@@ -78,8 +78,9 @@ extension CatalogIndex {
     }
 
     /// Stops keeping the orders while many products are loaded (placing each would move the
-    /// rest); `sortOrders()` makes them again. Nothing reads in between: a build sorts before it
-    /// swaps the index in (a read of deferred orders asserts, and sorts a copy in release builds).
+    /// rest); `sortOrders()` makes them again (a bulk `apply` merges its products back instead).
+    /// Nothing reads in between: a build sorts before it swaps the index in (a read of deferred
+    /// orders asserts, and sorts a copy in release builds).
     mutating func deferOrders() {
         ordered = false
         orders = Array(repeating: [], count: Order.allCases.count)
@@ -121,8 +122,8 @@ extension CatalogIndex {
     /// pass, applies the changes with the orders set aside, and merges those that may be on sale
     /// back in, each one's place found by binary search (`merged`): a pass over each order rather
     /// than a move per change, some 30 ms at 1,000,000 products whatever the batch (138 changes
-    /// 27–43 ms, 1,000 changes 36–174 ms; Benchmarks/RESULTS.md, tenth pass), hence the bulk
-    /// path past about that many. It sorted every order afresh before, 0.54–0.74 s a chunk of
+    /// 27–43 ms, 1,000 changes 35–73 ms; Benchmarks/RESULTS.md, tenth pass), hence the bulk
+    /// path past about that many. It sorted every order afresh before, 0.54–0.82 s a chunk of
     /// 1,000 at 1,000,000 products: a merchant's suspension held the catalog for over a second.
     mutating func apply(_ changes: [(id: String, product: IndexedProduct?)], bulk over: Int = 128) {
         guard ordered && changes.count > over else {

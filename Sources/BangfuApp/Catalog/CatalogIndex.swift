@@ -85,8 +85,8 @@ struct CatalogIndex: Sendable {
     /// While the orders are deferred (a build, a bulk batch), new documents' postings wait here
     /// and go into `postings` and `titlePostings` a list at a time (`flushPostings`): appending
     /// each document to some sixty lists spread over hundreds of megabytes stalled on memory for a
-    /// fifth of a 1,000,000-product build. Empty whenever the index is read (`sortOrders()`
-    /// flushes them before the orders are back).
+    /// fifth of a 1,000,000-product build. Empty whenever the index is read (`endPending()`
+    /// flushes them before the orders are back: `sortOrders()`, a bulk `apply`).
     private var pendingPostings = PendingPostings(), pendingTitlePostings = PendingPostings()
     /// The first document waiting: every document numbered from it on waits (all were fresh).
     private var firstPending: Int32?
@@ -178,23 +178,17 @@ struct CatalogIndex: Sendable {
     /// Takes the products whose certificate lapsed by `now` out of `listable` and every order,
     /// answering how many. A read hides a lapsed certificate at its instant by walking the head of
     /// the expiry order (`answer`), so without this each read walked every certificate that ever
-    /// lapsed: 0.4 ms a read with 50,000 of 100,000 lapsed (Benchmarks/RESULTS.md). The feed's
-    /// background pass calls it each second (`CatalogFeed.sweepLapsed`), so reads walk only what
-    /// lapsed since. Nothing else changes: a later change to a swept product places it again as
+    /// lapsed: with 50,000 of 100,000 lapsed a listing cost 1.0 ms of server CPU against
+    /// 0.72–0.84 ms swept (Benchmarks/RESULTS.md, tenth pass). The feed's background pass calls
+    /// it (`CatalogFeed.sweepLapsed`), so reads walk only what lapsed since. Nothing else changes: a later change to a swept product places it again as
     /// any product that may be on sale (`isListable`), and reads hide it again until a sweep.
     /// The clock moves forward only: a read asking at an earlier `now` than a sweep's would miss
     /// the products swept between the two instants.
     @discardableResult
     mutating func sweepLapsed(now: Int64) -> Int {
-        guard ordered else { return 0 }
+        let low = lapsed(now: now).count
+        guard ordered, low > 0 else { return 0 }
         let byExpiry = orders[Order.expiry.rawValue]
-        // The first place whose certificate holds past `now` (expiry ascends).
-        var (low, high) = (0, byExpiry.count)
-        while low < high {
-            let mid = (low + high) / 2
-            if expiry[Int(byExpiry[mid])] <= now { low = mid + 1 } else { high = mid }
-        }
-        guard low > 0 else { return 0 }
         let lapsed = DocumentBits(byExpiry[..<low], capacity: ids.count)
         listable.subtract(lapsed)
         for order in Order.allCases where order != .expiry {
@@ -202,6 +196,19 @@ struct CatalogIndex: Sendable {
         }
         orders[Order.expiry.rawValue].removeFirst(low)
         return low
+    }
+
+    /// How many of the products that may be on sale have a certificate lapsed by `now`, and the
+    /// first one's expiry: the head of the expiry order, found by binary search.
+    func lapsed(now: Int64) -> (count: Int, first: Int64?) {
+        guard ordered else { return (0, nil) }
+        let byExpiry = orders[Order.expiry.rawValue]
+        var (low, high) = (0, byExpiry.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if expiry[Int(byExpiry[mid])] <= now { low = mid + 1 } else { high = mid }
+        }
+        return (low, byExpiry.first.flatMap { low > 0 ? expiry[Int($0)] : nil })
     }
 
     /// Every product held, for `bangfu check`.
@@ -374,7 +381,7 @@ struct CatalogIndex: Sendable {
     }
 
     /// Flushes, lets the pending storage go and settles each term's form (a build or a bulk batch
-    /// is over: `sortOrders`).
+    /// is over: `sortOrders`, `apply`).
     mutating func endPending() {
         flushPostings()
         (pendingPostings, pendingTitlePostings) = (PendingPostings(), PendingPostings())

@@ -84,6 +84,28 @@ public struct HTTPMetrics: Sendable {
         namespace: "bangfu", subsystem: "orders", metricName: "placed", unitName: "total",
         helpText: "Orders placed (one per merchant of a checkout)") }
 
+    static var catalogApply: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "bangfu", subsystem: "catalog", metricName: "apply_duration", unitName: "seconds",
+        helpText: "How long each batch of catalog changes held the catalog index while it was applied") }
+    static var catalogSwept: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "bangfu", subsystem: "catalog", metricName: "swept", unitName: "total",
+        helpText: "Products whose certificate lapsed, swept out of the catalog index's candidates") }
+
+    /// A batch of catalog changes applied to the index (`CatalogFeed`), with the time it held the index.
+    func recordCatalogApply(_ elapsed: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: Self.catalogApply,
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250),
+                .seconds(1), .seconds(5),
+            ]
+        ).record(elapsed)
+    }
+
+    func recordCatalogSwept(_ count: Int) {
+        registry.makeCounter(descriptor: Self.catalogSwept).increment(by: Int64(count))
+    }
+
     func recordOrdersPlaced(_ count: Int) {
         registry.makeCounter(descriptor: Self.ordersPlaced).increment(by: Int64(count))
     }
