@@ -16,7 +16,7 @@ MERCHANT=$(sqlite3 "$DB" "SELECT merchant_id FROM products GROUP BY merchant_id 
 COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM products WHERE merchant_id = '$MERCHANT'")
 "$BIN" serve --data-dir "$DATA" --port "$PORT" --log-level warning --rate-limit 0 >/dev/null 2>&1 &
 SERVER=$!
-trap 'sqlite3 -cmd ".timeout 10000" "$DB" "UPDATE products SET merchant_active = 1 WHERE merchant_id = '"'$MERCHANT'"'"; kill $SERVER 2>/dev/null || true' EXIT
+trap 'sqlite3 -cmd ".timeout 10000" "$DB" "UPDATE products SET merchant_active = 1 WHERE merchant_id = '"'$MERCHANT'"'"; kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 until curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do sleep 0.2; done
 BANGFU_PATHS=$DATA/mix.paths wrk -t2 -c32 -d8s -s Benchmarks/paths.lua "https://127.0.0.1:$PORT" >/dev/null
 OUT=$(mktemp)

@@ -5,7 +5,8 @@ import Logging
 /// answer sampled listings (every sort; each top category, some counties and labels, price
 /// ranges, searches drawn from titles) with the same products in the same order as the SQL of
 /// `ProductStore.publicProducts`, and a live index (kept current by the change feed) must hold
-/// the same products as one built afresh.
+/// the same products as one built afresh; each index's orders must hold exactly its candidates
+/// (`CatalogIndex.structuralProblems`).
 struct CatalogCheck: UseCase {
     let services: AppServices
 
@@ -26,9 +27,11 @@ struct CatalogCheck: UseCase {
         for id in untitled.sorted().prefix(5) {
             problems.append("catalog index: the search text of product \(id) does not begin with its title; saving the product writes it again")
         }
+        problems += fresh.read { index, _ in index.structuralProblems() }.map { "catalog index: \($0)" }
         if let live {
             try await live.catchUp()
             try await fresh.catchUp()
+            problems += live.read { index, _ in index.structuralProblems() }.map { "catalog index (live): \($0)" }
             let held = live.read { index, _ in index.allProducts }.sorted { $0.id < $1.id }
             let built = fresh.read { index, _ in index.allProducts }.sorted { $0.id < $1.id }
             if held.count != built.count || zip(held, built).contains(where: { !$0.isIdentical(to: $1) }) {

@@ -149,6 +149,19 @@ extension CatalogIndex {
         ordered = true
     }
 
+    /// What `bangfu check` verifies of the index's own structure, which reads rely on and a
+    /// comparison of sampled answers may miss (a walk skips a document that is no candidate):
+    /// each order holds exactly the candidates (`listable`), in its order. A sweep, a bulk batch
+    /// and single changes each keep it.
+    func structuralProblems() -> [String] {
+        guard ordered else { return ["the orders are deferred"] }
+        var candidates: [Int32] = []
+        listable.forEach { candidates.append(Int32(truncatingIfNeeded: $0)) }
+        return Order.allCases.filter { orders[$0.rawValue] != sorted(candidates, in: $0) }.map {
+            "the \($0) order does not hold exactly the candidates in order"
+        }
+    }
+
     /// `kept` and `added` (each sorted in `order`, no document in both) as one list in `order`:
     /// each added document's place is found by binary search from the last one's, and the runs
     /// of `kept` between them are copied whole.
