@@ -40,9 +40,11 @@ final class CatalogFeed: Sendable {
         var missing: [Int64: Int64] = [:]
         var build: Task<Void, any Error>?
         var built = false
-        /// Counts the changes to `index` (applied batches, builds), so a sweep made on a copy
-        /// outside the lock goes in only over the index it was made from.
+        /// Counts the changes to `index` (applied batches, builds, sweeps), so a sweep made on a
+        /// copy outside the lock goes in only over the index it was made from.
         var version = 0
+        /// When the last sweep went in (milliseconds), or the first call asked (`sweepLapsed`).
+        var lastSweep: Int64?
     }
 
     /// The catch-up running and the one queued behind it.
@@ -234,42 +236,57 @@ final class CatalogFeed: Sendable {
     }
 
     /// Takes the products whose certificate lapsed by `now` out of the index's candidates
-    /// (`CatalogIndex.sweepLapsed`; the background pass, each second), answering how many. Reads
-    /// hide them either way; this keeps each read from walking them all again. A sweep passes
-    /// over every order, so it waits until `sweepCount` have lapsed or the first lapsed
-    /// `sweepAge` ago: certificates lapsing a few a second do not cost a pass each.
+    /// (`CatalogIndex.sweepLapsed`; asked by the background pass each second), answering how
+    /// many. Reads hide them either way; this keeps each read from walking them all again. A
+    /// sweep passes over every order, so it waits until `sweepCount` have lapsed or `sweepAge`
+    /// has passed since the last sweep (`sweepDue`): a read walks at most `sweepCount` - 1
+    /// lapsed certificates, or those of the last minute.
     ///
-    /// The sweep copies what it changes (readers hold the index) outside the lock; if a batch of
-    /// changes went in meanwhile, it sweeps again under the lock (one pass, as a bulk batch).
+    /// The sweep copies what it changes (readers hold the index) outside the lock. If a batch of
+    /// changes went in meanwhile it tries again on a fresh copy, and the last of `sweepTries`
+    /// sweeps under the lock (one pass over each order, as a bulk batch does there).
     @discardableResult
     func sweepLapsed(now: Date) -> Int {
         let now = now.millis
-        guard let taken = state.withLockedValue({ $0.built ? (index: $0.index, version: $0.version) : nil }),
-            Self.sweepDue(taken.index.lapsed(now: now), now: now)
-        else { return 0 }
-        var index = taken.index
-        let version = taken.version
-        let swept = index.sweepLapsed(now: now)
-        let done = state.withLockedValue { state in
-            guard state.version == version else {
-                let again = state.index.sweepLapsed(now: now)
-                if again > 0 { state.version += 1 }
-                return again
+        for tries in 1...Self.sweepTries {
+            let taken = state.withLockedValue { state -> (index: CatalogIndex, version: Int, last: Int64)? in
+                guard state.built else { return nil }
+                state.lastSweep = state.lastSweep ?? now
+                return (state.index, state.version, state.lastSweep ?? now)
             }
-            state.index = index
-            state.version += 1
-            return swept
+            guard let taken, Self.sweepDue(lapsed: taken.index.lapsed(now: now).count, now: now, lastSweep: taken.last) else {
+                return 0
+            }
+            let locked = tries == Self.sweepTries
+            var index = taken.index
+            let swept = locked ? 0 : index.sweepLapsed(now: now)
+            let done = state.withLockedValue { state -> Int? in
+                var count = swept
+                if locked {
+                    count = state.index.sweepLapsed(now: now)
+                } else {
+                    guard state.version == taken.version else { return nil }
+                    state.index = index
+                }
+                state.version += 1
+                state.lastSweep = now
+                return count
+            }
+            if let done {
+                if done > 0 { metrics?.recordCatalogSwept(done) }
+                return done
+            }
         }
-        if done > 0 { metrics?.recordCatalogSwept(done) }
-        return done
+        return 0
     }
 
     static let sweepCount = 64
     static let sweepAge: Int64 = 60_000
+    static let sweepTries = 3
 
-    static func sweepDue(_ lapsed: (count: Int, first: Int64?), now: Int64) -> Bool {
-        guard let first = lapsed.first else { return false }
-        return lapsed.count >= sweepCount || first <= now - sweepAge
+    /// Whether `lapsed` certificates call for a sweep `now`, the last having gone in at `lastSweep`.
+    static func sweepDue(lapsed: Int, now: Int64, lastSweep: Int64) -> Bool {
+        lapsed >= sweepCount || (lapsed > 0 && lastSweep <= now - sweepAge)
     }
 
     /// Deletes changes older than `retention` (the background pass).
@@ -366,7 +383,7 @@ final class CatalogFeed: Sendable {
 
 /// Catches the index up every second, so a process nobody reads from stays near the feed's head
 /// (reads catch up, or check the feed's head, themselves), sweeps the certificates lapsed by then
-/// out of the index's candidates, and prunes changes older than `CatalogFeed.retention` every
+/// out of the index's candidates when due (`CatalogFeed.sweepLapsed`), and prunes changes older than `CatalogFeed.retention` every
 /// minute.
 struct CatalogFeedService: Service {
     let feed: CatalogFeed

@@ -152,14 +152,23 @@ extension CatalogIndex {
     /// What `bangfu check` verifies of the index's own structure, which reads rely on and a
     /// comparison of sampled answers may miss (a walk skips a document that is no candidate):
     /// each order holds exactly the candidates (`listable`), in its order. A sweep, a bulk batch
-    /// and single changes each keep it.
+    /// and single changes each keep it. One pass per order, no sort: as many documents as
+    /// candidates, each a candidate, each strictly after the one before (so none twice).
     func structuralProblems() -> [String] {
         guard ordered else { return ["the orders are deferred"] }
-        var candidates: [Int32] = []
-        listable.forEach { candidates.append(Int32(truncatingIfNeeded: $0)) }
-        return Order.allCases.filter { orders[$0.rawValue] != sorted(candidates, in: $0) }.map {
-            "the \($0) order does not hold exactly the candidates in order"
-        }
+        let candidates = listable.count
+        return Order.allCases.filter { order in
+            let list = orders[order.rawValue]
+            guard list.count == candidates else { return true }
+            var previous: Int?
+            for doc in list {
+                let i = Int(doc)
+                guard listable.contains(i) else { return true }
+                if let previous, !comes(previous, before: key(i, order), idKeys[i], ids[i], in: order) { return true }
+                previous = i
+            }
+            return false
+        }.map { "the \($0) order does not hold exactly the candidates in order" }
     }
 
     /// `kept` and `added` (each sorted in `order`, no document in both) as one list in `order`:

@@ -38,8 +38,8 @@ extension IndexedProduct {
 /// give the sort keys, and the products that may be on sale are also kept sorted in each order
 /// (`Order`): a page walks its order from the cursor, a price range is a slice of the price order,
 /// and the certificates lapsed by now are the head of the expiry order. So the clock is compared
-/// on every read: expiry hides a product at its instant, and a sweep each second takes the lapsed
-/// out (`sweepLapsed`) so that reads walk only what lapsed since. Pure: no database, no clock of
+/// on every read: expiry hides a product at its instant, and a sweep takes the lapsed out once a
+/// few have gathered or a minute has passed (`sweepLapsed`), so reads walk only those. Pure: no database, no clock of
 /// its own.
 struct CatalogIndex: Sendable {
     private(set) var ids: [String] = []
