@@ -304,12 +304,14 @@ final class CatalogFeed: Sendable {
             for row in try await database.read({ db in try await store.indexed(ids: part, in: db) }) { rows[row.id] = row }
         }
         let names = changes.contains { $0.kind == "names" } ? try await loadNames() : nil
-        let started = ContinuousClock.now
-        defer { if !ids.isEmpty { metrics?.recordCatalogApply(ContinuousClock.now - started) } }
+        var held: Duration?
+        defer { if let held { metrics?.recordCatalogApply(held) } }
         state.withLockedValue { state in
             if !ids.isEmpty {
+                let started = ContinuousClock.now
                 state.index.apply(ids.map { ($0, rows[$0]) })
                 state.version += 1
+                held = ContinuousClock.now - started
             }
             if let names { state.names = names }
             let seen = Set(changes.map(\.seq))

@@ -126,19 +126,17 @@ extension CatalogIndex {
     /// path past about that many. It sorted every order afresh before, 0.54–0.82 s a chunk of
     /// 1,000 at 1,000,000 products: a merchant's suspension held the catalog for over a second.
     mutating func apply(_ changes: [(id: String, product: IndexedProduct?)], bulk over: Int = 128) {
-        guard ordered && changes.count > over else {
+        func change() {
             for (id, product) in changes {
                 if let product { upsert(product) } else { remove(id: id) }
             }
-            return
         }
+        guard ordered && changes.count > over else { return change() }
         var moved = DocumentBits()
         for (id, _) in changes { if let doc = documents[id] { moved.insert(Int(doc)) } }
         let kept = orders.map { order in order.filter { !moved.contains(Int($0)) } }
         deferOrders()
-        for (id, product) in changes {
-            if let product { upsert(product) } else { remove(id: id) }
-        }
+        change()
         endPending()
         var placed: [Int32] = []
         for (id, _) in changes { if let doc = documents[id], listable.contains(Int(doc)) { placed.append(doc) } }

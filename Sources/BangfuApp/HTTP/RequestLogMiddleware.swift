@@ -73,23 +73,22 @@ struct RequestLogMiddleware: RouterMiddleware {
 public struct HTTPMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
 
-    static var requests: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "bangfu", subsystem: "http", metricName: "requests", unitName: "total",
-        helpText: "HTTP requests by method, route and status") }
-    static var duration: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "bangfu", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-        helpText: "HTTP request latency by route") }
+    /// `bangfu_<subsystem>_<name>_<unit>`.
+    private static func named(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "bangfu", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
+    }
 
-    static var ordersPlaced: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "bangfu", subsystem: "orders", metricName: "placed", unitName: "total",
-        helpText: "Orders placed (one per merchant of a checkout)") }
-
-    static var catalogApply: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "bangfu", subsystem: "catalog", metricName: "apply_duration", unitName: "seconds",
-        helpText: "How long each batch of catalog changes held the catalog index while it was applied") }
-    static var catalogSwept: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "bangfu", subsystem: "catalog", metricName: "swept", unitName: "total",
-        helpText: "Products whose certificate lapsed, swept out of the catalog index's candidates") }
+    static var requests: MetricNameDescriptor { named("http", "requests", "total", "HTTP requests by method, route and status") }
+    static var duration: MetricNameDescriptor { named("http", "request_duration", "seconds", "HTTP request latency by route") }
+    static var ordersPlaced: MetricNameDescriptor {
+        named("orders", "placed", "total", "Orders placed (one per merchant of a checkout)")
+    }
+    static var catalogApply: MetricNameDescriptor {
+        named("catalog", "apply_duration", "seconds", "How long each batch of catalog changes held the catalog index while it was applied")
+    }
+    static var catalogSwept: MetricNameDescriptor {
+        named("catalog", "swept", "total", "Products whose certificate lapsed, swept out of the catalog index's candidates")
+    }
 
     /// A batch of catalog changes applied to the index (`CatalogFeed`), with the time it held the index.
     func recordCatalogApply(_ elapsed: Duration) {
